@@ -1,0 +1,276 @@
+package dev.hotpatch.format;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSigner;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.zip.ZipException;
+
+/**
+ * A {@code .hotpatch} package that has been read and checked: a signed JAR holding
+ * {@code HOTPATCH-INF/patch.properties} and {@code HOTPATCH-INF/classes/**.class}.
+ *
+ * <p>Reading treats the file as hostile: it bounds the file size, the number of entries and the
+ * bytes each entry inflates to; accepts only the entry names the format defines (so nothing can
+ * point outside the package); lets the JDK's signed-JAR verifier check every digest; and requires
+ * every content entry to be covered by the signature. Immutable and thread-safe.
+ */
+public final class HotpatchPackage {
+    /** Largest package file accepted. */
+    public static final long MAX_FILE_BYTES = 64L << 20;
+    /** Largest size any single entry may inflate to. */
+    public static final long MAX_ENTRY_BYTES = 16L << 20;
+    /** Largest total size of all entries once inflated. */
+    public static final long MAX_TOTAL_BYTES = 256L << 20;
+    /** Most entries a package may hold. */
+    public static final int MAX_ENTRIES = ManifestCodec.MAX_CLASSES + 16;
+
+    private static final String CLASSES = "HOTPATCH-INF/classes/";
+
+    private final PackageManifest manifest;
+    private final List<X509Certificate> signers;
+    private final String sha256;
+
+    private HotpatchPackage(PackageManifest manifest, List<X509Certificate> signers, String sha256) {
+        this.manifest = manifest;
+        this.signers = Collections.unmodifiableList(signers);
+        this.sha256 = sha256;
+    }
+
+    /**
+     * Reads a package and requires it to be signed, intact, and signed by a certificate in
+     * {@code trust}. Throws {@link PackageException} with the reason otherwise.
+     */
+    public static HotpatchPackage read(Path file, TrustStore trust) {
+        HotpatchPackage p = read(file, true);
+        for (X509Certificate c : p.signers) {
+            if (trust.trusts(c)) {
+                return p;
+            }
+        }
+        throw new PackageException(PackageException.Reason.UNTRUSTED, "package " + file.getFileName() + " ("
+                + p.manifest.id() + ") is signed by '" + p.signerNames() + "', which is not a trusted publisher; "
+                + "add that publisher's certificate to the trust folder if you mean to trust it");
+    }
+
+    /**
+     * Reads a package and checks its structure and, when it is signed, that the signature is
+     * intact; trust is not checked. With {@code requireSignature} an unsigned package is refused.
+     * For inspection only: never apply a package read this way.
+     */
+    public static HotpatchPackage read(Path file, boolean requireSignature) {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new PackageException(PackageException.Reason.IO, "cannot read package " + file + ": " + e, e);
+        }
+        if (size > MAX_FILE_BYTES) {
+            throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + file + " is " + size
+                    + " bytes; the limit is " + MAX_FILE_BYTES);
+        }
+        try (JarFile jar = new JarFile(file.toFile(), true)) {
+            return readVerified(jar, file, requireSignature, Sha256.hex(file));
+        } catch (ZipException e) {
+            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
+                    + " is not a valid JAR/zip file: " + e.getMessage(), e);
+        } catch (SecurityException e) {
+            throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName()
+                    + " failed signature verification (" + e.getMessage() + "): it was modified after signing", e);
+        } catch (IOException e) {
+            throw new PackageException(PackageException.Reason.MALFORMED, "cannot read package " + file.getFileName()
+                    + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (e instanceof PackageException) {
+                throw e;
+            }
+            // The JDK's zip and signature code reports some corruptions as unchecked exceptions.
+            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
+                    + " is damaged: " + e, e);
+        }
+    }
+
+    private static HotpatchPackage readVerified(JarFile jar, Path file, boolean requireSignature, String fileSha)
+            throws IOException {
+        Map<String, byte[]> contents = new HashMap<>();
+        Map<String, Set<X509Certificate>> signersByEntry = new HashMap<>();
+        long total = 0;
+        int count = 0;
+        Enumeration<JarEntry> entries = jar.entries();
+        while (entries.hasMoreElements()) {
+            JarEntry e = entries.nextElement();
+            if (++count > MAX_ENTRIES) {
+                throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
+            }
+            String name = e.getName();
+            checkEntryName(name);
+            if (e.isDirectory()) {
+                continue;
+            }
+            byte[] data = readBounded(jar, e, MAX_ENTRY_BYTES);
+            total += data.length;
+            if (total > MAX_TOTAL_BYTES) {
+                throw new PackageException(PackageException.Reason.TOO_LARGE, "package content exceeds " + MAX_TOTAL_BYTES + " bytes");
+            }
+            if (name.startsWith("META-INF/")) {
+                continue;
+            }
+            if (contents.put(name, data) != null) {
+                throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " appears twice");
+            }
+            signersByEntry.put(name, leafCertificates(e.getCodeSigners()));
+        }
+        byte[] props = contents.get(ManifestCodec.ENTRY);
+        if (props == null) {
+            throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName()
+                    + " is not a hotpatch package: it has no " + ManifestCodec.ENTRY);
+        }
+        Set<String> used = new LinkedHashSet<>();
+        used.add(ManifestCodec.ENTRY);
+        PackageManifest manifest = ManifestCodec.read(props, name -> {
+            used.add(CLASSES + name + ".class");
+            return contents.get(CLASSES + name + ".class");
+        });
+        for (String name : contents.keySet()) {
+            if (!used.contains(name)) {
+                throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " is not listed in the package manifest");
+            }
+        }
+        Set<X509Certificate> common = null;
+        List<String> unsigned = new ArrayList<>();
+        for (Map.Entry<String, Set<X509Certificate>> s : signersByEntry.entrySet()) {
+            if (s.getValue().isEmpty()) {
+                unsigned.add(s.getKey());
+            } else if (common == null) {
+                common = new LinkedHashSet<>(s.getValue());
+            } else {
+                common.retainAll(s.getValue());
+            }
+        }
+        if (!unsigned.isEmpty() || common == null) {
+            if (requireSignature || (common != null && !unsigned.isEmpty())) {
+                throw new PackageException(PackageException.Reason.UNSIGNED, common == null
+                        ? "package " + manifest.id() + " is not signed; build it with 'hotpatch build --key DIR'"
+                        : "package " + manifest.id() + " has entries the signature does not cover: " + unsigned);
+            }
+            return new HotpatchPackage(manifest, new ArrayList<>(), fileSha);
+        }
+        if (common.isEmpty()) {
+            throw new PackageException(PackageException.Reason.UNSIGNED, "package " + manifest.id()
+                    + " has entries signed by different signers; no single signer covers it all");
+        }
+        return new HotpatchPackage(manifest, new ArrayList<>(common), fileSha);
+    }
+
+    private static void checkEntryName(String name) {
+        boolean ok;
+        if (name.startsWith("META-INF/")) {
+            String rest = name.substring("META-INF/".length());
+            String upper = rest.toUpperCase(Locale.ROOT);
+            ok = rest.isEmpty() || (!rest.contains("/") && (upper.equals("MANIFEST.MF") || upper.endsWith(".SF")
+                    || upper.endsWith(".RSA") || upper.endsWith(".EC") || upper.endsWith(".DSA")));
+        } else if (name.equals("HOTPATCH-INF/") || name.equals(CLASSES) || name.equals(ManifestCodec.ENTRY)) {
+            ok = true;
+        } else if (name.startsWith(CLASSES)) {
+            String rest = name.substring(CLASSES.length());
+            String cls = rest.endsWith("/") ? rest.substring(0, rest.length() - 1)
+                    : rest.endsWith(".class") ? rest.substring(0, rest.length() - ".class".length()) : null;
+            try {
+                ok = cls != null && ClassNames.requireInternalName(cls) != null;
+            } catch (IllegalArgumentException e) {
+                ok = false;
+            }
+        } else {
+            ok = false;
+        }
+        if (!ok) {
+            throw new PackageException(PackageException.Reason.MALFORMED, "unexpected entry '" + printable(name)
+                    + "': a hotpatch package holds only META-INF signature files, " + ManifestCodec.ENTRY + " and " + CLASSES + "**.class");
+        }
+    }
+
+    private static byte[] readBounded(JarFile jar, JarEntry e, long limit) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[16 * 1024];
+        try (InputStream in = jar.getInputStream(e)) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                if (out.size() + (long) n > limit) {
+                    throw new PackageException(PackageException.Reason.TOO_LARGE, "entry " + e.getName()
+                            + " inflates to more than " + limit + " bytes");
+                }
+                out.write(buf, 0, n);
+            }
+        }
+        return out.toByteArray();
+    }
+
+    private static Set<X509Certificate> leafCertificates(CodeSigner[] signers) {
+        Set<X509Certificate> out = new LinkedHashSet<>();
+        if (signers != null) {
+            for (CodeSigner s : signers) {
+                List<? extends Certificate> chain = s.getSignerCertPath().getCertificates();
+                if (!chain.isEmpty() && chain.get(0) instanceof X509Certificate) {
+                    out.add((X509Certificate) chain.get(0));
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String printable(String s) {
+        StringBuilder b = new StringBuilder();
+        for (char c : s.toCharArray()) {
+            b.append(Character.isISOControl(c) ? '?' : c);
+            if (b.length() > 200) {
+                return b.append("…").toString();
+            }
+        }
+        return b.toString();
+    }
+
+    public PackageManifest manifest() {
+        return manifest;
+    }
+
+    /** The certificates that signed every entry; empty for an unsigned package read for inspection. */
+    public List<X509Certificate> signers() {
+        return signers;
+    }
+
+    /** Subject names of the signers, comma-separated; "unsigned" when there are none. */
+    public String signerNames() {
+        if (signers.isEmpty()) {
+            return "unsigned";
+        }
+        List<String> n = new ArrayList<>();
+        for (X509Certificate c : signers) {
+            n.add(c.getSubjectX500Principal().getName());
+        }
+        return String.join(", ", n);
+    }
+
+    /** SHA-256 of the package file as read. */
+    public String sha256() {
+        return sha256;
+    }
+
+    @Override
+    public String toString() {
+        return manifest + " signed by " + signerNames();
+    }
+}

@@ -1,0 +1,156 @@
+package dev.hotpatch.format;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A publisher's signing key and certificate, kept in a key folder:
+ * {@code signing.p12} (PKCS#12, owner-only), {@code signing.password} (owner-only) and
+ * {@code signer.crt} (the public certificate that verifiers pin). Immutable.
+ */
+public final class SigningKey {
+    static final String KEYSTORE = "signing.p12";
+    static final String PASSWORD = "signing.password";
+    /** File name of the public certificate inside a key folder. */
+    public static final String CERTIFICATE = "signer.crt";
+    private static final String ALIAS = "hotpatch";
+
+    private final PrivateKey privateKey;
+    private final List<X509Certificate> chain;
+
+    private SigningKey(PrivateKey privateKey, List<X509Certificate> chain) {
+        this.privateKey = privateKey;
+        this.chain = chain;
+    }
+
+    /** Loads the key that {@link #generate} wrote in {@code dir}. */
+    public static SigningKey load(Path dir) {
+        Path ks = dir.resolve(KEYSTORE);
+        Path pw = dir.resolve(PASSWORD);
+        if (!Files.isRegularFile(ks) || !Files.isRegularFile(pw)) {
+            throw new PackageException(PackageException.Reason.IO, "no signing key in " + dir
+                    + " (expected " + KEYSTORE + " and " + PASSWORD + "); create one with 'hotpatch keygen --out " + dir + "'");
+        }
+        try (InputStream in = Files.newInputStream(ks)) {
+            char[] password = new String(Files.readAllBytes(pw), StandardCharsets.UTF_8).trim().toCharArray();
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(in, password);
+            PrivateKey key = (PrivateKey) store.getKey(ALIAS, password);
+            Certificate[] certs = store.getCertificateChain(ALIAS);
+            if (key == null || certs == null) {
+                throw new PackageException(PackageException.Reason.IO, ks + " has no key entry named '" + ALIAS + "'");
+            }
+            List<X509Certificate> chain = new ArrayList<>();
+            for (Certificate c : certs) {
+                chain.add((X509Certificate) c);
+            }
+            return new SigningKey(key, chain);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new PackageException(PackageException.Reason.IO, "cannot load signing key from " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Creates a new EC P-256 key and self-signed certificate for {@code subject} (an X.500 name
+     * such as {@code CN=Acme Security}) in {@code dir}, which is created owner-only if missing.
+     * Refuses to overwrite an existing key. Uses the running JDK's own {@code keytool}.
+     */
+    public static SigningKey generate(Path dir, String subject) {
+        Path ks = dir.resolve(KEYSTORE);
+        if (Files.exists(ks)) {
+            throw new PackageException(PackageException.Reason.IO, new FileAlreadyExistsException(ks.toString()).getMessage()
+                    + ": a signing key already exists there; choose another --out folder or delete the old key first");
+        }
+        try {
+            if (!Files.isDirectory(dir)) {
+                Files.createDirectories(dir);
+            }
+            restrict(dir, "rwx------");
+            byte[] raw = new byte[24];
+            new SecureRandom().nextBytes(raw);
+            String password = Sha256.hex(raw).substring(0, 40);
+            Path pw = dir.resolve(PASSWORD);
+            Files.write(pw, password.getBytes(StandardCharsets.UTF_8));
+            restrict(pw, "rw-------");
+            String keytool = Path.of(System.getProperty("java.home"), "bin", "keytool").toString();
+            run(dir, keytool, "-genkeypair", "-alias", ALIAS, "-keyalg", "EC", "-groupname", "secp256r1",
+                    "-sigalg", "SHA256withECDSA", "-validity", "3650", "-dname", subject,
+                    "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", password, "-keypass", password);
+            restrict(ks, "rw-------");
+            SigningKey key = load(dir);
+            Files.write(dir.resolve(CERTIFICATE), key.certificatePem().getBytes(StandardCharsets.US_ASCII));
+            return key;
+        } catch (IOException e) {
+            throw new PackageException(PackageException.Reason.IO, "cannot create signing key in " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static void run(Path dir, String... cmd) throws IOException {
+        Process p = new ProcessBuilder(cmd).directory(dir.toFile()).redirectErrorStream(true).start();
+        String out;
+        try (InputStream in = p.getInputStream()) {
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        try {
+            if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IOException("keytool failed: " + out.trim());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while running keytool", e);
+        }
+    }
+
+    private static void restrict(Path p, String perms) throws IOException {
+        try {
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString(perms));
+        } catch (UnsupportedOperationException e) {
+            // Not a POSIX file system: rely on the folder's inherited access control.
+        }
+    }
+
+    PrivateKey privateKey() {
+        return privateKey;
+    }
+
+    /** Signer certificate first, then any chain. */
+    public List<X509Certificate> chain() {
+        return chain;
+    }
+
+    public X509Certificate certificate() {
+        return chain.get(0);
+    }
+
+    /** The signer certificate in PEM form, as written to {@code signer.crt}. */
+    public String certificatePem() {
+        try {
+            String b64 = java.util.Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII))
+                    .encodeToString(certificate().getEncoded());
+            return "-----BEGIN CERTIFICATE-----\n" + b64 + "\n-----END CERTIFICATE-----\n";
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+
+    @Override
+    public String toString() {
+        return "SigningKey[" + certificate().getSubjectX500Principal().getName() + "]";
+    }
+
+}
