@@ -69,7 +69,8 @@ public final class SigningKey {
      * such as {@code CN=Acme Security}) in {@code dir}, which is created owner-only if missing.
      * Refuses to overwrite an existing key. Uses the running JDK's own {@code keytool}.
      */
-    public static SigningKey generate(Path dir, String subject) {
+    public static SigningKey generate(Path keyDir, String subject) {
+        Path dir = keyDir.toAbsolutePath();
         Path ks = dir.resolve(KEYSTORE);
         if (Files.exists(ks)) {
             throw new PackageException(PackageException.Reason.IO, new FileAlreadyExistsException(ks.toString()).getMessage()

@@ -1,0 +1,140 @@
+package dev.hotpatch.agent;
+
+import dev.hotpatch.format.channel.Message;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.net.ProtocolFamily;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermissions;
+
+/**
+ * The agent's end of the private channel to the {@code hotpatch} tools: a Unix-domain socket in a
+ * fresh owner-only folder, so only the JVM's own user (and root) can connect, and no file another
+ * user can write is ever read. The socket's path is published as the system property
+ * {@code hotpatch.agent.socket}, which tools read through the (also uid-checked) attach mechanism.
+ *
+ * <p>One daemon thread accepts; each connection is served on its own short-lived daemon thread:
+ * one request, one reply. Unix-domain sockets need Java 16; the agent is compiled for Java 11, so it
+ * reaches that API reflectively and, on older runtimes, runs without a channel.
+ */
+final class Channel {
+    private Channel() {
+    }
+
+    /** Opens the socket and starts accepting; on Java &lt; 16 logs that no channel is available. */
+    static void start(Engine engine) throws IOException {
+        if (Runtime.version().feature() < 16) {
+            System.err.println("[hotpatch] Java " + Runtime.version().feature()
+                    + " has no Unix-domain sockets: the agent runs (persisted patches are active) but tools cannot reach it");
+            return;
+        }
+        Path base = Paths.get(System.getProperty("java.io.tmpdir", "/tmp"));
+        Path dir;
+        try {
+            dir = Files.createTempDirectory(base, "hotpatch-",
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        } catch (UnsupportedOperationException e) {
+            throw new IOException("cannot create an owner-only folder for the agent socket on this file system", e);
+        }
+        Path socket = dir.resolve("agent.sock");
+        ServerSocketChannel server = open(socket);
+        engine.stagingDir(dir);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> cleanUp(server, dir), "hotpatch-agent-cleanup"));
+        System.setProperty("hotpatch.agent.socket", socket.toString());
+        Thread acceptor = new Thread(() -> accept(server, engine), "hotpatch-agent-channel");
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    private static ServerSocketChannel open(Path socket) throws IOException {
+        try {
+            ProtocolFamily unix = StandardProtocolFamily.valueOf("UNIX");
+            ServerSocketChannel server = (ServerSocketChannel) ServerSocketChannel.class
+                    .getMethod("open", ProtocolFamily.class).invoke(null, unix);
+            Method of = Class.forName("java.net.UnixDomainSocketAddress").getMethod("of", Path.class);
+            server.bind((SocketAddress) of.invoke(null, socket));
+            return server;
+        } catch (InvocationTargetException e) {
+            Throwable c = e.getCause();
+            throw c instanceof IOException ? (IOException) c : new IOException("cannot open agent socket " + socket + ": " + c, c);
+        } catch (ReflectiveOperationException | IllegalArgumentException e) {
+            throw new IOException("this Java runtime has no Unix-domain socket support: " + e, e);
+        }
+    }
+
+    private static void accept(ServerSocketChannel server, Engine engine) {
+        while (server.isOpen()) {
+            try {
+                SocketChannel client = server.accept();
+                Thread t = new Thread(() -> serve(client, engine), "hotpatch-agent-request");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                if (server.isOpen()) {
+                    System.err.println("[hotpatch] agent channel accept failed: " + e);
+                }
+                return;
+            }
+        }
+    }
+
+    private static void serve(SocketChannel client, Engine engine) {
+        try (SocketChannel c = client; InputStream in = Channels.newInputStream(c); OutputStream out = Channels.newOutputStream(c)) {
+            Message reply;
+            try {
+                reply = dispatch(Message.readFrom(in), engine);
+            } catch (Refusal e) {
+                reply = Message.of("status", "refused", "message", e.getMessage());
+            } catch (RuntimeException | IOException | LinkageError e) {
+                reply = Message.of("status", "failed", "message", "agent error: " + e);
+            }
+            reply.writeTo(out);
+        } catch (IOException e) {
+            System.err.println("[hotpatch] agent channel: could not answer a request: " + e);
+        }
+    }
+
+    private static Message dispatch(Message request, Engine engine) {
+        String op = request.get("op", "");
+        switch (op) {
+            case "ping":
+                return engine.ping();
+            case "list":
+                return engine.list();
+            case "apply": {
+                String pkg = request.get("package");
+                if (pkg == null) {
+                    throw new Refusal("apply needs the field 'package' (absolute path of a .hotpatch file)");
+                }
+                String trust = request.get("trust");
+                return engine.apply(Paths.get(pkg), trust == null || trust.isEmpty() ? null : Paths.get(trust), request.get("actor"));
+            }
+            case "uninstall":
+                return engine.uninstall(request.get("id"), request.get("actor"));
+            default:
+                throw new Refusal("unknown operation '" + op + "' (ping, list, apply, uninstall)");
+        }
+    }
+
+    private static void cleanUp(ServerSocketChannel server, Path dir) {
+        try {
+            server.close();
+            try (java.util.stream.Stream<Path> s = Files.list(dir)) {
+                s.forEach(p -> p.toFile().delete());
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException ignored) {
+            // Best effort at exit; the folder is owner-only and in the temp folder.
+        }
+    }
+}
