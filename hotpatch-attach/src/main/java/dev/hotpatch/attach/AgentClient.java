@@ -1,0 +1,226 @@
+package dev.hotpatch.attach;
+
+import dev.hotpatch.format.channel.Message;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * A connection to the hotpatch agent in one local JVM: the way to install, list and remove
+ * hotpatches in it.
+ *
+ * <p>{@link #connect} attaches to the JVM, reads the agent's channel from its system properties,
+ * and loads the agent first when it is absent (never into an enrolled JVM, which has it already).
+ * Each request then opens the agent's Unix-domain socket, sends one message and reads one reply;
+ * only the JVM's own user (or root) can connect to that socket. Before talking, the client checks
+ * that the socket lies in a folder owned by the JVM's user and closed to everyone else, so that no
+ * other local user can pose as the agent. Thread-safe: requests share no state.
+ */
+public final class AgentClient implements AutoCloseable {
+    private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(120);
+    private static final Pattern MACHINE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    private static final Set<PosixFilePermission> OWNER_ONLY = EnumSet.of(PosixFilePermission.OWNER_READ,
+            PosixFilePermission.OWNER_WRITE, PosixFilePermission.OWNER_EXECUTE);
+
+    private final long pid;
+    private final Path socket;
+    private final String mode;
+    private final boolean loadedNow;
+    private final String javaVersion;
+
+    private AgentClient(long pid, Path socket, String mode, boolean loadedNow, String javaVersion) {
+        this.pid = pid;
+        this.socket = socket;
+        this.mode = mode;
+        this.loadedNow = loadedNow;
+        this.javaVersion = javaVersion;
+    }
+
+    /** Connects to the agent in JVM {@code pid}, loading it when absent. */
+    public static AgentClient connect(long pid) {
+        return connect(pid, "");
+    }
+
+    /**
+     * Connects to the agent in JVM {@code pid}, loading it when absent with machine name
+     * {@code machineName} (empty: none).
+     *
+     * @throws NoSuchJvmException    no such JVM
+     * @throws NotSupportedException the JVM cannot host the agent, with the reason
+     * @throws AttachException       attach or loading the agent failed
+     */
+    public static AgentClient connect(long pid, String machineName) {
+        if (!machineName.isEmpty() && !MACHINE_NAME.matcher(machineName).matches()) {
+            throw new IllegalArgumentException("invalid machine name '" + machineName
+                    + "': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
+        }
+        return open(pid, true, machineName).orElseThrow();
+    }
+
+    /** Connects to the agent in JVM {@code pid} if it runs there; never loads it. */
+    public static Optional<AgentClient> connectIfPresent(long pid) {
+        return open(pid, false, "");
+    }
+
+    private static Optional<AgentClient> open(long pid, boolean load, String machineName) {
+        OsProcess self = OsProcess.self();
+        if (pid == self.pid()) {
+            throw new NoSuchJvmException(pid, "process " + pid + " is this hotpatch process itself");
+        }
+        OsProcess process = OsProcess.of(pid).orElseThrow(() ->
+                new NoSuchJvmException(pid, "no process " + pid + " is running; 'hotpatch ps' lists the local JVMs"));
+        if (!Discovery.finds(pid)) {
+            throw new NoSuchJvmException(pid, "process " + pid + " (" + OsProcess.fileName(process.command())
+                    + ") is not a Java virtual machine; 'hotpatch ps' lists the local JVMs");
+        }
+        try (Target target = Target.attach(process, self)) {
+            Probe probe = Probe.of(target);
+            Eligibility.Verdict verdict = Eligibility.judge(probe);
+            if (verdict.status() != HotpatchStatus.ENABLED) {
+                throw new NotSupportedException(pid, verdict.reason());
+            }
+            if (probe.agentPresent()) {
+                return Optional.of(new AgentClient(pid, checkedSocket(probe.socket(), process), probe.mode(), false,
+                        probe.javaVersion()));
+            }
+            if (!load) {
+                return Optional.empty();
+            }
+            target.loadAgent(AgentJar.path().toString(), machineName.isEmpty() ? "" : "name=" + machineName,
+                    probe.javaFeature());
+            Probe after = Probe.of(target);
+            if (after.socket().isEmpty()) {
+                throw new AttachException("the agent loaded into JVM " + pid + " but opened no channel ("
+                        + Probe.AGENT_SOCKET + " is not set); see the JVM's standard error");
+            }
+            return Optional.of(new AgentClient(pid, checkedSocket(after.socket(), process), after.mode(), true,
+                    after.javaVersion()));
+        }
+    }
+
+    /**
+     * Resolves the socket path the target announced (through {@code /proc/PID/root} when the target
+     * lives in another mount namespace) and refuses it unless its folder belongs to the target's
+     * user and is closed to group and others.
+     */
+    static Path checkedSocket(String announced, OsProcess process) {
+        long pid = process.pid();
+        Path path = Path.of(announced);
+        if (!path.isAbsolute()) {
+            throw new AttachException("the agent in JVM " + pid + " announced a relative socket path '" + announced + "'");
+        }
+        if (!Files.exists(path, LinkOption.NOFOLLOW_LINKS)) {
+            Path viaRoot = Path.of("/proc", Long.toString(pid), "root").resolve(announced.substring(1));
+            if (Files.exists(viaRoot, LinkOption.NOFOLLOW_LINKS)) {
+                path = viaRoot;
+            } else {
+                throw new AttachException("the agent socket " + announced + " of JVM " + pid + " does not exist");
+            }
+        }
+        Path dir = path.getParent();
+        try {
+            PosixFileAttributes attrs = Files.readAttributes(dir, PosixFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+            long owner = OsProcess.uidOf(dir);
+            boolean ownerOk = owner < 0 || process.uid() < 0 || owner == process.uid();
+            if (!attrs.isDirectory() || !ownerOk || !OWNER_ONLY.containsAll(attrs.permissions())) {
+                throw new NotSupportedException(pid, "its agent socket folder " + dir + " is not private to the JVM's user"
+                        + " (owner " + attrs.owner().getName() + ", mode " + java.nio.file.attribute.PosixFilePermissions.toString(attrs.permissions())
+                        + "); refusing to talk to a channel another user could have put there");
+            }
+        } catch (UnsupportedOperationException e) {
+            // No POSIX attributes: the platform's own access control protects the folder.
+        } catch (IOException e) {
+            throw new AttachException("cannot check the agent socket folder " + dir + " of JVM " + pid + ": " + e.getMessage(), e);
+        }
+        return path;
+    }
+
+    /** The JVM's process id. */
+    public long pid() {
+        return pid;
+    }
+
+    /** The agent's socket. */
+    public Path socket() {
+        return socket;
+    }
+
+    /** {@code enrolled} or {@code attached}. */
+    public String mode() {
+        return mode;
+    }
+
+    /** Whether {@link #connect} loaded the agent just now (dynamic attach; on JDK 21+ the JVM printed a JEP 451 warning). */
+    public boolean loadedNow() {
+        return loadedNow;
+    }
+
+    /** The target's {@code java.version}. */
+    public String javaVersion() {
+        return javaVersion;
+    }
+
+    /** Asks the agent who it is. */
+    public AgentInfo ping() {
+        return AgentInfo.from(requireOk(send(Message.of("op", "ping"), QUERY_TIMEOUT), "ping"));
+    }
+
+    /**
+     * Asks the agent to install the package at {@code pkg}, verified against the certificates in
+     * {@code trustDir} ({@code null}: the agent's own trust folder). Both paths are sent absolute;
+     * the target's user must be able to read them. The agent verifies the package itself and
+     * applies it all or nothing.
+     */
+    public ApplyResult apply(Path pkg, Path trustDir, String actor) {
+        Message request = Message.of("op", "apply", "package", pkg.toAbsolutePath().normalize().toString())
+                .put("trust", trustDir == null ? null : trustDir.toAbsolutePath().normalize().toString())
+                .put("actor", actor);
+        return ApplyResult.from(send(request, CHANGE_TIMEOUT));
+    }
+
+    /** Asks the agent to remove hotpatch {@code id}, or the latest one when {@code id} is {@code null}. */
+    public UninstallResult uninstall(String id, String actor) {
+        return UninstallResult.from(send(Message.of("op", "uninstall").put("id", id).put("actor", actor), CHANGE_TIMEOUT));
+    }
+
+    /** The hotpatches installed in the JVM, in installation order. */
+    public List<InstalledHotpatch> list() {
+        return InstalledHotpatch.listFrom(requireOk(send(Message.of("op", "list"), QUERY_TIMEOUT), "list"));
+    }
+
+    private Message send(Message request, Duration timeout) {
+        try {
+            return Channel.exchange(socket, request, timeout);
+        } catch (IOException e) {
+            throw new AttachException("could not talk to the agent in JVM " + pid + " over " + socket + ": " + e.getMessage(), e);
+        }
+    }
+
+    private Message requireOk(Message reply, String op) {
+        if (!"ok".equals(reply.get("status"))) {
+            throw new AttachException("the agent in JVM " + pid + " answered '" + op + "' with status '"
+                    + reply.get("status", "") + "': " + reply.get("message", ""));
+        }
+        return reply;
+    }
+
+    /** Nothing to release today (every request has its own connection); kept so callers scope the client. */
+    @Override
+    public void close() {
+    }
+
+    @Override
+    public String toString() {
+        return "AgentClient[pid " + pid + ", " + mode + ", " + socket + "]";
+    }
+}

@@ -1,0 +1,72 @@
+package dev.hotpatch.attach;
+
+import dev.hotpatch.format.channel.Message;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * One exchange with an agent over its Unix-domain socket: connect, send one {@link Message}, read
+ * one framed reply, close. The whole exchange is bounded by a deadline, so a stuck target cannot
+ * hang the caller. Stateless.
+ */
+final class Channel {
+    private Channel() {
+    }
+
+    static Message exchange(Path socket, Message request, Duration timeout) throws IOException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+             Selector selector = Selector.open()) {
+            ch.connect(UnixDomainSocketAddress.of(socket));
+            ch.configureBlocking(false);
+            byte[] body = request.toBytes();
+            ByteBuffer out = ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).flip();
+            ch.register(selector, SelectionKey.OP_WRITE);
+            while (out.hasRemaining()) {
+                await(selector, deadline, timeout);
+                ch.write(out);
+            }
+            ch.keyFor(selector).interestOps(SelectionKey.OP_READ);
+            ByteBuffer length = ByteBuffer.allocate(4);
+            fill(ch, selector, length, deadline, timeout);
+            int n = length.flip().getInt();
+            if (n < 0 || n > Message.MAX_BYTES) {
+                throw new IOException("the agent sent a frame of " + n + " bytes (limit " + Message.MAX_BYTES + ")");
+            }
+            ByteBuffer reply = ByteBuffer.allocate(n);
+            fill(ch, selector, reply, deadline, timeout);
+            return Message.fromBytes(reply.array());
+        }
+    }
+
+    private static void fill(SocketChannel ch, Selector selector, ByteBuffer buf, long deadline, Duration timeout)
+            throws IOException {
+        while (buf.hasRemaining()) {
+            await(selector, deadline, timeout);
+            if (ch.read(buf) < 0) {
+                throw new EOFException("the agent closed the channel before its reply was complete");
+            }
+        }
+    }
+
+    private static void await(Selector selector, long deadline, Duration timeout) throws IOException {
+        while (true) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new IOException("the agent did not answer within " + timeout.toSeconds() + " s");
+            }
+            if (selector.select(Math.max(1, left / 1_000_000)) > 0) {
+                selector.selectedKeys().clear();
+                return;
+            }
+        }
+    }
+}

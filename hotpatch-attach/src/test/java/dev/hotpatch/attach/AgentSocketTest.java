@@ -1,0 +1,85 @@
+package dev.hotpatch.attach;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hotpatch.format.channel.Message;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client's side of the channel: which sockets it agrees to talk to, and bounded exchanges. */
+class AgentSocketTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void checkedSocket_acceptsSocketInOwnerOnlyFolder() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("agent"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Path sock = Files.createFile(dir.resolve("agent.sock"));
+
+        assertThat(AgentClient.checkedSocket(sock.toString(), OsProcess.self())).isEqualTo(sock);
+    }
+
+    @Test
+    void checkedSocket_refusesFolderOthersCanEnter() throws Exception {
+        Path dir = Files.createDirectory(tmp.resolve("agent"));
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path sock = Files.createFile(dir.resolve("agent.sock"));
+
+        assertThatThrownBy(() -> AgentClient.checkedSocket(sock.toString(), OsProcess.self()))
+                .isInstanceOf(NotSupportedException.class)
+                .hasMessageContaining("not private");
+    }
+
+    @Test
+    void checkedSocket_refusesRelativeAndMissingPaths() {
+        assertThatThrownBy(() -> AgentClient.checkedSocket("agent.sock", OsProcess.self()))
+                .isInstanceOf(AttachException.class).hasMessageContaining("relative");
+        assertThatThrownBy(() -> AgentClient.checkedSocket(tmp.resolve("none.sock").toString(), OsProcess.self()))
+                .isInstanceOf(AttachException.class).hasMessageContaining("does not exist");
+    }
+
+    @Test
+    void exchange_sendsOneMessageAndReadsOneReply() throws Exception {
+        Path sock = tmp.resolve("s.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(sock));
+            Thread peer = new Thread(() -> {
+                try (SocketChannel c = server.accept()) {
+                    Message request = Message.readFrom(Channels.newInputStream(c));
+                    Message.of("status", "ok", "echo", request.get("op")).writeTo(Channels.newOutputStream(c));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            peer.start();
+
+            Message reply = Channel.exchange(sock, Message.of("op", "ping"), Duration.ofSeconds(5));
+
+            assertThat(reply.get("echo")).isEqualTo("ping");
+            peer.join();
+        }
+    }
+
+    @Test
+    void exchange_givesUpAtTheDeadlineWhenThePeerNeverAnswers() throws Exception {
+        Path sock = tmp.resolve("silent.sock");
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(sock));
+            long start = System.nanoTime();
+
+            assertThatThrownBy(() -> Channel.exchange(sock, Message.of("op", "ping"), Duration.ofMillis(300)))
+                    .hasMessageContaining("did not answer");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        }
+    }
+}
