@@ -295,6 +295,21 @@ final class Engine {
 
     // ---- internals -------------------------------------------------------------------------
 
+    /** One class copy to redefine, with the state it moves to. */
+    static final class Change {
+        final ClassDefinition definition;
+        final String internalName;
+        final String baselineSha;
+        final String newSha;
+
+        Change(ClassDefinition definition, String internalName, String baselineSha, String newSha) {
+            this.definition = definition;
+            this.internalName = internalName;
+            this.baselineSha = baselineSha;
+            this.newSha = newSha;
+        }
+    }
+
     /** Outcome for one class name: how many loaded copies now run new bytes. */
     static final class ClassOutcome {
         int copies;
@@ -308,52 +323,56 @@ final class Engine {
     private Map<String, ClassOutcome> converge(Set<String> names, Installed adding) {
         Set<String> wanted = names.isEmpty() ? allPatchedNames() : names;
         Map<String, ClassOutcome> outcome = new HashMap<>();
-        List<ClassDefinition> defs = new ArrayList<>();
-        List<Object[]> updates = new ArrayList<>();
-        for (Class<?> k : inst.getAllLoadedClasses()) {
-            String internal = k.getName().replace('.', '/');
-            if (!wanted.contains(internal) || k.isArray()) {
-                continue;
-            }
-            LoadedClasses.Tracked t;
-            try {
-                t = loaded.track(k);
-            } catch (IOException e) {
-                if (adding != null && adding.classes.containsKey(internal)) {
-                    throw new Refusal("cannot check " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
-                            + ": " + e.getMessage() + "; nothing was changed");
+        List<Change> changes = new ArrayList<>();
+        try (CodeSources sources = new CodeSources()) {
+            for (Class<?> k : inst.getAllLoadedClasses()) {
+                String internal = k.getName().replace('.', '/');
+                if (!wanted.contains(internal) || k.isArray()) {
+                    continue;
                 }
-                continue;
-            }
-            if (adding != null) {
-                ClassPatch mine = adding.classes.get(internal);
-                if (mine != null && !t.baselineSha.equals(mine.baselineSha256())) {
-                    throw new Refusal("class " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
-                            + " does not match the baseline of " + adding.id() + ": expected bytes " + mine.baselineSha256()
-                            + ", found " + t.baselineSha + ". This JVM runs a different build than the package was made for;"
-                            + " nothing was changed");
+                LoadedClasses.Tracked t;
+                try {
+                    t = loaded.track(k, sources);
+                } catch (IOException e) {
+                    if (adding != null && adding.classes.containsKey(internal)) {
+                        throw new Refusal("cannot check " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
+                                + ": " + e.getMessage() + "; nothing was changed");
+                    }
+                    continue;
                 }
-            }
-            String desired = desired(internal, t.baselineSha);
-            if (desired.equals(t.currentSha)) {
+                if (adding != null) {
+                    ClassPatch mine = adding.classes.get(internal);
+                    if (mine != null && !t.baselineSha.equals(mine.baselineSha256())) {
+                        throw new Refusal("class " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
+                                + " does not match the baseline of " + adding.id() + ": expected bytes " + mine.baselineSha256()
+                                + ", found " + t.baselineSha + ". This JVM runs a different build than the package was made for;"
+                                + " nothing was changed");
+                    }
+                }
+                String desired = desired(internal, t.baselineSha);
+                if (desired.equals(t.currentSha)) {
+                    if (!desired.equals(t.baselineSha)) {
+                        outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
+                    }
+                    continue;
+                }
+                byte[] bytes = loaded.blob(desired);
+                if (bytes == null) {
+                    throw new Refusal("internal: no bytes known for " + internal + " sha " + desired + "; nothing was changed");
+                }
+                changes.add(new Change(new ClassDefinition(k, bytes), internal, t.baselineSha, desired));
                 if (!desired.equals(t.baselineSha)) {
                     outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
                 }
-                continue;
-            }
-            byte[] bytes = loaded.blob(desired);
-            if (bytes == null) {
-                throw new Refusal("internal: no bytes known for " + internal + " sha " + desired + "; nothing was changed");
-            }
-            defs.add(new ClassDefinition(k, bytes));
-            updates.add(new Object[] {k.getClassLoader(), internal, t.baselineSha, desired});
-            if (!desired.equals(t.baselineSha)) {
-                outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
             }
         }
+        List<ClassDefinition> defs = new ArrayList<>();
+        for (Change c : changes) {
+            defs.add(c.definition);
+        }
         redefine(defs);
-        for (Object[] u : updates) {
-            loaded.record((ClassLoader) u[0], (String) u[1], (String) u[2], (String) u[3]);
+        for (Change c : changes) {
+            loaded.record(c.definition.getDefinitionClass().getClassLoader(), c.internalName, c.baselineSha, c.newSha);
         }
         return outcome;
     }
@@ -447,14 +466,16 @@ final class Engine {
     private Map<String, Map<String, Integer>> copiesInUse() {
         Set<String> names = allPatchedNames();
         Map<String, Map<String, Integer>> out = new HashMap<>();
-        for (Class<?> k : inst.getAllLoadedClasses()) {
-            String internal = k.getName().replace('.', '/');
-            if (names.contains(internal)) {
-                try {
-                    LoadedClasses.Tracked t = loaded.track(k);
-                    out.computeIfAbsent(internal, x -> new HashMap<>()).merge(t.currentSha, 1, Integer::sum);
-                } catch (IOException ignored) {
-                    // Unreadable copies were never patched: nothing to count.
+        try (CodeSources sources = new CodeSources()) {
+            for (Class<?> k : inst.getAllLoadedClasses()) {
+                String internal = k.getName().replace('.', '/');
+                if (names.contains(internal)) {
+                    try {
+                        LoadedClasses.Tracked t = loaded.track(k, sources);
+                        out.computeIfAbsent(internal, x -> new HashMap<>()).merge(t.currentSha, 1, Integer::sum);
+                    } catch (IOException ignored) {
+                        // Unreadable copies were never patched: nothing to count.
+                    }
                 }
             }
         }

@@ -1,23 +1,10 @@
 package dev.hotpatch.agent;
 
 import dev.hotpatch.format.Sha256;
-import java.io.ByteArrayOutputStream;
-import java.io.File;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.URISyntaxException;
-import java.net.URL;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.security.CodeSource;
-import java.security.ProtectionDomain;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.WeakHashMap;
-import java.util.jar.JarEntry;
-import java.util.jar.JarFile;
-import java.util.zip.ZipFile;
 
 /**
  * What the agent knows about the bytes of each class copy it has looked at: per class loader and
@@ -25,12 +12,10 @@ import java.util.zip.ZipFile;
  * themselves by hash so any state can be restored. Loaders are held weakly, so tracking never keeps
  * an application's class loader alive.
  *
- * <p>A class the agent has not touched is read from its code source (the jar or folder it was
- * defined from): HotSpot cannot hand back a class's original bytes once loaded, and a re-created
- * class file would not hash like the published one. Thread-safe: all methods synchronise on this.
+ * <p>A class the agent has not touched is read from its code source (see {@link CodeSources}).
+ * Thread-safe: all methods synchronise on this.
  */
 final class LoadedClasses {
-    private static final long MAX_CLASS_BYTES = 64L << 20;
     private static final Object BOOTSTRAP = new Object();
 
     /** One class copy's state. */
@@ -76,7 +61,7 @@ final class LoadedClasses {
      *
      * @throws IOException when the class's bytes cannot be found or read
      */
-    Tracked track(Class<?> k) throws IOException {
+    Tracked track(Class<?> k, CodeSources sources) throws IOException {
         String internal = k.getName().replace('.', '/');
         synchronized (this) {
             Map<String, Tracked> m = byLoader.get(key(k.getClassLoader()));
@@ -85,7 +70,7 @@ final class LoadedClasses {
                 return t;
             }
         }
-        byte[] bytes = readFromCodeSource(k);
+        byte[] bytes = sources.read(k);
         String sha = remember(bytes);
         synchronized (this) {
             Map<String, Tracked> m = byLoader.computeIfAbsent(key(k.getClassLoader()), x -> new HashMap<>());
@@ -95,57 +80,6 @@ final class LoadedClasses {
 
     private static Object key(ClassLoader loader) {
         return loader == null ? BOOTSTRAP : loader;
-    }
-
-    /** Reads the class file a class was defined from: its jar or folder, else its loader's resource. */
-    static byte[] readFromCodeSource(Class<?> k) throws IOException {
-        String resource = k.getName().replace('.', '/') + ".class";
-        ProtectionDomain pd = k.getProtectionDomain();
-        CodeSource cs = pd == null ? null : pd.getCodeSource();
-        URL location = cs == null ? null : cs.getLocation();
-        if (location != null && "file".equals(location.getProtocol())) {
-            Path p;
-            try {
-                p = Paths.get(location.toURI());
-            } catch (URISyntaxException | IllegalArgumentException e) {
-                p = new File(location.getPath()).toPath();
-            }
-            if (Files.isDirectory(p)) {
-                Path f = p.resolve(resource);
-                if (Files.isRegularFile(f) && Files.size(f) <= MAX_CLASS_BYTES) {
-                    return Files.readAllBytes(f);
-                }
-            } else if (Files.isRegularFile(p)) {
-                try (JarFile jar = new JarFile(p.toFile(), false, ZipFile.OPEN_READ, Runtime.version())) {
-                    JarEntry e = jar.getJarEntry(resource);
-                    if (e != null) {
-                        try (InputStream in = jar.getInputStream(e)) {
-                            return readBounded(in);
-                        }
-                    }
-                }
-            }
-        }
-        InputStream in = k.getResourceAsStream("/" + resource);
-        if (in == null) {
-            throw new IOException("cannot find the class file of " + k.getName() + " (code source " + location
-                    + ") to check it against the baseline");
-        }
-        try (InputStream s = in) {
-            return readBounded(s);
-        }
-    }
-
-    private static byte[] readBounded(InputStream in) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[16 * 1024];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            if (out.size() + (long) n > MAX_CLASS_BYTES) {
-                throw new IOException("class file larger than " + MAX_CLASS_BYTES + " bytes");
-            }
-            out.write(buf, 0, n);
-        }
-        return out.toByteArray();
     }
 
     /** A loader's description for messages: its name or class, with identity. */

@@ -1,0 +1,97 @@
+package dev.hotpatch.agent;
+
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.security.CodeSource;
+import java.security.ProtectionDomain;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.zip.ZipFile;
+
+/**
+ * Reads the class file a loaded class was defined from: its jar or folder, else its loader's
+ * resource. HotSpot cannot hand back a class's original bytes once loaded, and a class file it
+ * re-creates would not hash like the published one, so the code source is the ground truth for
+ * classes the agent has not touched. One instance serves one operation and keeps each jar open once
+ * for all its classes. Not thread-safe.
+ */
+final class CodeSources implements AutoCloseable {
+    private static final long MAX_CLASS_BYTES = 64L << 20;
+
+    private final Map<Path, JarFile> jars = new HashMap<>();
+
+    byte[] read(Class<?> k) throws IOException {
+        String resource = k.getName().replace('.', '/') + ".class";
+        ProtectionDomain pd = k.getProtectionDomain();
+        CodeSource cs = pd == null ? null : pd.getCodeSource();
+        URL location = cs == null ? null : cs.getLocation();
+        if (location != null && "file".equals(location.getProtocol())) {
+            Path p;
+            try {
+                p = Paths.get(location.toURI());
+            } catch (URISyntaxException | IllegalArgumentException e) {
+                p = new File(location.getPath()).toPath();
+            }
+            if (Files.isDirectory(p)) {
+                Path f = p.resolve(resource);
+                if (Files.isRegularFile(f) && Files.size(f) <= MAX_CLASS_BYTES) {
+                    return Files.readAllBytes(f);
+                }
+            } else if (Files.isRegularFile(p)) {
+                JarFile jar = jars.get(p);
+                if (jar == null) {
+                    // Runtime.version(): a multi-release jar yields the entry this JVM actually loaded.
+                    jar = new JarFile(p.toFile(), false, ZipFile.OPEN_READ, Runtime.version());
+                    jars.put(p, jar);
+                }
+                JarEntry e = jar.getJarEntry(resource);
+                if (e != null) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        return readBounded(in);
+                    }
+                }
+            }
+        }
+        InputStream in = k.getResourceAsStream("/" + resource);
+        if (in == null) {
+            throw new IOException("cannot find the class file of " + k.getName() + " (code source " + location
+                    + ") to check it against the baseline");
+        }
+        try (InputStream s = in) {
+            return readBounded(s);
+        }
+    }
+
+    private static byte[] readBounded(InputStream in) throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        byte[] buf = new byte[16 * 1024];
+        for (int n; (n = in.read(buf)) > 0; ) {
+            if (out.size() + (long) n > MAX_CLASS_BYTES) {
+                throw new IOException("class file larger than " + MAX_CLASS_BYTES + " bytes");
+            }
+            out.write(buf, 0, n);
+        }
+        return out.toByteArray();
+    }
+
+    @Override
+    public void close() {
+        for (JarFile j : jars.values()) {
+            try {
+                j.close();
+            } catch (IOException ignored) {
+                // Read-only handle; nothing to lose.
+            }
+        }
+        jars.clear();
+    }
+}
