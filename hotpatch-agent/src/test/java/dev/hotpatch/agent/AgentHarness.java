@@ -193,7 +193,7 @@ final class AgentHarness {
         a.putValue("Premain-Class", HotpatchAgent.class.getName());
         a.putValue("Agent-Class", HotpatchAgent.class.getName());
         a.putValue("Can-Redefine-Classes", "true");
-        a.putValue("Can-Retransform-Classes", "true");
+        a.putValue("Can-Retransform-Classes", "false");
         try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(out), mf)) {
             copyTree(location(HotpatchAgent.class), jar);
             copyTree(location(PackageManifest.class), jar);
