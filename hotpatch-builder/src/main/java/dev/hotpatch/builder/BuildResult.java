@@ -1,0 +1,14 @@
+package dev.hotpatch.builder;
+
+import dev.hotpatch.format.PackageManifest;
+import java.nio.file.Path;
+
+/**
+ * A package that was built: its manifest, the analysis it came from, and where it was written.
+ *
+ * @param manifest what the package says about itself, classes included
+ * @param report   the analysis of the two jars
+ * @param out      the signed {@code .hotpatch} file
+ */
+public record BuildResult(PackageManifest manifest, DiffReport report, Path out) {
+}

@@ -1,0 +1,86 @@
+package dev.hotpatch.builder;
+
+import java.util.List;
+
+/**
+ * The verdict on a baseline jar and a patched jar: which classes changed, every reason the
+ * change cannot be applied to a running JVM, what {@code --include} left out, and warnings about
+ * changes a hotpatch does not carry. Immutable.
+ *
+ * <p>{@link #classesCompared()} and {@link #elapsedNanos()} let benchmarks compute classes per second.
+ *
+ * @param changed         included classes present in both jars whose bytes differ, by name
+ * @param refusals        every reason the fix cannot be hotpatched; empty when it can
+ * @param excluded        internal names of changed, added or removed classes that no include pattern selected
+ * @param warnings        changes that are allowed but not shipped or not fully effective (resources,
+ *                        static initialisers, constant values, class-file versions)
+ * @param classesCompared class entries examined, each path counted once across both jars
+ * @param elapsedNanos    wall time the analysis took
+ */
+public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List<String> excluded,
+                         List<String> warnings, int classesCompared, long elapsedNanos) {
+
+    /** The closing line of {@link #render()} whenever something was refused. */
+    public static final String BASELINE_ADVICE = "This fix cannot be hotpatched: ship it as a baseline (restart) instead.";
+
+    public DiffReport {
+        changed = List.copyOf(changed);
+        refusals = List.copyOf(refusals);
+        excluded = List.copyOf(excluded);
+        warnings = List.copyOf(warnings);
+    }
+
+    /** Whether at least one class changed and nothing was refused, so a package can be built. */
+    public boolean hotpatchable() {
+        return refusals.isEmpty() && !changed.isEmpty();
+    }
+
+    /** A multi-line report for people; when anything was refused it ends with {@link #BASELINE_ADVICE}. */
+    public String render() {
+        StringBuilder b = new StringBuilder();
+        b.append("Compared ").append(classesCompared).append(classesCompared == 1 ? " class" : " classes")
+                .append(" in ").append(elapsedNanos / 1_000_000).append(" ms: ")
+                .append(changed.size()).append(" changed");
+        if (!excluded.isEmpty()) {
+            b.append(", ").append(excluded.size()).append(" excluded by --include");
+        }
+        b.append(".\n");
+        if (!changed.isEmpty()) {
+            b.append("Changed:\n");
+            for (ClassChange c : changed) {
+                b.append("  ").append(c.className()).append("  ").append(c.baselineSha256(), 0, 12)
+                        .append(" → ").append(c.patchedSha256(), 0, 12);
+                if (!c.changedMethods().isEmpty()) {
+                    b.append("  (").append(String.join(", ", c.changedMethods())).append(')');
+                }
+                b.append('\n');
+            }
+        }
+        if (!excluded.isEmpty()) {
+            b.append("Changed but excluded by --include:\n");
+            excluded.forEach(e -> b.append("  ").append(e).append('\n'));
+        }
+        if (!warnings.isEmpty()) {
+            b.append("Warnings:\n");
+            warnings.forEach(w -> b.append("  ").append(w).append('\n'));
+        }
+        if (!refusals.isEmpty()) {
+            b.append("Refused:\n");
+            refusals.forEach(r -> b.append("  ").append(r).append('\n'));
+            b.append(BASELINE_ADVICE);
+        } else if (changed.isEmpty()) {
+            b.append(excluded.isEmpty() ? "No class changed: there is nothing to hotpatch."
+                    : "No included class changed: there is nothing to hotpatch.");
+        } else {
+            b.append("Hotpatchable: ").append(changed.size()).append(changed.size() == 1 ? " class changes" : " classes change")
+                    .append(" only method bodies and constants.");
+        }
+        return b.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "DiffReport[" + changed.size() + " changed, " + refusals.size() + " refused, " + excluded.size()
+                + " excluded, " + warnings.size() + " warnings, " + classesCompared + " compared]";
+    }
+}

@@ -1,0 +1,249 @@
+package dev.hotpatch.builder;
+
+import dev.hotpatch.format.Sha256;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.objectweb.asm.ClassReader;
+import org.objectweb.asm.tree.ClassNode;
+
+/**
+ * The comparison of a baseline jar with a patched jar, entry by entry.
+ *
+ * <p>Entries are paired by path. A class entry whose bytes are identical is unchanged and is not
+ * parsed at all, which keeps large jars fast; a changed one is parsed on both sides and put to
+ * {@link RedefinitionCheck}. A class only in the patched jar is new and one only in the baseline is
+ * removed: both are refused, since a hotpatch neither defines classes into running loaders nor
+ * unloads them. {@code module-info.class} is ignored; a changed {@code META-INF/versions/N/} class is
+ * refused, because packages are built from a jar's base classes only. Changed resources become
+ * warnings: a hotpatch carries classes only. Stateless.
+ */
+final class JarDiff {
+    private static final Pattern VERSIONED = Pattern.compile("META-INF/versions/(\\d+)/(.+)");
+    private static final int LISTED_IN_ERRORS = 20;
+
+    /** A report together with the patched bytes of every included changed class, keyed by class name. */
+    record Analysis(DiffReport report, Map<String, byte[]> patchedBytes) {
+    }
+
+    private JarDiff() {
+    }
+
+    static Analysis analyse(Path baselineJar, Path patchedJar, List<String> includes, JarSource.Limits limits) {
+        long start = System.nanoTime();
+        IncludeFilter filter = IncludeFilter.of(includes);
+        try (JarSource old = JarSource.open(baselineJar, "baseline jar", limits);
+             JarSource neu = JarSource.open(patchedJar, "patched jar", limits)) {
+            return new Run(old, neu, filter).compare(start);
+        }
+    }
+
+    /** The mutable state of one comparison. */
+    private static final class Run {
+        private final JarSource old;
+        private final JarSource neu;
+        private final IncludeFilter filter;
+        private final List<ClassChange> changed = new ArrayList<>();
+        private final List<Refusal> refusals = new ArrayList<>();
+        private final Set<String> excluded = new LinkedHashSet<>();
+        private final List<String> warnings = new ArrayList<>();
+        private final Set<String> changedNames = new TreeSet<>();
+        private final Map<String, byte[]> patchedBytes = new HashMap<>();
+        private final Map<String, String> entryOfClass = new HashMap<>();
+        private int compared;
+
+        Run(JarSource old, JarSource neu, IncludeFilter filter) {
+            this.old = old;
+            this.neu = neu;
+            this.filter = filter;
+        }
+
+        Analysis compare(long start) {
+            TreeSet<String> paths = new TreeSet<>(old.names());
+            paths.addAll(neu.names());
+            for (String path : paths) {
+                if (path.equals("module-info.class") || path.endsWith("/module-info.class")) {
+                    continue;
+                }
+                Matcher versioned = VERSIONED.matcher(path);
+                if (path.endsWith(".class") && versioned.matches()) {
+                    compared++;
+                    versionedClass(path, versioned.group(1), versioned.group(2));
+                } else if (path.endsWith(".class")) {
+                    compared++;
+                    baseClass(path);
+                } else {
+                    resource(path);
+                }
+            }
+            if (!filter.includesAll()) {
+                List<String> unmatched = filter.unmatched(changedNames);
+                if (!unmatched.isEmpty()) {
+                    throw new BuilderException(noMatchMessage(unmatched));
+                }
+            }
+            changed.sort((a, b) -> a.className().compareTo(b.className()));
+            DiffReport report = new DiffReport(changed, refusals, new ArrayList<>(excluded), warnings, compared,
+                    System.nanoTime() - start);
+            return new Analysis(report, patchedBytes);
+        }
+
+        private void baseClass(String path) {
+            boolean inOld = old.contains(path);
+            boolean inNew = neu.contains(path);
+            if (inOld && inNew) {
+                byte[] before = old.readClass(path);
+                byte[] after = neu.readClass(path);
+                if (!Arrays.equals(before, after)) {
+                    changedClass(path, before, after);
+                }
+            } else if (inNew) {
+                String name = classNameOf(neu.readClass(path), path);
+                if (select(name)) {
+                    refusals.add(new Refusal(name, "", "new class" + generatedHint(name)
+                            + " — this version does not define new classes into running class loaders; fold the code into "
+                            + "existing methods or ship it as a baseline (restart)"));
+                }
+            } else {
+                String name = classNameOf(old.readClass(path), path);
+                if (select(name)) {
+                    refusals.add(new Refusal(name, "", "removed class — a hotpatch cannot unload a class from running class "
+                            + "loaders, so its old code would stay live; keep the class (empty its methods if need be) or ship "
+                            + "the removal as a baseline (restart)"));
+                }
+            }
+        }
+
+        private void changedClass(String path, byte[] before, byte[] after) {
+            ClassNode oldNode;
+            ClassNode newNode;
+            String name = classNameOf(before, path);
+            try {
+                oldNode = RedefinitionCheck.parse(before);
+            } catch (RuntimeException e) {
+                if (select(name)) {
+                    refusals.add(new Refusal(name, "", "baseline entry " + JarSource.printable(path)
+                            + " is not a class file this builder can read (" + e + ") — pass the baseline jar the running JVMs use"));
+                }
+                return;
+            }
+            if (!select(name)) {
+                return;
+            }
+            try {
+                newNode = RedefinitionCheck.parse(after);
+            } catch (RuntimeException e) {
+                refusals.add(new Refusal(name, "", "patched entry " + JarSource.printable(path)
+                        + " is not a class file this builder can read (" + e + ") — rebuild the patched jar"));
+                return;
+            }
+            String other = entryOfClass.putIfAbsent(name, path);
+            if (other != null) {
+                refusals.add(new Refusal(name, "", "changes in two entries, " + JarSource.printable(other) + " and "
+                        + JarSource.printable(path) + " — a package carries one replacement per class name; "
+                        + "build the hotpatch from a jar that holds the class once"));
+                return;
+            }
+            RedefinitionCheck.Verdict verdict = RedefinitionCheck.compare(name, oldNode, newNode);
+            refusals.addAll(verdict.refusals());
+            warnings.addAll(verdict.warnings());
+            changed.add(new ClassChange(name, Sha256.hex(before), Sha256.hex(after), verdict.changedMethods()));
+            patchedBytes.put(name, after);
+            warnAboutVersionedVariants(path, name);
+        }
+
+        private void versionedClass(String path, String version, String basePath) {
+            boolean inOld = old.contains(path);
+            boolean inNew = neu.contains(path);
+            if (inOld && inNew && Arrays.equals(old.readClass(path), neu.readClass(path))) {
+                return;
+            }
+            String name = basePath.substring(0, basePath.length() - ".class".length());
+            if (!select(name)) {
+                return;
+            }
+            String what = inOld && inNew ? "changes" : inNew ? "adds" : "removes";
+            refusals.add(new Refusal(name, "", what + " its Java " + version + " variant " + JarSource.printable(path)
+                    + " — this version builds hotpatches from a jar's base classes only; ship it as a baseline (restart)"));
+        }
+
+        private void resource(String path) {
+            boolean inOld = old.contains(path);
+            boolean inNew = neu.contains(path);
+            if (inOld && inNew) {
+                if (!old.sameContent(path, neu)) {
+                    warnings.add("resource " + JarSource.printable(path) + " changed — not shipped: a hotpatch replaces classes only");
+                }
+            } else {
+                warnings.add("resource " + JarSource.printable(path) + (inNew ? " added" : " removed")
+                        + " — not shipped: a hotpatch replaces classes only");
+            }
+        }
+
+        private void warnAboutVersionedVariants(String path, String name) {
+            for (String candidate : neu.names().subSet("META-INF/versions/", "META-INF/versions/\uffff")) {
+                Matcher m = VERSIONED.matcher(candidate);
+                if (m.matches() && m.group(2).equals(path)) {
+                    warnings.add(name + ": the patched jar also has a Java " + m.group(1) + " variant (" + candidate
+                            + ") — JVMs on Java " + m.group(1) + "+ run that variant when the jar is multi-release, so this "
+                            + "hotpatch will not apply there");
+                }
+            }
+        }
+
+        /** Records {@code name} as a change and says whether the include patterns select it. */
+        private boolean select(String name) {
+            changedNames.add(name);
+            if (filter.includes(name)) {
+                return true;
+            }
+            excluded.add(name);
+            return false;
+        }
+
+        private String noMatchMessage(List<String> unmatched) {
+            StringBuilder b = new StringBuilder();
+            b.append(unmatched.size() == 1 ? "--include pattern " : "--include patterns ");
+            b.append(String.join(", ", unmatched.stream().map(u -> "'" + u + "'").toList()));
+            b.append(unmatched.size() == 1 ? " matches" : " match").append(" no changed class; ");
+            if (changedNames.isEmpty()) {
+                b.append("no class differs between ").append(old.path()).append(" and ").append(neu.path())
+                        .append(": check that --patched points at the fixed build");
+            } else {
+                List<String> names = new ArrayList<>(changedNames);
+                b.append("the changed classes are ").append(String.join(", ", names.subList(0, Math.min(LISTED_IN_ERRORS, names.size()))));
+                if (names.size() > LISTED_IN_ERRORS) {
+                    b.append(" and ").append(names.size() - LISTED_IN_ERRORS).append(" more");
+                }
+                b.append(". Write class names as acme/Fees or acme.Fees; * stays within a package, ** crosses packages");
+            }
+            return b.toString();
+        }
+    }
+
+    /** The class name a class file declares, or the entry path without {@code .class} if the bytes cannot say. */
+    private static String classNameOf(byte[] bytes, String path) {
+        try {
+            return new ClassReader(bytes).getClassName();
+        } catch (RuntimeException e) {
+            return path.substring(0, path.length() - ".class".length());
+        }
+    }
+
+    /** A note for class names javac makes up for anonymous classes and switch maps ({@code Fees$1}). */
+    private static String generatedHint(String name) {
+        int dollar = name.lastIndexOf('$');
+        if (dollar > 0 && dollar < name.length() - 1 && name.substring(dollar + 1).chars().allMatch(Character::isDigit)) {
+            return " (an anonymous class or switch map the compiler generated)";
+        }
+        return "";
+    }
+}
