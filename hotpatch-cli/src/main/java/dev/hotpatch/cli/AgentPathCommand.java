@@ -1,0 +1,24 @@
+package dev.hotpatch.cli;
+
+import dev.hotpatch.attach.AgentJar;
+import java.nio.file.Path;
+import picocli.CommandLine.Command;
+
+/** {@code hotpatch agent-path}: where the agent jar is, for enrolling JVMs with {@code -javaagent}. */
+@Command(name = "agent-path", description = {
+        "Print the path of the hotpatch agent jar (extracted to a private folder of this user), for enrolling",
+        "a JVM at start, the recommended mode:",
+        "  java -javaagent:$(hotpatch agent-path)=name=shop,trust=/abs/keys -jar app.jar"})
+final class AgentPathCommand extends HotpatchCommand {
+    @Override
+    public Integer call() {
+        Path jar = AgentJar.path();
+        if (json()) {
+            printJson(Json.status("ok").put("path", jar.toString()));
+        } else {
+            out().println(jar);
+            out().flush();
+        }
+        return ExitPolicy.OK;
+    }
+}

@@ -1,0 +1,167 @@
+package dev.hotpatch.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.builder.BuildRefusedException;
+import dev.hotpatch.builder.BuildRequest;
+import dev.hotpatch.builder.BuildResult;
+import dev.hotpatch.builder.ClassChange;
+import dev.hotpatch.builder.DiffReport;
+import dev.hotpatch.builder.PatchBuilder;
+import dev.hotpatch.builder.Refusal;
+import dev.hotpatch.format.Classification;
+import dev.hotpatch.format.PackageException;
+import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.SigningKey;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hotpatch build}: diffs two jars and writes a signed hotpatch package, or explains why it cannot. */
+@Command(name = "build", description = {
+        "Compare a baseline jar with the fixed jar and write a signed .hotpatch package of the changed classes.",
+        "Prints what changed. When a change cannot be applied to a running JVM (added or removed members,",
+        "signature or hierarchy changes, ...) prints every reason and exits 3: ship such a fix as a baseline."})
+final class BuildCommand extends HotpatchCommand {
+    @Option(names = "--baseline", required = true, paramLabel = "OLD.jar", description = "The jar the JVMs run now.")
+    Path baseline;
+
+    @Option(names = "--patched", required = true, paramLabel = "NEW.jar", description = "The same jar with the fix.")
+    Path patched;
+
+    @Option(names = "--id", required = true, paramLabel = "KB…", description = "Package id, e.g. KB2026-0001.")
+    String id;
+
+    @Option(names = "--title", required = true, paramLabel = "T", description = "One-line title.")
+    String title;
+
+    @Option(names = "--classification", required = true, paramLabel = "C",
+            description = "Critical or Security (only those may ship as hotpatches).")
+    String classification;
+
+    @Option(names = "--severity", paramLabel = "S", description = "Severity, e.g. Critical, Important.")
+    String severity;
+
+    @Option(names = "--cve", paramLabel = "CVE-…", description = "A CVE the fix addresses; repeatable.")
+    List<String> cves = new ArrayList<>();
+
+    @Option(names = "--include", paramLabel = "GLOB", description = "Only changed classes matching this glob "
+            + "(e.g. org/apache/logging/log4j/core/lookup/**); repeatable. Default: every changed class.")
+    List<String> includes = new ArrayList<>();
+
+    @Option(names = "--image", paramLabel = "p/o/s", description = "Image as publisher/offer/sku, e.g. apache/log4j-core/2.x.")
+    String image;
+
+    @Option(names = "--baseline-id", paramLabel = "ID", description = "Baseline id (default: sha256: and the first 16 hex digits of the baseline jar's SHA-256).")
+    String baselineId;
+
+    @Option(names = "--supersedes", paramLabel = "KB…", description = "Id of an earlier hotpatch this one replaces; repeatable.")
+    List<String> supersedes = new ArrayList<>();
+
+    @Option(names = "--published", paramLabel = "INSTANT", description = "Publication time, ISO-8601 (default: now).")
+    String published;
+
+    @Option(names = "--key", required = true, paramLabel = "DIR", description = "Signing key folder made by 'hotpatch keygen'.")
+    Path key;
+
+    @Option(names = "--out", required = true, paramLabel = "FILE.hotpatch", description = "Package file to write.")
+    Path out;
+
+    @Override
+    public Integer call() throws IOException {
+        Path baselineJar = existingFile(baseline, "--baseline jar");
+        Path patchedJar = existingFile(patched, "--patched jar");
+        Path keyDir = existingFolder(key, "--key folder");
+        if (Files.isDirectory(out)) {
+            throw usage("--out " + out + " is a folder; name the package file to write, e.g. " + out.resolve(id + ".hotpatch"));
+        }
+        Classification c;
+        try {
+            c = Classification.parse(classification);
+        } catch (IllegalArgumentException e) {
+            throw usage("--classification: " + e.getMessage());
+        }
+        Instant publishedAt = null;
+        if (published != null) {
+            try {
+                publishedAt = Instant.parse(published);
+            } catch (DateTimeParseException e) {
+                throw usage("--published '" + published + "' is not an ISO-8601 instant such as 2026-01-14T00:00:00Z");
+            }
+        }
+        SigningKey signingKey;
+        try {
+            signingKey = SigningKey.load(keyDir);
+        } catch (PackageException e) {
+            throw usage("--key: " + e.getMessage());
+        }
+        BuildRequest request = new BuildRequest(baselineJar, patchedJar, includes, id, title, c, severity, cves, image,
+                baselineId, supersedes, publishedAt);
+        BuildResult result;
+        try {
+            result = PatchBuilder.build(request, signingKey, out.toAbsolutePath().normalize());
+        } catch (BuildRefusedException e) {
+            return refused(e);
+        }
+        String sha = Sha256.hex(result.out());
+        if (json()) {
+            ObjectNode doc = Json.status("ok").put("out", result.out().toString()).put("sha256", sha);
+            doc.set("manifest", InspectCommand.manifestJson(result.manifest()));
+            doc.set("report", reportJson(result.report()));
+            printJson(doc);
+        } else {
+            out().println(result.report().render());
+            out().println("Wrote " + result.out() + ": " + result.manifest().id() + ", " + result.manifest().classes().size()
+                    + (result.manifest().classes().size() == 1 ? " class" : " classes") + ", signed by "
+                    + signingKey.certificate().getSubjectX500Principal().getName() + ", SHA-256 " + sha);
+        }
+        return ExitPolicy.OK;
+    }
+
+    private int refused(BuildRefusedException e) {
+        DiffReport report = e.report();
+        if (json()) {
+            ObjectNode doc = Json.status("refused").put("exitCode", ExitPolicy.REFUSED).put("message", e.getMessage());
+            if (report != null) {
+                doc.set("report", reportJson(report));
+            }
+            printJson(doc);
+        } else {
+            out().println(e.getMessage());
+            if (report != null && !report.refusals().isEmpty() && !e.getMessage().contains(DiffReport.BASELINE_ADVICE)) {
+                out().println(DiffReport.BASELINE_ADVICE);
+            }
+            out().flush();
+        }
+        err().println("hotpatch build: refused: no package was written");
+        err().flush();
+        return ExitPolicy.REFUSED;
+    }
+
+    static ObjectNode reportJson(DiffReport r) {
+        ObjectNode n = Json.object().put("hotpatchable", r.hotpatchable()).put("classesCompared", r.classesCompared())
+                .put("elapsedMillis", r.elapsedNanos() / 1_000_000.0);
+        ArrayNode changed = n.putArray("changed");
+        for (ClassChange c : r.changed()) {
+            ObjectNode o = changed.addObject().put("name", c.className()).put("baselineSha256", c.baselineSha256())
+                    .put("patchedSha256", c.patchedSha256());
+            o.set("changedMethods", Json.strings(c.changedMethods()));
+        }
+        ArrayNode refusals = n.putArray("refusals");
+        for (Refusal f : r.refusals()) {
+            refusals.addObject().put("class", f.className()).put("member", f.member()).put("rule", f.rule()).put("text", f.toString());
+        }
+        n.set("excluded", Json.strings(r.excluded()));
+        n.set("warnings", Json.strings(r.warnings()));
+        if (!r.refusals().isEmpty()) {
+            n.put("advice", DiffReport.BASELINE_ADVICE);
+        }
+        return n;
+    }
+}

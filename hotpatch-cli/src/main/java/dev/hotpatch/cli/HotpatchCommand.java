@@ -1,0 +1,73 @@
+package dev.hotpatch.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+/**
+ * What every subcommand shares: {@code --json}/{@code --help}, its output streams, and the checks
+ * that turn bad input into a usage error (exit 2) before any work starts. A subcommand's
+ * {@link #call()} returns its exit code; errors it does not handle itself are thrown and mapped to
+ * exit codes by {@link ExitPolicy}.
+ */
+abstract class HotpatchCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Mixin
+    OutputOptions output;
+
+    boolean json() {
+        return output.json;
+    }
+
+    PrintWriter out() {
+        return spec.commandLine().getOut();
+    }
+
+    PrintWriter err() {
+        return spec.commandLine().getErr();
+    }
+
+    void printJson(JsonNode node) {
+        Json.print(out(), node);
+    }
+
+    /** A usage error for this command: exit 2, with the message and a pointer to {@code --help}. */
+    ParameterException usage(String message) {
+        return new ParameterException(spec.commandLine(), message);
+    }
+
+    Path existingFile(Path p, String what) {
+        if (!Files.isRegularFile(p)) {
+            throw usage(what + " " + p + (Files.exists(p) ? " is not a file" : " does not exist"));
+        }
+        return p.toAbsolutePath().normalize();
+    }
+
+    Path existingFolder(Path p, String what) {
+        if (!Files.isDirectory(p)) {
+            throw usage(what + " " + p + (Files.exists(p) ? " is not a folder" : " does not exist"));
+        }
+        return p.toAbsolutePath().normalize();
+    }
+
+    /** {@code text} ending with a full stop, so that a sentence can follow it. */
+    static String sentence(String text) {
+        String t = text.strip();
+        return t.isEmpty() || t.endsWith(".") || t.endsWith("!") || t.endsWith("?") ? t : t + ".";
+    }
+
+    long pid(long pid) {
+        if (pid <= 0) {
+            throw usage("--pid must be a positive process id, got " + pid + "; 'hotpatch ps' lists the local JVMs");
+        }
+        return pid;
+    }
+}

@@ -1,0 +1,110 @@
+package dev.hotpatch.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.format.ClassPatch;
+import dev.hotpatch.format.HotpatchPackage;
+import dev.hotpatch.format.PackageManifest;
+import dev.hotpatch.format.Sha256;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.security.cert.CertificateEncodingException;
+import java.security.cert.X509Certificate;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/** {@code hotpatch inspect}: what a package holds and whether its signature is intact. */
+@Command(name = "inspect", description = {
+        "Show a package's manifest, its classes with their hashes, and its signer.",
+        "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the",
+        "signer is trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
+final class InspectCommand extends HotpatchCommand {
+    @Parameters(index = "0", paramLabel = "FILE", description = "The .hotpatch package.")
+    Path file;
+
+    @Override
+    public Integer call() {
+        HotpatchPackage pkg = HotpatchPackage.read(existingFile(file, "package"), false);
+        if (json()) {
+            ObjectNode doc = Json.status("ok").put("file", file.toAbsolutePath().normalize().toString()).put("sha256", pkg.sha256());
+            doc.set("manifest", manifestJson(pkg.manifest()));
+            doc.put("signed", !pkg.signers().isEmpty());
+            doc.put("signatureIntact", !pkg.signers().isEmpty());
+            doc.set("signers", signersJson(pkg));
+            printJson(doc);
+        } else {
+            print(out(), pkg, file);
+        }
+        return ExitPolicy.OK;
+    }
+
+    static void print(PrintWriter out, HotpatchPackage pkg, Path file) {
+        PackageManifest m = pkg.manifest();
+        out.println("Package         " + m.id() + "  (" + file + ")");
+        out.println("Title           " + m.title());
+        out.println("Description     " + m.description());
+        out.println("Classification  " + m.classification().label());
+        out.println("Severity        " + orNone(m.severity()));
+        out.println("CVEs            " + orNone(String.join(", ", m.cves())));
+        out.println("Image           " + orNone(m.image()));
+        out.println("Baseline        " + orNone(m.baseline()));
+        out.println("Reboot          " + m.rebootBehavior().label());
+        out.println("Published       " + m.published());
+        out.println("Supersedes      " + orNone(String.join(", ", m.supersedes())));
+        out.println("File SHA-256    " + pkg.sha256());
+        if (pkg.signers().isEmpty()) {
+            out.println("Signature       none: this package is NOT signed and will be refused by verify and apply");
+        } else {
+            out.println("Signature       intact");
+            for (X509Certificate c : pkg.signers()) {
+                out.println("Signer          " + c.getSubjectX500Principal().getName());
+                out.println("  SHA-256       " + fingerprint(c));
+            }
+        }
+        out.println("Classes (" + m.classes().size() + "):");
+        for (ClassPatch c : m.classes()) {
+            out.println("  " + c.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + c.binaryName()
+                    + "  (" + c.bytes().length + " bytes)");
+            if (c.baselineSha256() != null) {
+                out.println("    baseline  " + c.baselineSha256());
+            }
+            out.println("    new       " + c.sha256());
+        }
+        out.flush();
+    }
+
+    static ObjectNode manifestJson(PackageManifest m) {
+        ObjectNode n = Json.object().put("id", m.id()).put("title", m.title()).put("description", m.description())
+                .put("classification", m.classification().label()).put("severity", m.severity());
+        n.set("cves", Json.strings(m.cves()));
+        n.put("image", m.image()).put("baseline", m.baseline()).put("rebootBehavior", m.rebootBehavior().label())
+                .put("published", m.published().toString());
+        n.set("supersedes", Json.strings(m.supersedes()));
+        ArrayNode classes = n.putArray("classes");
+        for (ClassPatch c : m.classes()) {
+            classes.addObject().put("name", c.binaryName()).put("kind", c.kind().name().toLowerCase(java.util.Locale.ROOT))
+                    .put("baselineSha256", c.baselineSha256()).put("sha256", c.sha256()).put("bytes", c.bytes().length);
+        }
+        return n;
+    }
+
+    static ArrayNode signersJson(HotpatchPackage pkg) {
+        ArrayNode a = Json.object().arrayNode();
+        for (X509Certificate c : pkg.signers()) {
+            a.addObject().put("subject", c.getSubjectX500Principal().getName()).put("fingerprintSha256", fingerprint(c));
+        }
+        return a;
+    }
+
+    static String fingerprint(X509Certificate c) {
+        try {
+            return Sha256.hex(c.getEncoded());
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String orNone(String s) {
+        return s == null || s.isEmpty() ? "-" : s;
+    }
+}

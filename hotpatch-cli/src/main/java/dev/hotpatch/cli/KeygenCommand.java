@@ -1,0 +1,66 @@
+package dev.hotpatch.cli;
+
+import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.SigningKey;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.stream.Stream;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hotpatch keygen}: creates a publisher signing key and its certificate. */
+@Command(name = "keygen", description = {
+        "Create a signing key (EC P-256) and a self-signed publisher certificate in a new folder.",
+        "The folder gets signing.p12 and signing.password (owner-only: keep them private) and signer.crt,",
+        "the certificate that JVMs and verifiers pin: put it in their --trust folder."})
+final class KeygenCommand extends HotpatchCommand {
+    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the new key; must be new or empty.")
+    Path out;
+
+    @Option(names = "--subject", paramLabel = "X500", defaultValue = "CN=Hotpatch Publisher",
+            description = "Certificate subject (default: ${DEFAULT-VALUE}).")
+    String subject;
+
+    @Override
+    public Integer call() throws IOException {
+        if (Files.exists(out) && !Files.isDirectory(out)) {
+            throw usage("--out " + out + " is a file; name a new or empty folder");
+        }
+        if (Files.isDirectory(out)) {
+            try (Stream<Path> s = Files.list(out)) {
+                if (s.findAny().isPresent()) {
+                    throw usage("--out " + out + " is not empty; keygen never overwrites a key: name a new or empty folder");
+                }
+            }
+        }
+        if (!subject.matches("(?i)\\s*[a-z]+\\s*=.+")) {
+            throw usage("--subject '" + subject + "' is not an X.500 name such as \"CN=Acme Security, O=Acme\"");
+        }
+        Path dir = out.toAbsolutePath().normalize();
+        SigningKey key = SigningKey.generate(dir, subject);
+        String fingerprint = fingerprint(key);
+        Path cert = dir.resolve(SigningKey.CERTIFICATE);
+        if (json()) {
+            printJson(Json.status("ok").put("folder", dir.toString()).put("subject", key.certificate().getSubjectX500Principal().getName())
+                    .put("certificate", cert.toString()).put("fingerprintSha256", fingerprint)
+                    .put("notAfter", key.certificate().getNotAfter().toInstant().toString()));
+        } else {
+            out().println("Created a signing key in " + dir);
+            out().println("  subject      " + key.certificate().getSubjectX500Principal().getName());
+            out().println("  certificate  " + cert);
+            out().println("  SHA-256      " + fingerprint);
+            out().println("Keep signing.p12 and signing.password private. JVMs and verifiers trust this publisher");
+            out().println("when " + SigningKey.CERTIFICATE + " is in their --trust folder.");
+        }
+        return ExitPolicy.OK;
+    }
+
+    static String fingerprint(SigningKey key) {
+        try {
+            return Sha256.hex(key.certificate().getEncoded());
+        } catch (java.security.cert.CertificateEncodingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,86 @@
+package dev.hotpatch.cli;
+
+import java.io.OutputStreamWriter;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/**
+ * The {@code hotpatch} command. The subcommands are registered here in plain code, in the order
+ * {@code --help} lists them; the server, node and image commands join this list when they exist.
+ * {@link #run(PrintWriter, PrintWriter, String...)} runs one command line in-process and returns
+ * its exit code, which is how tests drive the CLI.
+ */
+@Command(name = "hotpatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Install security fixes into running JVMs without restarting them.",
+        footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage error, 3 refused (not hotpatchable, not eligible,",
+                "verification failed, the agent declined). Every command takes --json."})
+public final class Main implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    /** Runs one command line with the process's standard streams and exits with its code. */
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs one command line with {@link System#out}/{@link System#err} as they are now; returns the exit code. */
+    public static int run(String... args) {
+        PrintWriter out = new PrintWriter(new OutputStreamWriter(System.out, StandardCharsets.UTF_8), true);
+        PrintWriter err = new PrintWriter(new OutputStreamWriter(System.err, StandardCharsets.UTF_8), true);
+        try {
+            return run(out, err, args);
+        } finally {
+            out.flush();
+            err.flush();
+        }
+    }
+
+    /** Runs one command line writing to {@code out} and {@code err}; returns the exit code. */
+    public static int run(PrintWriter out, PrintWriter err, String... args) {
+        return commandLine(out, err).execute(args);
+    }
+
+    static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand("keygen", new KeygenCommand());
+        cl.addSubcommand("build", new BuildCommand());
+        cl.addSubcommand("inspect", new InspectCommand());
+        cl.addSubcommand("verify", new VerifyCommand());
+        cl.addSubcommand("ps", new PsCommand());
+        cl.addSubcommand("apply", new ApplyCommand());
+        cl.addSubcommand("list", new ListCommand());
+        cl.addSubcommand("uninstall", new UninstallCommand());
+        cl.addSubcommand("agent-path", new AgentPathCommand());
+        ExitPolicy policy = new ExitPolicy();
+        cl.setOut(out);
+        cl.setErr(err);
+        cl.setExecutionExceptionHandler(policy);
+        cl.setParameterExceptionHandler(policy);
+        return cl;
+    }
+
+    /** Without a subcommand: the usage, and exit 2. */
+    @Override
+    public Integer call() {
+        PrintWriter err = spec.commandLine().getErr();
+        err.println("hotpatch: a command is required.");
+        spec.commandLine().usage(err);
+        err.flush();
+        return ExitPolicy.USAGE;
+    }
+
+    /** The version written into the jar's manifest at build time. */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"hotpatch " + (v == null ? "(development build)" : v)};
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package dev.hotpatch.cli;
+
+import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
+
+/** A plain-text table with a header row and an underline, columns padded to their widest cell. Not thread-safe. */
+final class Table {
+    private final String[] headers;
+    private final List<String[]> rows = new ArrayList<>();
+
+    Table(String... headers) {
+        this.headers = headers;
+    }
+
+    Table add(Object... cells) {
+        String[] row = new String[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            Object c = i < cells.length ? cells[i] : null;
+            row[i] = c == null ? "" : c.toString();
+        }
+        rows.add(row);
+        return this;
+    }
+
+    void print(PrintWriter out) {
+        int[] width = new int[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            width[i] = headers[i].length();
+            for (String[] r : rows) {
+                width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        String[] underline = new String[headers.length];
+        for (int i = 0; i < headers.length; i++) {
+            underline[i] = "-".repeat(headers[i].length());
+        }
+        line(out, headers, width);
+        line(out, underline, width);
+        for (String[] r : rows) {
+            line(out, r, width);
+        }
+        out.flush();
+    }
+
+    private static void line(PrintWriter out, String[] cells, int[] width) {
+        StringBuilder b = new StringBuilder();
+        for (int i = 0; i < cells.length; i++) {
+            b.append(cells[i]);
+            if (i < cells.length - 1) {
+                b.append(" ".repeat(width[i] - cells[i].length() + 2));
+            }
+        }
+        out.println(b.toString().stripTrailing());
+    }
+}

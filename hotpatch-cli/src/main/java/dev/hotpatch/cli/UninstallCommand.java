@@ -1,0 +1,56 @@
+package dev.hotpatch.cli;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.attach.AgentClient;
+import dev.hotpatch.attach.UninstallResult;
+import java.util.Optional;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code hotpatch uninstall}: removes a hotpatch from a running JVM, restoring the classes it replaced. */
+@Command(name = "uninstall", description = {
+        "Remove a hotpatch from a running JVM (the latest one when no --id is given): the classes go back to",
+        "the bytes they had before it. Exit 3 when refused (nothing installed, unknown id), nothing changed."})
+final class UninstallCommand extends HotpatchCommand {
+    @Option(names = "--pid", required = true, paramLabel = "PID", description = "Process id of the JVM (see 'hotpatch ps').")
+    long pid;
+
+    @Option(names = "--id", paramLabel = "KB…", description = "The hotpatch to remove (default: the latest installed).")
+    String id;
+
+    @Override
+    public Integer call() {
+        long target = pid(pid);
+        Optional<AgentClient> maybe = AgentClient.connectIfPresent(target);
+        if (maybe.isEmpty()) {
+            return report(new UninstallResult(dev.hotpatch.attach.Outcome.REFUSED,
+                    "the hotpatch agent is not loaded in JVM " + target + ", so nothing is installed", id == null ? "" : id), target);
+        }
+        try (AgentClient client = maybe.get()) {
+            return report(client.uninstall(id, Actor.current()), target);
+        }
+    }
+
+    private int report(UninstallResult r, long target) {
+        int exit = switch (r.outcome()) {
+            case OK, NOOP -> ExitPolicy.OK;
+            case REFUSED -> ExitPolicy.REFUSED;
+            case FAILED -> ExitPolicy.FAILURE;
+        };
+        if (json()) {
+            ObjectNode doc = Json.status(r.outcome().label()).put("pid", target).put("id", r.id()).put("message", r.message());
+            if (exit != ExitPolicy.OK) {
+                doc.put("exitCode", exit);
+            }
+            printJson(doc);
+        } else if (exit == ExitPolicy.OK) {
+            out().println("Uninstalled " + r.id() + " from JVM " + target + ": the classes it replaced run their earlier code again.");
+        } else {
+            err().println("hotpatch uninstall: " + r.outcome().label() + ": " + sentence(r.message())
+                    + (exit == ExitPolicy.REFUSED ? " Nothing changed." : ""));
+        }
+        out().flush();
+        err().flush();
+        return exit;
+    }
+}

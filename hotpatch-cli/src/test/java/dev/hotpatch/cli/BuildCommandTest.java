@@ -1,0 +1,148 @@
+package dev.hotpatch.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpatch.builder.DiffReport;
+import dev.hotpatch.format.SigningKey;
+import dev.hotpatch.testkit.JarMaker;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class BuildCommandTest {
+    private static final String FEES = "package acme;\npublic class Fees {\n"
+            + "  public static long fee(long cents) { return %s; }\n%s}\n";
+
+    @TempDir
+    static Path tmp;
+    static Path keys;
+    static Path baseline;
+    static Path fixed;
+    static Path widened;
+
+    @BeforeAll
+    static void jars() {
+        keys = tmp.resolve("keys");
+        SigningKey.generate(keys, "CN=Acme Security");
+        baseline = JarMaker.compile(tmp.resolve("fees-1.0.jar"), Map.of("acme.Fees", FEES.formatted("cents / 100", "")), List.of(), 17);
+        fixed = JarMaker.compile(tmp.resolve("fees-1.0-fix.jar"), Map.of("acme.Fees", FEES.formatted("Math.max(0, cents) / 100", "")), List.of(), 17);
+        widened = JarMaker.compile(tmp.resolve("fees-1.0-new-method.jar"), Map.of("acme.Fees",
+                FEES.formatted("clamp(cents) / 100", "  static long clamp(long c) { return Math.max(0, c); }\n")), List.of(), 17);
+    }
+
+    @Test
+    void build_writesSignedPackageAndSaysWhatChanged() {
+        Path out = tmp.resolve("out/KB2026-0001.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, fixed, out, "--severity", "Important", "--cve", "CVE-2026-1234",
+                "--image", "acme/fees/1.x", "--published", "2026-01-14T00:00:00Z"));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(out).isRegularFile();
+        assertThat(r.out()).contains("acme/Fees").contains("Wrote " + out.toAbsolutePath()).contains("KB2026-0001");
+        CliRun verify = CliRun.of("verify", out.toString(), "--trust", keys.toString());
+        assertThat(verify.exit()).as(verify.toString()).isZero();
+        JsonNode inspect = CliRun.of("inspect", out.toString(), "--json").json();
+        assertThat(inspect.at("/manifest/cves/0").asText()).isEqualTo("CVE-2026-1234");
+        assertThat(inspect.at("/manifest/published").asText()).isEqualTo("2026-01-14T00:00:00Z");
+    }
+
+    @Test
+    void build_json_hasManifestAndReport() {
+        Path out = tmp.resolve("json/KB2026-0002.hotpatch");
+
+        JsonNode doc = CliRun.of(args(baseline, fixed, out, "--json")).json();
+
+        assertThat(doc.get("status").asText()).isEqualTo("ok");
+        assertThat(doc.at("/report/hotpatchable").asBoolean()).isTrue();
+        assertThat(doc.at("/report/changed/0/name").asText()).isEqualTo("acme/Fees");
+        assertThat(doc.at("/manifest/id").asText()).isEqualTo("KB2026-0002");
+        assertThat(doc.get("sha256").asText()).hasSize(64);
+    }
+
+    @Test
+    void build_refusesChangeThatAddsAMethod_withFullReportAndAdvice() {
+        Path out = tmp.resolve("refused/KB2026-0003.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, widened, out));
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+        assertThat(r.out()).contains("acme/Fees").contains("clamp").contains(DiffReport.BASELINE_ADVICE);
+        assertThat(out).doesNotExist();
+        JsonNode doc = CliRun.of(args(baseline, widened, out, "--json")).json();
+        assertThat(doc.get("status").asText()).isEqualTo("refused");
+        assertThat(doc.at("/report/refusals/0/class").asText()).isEqualTo("acme/Fees");
+        assertThat(doc.at("/report/advice").asText()).isEqualTo(DiffReport.BASELINE_ADVICE);
+    }
+
+    @Test
+    void build_refusesNonSecurityClassification() {
+        Path out = tmp.resolve("updates/KB2026-0004.hotpatch");
+        List<String> a = new ArrayList<>(List.of(args(baseline, fixed, out)));
+        a.set(a.indexOf("Security"), "Updates");
+
+        CliRun r = CliRun.of(a.toArray(String[]::new));
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void build_withoutRequiredOptions_isUsageErrorNamingThem() {
+        CliRun r = CliRun.of("build", "--baseline", baseline.toString());
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--patched").contains("--key").contains("--out");
+    }
+
+    @Test
+    void build_missingJar_isUsageError() {
+        CliRun r = CliRun.of(args(tmp.resolve("nope.jar"), fixed, tmp.resolve("x.hotpatch")));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--baseline jar").contains("does not exist");
+    }
+
+    @Test
+    void build_unknownClassification_isUsageErrorListingChoices() {
+        List<String> a = new ArrayList<>(List.of(args(baseline, fixed, tmp.resolve("x.hotpatch"))));
+        a.set(a.indexOf("Security"), "Urgent");
+        CliRun r = CliRun.of(a.toArray(String[]::new));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("Urgent").contains("Critical, Security");
+    }
+
+    @Test
+    void build_keyFolderWithoutKey_isUsageError() throws Exception {
+        List<String> a = new ArrayList<>(List.of(args(baseline, fixed, tmp.resolve("x.hotpatch"))));
+        a.set(a.indexOf(keys.toString()), Files.createDirectories(tmp.resolve("nokey")).toString());
+        CliRun r = CliRun.of(a.toArray(String[]::new));
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("no signing key").contains("keygen");
+    }
+
+    @Test
+    void build_invalidIdOrPublished_isUsageError() {
+        List<String> a = new ArrayList<>(List.of(args(baseline, fixed, tmp.resolve("y.hotpatch"))));
+        a.set(a.indexOf("KB-TEST") , "../evil");
+        CliRun badId = CliRun.of(a.toArray(String[]::new));
+        assertThat(badId.exit()).as(badId.toString()).isEqualTo(2);
+        assertThat(badId.err()).contains("../evil");
+        CliRun badDate = CliRun.of(args(baseline, fixed, tmp.resolve("z.hotpatch"), "--published", "yesterday"));
+        assertThat(badDate.exit()).isEqualTo(2);
+        assertThat(badDate.err()).contains("ISO-8601");
+    }
+
+    private static String[] args(Path base, Path patched, Path out, String... extra) {
+        String id = out.getFileName().toString().replace(".hotpatch", "");
+        List<String> a = new ArrayList<>(List.of("build", "--baseline", base.toString(), "--patched", patched.toString(),
+                "--id", id.startsWith("KB2026") ? id : "KB-TEST", "--title", "Clamp negative fees",
+                "--classification", "Security", "--key", keys.toString(), "--out", out.toString()));
+        a.addAll(List.of(extra));
+        return a.toArray(String[]::new);
+    }
+}
