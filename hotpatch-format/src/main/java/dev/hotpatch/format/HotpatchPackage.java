@@ -19,7 +19,9 @@ import java.util.Map;
 import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
+import java.util.zip.ZipFile;
 
 /**
  * A {@code .hotpatch} package that has been read and checked: a signed JAR holding
@@ -84,8 +86,11 @@ public final class HotpatchPackage {
             throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + file + " is " + size
                     + " bytes; the limit is " + MAX_FILE_BYTES);
         }
-        try (JarFile jar = new JarFile(file.toFile(), true)) {
-            return readVerified(jar, file, requireSignature, Sha256.hex(file));
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            checkBeforeVerifying(zip);
+            try (JarFile jar = new JarFile(file.toFile(), true)) {
+                return readVerified(jar, file, requireSignature, Sha256.hex(file));
+            }
         } catch (ZipException e) {
             throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
                     + " is not a valid JAR/zip file: " + e.getMessage(), e);
@@ -102,6 +107,27 @@ public final class HotpatchPackage {
             // The JDK's zip and signature code reports some corruptions as unchecked exceptions.
             throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
                     + " is damaged: " + e, e);
+        }
+    }
+
+    /**
+     * Checks the entry count and names, and that every META-INF entry inflates within
+     * {@link #MAX_ENTRY_BYTES}, without the signed-JAR verifier: once verification starts, the JDK
+     * reads the manifest and signature files into memory whole, trusting the size the zip header
+     * claims, so a small file could make it inflate gigabytes.
+     */
+    private static void checkBeforeVerifying(ZipFile zip) throws IOException {
+        int count = 0;
+        Enumeration<? extends ZipEntry> entries = zip.entries();
+        while (entries.hasMoreElements()) {
+            ZipEntry e = entries.nextElement();
+            if (++count > MAX_ENTRIES) {
+                throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
+            }
+            checkEntryName(e.getName());
+            if (e.getName().startsWith("META-INF/") && !e.isDirectory()) {
+                readBounded(zip, e, MAX_ENTRY_BYTES);
+            }
         }
     }
 
@@ -204,7 +230,7 @@ public final class HotpatchPackage {
         }
     }
 
-    private static byte[] readBounded(JarFile jar, JarEntry e, long limit) throws IOException {
+    private static byte[] readBounded(ZipFile jar, ZipEntry e, long limit) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[16 * 1024];
         try (InputStream in = jar.getInputStream(e)) {

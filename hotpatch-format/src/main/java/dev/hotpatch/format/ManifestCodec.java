@@ -61,10 +61,11 @@ final class ManifestCodec {
             } catch (IOException impossible) {
                 throw new IllegalStateException(impossible);
             }
-            // store() writes a date comment first; keep only the key line.
+            // store() writes a date comment first; keep only the key line. Drop only the line
+            // separator's '\r': trimming would also drop a value's trailing spaces, which store() leaves unescaped.
             for (String line : w.toString().split("\n")) {
                 if (!line.startsWith("#")) {
-                    out.append(line.trim()).append('\n');
+                    out.append(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line).append('\n');
                 }
             }
         }

@@ -137,7 +137,7 @@ public final class PackageManifest {
         if (value == null || !p.matcher(value).matches()) {
             throw new IllegalArgumentException("invalid " + field + " '" + value + "': expected " + expected);
         }
-        return value;
+        return requireWellFormed(field, value);
     }
 
     private static String requireText(String field, String value, int max) {
@@ -150,6 +150,20 @@ public final class PackageManifest {
         for (int i = 0; i < value.length(); i++) {
             if (Character.isISOControl(value.charAt(i))) {
                 throw new IllegalArgumentException(field + " contains a control character");
+            }
+        }
+        return requireWellFormed(field, value);
+    }
+
+    /** Refuses unpaired surrogates: UTF-8 cannot carry them, so the signed manifest would say something else. */
+    private static String requireWellFormed(String field, String value) {
+        for (int i = 0; i < value.length(); i++) {
+            char c = value.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < value.length() && Character.isLowSurrogate(value.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new IllegalArgumentException(field + " contains an unpaired surrogate (\\u"
+                        + Integer.toHexString(c) + ") at index " + i + ": it is not valid Unicode text");
             }
         }
         return value;

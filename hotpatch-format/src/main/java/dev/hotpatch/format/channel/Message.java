@@ -1,5 +1,6 @@
 package dev.hotpatch.format.channel;
 
+import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -7,7 +8,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.Map;
@@ -123,13 +123,15 @@ public final class Message {
     byte[] encode() {
         Properties p = new Properties();
         p.putAll(fields);
-        StringWriter w = new StringWriter();
+        // The OutputStream form writes ASCII with \\uXXXX escapes, which is valid UTF-8 and keeps
+        // every Java string intact; encoding the Writer form as UTF-8 would turn unpaired surrogates into '?'.
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
         try {
-            p.store(w, null);
+            p.store(out, null);
         } catch (IOException impossible) {
             throw new IllegalStateException(impossible);
         }
-        return w.toString().getBytes(StandardCharsets.UTF_8);
+        return out.toByteArray();
     }
 
     static Message decode(byte[] body) throws IOException {
