@@ -71,6 +71,17 @@ final class CodeSources implements AutoCloseable {
         }
     }
 
+    /** The bytes of {@code resource} as {@code loader} finds it, or null when it has none. */
+    byte[] readResource(ClassLoader loader, String resource) throws IOException {
+        InputStream in = loader.getResourceAsStream(resource);
+        if (in == null) {
+            return null;
+        }
+        try (InputStream s = in) {
+            return readBounded(s);
+        }
+    }
+
     private static byte[] readBounded(InputStream in) throws IOException {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         byte[] buf = new byte[16 * 1024];

@@ -324,12 +324,14 @@ final class Engine {
         Set<String> wanted = names.isEmpty() ? allPatchedNames() : names;
         Map<String, ClassOutcome> outcome = new HashMap<>();
         List<Change> changes = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
         try (CodeSources sources = new CodeSources()) {
             for (Class<?> k : inst.getAllLoadedClasses()) {
                 String internal = k.getName().replace('.', '/');
                 if (!wanted.contains(internal) || k.isArray()) {
                     continue;
                 }
+                seen.add(internal);
                 LoadedClasses.Tracked t;
                 try {
                     t = loaded.track(k, sources);
@@ -365,6 +367,9 @@ final class Engine {
                     outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
                 }
             }
+            if (adding != null) {
+                checkNotYetLoaded(adding, seen, sources);
+            }
         }
         List<ClassDefinition> defs = new ArrayList<>();
         for (Change c : changes) {
@@ -375,6 +380,30 @@ final class Engine {
             loaded.record(c.definition.getDefinitionClass().getClassLoader(), c.internalName, c.baselineSha, c.newSha);
         }
         return outcome;
+    }
+
+    /**
+     * For package classes with no loaded copy: if the application class path holds the class, its
+     * bytes must be the package's baseline, so a package for another build is refused now rather
+     * than left pending forever. Classes found nowhere stay pending (another loader may bring them).
+     */
+    private static void checkNotYetLoaded(Installed adding, Set<String> seen, CodeSources sources) {
+        for (ClassPatch c : adding.classes.values()) {
+            if (seen.contains(c.name())) {
+                continue;
+            }
+            byte[] onClassPath;
+            try {
+                onClassPath = sources.readResource(ClassLoader.getSystemClassLoader(), c.name() + ".class");
+            } catch (IOException e) {
+                continue;
+            }
+            if (onClassPath != null && !Sha256.hex(onClassPath).equals(c.baselineSha256())) {
+                throw new Refusal("class " + c.name() + " on this JVM's class path does not match the baseline of "
+                        + adding.id() + ": expected bytes " + c.baselineSha256() + ", found " + Sha256.hex(onClassPath)
+                        + ". This JVM runs a different build than the package was made for; nothing was changed");
+            }
+        }
     }
 
     /** After a new plan is live, patches copies that loaded between the scan and the plan switch. */

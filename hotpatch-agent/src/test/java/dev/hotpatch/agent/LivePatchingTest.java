@@ -223,6 +223,8 @@ class LivePatchingTest {
                 .published(Instant.now()).addClass(ClassPatch.replace("acme/Fees", Sha256.hex(other.get("acme/Fees")), v2.get("acme/Fees")))
                 .build(), h.key, wrong);
         try (TargetJvm app = h.start(java, state)) {
+            assertThat(refusal(app, wrong)).as("Fees not loaded yet: checked on the class path")
+                    .contains("acme/Fees on this JVM's class path does not match the baseline");
             app.request("fee 1", "fee=");
             String why = refusal(app, wrong);
             assertThat(why).contains("acme/Fees", "does not match the baseline", "nothing was changed");
