@@ -1,0 +1,122 @@
+package dev.hotpatch.server.machine;
+
+import dev.hotpatch.format.Sha256;
+import dev.hotpatch.server.ServerException;
+import java.time.DateTimeException;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+/**
+ * What a node reports about one machine (one JVM) at check-in: the JVM, the agent, the code it
+ * runs (jar and class SHA-256), the hotpatches installed with the hashes of the bytes in use, and
+ * the machine's configuration from the node's config file. The JSON shape of the check-in protocol.
+ *
+ * @param name              stable machine name (survives restarts)
+ * @param image             optional {@code publisher/offer/sku} the machine says it runs; narrows matching
+ * @param jars              jars on the class path, by file name and SHA-256 of the file
+ * @param classes           optional: classes loaded, by internal name and SHA-256 of the bytes in use
+ * @param installedUpdates  KB ids of restart updates (non-hotpatch) installed on the machine
+ */
+public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
+                            List<InstalledHotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt) {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}");
+    private static final int MAX_CLASSES = 200_000;
+
+    /** The running JVM. */
+    public record Jvm(String vendor, String version, String runtime) {
+    }
+
+    /** The hotpatch agent in the JVM. {@code mode}: {@code enrolled} (-javaagent), {@code attached}, or {@code none}. */
+    public record Agent(boolean present, String version, String mode) {
+    }
+
+    /** A named SHA-256: a jar file or a class. */
+    public record Hash(String name, String sha256) {
+    }
+
+    /** A hotpatch installed in the JVM, with the SHA-256 of each class's bytes now in use. */
+    public record InstalledHotpatch(String id, Instant installedAt, List<Hash> classes) {
+    }
+
+    /**
+     * The machine's settings from the node's config.
+     *
+     * @param timeZone           IANA zone, e.g. {@code Europe/Paris}: maintenance windows are evaluated in it
+     * @param patchMode          e.g. {@code AutomaticByPlatform} or {@code Manual}
+     * @param hotpatch           hotpatch enrollment; null takes the image's default
+     * @param groupOrchestration {@code flexible} or {@code uniform}; uniform groups cannot use hotpatch
+     */
+    public record Config(String timeZone, String region, String zone, String availabilitySet, Integer updateDomain, String patchMode,
+                         Boolean hotpatch, String group, String groupOrchestration, Map<String, String> tags) {
+    }
+
+    public List<Hash> jarsOrEmpty() {
+        return jars == null ? List.of() : jars;
+    }
+
+    public List<Hash> classesOrEmpty() {
+        return classes == null ? List.of() : classes;
+    }
+
+    public List<InstalledHotpatch> hotpatchesOrEmpty() {
+        return hotpatches == null ? List.of() : hotpatches;
+    }
+
+    public List<String> installedUpdatesOrEmpty() {
+        return installedUpdates == null ? List.of() : installedUpdates;
+    }
+
+    public Config configOrEmpty() {
+        return config == null ? new Config(null, null, null, null, null, null, null, null, null, Map.of()) : config;
+    }
+
+    /** Checks the report; the error names the machine and the field. */
+    public void validate() {
+        if (name == null || !NAME.matcher(name).matches()) {
+            throw new ServerException.BadRequest("invalid-machine-name", "machine name '" + name + "' is not valid",
+                    "use 1–200 letters, digits, '.', '_', ':', '@' or '-' (set it with -Dhotpatch.machine= or the node config)");
+        }
+        if (classesOrEmpty().size() > MAX_CLASSES) {
+            throw new ServerException.BadRequest("too-many-classes", "machine " + name + " reports more than " + MAX_CLASSES + " classes",
+                    "report only the classes of catalogued images, or jars alone");
+        }
+        for (Hash j : jarsOrEmpty()) {
+            hash(j, "jar");
+        }
+        for (Hash c : classesOrEmpty()) {
+            hash(c, "class");
+        }
+        for (InstalledHotpatch hp : hotpatchesOrEmpty()) {
+            if (hp.id() == null || hp.id().isBlank()) {
+                throw new ServerException.BadRequest("invalid-report", "machine " + name + " reports a hotpatch without id", "send its KB id");
+            }
+            if (hp.classes() != null) {
+                hp.classes().forEach(c -> hash(c, "hotpatch class"));
+            }
+        }
+        Config c = configOrEmpty();
+        if (c.timeZone() != null) {
+            try {
+                ZoneId.of(c.timeZone());
+            } catch (DateTimeException e) {
+                throw new ServerException.BadRequest("invalid-time-zone", "machine " + name + " has time zone '" + c.timeZone()
+                        + "', which is not an IANA zone", "use a name such as Europe/Paris or America/New_York");
+            }
+        }
+        if (c.groupOrchestration() != null && !c.groupOrchestration().equalsIgnoreCase("uniform")
+                && !c.groupOrchestration().equalsIgnoreCase("flexible")) {
+            throw new ServerException.BadRequest("invalid-orchestration", "machine " + name + " has group orchestration '"
+                    + c.groupOrchestration() + "'", "use flexible or uniform");
+        }
+    }
+
+    private void hash(Hash h, String what) {
+        if (h == null || h.name() == null || h.name().isBlank() || !Sha256.isHex(h.sha256())) {
+            throw new ServerException.BadRequest("invalid-hash", "machine " + name + " reports a " + what + " without a name or a valid SHA-256"
+                    + (h == null ? "" : " (" + h.name() + ")"), "send 64 lower-case hex digits per hash");
+        }
+    }
+}

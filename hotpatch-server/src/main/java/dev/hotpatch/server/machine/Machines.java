@@ -1,0 +1,193 @@
+package dev.hotpatch.server.machine;
+
+import dev.hotpatch.format.Sha256;
+import dev.hotpatch.server.ServerException;
+import dev.hotpatch.server.store.Database;
+import dev.hotpatch.server.store.Ids;
+import dev.hotpatch.server.store.Json;
+import java.nio.charset.StandardCharsets;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.jdbi.v3.core.Handle;
+
+/**
+ * The machines registry: records what nodes report at check-in and answers queries over it.
+ * Thread-safe; all state is in the database.
+ */
+public final class Machines {
+    /** Status before the first assessment. */
+    public static final String PENDING = "PendingEvaluation";
+
+    private final Database db;
+
+    public Machines(Database db) {
+        this.db = db;
+    }
+
+    /** Outcome of recording one report. {@code codeChanged}: the code, hotpatches or updates differ from the last report. */
+    public record Recorded(String machineId, String name, boolean created, boolean codeChanged) {
+    }
+
+    /** Records {@code report} for node {@code nodeId} in the caller's transaction. */
+    public Recorded record(Handle h, String nodeId, MachineReport report, Instant now) {
+        String digest = codeDigest(report);
+        String json = Json.write(report);
+        Optional<Map<String, Object>> existing = h.createQuery("SELECT id, code_digest FROM machines WHERE name = :n")
+                .bind("n", report.name()).mapToMap().findOne();
+        if (existing.isEmpty()) {
+            String id = Ids.next("m", now);
+            int n = h.createUpdate("INSERT INTO machines (id, name, node_id, first_seen_at, last_seen_at, present, report, code_digest,"
+                            + " status, missing_total, missing_critical, missing_security, missing_other, missing_updates)"
+                            + " VALUES (:id, :n, :node, :t, :t, TRUE, :r, :d, :s, 0, 0, 0, 0, '[]') ON CONFLICT (name) DO NOTHING")
+                    .bind("id", id).bind("n", report.name()).bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json)
+                    .bind("d", digest).bind("s", PENDING)
+                    .execute();
+            if (n == 1) {
+                return new Recorded(id, report.name(), true, true);
+            }
+            // Another replica inserted it between our read and write: fall through to update.
+            existing = h.createQuery("SELECT id, code_digest FROM machines WHERE name = :n").bind("n", report.name()).mapToMap().findOne();
+        }
+        String id = (String) existing.get().get("id");
+        boolean changed = !digest.equals(existing.get().get("code_digest"));
+        h.createUpdate("UPDATE machines SET node_id = :node, last_seen_at = :t, present = TRUE, report = :r, code_digest = :d WHERE id = :id")
+                .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("id", id)
+                .execute();
+        return new Recorded(id, report.name(), false, changed);
+    }
+
+    /** Marks the node's machines that were not in its latest check-in as not present (stopped JVMs). */
+    public void markAbsent(Handle h, String nodeId, Set<String> reported) {
+        List<String> names = h.createQuery("SELECT name FROM machines WHERE node_id = :n AND present = TRUE")
+                .bind("n", nodeId).mapTo(String.class).list();
+        for (String name : names) {
+            if (!reported.contains(name)) {
+                h.createUpdate("UPDATE machines SET present = FALSE WHERE name = :n AND node_id = :node")
+                        .bind("n", name).bind("node", nodeId).execute();
+            }
+        }
+    }
+
+    /** Query filters; null fields do not filter. */
+    public record Filter(String status, String image, String node, Boolean present, String search, String region, String tag) {
+    }
+
+    public List<Machine> list(Filter f, int limit, int offset) {
+        StringBuilder sql = new StringBuilder(SELECT + " WHERE 1 = 1");
+        Map<String, Object> args = new LinkedHashMap<>();
+        if (f.status() != null && !f.status().isBlank()) {
+            sql.append(" AND LOWER(m.status) = LOWER(:st)");
+            args.put("st", f.status());
+        }
+        if (f.image() != null && !f.image().isBlank()) {
+            sql.append(" AND (m.image_id = :img OR (i.publisher || '/' || i.offer || '/' || i.sku) = :img)");
+            args.put("img", f.image());
+        }
+        if (f.node() != null && !f.node().isBlank()) {
+            sql.append(" AND (m.node_id = :node OR n.hostname = :node)");
+            args.put("node", f.node());
+        }
+        if (f.present() != null) {
+            sql.append(" AND m.present = :present");
+            args.put("present", f.present());
+        }
+        if (f.search() != null && !f.search().isBlank()) {
+            sql.append(" AND LOWER(m.name) LIKE :q");
+            args.put("q", "%" + f.search().toLowerCase(java.util.Locale.ROOT).replace("%", "").replace("_", "") + "%");
+        }
+        List<Machine> out = db.read(h -> h.createQuery(sql + " ORDER BY m.name LIMIT :lim OFFSET :off").bindMap(args)
+                .bind("lim", Math.max(1, Math.min(limit, 10_000))).bind("off", Math.max(0, offset))
+                .map(Machines::row).list());
+        if ((f.region() == null || f.region().isBlank()) && (f.tag() == null || f.tag().isBlank())) {
+            return out;
+        }
+        List<Machine> filtered = new ArrayList<>();
+        for (Machine m : out) {
+            MachineReport.Config c = m.config();
+            if (f.region() != null && !f.region().isBlank() && !f.region().equals(c.region())) {
+                continue;
+            }
+            if (f.tag() != null && !f.tag().isBlank()) {
+                String[] kv = f.tag().split("=", 2);
+                String v = c.tags() == null ? null : c.tags().get(kv[0]);
+                if (v == null || (kv.length == 2 && !kv[1].equals(v))) {
+                    continue;
+                }
+            }
+            filtered.add(m);
+        }
+        return filtered;
+    }
+
+    /** The machine with id or name {@code ref}. */
+    public Machine get(String ref) {
+        return db.read(h -> get(h, ref));
+    }
+
+    public Machine get(Handle h, String ref) {
+        return find(h, ref).orElseThrow(() -> new ServerException.NotFound("machine", ref,
+                "list machines with GET /api/v1/machines; refer to one by id or name"));
+    }
+
+    public Optional<Machine> find(Handle h, String ref) {
+        return h.createQuery(SELECT + " WHERE m.id = :r OR m.name = :r").bind("r", ref).map(Machines::row).findFirst();
+    }
+
+    /** The last report the machine's node sent. */
+    public MachineReport report(Handle h, String machineId) {
+        return Json.read(h.createQuery("SELECT report FROM machines WHERE id = :id").bind("id", machineId).mapTo(String.class).one(),
+                MachineReport.class);
+    }
+
+    /** Ids of the machines matched to {@code imageId}, plus those not matched to any image (they may match now). */
+    public List<String> idsForImage(Handle h, String imageId) {
+        return h.createQuery("SELECT id FROM machines WHERE image_id = :i OR image_id IS NULL ORDER BY id")
+                .bind("i", imageId).mapTo(String.class).list();
+    }
+
+    private static String codeDigest(MachineReport r) {
+        Set<String> parts = new TreeSet<>();
+        r.jarsOrEmpty().forEach(j -> parts.add("j:" + j.sha256()));
+        r.classesOrEmpty().forEach(c -> parts.add("c:" + c.name() + "=" + c.sha256()));
+        for (MachineReport.InstalledHotpatch hp : r.hotpatchesOrEmpty()) {
+            parts.add("h:" + hp.id());
+            if (hp.classes() != null) {
+                hp.classes().forEach(c -> parts.add("hc:" + c.name() + "=" + c.sha256()));
+            }
+        }
+        r.installedUpdatesOrEmpty().forEach(u -> parts.add("u:" + u));
+        parts.add("i:" + r.image());
+        MachineReport.Config c = r.configOrEmpty();
+        parts.add("cfg:" + c.hotpatch() + "/" + c.groupOrchestration() + "/" + c.group());
+        parts.add("a:" + (r.agent() != null && r.agent().present()));
+        return Sha256.hex(String.join("\n", parts).getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static final String SELECT = "SELECT m.id, m.name, m.node_id, n.hostname, m.present, m.first_seen_at, m.last_seen_at, m.report,"
+            + " m.image_id, i.publisher, i.offer, i.sku, m.baseline_id, b.version, m.match_detail, m.status, m.status_reason, m.assessed_at,"
+            + " m.missing_total, m.missing_critical, m.missing_security, m.missing_other"
+            + " FROM machines m JOIN nodes n ON n.id = m.node_id LEFT JOIN images i ON i.id = m.image_id"
+            + " LEFT JOIN baselines b ON b.id = m.baseline_id";
+
+    private static Machine row(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {
+        MachineReport r = Json.read(rs.getString("report"), MachineReport.class);
+        String publisher = rs.getString("publisher");
+        return new Machine(rs.getString("id"), rs.getString("name"), rs.getString("node_id"), rs.getString("hostname"),
+                rs.getBoolean("present"), Instant.ofEpochMilli(rs.getLong("first_seen_at")), Instant.ofEpochMilli(rs.getLong("last_seen_at")),
+                r.pid(), r.jvm(), r.agent() == null ? new MachineReport.Agent(false, null, "none") : r.agent(), rs.getString("image_id"),
+                publisher == null ? null : publisher + "/" + rs.getString("offer") + "/" + rs.getString("sku"),
+                rs.getString("baseline_id"), rs.getString("version"), rs.getString("match_detail"), rs.getString("status"),
+                rs.getString("status_reason"), rs.getObject("assessed_at") == null ? null : Instant.ofEpochMilli(rs.getLong("assessed_at")),
+                new Machine.Missing(rs.getInt("missing_total"), rs.getInt("missing_critical"), rs.getInt("missing_security"),
+                        rs.getInt("missing_other")),
+                r.configOrEmpty(), r.hotpatchesOrEmpty());
+    }
+}

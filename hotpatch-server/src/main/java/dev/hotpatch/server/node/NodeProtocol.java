@@ -1,0 +1,96 @@
+package dev.hotpatch.server.node;
+
+import dev.hotpatch.server.ServerException;
+import dev.hotpatch.server.assessment.Assessor;
+import dev.hotpatch.server.auth.Principal;
+import dev.hotpatch.server.auth.Tokens;
+import dev.hotpatch.server.install.Commands;
+import dev.hotpatch.server.install.Operations;
+import dev.hotpatch.server.machine.MachineReport;
+import dev.hotpatch.server.machine.Machines;
+import dev.hotpatch.server.store.Database;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * The server side of the node protocol: enrollment and check-in. A check-in records every
+ * machine's report, assesses machines that are new or whose code changed, queues the periodic
+ * assessment of machines that are due, expires overdue operations, and claims the commands the
+ * node should run, all in one transaction. Thread-safe.
+ */
+public final class NodeProtocol {
+    private static final int MAX_MACHINES = 10_000;
+
+    private final Database db;
+    private final Clock clock;
+    private final Tokens tokens;
+    private final Machines machines;
+    private final Assessor assessor;
+    private final Operations operations;
+    private final Commands commands;
+    private final Duration checkInInterval;
+    private final Duration assessmentInterval;
+
+    public NodeProtocol(Database db, Clock clock, Tokens tokens, Machines machines, Assessor assessor, Operations operations,
+                        Commands commands, Duration checkInInterval, Duration assessmentInterval) {
+        this.db = db;
+        this.clock = clock;
+        this.tokens = tokens;
+        this.machines = machines;
+        this.assessor = assessor;
+        this.operations = operations;
+        this.commands = commands;
+        this.checkInInterval = checkInInterval;
+        this.assessmentInterval = assessmentInterval;
+    }
+
+    public CheckIn.EnrollResponse enroll(Principal enrollment, CheckIn.EnrollRequest req) {
+        Tokens.Enrolled e = tokens.enroll(enrollment, req == null ? null : req.hostname(), req == null ? null : req.nodeVersion());
+        return new CheckIn.EnrollResponse(e.nodeId(), e.credential(), (int) checkInInterval.toSeconds());
+    }
+
+    public CheckIn.Response checkIn(Principal node, CheckIn.Request req) {
+        List<MachineReport> reports = req == null || req.machines() == null ? List.of() : req.machines();
+        if (reports.size() > MAX_MACHINES) {
+            throw new ServerException.BadRequest("too-many-machines", "a check-in may report at most " + MAX_MACHINES + " machines",
+                    "split the node's machines over several nodes");
+        }
+        Set<String> names = new HashSet<>();
+        for (MachineReport r : reports) {
+            r.validate();
+            if (!names.add(r.name())) {
+                throw new ServerException.BadRequest("duplicate-machine", "machine '" + r.name() + "' is reported twice",
+                        "give each JVM its own name (-Dhotpatch.machine=NAME)");
+            }
+        }
+        return db.tx(h -> {
+            Instant now = clock.instant();
+            h.createUpdate("UPDATE nodes SET last_seen_at = :t, version = COALESCE(:v, version), hostname = COALESCE(:host, hostname) WHERE id = :id")
+                    .bind("t", now.toEpochMilli()).bind("v", req == null ? null : req.nodeVersion())
+                    .bind("host", req == null || req.hostname() == null || req.hostname().isBlank() ? null : req.hostname())
+                    .bind("id", node.id()).execute();
+            for (MachineReport r : reports) {
+                Machines.Recorded rec = machines.record(h, node.id(), r, now);
+                if (rec.codeChanged()) {
+                    assessor.assess(h, rec.machineId());
+                }
+            }
+            machines.markAbsent(h, node.id(), names);
+            long due = now.minus(assessmentInterval).toEpochMilli();
+            for (String id : h.createQuery("SELECT id FROM machines WHERE node_id = :n AND present = TRUE AND (assessed_at IS NULL OR assessed_at < :d)")
+                    .bind("n", node.id()).bind("d", due).mapTo(String.class).list()) {
+                operations.scheduleAssessment(h, id, now);
+            }
+            operations.expireOverdue(h, List.of());
+            Commands.Claimed claimed = commands.claim(h, node.id(), now);
+            if (!claimed.givenUp().isEmpty()) {
+                operations.expireOverdue(h, claimed.givenUp());
+            }
+            return new CheckIn.Response(node.id(), now, (int) checkInInterval.toSeconds(), claimed.commands());
+        });
+    }
+}
