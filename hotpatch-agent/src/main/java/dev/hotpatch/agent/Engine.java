@@ -124,11 +124,12 @@ final class Engine {
         for (Installed i : installed) {
             if (i.id().equals(id)) {
                 deleteQuietly(copy);
-                if (i.pkg.sha256().equals(pkg.sha256())) {
+                if (i.manifest.classes().equals(pkg.manifest().classes())
+                        && i.manifest.supersedes().equals(pkg.manifest().supersedes())) {
                     return reply("noop", id + " is already installed; nothing changed").put("id", id);
                 }
-                throw new Refusal("a different package with id " + id + " is already installed (sha " + i.pkg.sha256()
-                        + "); uninstall it first or give the new package its own id");
+                throw new Refusal("a different package with id " + id + " is already installed (other classes or"
+                        + " supersedes); uninstall it first or give the new package its own id");
             }
         }
         if (pkg.manifest().rebootBehavior() != RebootBehavior.NEVER_REBOOTS) {
