@@ -6,8 +6,8 @@ import picocli.CommandLine.Command;
 
 /** {@code hotpatch agent-path}: where the agent jar is, for enrolling JVMs with {@code -javaagent}. */
 @Command(name = "agent-path", description = {
-        "Print the path of the hotpatch agent jar (extracted to a private folder of this user), for enrolling",
-        "a JVM at start, the recommended mode:",
+        "Print the path of the agent jar, for -javaagent.",
+        "The jar is extracted to a private folder of this user. Enrolling a JVM at start is the recommended mode:",
         "  java -javaagent:$(hotpatch agent-path)=name=shop,trust=/abs/keys -jar app.jar"})
 final class AgentPathCommand extends HotpatchCommand {
     @Override

@@ -13,7 +13,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch apply}: installs a hotpatch into a running JVM. */
 @Command(name = "apply", description = {
-        "Install a hotpatch into a running JVM, without restarting it: all classes in every class loader, or none.",
+        "Install a hotpatch into a running JVM.",
+        "No restart: all classes in every class loader are replaced, or none.",
         "The package is verified here first, then sent to the agent in the JVM, which verifies it again.",
         "Loads the agent when the JVM has none (dynamic attach; on JDK 21+ the JVM prints a JEP 451 warning).",
         "Exit 0 when installed or already installed, 3 when refused (nothing changed), 1 on failure."})

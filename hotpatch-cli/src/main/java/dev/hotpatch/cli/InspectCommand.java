@@ -15,7 +15,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch inspect}: what a package holds and whether its signature is intact. */
 @Command(name = "inspect", description = {
-        "Show a package's manifest, its classes with their hashes, and its signer.",
+        "Show what a package holds and who signed it.",
+        "Prints the manifest, the classes with their hashes, and the signer.",
         "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the",
         "signer is trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
 final class InspectCommand extends HotpatchCommand {

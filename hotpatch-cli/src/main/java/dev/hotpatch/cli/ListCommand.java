@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch list}: the hotpatches installed in a JVM, as Get-HotFix lists a machine's. */
 @Command(name = "list", description = {
-        "List the hotpatches installed in a running JVM (like Get-HotFix): Source (machine), Description,",
-        "HotFixID, InstalledBy, InstalledOn, then each hotpatch's classes with the SHA-256 now in use.",
+        "List the hotpatches installed in a running JVM.",
+        "Like Get-HotFix: Source (machine), Description, HotFixID, InstalledBy, InstalledOn, then each",
+        "hotpatch's classes with the SHA-256 of the bytes now in use.",
         "Never loads the agent: a JVM without it has nothing installed."})
 final class ListCommand extends HotpatchCommand {
     @Option(names = "--pid", required = true, paramLabel = "PID", description = "Process id of the JVM (see 'hotpatch ps').")

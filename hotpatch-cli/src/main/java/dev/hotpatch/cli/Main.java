@@ -18,8 +18,11 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "hotpatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Install security fixes into running JVMs without restarting them.",
-        footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage error, 3 refused (not hotpatchable, not eligible,",
-                "verification failed, the agent declined). Every command takes --json."})
+        footer = {"", "Every command takes --json and --help. Exit codes:",
+                "  0  ok",
+                "  1  failure",
+                "  2  usage error (bad arguments or input files)",
+                "  3  refused: not hotpatchable, not eligible, unverified, or agent declined"})
 public final class Main implements Callable<Integer> {
     @Spec
     CommandSpec spec;

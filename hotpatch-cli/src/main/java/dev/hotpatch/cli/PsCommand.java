@@ -10,8 +10,9 @@ import picocli.CommandLine.Command;
 
 /** {@code hotpatch ps}: the local JVMs and whether each can be hotpatched. */
 @Command(name = "ps", description = {
-        "List the JVMs on this host with their Java version and hotpatch status (Enabled, NotSupported with",
-        "the reason), and the hotpatches installed in those that run the agent. Loads no agent."})
+        "List local JVMs and their hotpatch status.",
+        "Shows each JVM's Java version, its status (Enabled, or NotSupported with the reason) and the",
+        "hotpatches installed in those that run the agent. Loads no agent."})
 final class PsCommand extends HotpatchCommand {
     @Override
     public Integer call() {

@@ -9,8 +9,9 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch uninstall}: removes a hotpatch from a running JVM, restoring the classes it replaced. */
 @Command(name = "uninstall", description = {
-        "Remove a hotpatch from a running JVM (the latest one when no --id is given): the classes go back to",
-        "the bytes they had before it. Exit 3 when refused (nothing installed, unknown id), nothing changed."})
+        "Remove a hotpatch from a running JVM.",
+        "Removes the latest one when no --id is given: its classes go back to the bytes they had before it.",
+        "Exit 3 when refused (nothing installed, unknown id): nothing changed."})
 final class UninstallCommand extends HotpatchCommand {
     @Option(names = "--pid", required = true, paramLabel = "PID", description = "Process id of the JVM (see 'hotpatch ps').")
     long pid;

@@ -10,7 +10,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch verify}: whether a package is signed, intact and from a trusted publisher. */
 @Command(name = "verify", description = {
-        "Check that a package is signed, intact, and signed by a certificate in the trust folder.",
+        "Check a package's signature against trusted publishers.",
+        "Checks that a package is signed, intact, and signed by a certificate in the trust folder.",
         "Exit code 0 when it is, 3 when it is refused (unsigned, tampered, untrusted, malformed)."})
 final class VerifyCommand extends HotpatchCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The .hotpatch package.")

@@ -1,0 +1,160 @@
+package dev.hotpatch.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpatch.format.HotpatchPackage;
+import dev.hotpatch.testkit.JarMaker;
+import dev.hotpatch.testkit.Jdks;
+import dev.hotpatch.testkit.TargetJvm;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI against real target JVMs on Java 17 and 25, with the real agent: apply, list, uninstall, refusals. */
+class CliEndToEndTest {
+    private static final String APP = "package shop;\n"
+            + "public class App {\n"
+            + "  public static void main(String[] a) throws Exception {\n"
+            + "    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));\n"
+            + "    System.out.println(\"ready\");\n"
+            + "    for (String l; (l = in.readLine()) != null; ) {\n"
+            + "      long c = Long.parseLong(l.substring(4).trim());\n"
+            + "      System.out.println(\"fee \" + c + \" = \" + Fees.fee(c));\n"
+            + "    }\n"
+            + "  }\n"
+            + "}\n";
+    private static final String FEES = "package shop;\npublic class Fees {\n  public static long fee(long c) { return %s; }\n}\n";
+
+    @TempDir
+    static Path tmp;
+    static Path keys;
+    static Path v1;
+    static Path fix;
+    static Path fixOfV2;
+
+    @BeforeAll
+    static void packages() {
+        keys = tmp.resolve("keys");
+        assertThat(CliRun.of("keygen", "--out", keys.toString()).exit()).isZero();
+        v1 = jar("v1", "c / 100");
+        Path v2 = jar("v2", "Math.max(0, c) / 50");
+        Path v3 = jar("v3", "Math.max(0, c) / 25");
+        fix = build("KB2026-0101", v1, v2);
+        fixOfV2 = build("KB2026-0102", v2, v3);
+    }
+
+    static List<Path> javas() {
+        return Jdks.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void applyListUninstall_onAttachedJvm(Path java) {
+        try (TargetJvm target = start(java, "shop-a")) {
+            assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 10");
+            String pid = Long.toString(target.pid());
+
+            JsonNode ps = CliRun.of("ps", "--json").json();
+            JsonNode row = find(ps, target.pid());
+            assertThat(row.get("status").asText()).isEqualTo("Enabled");
+            assertThat(row.get("agentPresent").asBoolean()).isFalse();
+
+            CliRun apply = CliRun.of("apply", "--pid", pid, fix.toString(), "--trust", keys.toString());
+            assertThat(apply.exit()).as(apply.toString()).isZero();
+            assertThat(apply.out()).contains("Installed KB2026-0101").contains("shop/Fees").contains("1 loader patched");
+            assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 20");
+
+            JsonNode again = CliRun.of("apply", "--pid", pid, fix.toString(), "--trust", keys.toString(), "--json").json();
+            assertThat(again.get("status").asText()).isEqualTo("noop");
+
+            CliRun list = CliRun.of("list", "--pid", pid);
+            assertThat(list.exit()).as(list.toString()).isZero();
+            assertThat(list.out()).contains("HotFixID").contains("shop-a").contains("KB2026-0101")
+                    .contains("Security Update: Fees").contains(sha(fix));
+            JsonNode listed = CliRun.of("list", "--pid", pid, "--json").json();
+            assertThat(listed.at("/installed/0/hotFixId").asText()).isEqualTo("KB2026-0101");
+            assertThat(listed.at("/installed/0/classes/0/sha256").asText()).isEqualTo(sha(fix));
+            assertThat(find(CliRun.of("ps", "--json").json(), target.pid()).get("installed").get(0).asText()).isEqualTo("KB2026-0101");
+
+            CliRun uninstall = CliRun.of("uninstall", "--pid", pid);
+            assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
+            assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 10");
+            CliRun nothingLeft = CliRun.of("uninstall", "--pid", pid);
+            assertThat(nothingLeft.exit()).as(nothingLeft.toString()).isEqualTo(3);
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void apply_refusesPackageForAnotherBaseline_andChangesNothing(Path java) {
+        try (TargetJvm target = start(java, "shop-b")) {
+            target.request("fee 1000", "fee 1000");
+
+            CliRun r = CliRun.of("apply", "--pid", Long.toString(target.pid()), fixOfV2.toString(), "--trust", keys.toString(), "--json");
+
+            assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+            assertThat(r.json().get("status").asText()).isEqualTo("refused");
+            assertThat(r.json().get("message").asText()).contains("shop/Fees");
+            assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 10");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void apply_usesTheAgentOfAnEnrolledJvm(Path java) {
+        Path agent = Path.of(CliRun.of("agent-path").out().trim());
+        try (TargetJvm target = TargetJvm.builder(java).classpath(v1).mainClass("shop.App").dynamicAgentLoading(false)
+                .jvmArgs("-javaagent:" + agent + "=name=shop-e,state=" + tmp.resolve("state-e-" + Jdks.featureVersion(java)))
+                .start()) {
+            target.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
+            target.request("fee 1000", "fee 1000");
+            assertThat(find(CliRun.of("ps", "--json").json(), target.pid()).get("mode").asText()).isEqualTo("enrolled");
+
+            JsonNode r = CliRun.of("apply", "--pid", Long.toString(target.pid()), fix.toString(), "--trust", keys.toString(), "--json").json();
+
+            assertThat(r.get("status").asText()).as(r.toString()).isEqualTo("ok");
+            assertThat(r.get("agentLoadedNow").asBoolean()).isFalse();
+            assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 20");
+            assertThat(target.output()).noneMatch(l -> l.contains("loaded dynamically"));
+        }
+    }
+
+    private static TargetJvm start(Path java, String machine) {
+        TargetJvm t = TargetJvm.builder(java).classpath(v1).mainClass("shop.App")
+                .jvmArgs("-Dhotpatch.machine=" + machine, "-Dhotpatch.state=" + tmp.resolve("state-" + machine + "-" + Jdks.featureVersion(java)))
+                .start();
+        t.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
+        return t;
+    }
+
+    private static Path jar(String name, String feeExpression) {
+        return JarMaker.compile(tmp.resolve(name + ".jar"), Map.of("shop.App", APP, "shop.Fees", FEES.formatted(feeExpression)),
+                List.of(), 11);
+    }
+
+    private static Path build(String id, Path baseline, Path patched) {
+        Path out = tmp.resolve(id + ".hotpatch");
+        CliRun r = CliRun.of("build", "--baseline", baseline.toString(), "--patched", patched.toString(), "--id", id,
+                "--title", "Fees", "--classification", "Security", "--key", keys.toString(), "--out", out.toString());
+        assertThat(r.exit()).as(r.toString()).isZero();
+        return out;
+    }
+
+    private static String sha(Path pkg) {
+        return HotpatchPackage.read(pkg, false).manifest().classes().get(0).sha256();
+    }
+
+    private static JsonNode find(JsonNode ps, long pid) {
+        for (JsonNode j : ps.get("jvms")) {
+            if (j.get("pid").asLong() == pid) {
+                return j;
+            }
+        }
+        throw new AssertionError("pid " + pid + " not in " + ps);
+    }
+}
