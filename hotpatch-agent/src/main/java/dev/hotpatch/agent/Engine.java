@@ -101,8 +101,11 @@ final class Engine {
             try {
                 converge(Collections.<String>emptySet(), null);
             } catch (Refusal e) {
-                restoreProblems.add("re-applying to already loaded classes failed: " + e.getMessage());
-                System.err.println("[hotpatch] " + e.getMessage());
+                // Never half-restored: without its loaded classes, a restored patch is not installed.
+                restoreProblems.add("persisted hotpatches " + ids(installed) + " not re-applied: " + e.getMessage()
+                        + "; apply them again after fixing the cause");
+                System.err.println("[hotpatch] " + restoreProblems.get(restoreProblems.size() - 1));
+                installed.clear();
             }
             transformer.plan(plan());
         }
@@ -359,7 +362,7 @@ final class Engine {
                     }
                     continue;
                 }
-                byte[] bytes = loaded.blob(desired);
+                byte[] bytes = bytesFor(desired);
                 if (bytes == null) {
                     throw new Refusal("internal: no bytes known for " + internal + " sha " + desired + "; nothing was changed");
                 }
@@ -433,6 +436,32 @@ final class Engine {
         }
     }
 
+    /** Class bytes by SHA-256: seen before (baselines, earlier states) or carried by an installed package. */
+    private byte[] bytesFor(String sha) {
+        byte[] known = loaded.blob(sha);
+        if (known != null) {
+            return known;
+        }
+        for (Installed i : installed) {
+            for (ClassPatch c : i.classes.values()) {
+                if (c.sha256().equals(sha)) {
+                    byte[] b = c.bytes();
+                    loaded.remember(b);
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
+    private static String ids(List<Installed> list) {
+        List<String> ids = new ArrayList<>();
+        for (Installed i : list) {
+            ids.add(i.id());
+        }
+        return String.join(", ", ids);
+    }
+
     /** The SHA-256 a class copy with this baseline should run under the current installed set. */
     private String desired(String internal, String baselineSha) {
         List<Installed> act = active();
@@ -486,9 +515,6 @@ final class Engine {
             if (alsoFrom.contains(i.id())) {
                 names.addAll(i.classes.keySet());
             }
-        }
-        for (ClassPatch c : pkg.manifest.classes()) {
-            loaded.remember(c.bytes());
         }
         return names;
     }
@@ -570,11 +596,7 @@ final class Engine {
         System.setProperty("hotpatch.agent.version", version());
         System.setProperty("hotpatch.agent.mode", mode.label);
         System.setProperty("hotpatch.agent.machine", options.name);
-        List<String> ids = new ArrayList<>();
-        for (Installed i : installed) {
-            ids.add(i.id());
-        }
-        System.setProperty("hotpatch.agent.installed", String.join(",", ids));
+        System.setProperty("hotpatch.agent.installed", ids(installed).replace(", ", ","));
     }
 
     static String version() {

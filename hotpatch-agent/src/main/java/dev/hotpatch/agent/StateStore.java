@@ -3,6 +3,11 @@ package dev.hotpatch.agent;
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.TrustStore;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.StandardOpenOption;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -52,9 +57,12 @@ final class StateStore {
     }
 
     private final Path dir;
+    /** Held for the JVM's lifetime: one JVM per state folder, or two would overwrite each other's list. */
+    private final FileLock lock;
 
-    private StateStore(Path dir) {
+    private StateStore(Path dir, FileLock lock) {
         this.dir = dir;
+        this.lock = lock;
     }
 
     /** Opens (creating owner-only) the state folder, or returns null with a warning when it is unsafe or unusable. */
@@ -71,8 +79,19 @@ final class StateStore {
             requireSafe(dir);
             Files.createDirectories(dir.resolve("packages"));
             Files.createDirectories(dir.resolve("trust"));
-            return new StateStore(dir);
-        } catch (IOException | SecurityException e) {
+            FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            FileLock lock = ch.tryLock();
+            if (lock == null) {
+                String holder = new String(Files.readAllBytes(dir.resolve("lock")), StandardCharsets.UTF_8).trim();
+                ch.close();
+                throw new IOException("another running JVM (" + holder + ") uses it; give this JVM its own name with"
+                        + " -Dhotpatch.machine=NAME or the agent option name=");
+            }
+            ch.truncate(0);
+            ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
+            return new StateStore(dir, lock);
+        } catch (IOException | SecurityException | OverlappingFileLockException e) {
             System.err.println("[hotpatch] hotpatches will not persist across restarts: state folder " + dir + " is unusable ("
                     + e.getMessage() + "); start the agent with state=<owner-only folder>");
             return null;

@@ -162,6 +162,36 @@ class LivePatchingTest {
 
     @ParameterizedTest
     @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void attachedAgent_reappliesPersistedHotpatchesToAlreadyLoadedClasses(Path java) {
+        try (TargetJvm first = h.start(java, state)) {
+            assertThat(h.apply(first, fix).get("status")).isEqualTo("ok");
+        }
+        try (TargetJvm again = h.start(java, state)) {
+            assertThat(again.request("fee 1030", "fee=")).isEqualTo("fee=25");
+            Message ping = h.send(again, "op", "ping");
+            assertThat(ping.get("mode")).isEqualTo("attached");
+            assertThat(again.request("fee 1030", "fee=")).isEqualTo("fee=26");
+            assertThat(h.send(again, "op", "list").fields()).containsEntry("installed.0.id", "KB2026-0001")
+                    .containsEntry("installed.0.classes.0.loaders", "1");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void twoRunningJvmsWithOneStateFolder_onlyTheFirstPersists(Path java) {
+        try (TargetJvm first = h.start(java, state); TargetJvm second = h.start(java, state)) {
+            assertThat(h.apply(first, fix).get("status")).isEqualTo("ok");
+            Message r = h.apply(second, fix);
+            assertThat(r.get("status")).as("the second JVM still gets the fix live").isEqualTo("ok");
+            assertThat(second.request("fee 1030", "fee=")).isEqualTo("fee=26");
+            assertThat(h.send(second, "op", "list").get("installed.0.persisted")).isEqualTo("false");
+            assertThat(h.send(first, "op", "list").get("installed.0.persisted")).isEqualTo("true");
+            assertThat(second.output()).anyMatch(l -> l.contains("another running JVM") && l.contains("-Dhotpatch.machine"));
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
     void supersedingHotpatch_replacesTheInstalledOneAndUninstallGoesBack(Path java) throws IOException {
         Path next = h.pkg("KB2026-0002", FEES_V3, LATE_V2, List.of("KB2026-0001"), h.key);
         try (TargetJvm app = h.start(java, state)) {
