@@ -2,7 +2,6 @@ package dev.hotpatch.server.store;
 
 import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.Locale;
 
 /**
  * Row identifiers and secret tokens. Ids are a kind prefix, the creation time in base 36 and
@@ -11,15 +10,24 @@ import java.util.Locale;
  */
 public final class Ids {
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final java.util.concurrent.atomic.AtomicLong COUNTER = new java.util.concurrent.atomic.AtomicLong();
     private static final char[] ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789".toCharArray();
 
     private Ids() {
     }
 
-    /** A new id such as {@code op-lz8k1c2a-7hq3m9xe}. */
+    /**
+     * A new id such as {@code op-0mk3x1c2a-0001a-7hq3m9xe}: fixed-width time and a per-process
+     * counter, so ids of one replica sort in creation order even within a millisecond.
+     */
     public static String next(String prefix, Instant now) {
-        String time = Long.toString(now.toEpochMilli(), 36).toLowerCase(Locale.ROOT);
-        return prefix + "-" + time + "-" + random(8);
+        String time = pad(Long.toString(Math.max(0, now.toEpochMilli()), 36), 9);
+        String seq = pad(Long.toString(COUNTER.getAndIncrement() & 0x7fffffffL, 36), 6);
+        return prefix + "-" + time + "-" + seq + "-" + random(6);
+    }
+
+    private static String pad(String s, int width) {
+        return s.length() >= width ? s : "0".repeat(width - s.length()) + s;
     }
 
     /** A new secret token: the prefix and 43 random characters (over 200 bits). */
