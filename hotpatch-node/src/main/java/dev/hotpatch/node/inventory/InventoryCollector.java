@@ -1,0 +1,151 @@
+package dev.hotpatch.node.inventory;
+
+import dev.hotpatch.attach.AgentClient;
+import dev.hotpatch.attach.AgentInfo;
+import dev.hotpatch.attach.AttachException;
+import dev.hotpatch.attach.InstalledHotpatch;
+import dev.hotpatch.node.config.MachineConfig;
+import dev.hotpatch.node.config.NodeConfig;
+import dev.hotpatch.node.discovery.LocalMachine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Function;
+
+/**
+ * Builds a machine's {@link MachineInventory}: hashes its class path (jars, classes, manifest
+ * {@code Class-Path} jars), asks its agent, when one runs, for its version and installed
+ * hotpatches (it never loads an agent), and adds the config. Thread-safe when {@link CodeHashes} is.
+ */
+public final class InventoryCollector {
+    /** Most classes an inventory lists; the server refuses more. */
+    public static final int MAX_CLASSES = 200_000;
+
+    private final NodeConfig config;
+    private final CodeHashes hashes;
+    private final Function<String, List<String>> installedUpdates;
+
+    /**
+     * @param installedUpdates restart updates and baselines the node installed, by machine name
+     */
+    public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates) {
+        this.config = config;
+        this.hashes = hashes;
+        this.installedUpdates = installedUpdates;
+    }
+
+    /**
+     * A machine's inventory, and the hashes of the classes its class path holds on disk (what
+     * standalone mode checks package baselines against).
+     *
+     * @param report      the report for the server
+     * @param diskClasses internal class name to SHA-256 of the class path's bytes, first occurrence wins
+     * @param jarFiles    each class path jar with its SHA-256
+     */
+    public record Collected(MachineInventory report, Map<String, String> diskClasses, Map<Path, String> jarFiles) {
+    }
+
+    public Collected collect(LocalMachine m) {
+        List<String> problems = new ArrayList<>();
+        if (!m.problem().isEmpty()) {
+            problems.add(m.problem());
+        }
+        Map<Path, String> jarFiles = new LinkedHashMap<>();
+        Map<String, String> disk = new LinkedHashMap<>();
+        Map<String, String> fromFolders = new LinkedHashMap<>();
+        Set<Path> seen = new LinkedHashSet<>();
+        List<Path> queue = new ArrayList<>(m.classPath());
+        for (int i = 0; i < queue.size(); i++) {
+            Path entry = queue.get(i);
+            if (!seen.add(entry)) {
+                continue;
+            }
+            try {
+                if (Files.isDirectory(entry)) {
+                    Map<String, String> folder = hashes.folder(entry);
+                    folder.forEach(disk::putIfAbsent);
+                    folder.forEach(fromFolders::putIfAbsent);
+                } else if (Files.isRegularFile(entry)) {
+                    CodeHashes.JarDigest d = hashes.jar(entry);
+                    jarFiles.put(entry, d.sha256());
+                    d.classes().forEach(disk::putIfAbsent);
+                    queue.addAll(d.manifestClassPath());
+                }
+            } catch (IOException e) {
+                problems.add("cannot hash class path entry " + entry + ": " + e.getMessage());
+            }
+        }
+        List<MachineInventory.Hotpatch> hotpatches = new ArrayList<>();
+        MachineInventory.Agent agent = agent(m, hotpatches, problems);
+        Map<String, String> inUse = new LinkedHashMap<>(switch (config.classes()) {
+            case ALL -> disk;
+            case DIRECTORIES -> fromFolders;
+            case NONE -> Map.<String, String>of();
+        });
+        if (config.classes() != NodeConfig.ClassReporting.NONE) {
+            for (MachineInventory.Hotpatch hp : hotpatches) {
+                for (MachineInventory.Hash c : hp.classes()) {
+                    if (inUse.containsKey(c.name())) {
+                        inUse.put(c.name(), c.sha256());
+                    }
+                }
+            }
+        }
+        if (inUse.size() > MAX_CLASSES) {
+            problems.add("its class path holds " + inUse.size() + " classes, more than the " + MAX_CLASSES
+                    + " an inventory may list; only jar hashes are reported (set node.classes = directories)");
+            inUse = Map.of();
+        }
+        List<MachineInventory.Hash> jars = new ArrayList<>();
+        jarFiles.forEach((p, sha) -> jars.add(new MachineInventory.Hash(p.getFileName().toString(), sha)));
+        List<MachineInventory.Hash> classes = new ArrayList<>();
+        inUse.forEach((n, sha) -> classes.add(new MachineInventory.Hash(n, sha)));
+        MachineConfig c = m.config();
+        MachineInventory report = new MachineInventory(m.name(), m.pid(),
+                new MachineInventory.Jvm(m.jvm().vendor(), m.jvm().javaVersion(), m.runtime()), agent, c.image(), jars, classes,
+                hotpatches, installedUpdates.apply(m.name()), config(c), m.startedAt(), m.jvm().status().label(),
+                m.jvm().reason(), m.source().name().toLowerCase(Locale.ROOT),
+                c.supervised() ? "supervised" : c.restartCommand().isEmpty() ? "none" : "command", problems);
+        return new Collected(report, disk, jarFiles);
+    }
+
+    private MachineInventory.Config config(MachineConfig c) {
+        return new MachineInventory.Config(config.zoneFor(c).getId(), c.region(), c.zone(), c.availabilitySet(), c.updateDomain(),
+                c.patchMode() == null ? null : c.patchMode().label(), c.hotpatch(), c.group(), c.groupOrchestration(),
+                c.tags(), c.healthUrl() == null ? null : c.healthUrl().toString());
+    }
+
+    private static MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems) {
+        if (!m.jvm().agentPresent()) {
+            return new MachineInventory.Agent(false, null, "none");
+        }
+        try {
+            Optional<AgentClient> client = AgentClient.connectIfPresent(m.pid());
+            if (client.isEmpty()) {
+                return new MachineInventory.Agent(false, null, "none");
+            }
+            try (AgentClient a = client.get()) {
+                AgentInfo info = a.ping();
+                for (InstalledHotpatch hp : a.list()) {
+                    List<MachineInventory.Hash> classes = new ArrayList<>();
+                    for (InstalledHotpatch.InstalledClass ic : hp.classes()) {
+                        classes.add(new MachineInventory.Hash(ic.name().replace('.', '/'), ic.sha256()));
+                    }
+                    out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classes));
+                }
+                return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
+            }
+        } catch (AttachException e) {
+            problems.add("cannot ask its agent: " + e.getMessage());
+            return new MachineInventory.Agent(true, null, m.jvm().mode().isEmpty() ? "none" : m.jvm().mode());
+        }
+    }
+}

@@ -1,0 +1,72 @@
+package dev.hotpatch.node.inventory;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the node reports about one machine at check-in, in the server's JSON shape
+ * ({@code MachineReport} in {@code docs/api.md}): the JVM, the agent, the code it runs (jar and class
+ * SHA-256), the hotpatches installed with the hashes of the bytes in use, the restart updates the
+ * node installed, and the machine's settings from the node's config. The last fields
+ * ({@code hotpatchStatus} onwards) are the node's own observations; servers that do not know
+ * them ignore them. Immutable.
+ *
+ * @param name             stable machine name
+ * @param pid              process id now
+ * @param jvm              vendor, version, runtime
+ * @param agent            whether the hotpatch agent runs in it, its version and mode
+ * @param image            {@code publisher/offer/sku} the config declares; null when none
+ * @param jars             jars on the class path, by file name and SHA-256
+ * @param classes          classes on the class path by internal name and SHA-256 of the bytes in use
+ *                         (a hotpatched class has its patch's hash); empty when the config turns this off
+ * @param hotpatches       installed hotpatches, in installation order
+ * @param installedUpdates KB ids of restart updates and baselines this node installed on it
+ * @param config           its settings from the node's config
+ * @param startedAt        when the JVM process started
+ * @param hotpatchStatus   {@code Enabled} or {@code NotSupported} as attach sees it
+ * @param statusReason     why it is not supported, or a note; may be empty
+ * @param nameSource       where the name came from: {@code supervised}, {@code agent}, {@code property}, {@code config}
+ * @param restart          how the node restarts it: {@code supervised}, {@code command} or {@code none}
+ * @param problems         what the node could not find out, e.g. an unreadable class path
+ */
+@JsonInclude(JsonInclude.Include.NON_NULL)
+public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
+                               List<Hotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
+                               String hotpatchStatus, String statusReason, String nameSource, String restart,
+                               List<String> problems) {
+    public MachineInventory {
+        jars = jars == null ? List.of() : List.copyOf(jars);
+        classes = classes == null ? List.of() : List.copyOf(classes);
+        hotpatches = hotpatches == null ? List.of() : List.copyOf(hotpatches);
+        installedUpdates = installedUpdates == null ? List.of() : List.copyOf(installedUpdates);
+        problems = problems == null ? List.of() : List.copyOf(problems);
+    }
+
+    /** The running JVM. */
+    public record Jvm(String vendor, String version, String runtime) {
+    }
+
+    /** The hotpatch agent; {@code mode}: {@code enrolled}, {@code attached} or {@code none}. */
+    public record Agent(boolean present, String version, String mode) {
+    }
+
+    /** A named SHA-256: a jar file or a class. */
+    public record Hash(String name, String sha256) {
+    }
+
+    /** An installed hotpatch with the SHA-256 of each of its classes' bytes. */
+    public record Hotpatch(String id, Instant installedAt, List<Hash> classes) {
+        public Hotpatch {
+            classes = List.copyOf(classes);
+        }
+    }
+
+    /** The machine's settings from the node's config. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Config(String timeZone, String region, String zone, String availabilitySet, Integer updateDomain,
+                         String patchMode, Boolean hotpatch, String group, String groupOrchestration, Map<String, String> tags,
+                         String healthUrl) {
+    }
+}
