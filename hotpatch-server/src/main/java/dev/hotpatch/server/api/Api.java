@@ -129,21 +129,16 @@ public final class Api {
             }
         });
         config.routes.exception(ServerException.class, (e, ctx) -> error(ctx, status(e), e.code(), e.getMessage(), e.hint()));
-        config.routes.exception(io.javalin.http.HttpResponseException.class, (e, ctx) ->
-                error(ctx, e.getStatus(), "http-" + e.getStatus(), e.getMessage(), ""));
+        config.routes.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> {
+            switch (e.getStatus()) {
+                case 404 -> error(ctx, 404, "no-route", "no route " + ctx.method().name() + " " + ctx.path(), "see /api/openapi.json for the API");
+                case 405 -> error(ctx, 405, "method-not-allowed", ctx.method().name() + " is not allowed on " + ctx.path(), "see /api/openapi.json");
+                default -> error(ctx, e.getStatus(), "http-" + e.getStatus(), e.getMessage(), "");
+            }
+        });
         config.routes.exception(Exception.class, (e, ctx) -> {
             org.slf4j.LoggerFactory.getLogger(Api.class).error("internal error on {} {}", ctx.method(), ctx.path(), e);
             error(ctx, 500, "internal", "the server failed: " + e, "this is a bug; the request may be retried, and the server log has details");
-        });
-        config.routes.error(404, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty()) {
-                error(ctx, 404, "no-route", "no route " + ctx.method().name() + " " + ctx.path(), "see /api/openapi.json for the API");
-            }
-        });
-        config.routes.error(405, ctx -> {
-            if (ctx.result() == null || ctx.result().isEmpty()) {
-                error(ctx, 405, "method-not-allowed", ctx.method().name() + " is not allowed on " + ctx.path(), "see /api/openapi.json");
-            }
         });
         for (Route r : routes) {
             config.routes.addHttpHandler(r.method(), r.path(), r.handler(), r.access());

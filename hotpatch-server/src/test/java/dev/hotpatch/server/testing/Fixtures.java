@@ -201,8 +201,12 @@ public final class Fixtures {
 
         @SafeVarargs
         public final TestServer.Response checkIn(Map<String, Object>... machines) {
+            return checkInAll(List.of(machines));
+        }
+
+        public TestServer.Response checkInAll(List<Map<String, Object>> machines) {
             TestServer.Response r = server.post("/api/v1/node/check-in", credential,
-                    Map.of("hostname", "host-1", "nodeVersion", "0.1.0", "machines", List.of(machines)));
+                    Map.of("hostname", "host-1", "nodeVersion", "0.1.0", "machines", machines));
             assertThat(r.status()).as(r.body()).isEqualTo(200);
             return r;
         }
