@@ -33,7 +33,7 @@ import java.util.regex.Pattern;
 final class ConfigFile {
     private static final Pattern MACHINE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern IMAGE = Pattern.compile("[^/\\s]{1,64}/[^/\\s]{1,64}/[^/\\s]{1,64}");
-    private static final List<String> NODE_KEYS = List.of("node.name", "node.trust", "node.timeZone", "node.classes",
+    private static final List<String> NODE_KEYS = List.of("node.name", "node.trust", "node.timeZone", "node.classes", "node.manage",
             "policy.enabled", "policy.classifications", "policy.window");
     /** Machine fields, longest first so that {@code launch.directory} wins over a machine named {@code x.launch}. */
     private static final List<String> MACHINE_FIELDS = sortedLongestFirst(List.of("timeZone", "region", "zone",
@@ -100,6 +100,7 @@ final class ConfigFile {
         Path trust = null;
         ZoneId zone = null;
         NodeConfig.ClassReporting classes = NodeConfig.ClassReporting.ALL;
+        boolean onlyConfigured = false;
         boolean enabled = Policy.DEFAULT.enabled();
         Set<Classification> classifications = Policy.DEFAULT.classifications();
         MaintenanceWindow window = Policy.DEFAULT.window();
@@ -116,6 +117,7 @@ final class ConfigFile {
                 case "node.trust" -> trust = folder(key, v);
                 case "node.timeZone" -> zone = zone(key, v);
                 case "node.classes" -> classes = classReporting(key, v);
+                case "node.manage" -> onlyConfigured = manage(key, v);
                 case "policy.enabled" -> enabled = bool(key, v);
                 case "policy.classifications" -> classifications = classifications(key, v);
                 case "policy.window" -> window = window(key, v);
@@ -139,7 +141,7 @@ final class ConfigFile {
                 }
             }
         }
-        return new NodeConfig(file, nodeName, trust, zone, classes, new Policy(enabled, classifications, window), machines);
+        return new NodeConfig(file, nodeName, trust, zone, classes, onlyConfigured, new Policy(enabled, classifications, window), machines);
     }
 
     private Map<String, String> splitMachineKey(String key, Map<String, Map<String, String>> out) {
@@ -265,6 +267,14 @@ final class ConfigFile {
         } catch (IllegalArgumentException e) {
             throw bad(key, v, "use all, directories or none");
         }
+    }
+
+    private boolean manage(String key, String v) {
+        return switch (v.toLowerCase(Locale.ROOT)) {
+            case "all" -> false;
+            case "configured" -> true;
+            default -> throw bad(key, v, "use all (every JVM with a machine name) or configured (only the machines this file lists)");
+        };
     }
 
     private Set<Classification> classifications(String key, String v) {

@@ -16,11 +16,12 @@ import java.util.TreeMap;
  * @param trust     default folder of trusted publisher certificates
  * @param timeZone  default time zone of machines that set none; null: the host's
  * @param classes   which per-class hashes inventories carry
+ * @param onlyConfigured manage only the machines the file configures ({@code node.manage = configured}), not every named JVM
  * @param policy    the standalone policy
  * @param machines  configured machines by name
  */
-public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone, ClassReporting classes, Policy policy,
-                         Map<String, MachineConfig> machines) {
+public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone, ClassReporting classes, boolean onlyConfigured,
+                         Policy policy, Map<String, MachineConfig> machines) {
     /** Which classes an inventory lists with their hashes, besides the jars. */
     public enum ClassReporting {
         /** Every class on the class path (capped), so the server can match a build whose jars were repackaged. */
@@ -37,7 +38,7 @@ public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone
 
     /** The settings when no config file is given. */
     public static NodeConfig defaults() {
-        return new NodeConfig(null, null, null, null, ClassReporting.ALL, Policy.DEFAULT, Map.of());
+        return new NodeConfig(null, null, null, null, ClassReporting.ALL, false, Policy.DEFAULT, Map.of());
     }
 
     /**

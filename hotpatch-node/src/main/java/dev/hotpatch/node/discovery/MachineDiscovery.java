@@ -24,7 +24,8 @@ import java.util.function.LongFunction;
  * it as a configured machine, by its agent's {@code name=} option or its {@code -Dhotpatch.machine}
  * property, or by a config {@code match} on its main class or jar; JVMs without a name are left
  * alone. When two JVMs claim one name the one with the lower pid is the machine and the other is
- * reported in {@link Found#warnings()}. Thread-safe (stateless apart from its inputs).
+ * reported in {@link Found#warnings()}. With {@code node.manage = configured} only the machines the config
+ * file lists are machines. Thread-safe (stateless apart from its inputs).
  */
 public final class MachineDiscovery {
     private final NodeConfig config;
@@ -95,6 +96,9 @@ public final class MachineDiscovery {
             }
             name = matched.get().name();
             source = LocalMachine.NameSource.CONFIG;
+        }
+        if (config.onlyConfigured() && !config.machines().containsKey(name)) {
+            return Optional.empty();
         }
         Instant started = ProcessHandle.of(jvm.pid()).flatMap(h -> h.info().startInstant()).orElse(null);
         List<Path> classPath = List.of();

@@ -1,0 +1,293 @@
+package dev.hotpatch.node.server;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import dev.hotpatch.node.NodeException;
+import dev.hotpatch.node.command.Action;
+import dev.hotpatch.node.command.Artifact;
+import dev.hotpatch.node.command.Command;
+import dev.hotpatch.node.command.CommandResult;
+import dev.hotpatch.node.command.Downloads;
+import dev.hotpatch.node.command.Status;
+import dev.hotpatch.node.internal.Json;
+import dev.hotpatch.node.inventory.MachineInventory;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * The node's side of the node protocol over HTTP ({@code docs/api.md}, "Node protocol"): enroll
+ * with a one-time token, check in (inventory up, commands down), post command results, and
+ * download the files commands name. The node's credential is sent only to the server's own
+ * origin: a download URL pointing elsewhere is refused. Thread-safe.
+ */
+public final class ServerClient implements Downloads {
+    private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    private static final long MAX_DOWNLOAD = 512L << 20;
+
+    private final URI base;
+    private final HttpClient http;
+    private volatile String credential;
+
+    /** The server's answer to a check-in: the commands, and the interval it asks for. */
+    public record CheckIn(String nodeId, List<Command> commands, List<CommandResult> unknown, Duration interval) {
+    }
+
+    /** What enrollment returned. */
+    public record Enrollment(String nodeId, String credential, Duration interval) {
+    }
+
+    public ServerClient(URI server) {
+        String s = server.toString();
+        this.base = URI.create(s.endsWith("/") ? s : s + "/");
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build();
+    }
+
+    /** The server's base URL. */
+    public URI base() {
+        return base;
+    }
+
+    /** Uses {@code c} as the node credential from now on. */
+    public void useCredential(String c) {
+        this.credential = c;
+    }
+
+    /** Enrolls with the one-time enrollment {@code token}. */
+    public Enrollment enroll(String token, String hostname, String version) {
+        Protocol.EnrollResponse r = send("POST", "api/v1/node/enroll", token, new Protocol.EnrollRequest(hostname, version),
+                Protocol.EnrollResponse.class, "enrolling with the server");
+        if (r.credential() == null || r.credential().isBlank()) {
+            throw new NodeException("the server at " + base + " enrolled this node but returned no credential");
+        }
+        return new Enrollment(r.nodeId(), r.credential(), Duration.ofSeconds(Math.max(1, r.checkInIntervalSeconds())));
+    }
+
+    /** Reports every machine and receives the commands to run. */
+    public CheckIn checkIn(String hostname, String version, List<MachineInventory> machines) {
+        Protocol.CheckInResponse r = send("POST", "api/v1/node/check-in", requireCredential(),
+                new Protocol.CheckInRequest(hostname, version, machines), Protocol.CheckInResponse.class, "checking in");
+        List<Command> commands = new ArrayList<>();
+        List<CommandResult> unknown = new ArrayList<>();
+        for (Protocol.WireCommand w : r.commands()) {
+            try {
+                commands.add(toCommand(w));
+            } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
+                unknown.add(new CommandResult(w.id(), w.machine(), Status.REFUSED, "this node cannot run command " + w.id() + " of type '"
+                        + w.type() + "': " + e.getMessage() + "; upgrade the node", w.issuedAt(), w.issuedAt(), Map.of(), null));
+            }
+        }
+        return new CheckIn(r.nodeId(), commands, unknown, Duration.ofSeconds(Math.max(1, r.checkInIntervalSeconds())));
+    }
+
+    /** Posts a command's result; true when the server had it already (a repeat). */
+    public boolean postResult(CommandResult r) {
+        Map<String, Object> details = new LinkedHashMap<>(r.details());
+        String status = r.status().label();
+        if (r.status() == Status.NOT_APPLICABLE) {
+            status = Status.REFUSED.label();
+            details.put("notApplicable", true);
+        }
+        Protocol.Ack ack = send("POST", "api/v1/node/commands/" + r.commandId() + "/result", requireCredential(),
+                new Protocol.ResultBody(status, r.message(), r.startedAt(), r.finishedAt(), details, r.report()), Protocol.Ack.class,
+                "posting the result of command " + r.commandId());
+        return ack != null && ack.duplicate();
+    }
+
+    @Override
+    public void fetch(URI source, Path target) throws IOException {
+        URI u = base.resolve(source);
+        if (!Objects.equals(u.getScheme(), base.getScheme()) || !Objects.equals(u.getHost(), base.getHost()) || u.getPort() != base.getPort()) {
+            throw new IOException("refusing to download " + u + ": it is not on the server " + base + ", and the node sends its credential only there");
+        }
+        HttpRequest req = HttpRequest.newBuilder(u).timeout(Duration.ofMinutes(10)).header("Authorization", "Bearer " + requireCredential())
+                .GET().build();
+        try {
+            HttpResponse<InputStream> resp = http.send(req, HttpResponse.BodyHandlers.ofInputStream());
+            try (InputStream in = resp.body()) {
+                if (resp.statusCode() != 200) {
+                    throw new IOException("the server answered HTTP " + resp.statusCode() + " for " + u + ": " + errorText(in.readAllBytes()));
+                }
+                long n = Files.copy(new BoundedInput(in, MAX_DOWNLOAD), target, StandardCopyOption.REPLACE_EXISTING);
+                if (n == 0) {
+                    throw new IOException("the server sent an empty file for " + u);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while downloading " + u, e);
+        }
+    }
+
+    // ---- commands ----------------------------------------------------------------------------
+
+    private Command toCommand(Protocol.WireCommand w) {
+        Map<String, Object> p = w.payload();
+        Action action = switch (String.valueOf(w.type())) {
+            case Action.ASSESS -> new Action.Assess();
+            case Action.INSTALL_HOTPATCH -> new Action.InstallHotpatch(string(p, "kbId"), artifact(map(p, "package")));
+            case Action.UNINSTALL_HOTPATCH -> new Action.UninstallHotpatch(string(p, "kbId"));
+            case Action.RESTART -> new Action.Restart(string(p, "reason"));
+            case Action.INSTALL_BASELINE -> {
+                List<Artifact> jars = new ArrayList<>();
+                Object list = p.get("jars");
+                if (!(list instanceof List<?> l) || l.isEmpty()) {
+                    throw new IllegalArgumentException("its payload has no jars");
+                }
+                for (Object o : l) {
+                    jars.add(artifact(castMap(o)));
+                }
+                yield new Action.InstallBaseline(string(p, "baselineId"), string(p, "kbId"), string(p, "version"), jars,
+                        Boolean.TRUE.equals(p.get("restart")), Boolean.TRUE.equals(p.get("rollback")));
+            }
+            case Action.INSTALL_UPDATE -> new Action.InstallBaseline(null, string(p, "kbId"), null, List.of(artifact(map(p, "artifact"))),
+                    Boolean.TRUE.equals(p.get("restart")), false);
+            default -> throw new IllegalArgumentException("unknown command type");
+        };
+        if (w.id() == null || w.machine() == null) {
+            throw new IllegalArgumentException("it has no id or machine");
+        }
+        return new Command(w.id(), w.machine(), action, "server" + (w.operationId() == null ? "" : " operation " + w.operationId()),
+                w.issuedAt());
+    }
+
+    private Artifact artifact(Map<String, Object> a) {
+        String url = string(a, "downloadUrl");
+        String sha = string(a, "sha256");
+        if (url == null || sha == null) {
+            throw new IllegalArgumentException("a file in its payload has no downloadUrl or sha256");
+        }
+        return new Artifact(string(a, "fileName"), sha, base.resolve(url.startsWith("/") ? url.substring(1) : url));
+    }
+
+    private static Map<String, Object> map(Map<String, Object> p, String key) {
+        Object o = p.get(key);
+        if (o == null) {
+            throw new IllegalArgumentException("its payload has no '" + key + "'");
+        }
+        return castMap(o);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object o) {
+        if (!(o instanceof Map<?, ?>)) {
+            throw new IllegalArgumentException("expected an object in its payload, got " + o);
+        }
+        return (Map<String, Object>) o;
+    }
+
+    private static String string(Map<String, Object> p, String key) {
+        Object o = p.get(key);
+        return o == null ? null : o.toString();
+    }
+
+    // ---- HTTP --------------------------------------------------------------------------------
+
+    private String requireCredential() {
+        String c = credential;
+        if (c == null) {
+            throw new NodeException("the node has no credential for " + base + " yet; enroll with --token");
+        }
+        return c;
+    }
+
+    private <T> T send(String method, String path, String bearer, Object body, Class<T> type, String what) {
+        URI u = base.resolve(path);
+        HttpRequest req;
+        try {
+            req = HttpRequest.newBuilder(u).timeout(TIMEOUT).header("Authorization", "Bearer " + bearer)
+                    .header("Content-Type", "application/json").header("Accept", "application/json")
+                    .method(method, HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(body))).build();
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write the request body for " + u, e);
+        }
+        HttpResponse<byte[]> resp;
+        try {
+            resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
+        } catch (IOException e) {
+            throw new ServerUnavailableException("the server " + base + " could not be reached while " + what + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NodeException("interrupted while " + what, e);
+        }
+        int code = resp.statusCode();
+        if (code / 100 != 2) {
+            String text = errorText(resp.body());
+            if (code == 401 || code == 403) {
+                throw new NodeException("the server " + base + " refused this node while " + what + " (HTTP " + code + "): " + text
+                        + (path.endsWith("enroll") ? "; get a new one-time enrollment token and pass it with --token"
+                        : "; the node's credential may have been revoked: delete credential.json in the node's data folder and enroll again with a new --token"));
+            }
+            if (code >= 500 || code == 429) {
+                throw new ServerUnavailableException("the server " + base + " failed while " + what + " (HTTP " + code + "): " + text, null);
+            }
+            throw new NodeException("the server " + base + " rejected the request while " + what + " (HTTP " + code + "): " + text);
+        }
+        try {
+            return resp.body().length == 0 ? null : Json.MAPPER.readValue(resp.body(), type);
+        } catch (IOException e) {
+            throw new NodeException("the server " + base + " sent an answer this node cannot read while " + what + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static String errorText(byte[] body) {
+        try {
+            Protocol.ApiError e = Json.MAPPER.readValue(body, Protocol.ApiError.class);
+            if (e.message() != null) {
+                return e.message() + (e.hint() == null ? "" : " (" + e.hint() + ")");
+            }
+        } catch (IOException ignored) {
+            // Not the server's JSON error shape; show the text.
+        }
+        String s = new String(body, StandardCharsets.UTF_8).strip();
+        return s.length() > 300 ? s.substring(0, 300) + "…" : s;
+    }
+
+    /** Caps a download so a broken or hostile server cannot fill the disk. */
+    private static final class BoundedInput extends java.io.FilterInputStream {
+        private final long limit;
+        private long read;
+
+        BoundedInput(InputStream in, long limit) {
+            super(in);
+            this.limit = limit;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            if (b >= 0) {
+                count(1);
+            }
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            if (n > 0) {
+                count(n);
+            }
+            return n;
+        }
+
+        private void count(long n) throws IOException {
+            read += n;
+            if (read > limit) {
+                throw new IOException("the download is larger than " + (limit >> 20) + " MiB");
+            }
+        }
+    }
+}

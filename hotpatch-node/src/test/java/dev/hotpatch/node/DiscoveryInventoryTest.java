@@ -1,0 +1,96 @@
+package dev.hotpatch.node;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpatch.format.Sha256;
+import dev.hotpatch.node.config.NodeConfig;
+import dev.hotpatch.node.discovery.LocalMachine;
+import dev.hotpatch.node.discovery.MachineDiscovery;
+import dev.hotpatch.node.inventory.CodeHashes;
+import dev.hotpatch.node.inventory.InventoryCollector;
+import dev.hotpatch.node.inventory.MachineInventory;
+import dev.hotpatch.testkit.Jdks;
+import dev.hotpatch.testkit.TargetJvm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DiscoveryInventoryTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void discover_findsJvmNamedByProperty_andInventoryHashesItsJar() throws Exception {
+        Path appDir = Files.createDirectories(dir.resolve("app"));
+        Path jar = TestApp.jar(appDir.resolve("fees.jar"), "1.0", 10, -1);
+        String name = TestApp.machineName("disc");
+        // A relative class path entry, resolved against the JVM's working folder.
+        try (TargetJvm target = TargetJvm.builder(Jdks.java17()).directory(appDir).classpath(Path.of("fees.jar"))
+                .jvmArgs("-Dhotpatch.machine=" + name).mainClass(TestApp.MAIN).start()) {
+            target.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(20));
+            MachineDiscovery discovery = new MachineDiscovery(NodeConfig.defaults(), pid -> Optional.empty());
+
+            Optional<LocalMachine> found = discovery.discover().machine(name);
+
+            assertThat(found).isPresent();
+            LocalMachine m = found.get();
+            assertThat(m.pid()).isEqualTo(target.pid());
+            assertThat(m.source()).isEqualTo(LocalMachine.NameSource.PROPERTY);
+            assertThat(m.problem()).isEmpty();
+            assertThat(m.workingDir()).isEqualTo(appDir.toRealPath());
+            assertThat(m.classPath()).containsExactly(appDir.toRealPath().resolve("fees.jar"));
+
+            CodeHashes hashes = new CodeHashes();
+            InventoryCollector collector = new InventoryCollector(NodeConfig.defaults(), hashes, n -> List.of());
+            MachineInventory report = collector.collect(m).report();
+
+            assertThat(report.name()).isEqualTo(name);
+            assertThat(report.pid()).isEqualTo(target.pid());
+            assertThat(report.jvm().version()).startsWith("17");
+            assertThat(report.jvm().vendor()).isNotEmpty();
+            assertThat(report.agent().present()).isFalse();
+            assertThat(report.agent().mode()).isEqualTo("none");
+            assertThat(report.hotpatchStatus()).isEqualTo("Enabled");
+            assertThat(report.jars()).containsExactly(new MachineInventory.Hash("fees.jar", Sha256.hex(jar)));
+            assertThat(report.classes()).contains(new MachineInventory.Hash(TestApp.FEES, Sha256.hex(TestApp.feesBytes(jar))));
+            assertThat(report.startedAt()).isNotNull();
+            assertThat(report.problems()).isEmpty();
+
+            long computed = hashes.computed();
+            collector.collect(m);
+            assertThat(hashes.computed()).as("an unchanged jar is hashed once (cache by path, size, mtime)").isEqualTo(computed);
+            Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 5000));
+            collector.collect(m);
+            assertThat(hashes.computed()).as("a touched jar is hashed again").isEqualTo(computed + 1);
+        }
+    }
+
+    @Test
+    void discover_leavesUnnamedJvmsAlone_andAdoptsThemByConfigMatch() throws Exception {
+        Path jar = TestApp.jar(dir.resolve("fees.jar"), "1.0", 10, -1);
+        String name = TestApp.machineName("match");
+        Path config = Files.writeString(dir.resolve("node.properties"), "machine." + name + ".match = " + TestApp.MAIN + "\n"
+                + "machine." + name + ".timeZone = Asia/Tokyo\nmachine." + name + ".region = ap-east\n");
+        try (TargetJvm target = TargetJvm.builder(Jdks.java17()).classpath(jar).mainClass(TestApp.MAIN).start()) {
+            target.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(20));
+
+            MachineDiscovery.Found plain = new MachineDiscovery(NodeConfig.defaults(), pid -> Optional.empty()).discover();
+            assertThat(plain.machines()).noneMatch(m -> m.pid() == target.pid());
+            assertThat(plain.unnamed()).anyMatch(j -> j.pid() == target.pid());
+
+            NodeConfig cfg = NodeConfig.load(config);
+            LocalMachine m = new MachineDiscovery(cfg, pid -> Optional.empty()).discover().machine(name).orElseThrow();
+            assertThat(m.pid()).isEqualTo(target.pid());
+            assertThat(m.source()).isEqualTo(LocalMachine.NameSource.CONFIG);
+            MachineInventory report = new InventoryCollector(cfg, new CodeHashes(), n -> List.of("KB-R-1")).collect(m).report();
+            assertThat(report.config().timeZone()).isEqualTo("Asia/Tokyo");
+            assertThat(report.config().region()).isEqualTo("ap-east");
+            assertThat(report.installedUpdates()).containsExactly("KB-R-1");
+            assertThat(report.restart()).isEqualTo("none");
+        }
+    }
+}
