@@ -1,0 +1,165 @@
+package dev.hotpatch.bench;
+
+import com.sun.tools.attach.VirtualMachine;
+import dev.hotpatch.attach.AgentClient;
+import dev.hotpatch.attach.ApplyResult;
+import dev.hotpatch.attach.Outcome;
+import dev.hotpatch.attach.UninstallResult;
+import dev.hotpatch.testkit.TargetJvm;
+import java.nio.file.Path;
+
+/**
+ * Warm apply: the ten-class patch applied by an agent that is already resident, against bare
+ * {@code redefineClasses} of the same ten classes with the same bytes, in the same target JVM.
+ *
+ * <p>Each round does both, in alternating order: the bare agent redefines the classes to the 1.0.1
+ * bytes and back (each {@code loadAgent} a real redefinition), and the hotpatch agent applies the
+ * package and uninstalls it. Measured: the time inside each agent (the hotpatch agent's own
+ * {@code durationMicros}; the bare agent's whole {@code agentmain}), and the round trip a tool
+ * sees (an apply request on an already connected {@link AgentClient}; a {@code loadAgent} on an
+ * already attached VM). The first rounds are warm-up and not recorded.
+ */
+final class WarmApply implements Benchmark {
+    public static void main(String[] args) throws Exception {
+        All.runOne(new WarmApply(), args);
+    }
+
+    @Override
+    public String name() {
+        return "warm-apply";
+    }
+
+    @Override
+    public String description() {
+        return "10-class patch, agent resident: hotpatch apply vs bare redefineClasses in the same JVM";
+    }
+
+    @Override
+    public void run(Workspace ws, Settings settings, Report report) throws Exception {
+        for (Path java : settings.jdks()) {
+            measure(ws, java, settings.n(10), settings.n(40), report);
+        }
+    }
+
+    private void measure(Workspace ws, Path java, int warmup, int rounds, Report report) throws Exception {
+        String jdk = Workspace.label(java);
+        Sample hpInside = new Sample("ms");
+        Sample hpRoundTrip = new Sample("ms");
+        Sample hpUninstall = new Sample("ms");
+        Sample bareInside = new Sample("ms");
+        Sample bareRedefine = new Sample("ms");
+        Sample bareRoundTrip = new Sample("ms");
+        Sample bareBack = new Sample("ms");
+        Sample paired = new Sample("×");
+        String names = String.join(",", Workspace.PATCH_CLASSES);
+        String probe;
+        try (TargetJvm target = FeesTarget.startPrimed(ws, java, FeesTarget.Mode.PLAIN)) {
+            AgentClient client = AgentClient.connect(target.pid());
+            VirtualMachine vm = VirtualMachine.attach(Long.toString(target.pid()));
+            try {
+                for (int i = 0; i < warmup + rounds; i++) {
+                    boolean record = i >= warmup;
+                    long[] bare = null;
+                    long[] hp = null;
+                    if (i % 2 == 0) {
+                        bare = bare(vm, ws, "w" + i, names);
+                        hp = hotpatch(client, ws, i == 0);
+                    } else {
+                        hp = hotpatch(client, ws, false);
+                        bare = bare(vm, ws, "w" + i, names);
+                    }
+                    if (record) {
+                        bareInside.addNanos(bare[0]);
+                        bareRedefine.addNanos(bare[1]);
+                        bareRoundTrip.addNanos(bare[2]);
+                        bareBack.addNanos(bare[3]);
+                        hpInside.addNanos(hp[0]);
+                        hpRoundTrip.addNanos(hp[1]);
+                        hpUninstall.addNanos(hp[2]);
+                        paired.add((double) hp[0] / bare[0]);
+                    }
+                }
+                probe = breakdown(vm, ws, Math.max(10, rounds / 2));
+            } finally {
+                vm.detach();
+            }
+        }
+        report.detail("%s, %d rounds after %d warm-up rounds, one target JVM (fees-app 1.0, agent attached):", jdk, rounds, warmup);
+        report.detail("hotpatch apply, inside the agent:        %s", hpInside.describe());
+        report.detail("hotpatch apply, client round trip:       %s", hpRoundTrip.describe());
+        report.detail("hotpatch uninstall, client round trip:   %s", hpUninstall.describe());
+        report.detail("bare agentmain (read 10 files + redefine): %s", bareInside.describe());
+        report.detail("bare redefineClasses call alone:         %s", bareRedefine.describe());
+        report.detail("bare loadAgent round trip (to 1.0.1):    %s", bareRoundTrip.describe());
+        report.detail("bare loadAgent round trip (back to 1.0): %s", bareBack.describe());
+        report.detail("per-round ratio hotpatch/bare inside:    %s", paired.describe());
+        report.detail("drift first→second half: hotpatch %+.0f%%, bare %+.0f%%", hpInside.driftPercent(), bareInside.driftPercent());
+        printBreakdown(probe, hpInside, bareRedefine, jdk, report);
+        report.ratio("warm apply " + jdk, "time inside the agent", hpInside, bareInside, 1.5);
+        report.ratio("warm apply " + jdk, "tool round trip", hpRoundTrip, bareRoundTrip, 1.5);
+        report.ratio("warm apply " + jdk, "uninstall round trip (no target)", hpUninstall, bareBack, null);
+    }
+
+    /**
+     * Loads {@link ApplyProbe} into the target (after the measured rounds, so it cannot disturb
+     * them) and prints what each step of an apply costs on its own.
+     */
+    private static String breakdown(VirtualMachine vm, Workspace ws, int reps) throws Exception {
+        String key = "p" + System.nanoTime();
+        vm.loadAgent(ws.probeJar.toString(), String.join("|", key, ws.patch.toString(), ws.keyDir.toString(),
+                ws.originalClasses.toString(), ws.fresh("probe-").toString(), Integer.toString(reps),
+                String.join(",", Workspace.PATCH_CLASSES)));
+        return reps + ";" + vm.getSystemProperties().getProperty(ApplyProbe.PROPERTY_PREFIX + key);
+    }
+
+    private static void printBreakdown(String probe, Sample hpInside, Sample bareRedefine, String jdk, Report report) {
+        String[] parts = probe.split(";");
+        report.detail("%s breakdown of one apply, each step timed alone by ApplyProbe in the same JVM after the rounds"
+                + " (median of %s, µs):", jdk, parts[0]);
+        long sum = 0;
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            report.detail("  %-34s %8s", kv[0], kv[1]);
+            if (!kv[0].equals("loadedClasses")) {
+                // The agent scans the loaded classes twice per apply: once to converge, once to catch up.
+                sum += Long.parseLong(kv[1]) * (kv[0].startsWith("scan") ? 2 : 1);
+            }
+        }
+        report.detail("  %-34s %8d  (scan counted twice) vs %.0f µs measured inside the agent; redefineClasses alone in"
+                + " the rounds: %.0f µs", "sum of steps", sum, hpInside.median() * 1000, bareRedefine.median() * 1000);
+    }
+
+    /** Redefines to 1.0.1 and back with the bare agent: {inside, redefine alone, round trip, round trip back}. */
+    private static long[] bare(VirtualMachine vm, Workspace ws, String key, String names) throws Exception {
+        long t0 = System.nanoTime();
+        vm.loadAgent(ws.bareJar.toString(), key + "a|" + ws.patchedClasses + "|" + names);
+        long t1 = System.nanoTime();
+        vm.loadAgent(ws.bareJar.toString(), key + "b|" + ws.originalClasses + "|" + names);
+        long t2 = System.nanoTime();
+        String[] inside = vm.getSystemProperties().getProperty(BareAgent.PROPERTY_PREFIX + key + "a").split(",");
+        return new long[] {Long.parseLong(inside[0]), Long.parseLong(inside[1]), t1 - t0, t2 - t1};
+    }
+
+    /** Applies and uninstalls the package: {inside the agent, apply round trip, uninstall round trip}. */
+    private static long[] hotpatch(AgentClient client, Workspace ws, boolean check) {
+        long t0 = System.nanoTime();
+        ApplyResult r = client.apply(ws.patch, ws.keyDir, "bench");
+        long t1 = System.nanoTime();
+        if (r.outcome() != Outcome.OK) {
+            throw new IllegalStateException("apply answered " + r.outcome() + ": " + r.message());
+        }
+        if (check) {
+            int copies = r.classes().stream().mapToInt(ApplyResult.PatchedClass::loaders).sum();
+            if (copies != Workspace.PATCH_CLASSES.size()) {
+                throw new IllegalStateException("apply redefined " + copies + " class copies, expected "
+                        + Workspace.PATCH_CLASSES.size() + ": " + r);
+            }
+        }
+        UninstallResult u = client.uninstall(Workspace.PATCH_ID, "bench");
+        long t2 = System.nanoTime();
+        if (u.outcome() != Outcome.OK) {
+            throw new IllegalStateException("uninstall answered " + u.outcome() + ": " + u.message());
+        }
+        return new long[] {r.durationMicros() * 1000, t1 - t0, t2 - t1};
+    }
+}
