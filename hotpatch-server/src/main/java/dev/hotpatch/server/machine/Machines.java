@@ -103,10 +103,13 @@ public final class Machines {
             sql.append(" AND LOWER(m.name) LIKE :q");
             args.put("q", "%" + f.search().toLowerCase(java.util.Locale.ROOT).replace("%", "").replace("_", "") + "%");
         }
-        List<Machine> out = db.read(h -> h.createQuery(sql + " ORDER BY m.name LIMIT :lim OFFSET :off").bindMap(args)
-                .bind("lim", Math.max(1, Math.min(limit, 10_000))).bind("off", Math.max(0, offset))
-                .map(Machines::row).list());
-        if ((f.region() == null || f.region().isBlank()) && (f.tag() == null || f.tag().isBlank())) {
+        int lim = Math.max(1, Math.min(limit, 10_000));
+        int off = Math.max(0, offset);
+        boolean inMemory = (f.region() != null && !f.region().isBlank()) || (f.tag() != null && !f.tag().isBlank());
+        // Region and tags live in the reported config (JSON): those filters run here, before paging.
+        String paging = inMemory ? "" : " LIMIT " + lim + " OFFSET " + off;
+        List<Machine> out = db.read(h -> h.createQuery(sql + " ORDER BY m.name" + paging).bindMap(args).map(Machines::row).list());
+        if (!inMemory) {
             return out;
         }
         List<Machine> filtered = new ArrayList<>();
@@ -124,7 +127,7 @@ public final class Machines {
             }
             filtered.add(m);
         }
-        return filtered;
+        return filtered.subList(Math.min(off, filtered.size()), Math.min(off + lim, filtered.size()));
     }
 
     /** The machine with id or name {@code ref}. */

@@ -69,10 +69,13 @@ public final class NodeProtocol {
         }
         return db.tx(h -> {
             Instant now = clock.instant();
-            h.createUpdate("UPDATE nodes SET last_seen_at = :t, version = COALESCE(:v, version), hostname = COALESCE(:host, hostname) WHERE id = :id")
-                    .bind("t", now.toEpochMilli()).bind("v", req == null ? null : req.nodeVersion())
-                    .bind("host", req == null || req.hostname() == null || req.hostname().isBlank() ? null : req.hostname())
-                    .bind("id", node.id()).execute();
+            h.createUpdate("UPDATE nodes SET last_seen_at = :t WHERE id = :id").bind("t", now.toEpochMilli()).bind("id", node.id()).execute();
+            if (req != null && req.nodeVersion() != null && !req.nodeVersion().isBlank()) {
+                h.createUpdate("UPDATE nodes SET version = :v WHERE id = :id").bind("v", req.nodeVersion()).bind("id", node.id()).execute();
+            }
+            if (req != null && req.hostname() != null && !req.hostname().isBlank()) {
+                h.createUpdate("UPDATE nodes SET hostname = :v WHERE id = :id").bind("v", req.hostname()).bind("id", node.id()).execute();
+            }
             for (MachineReport r : reports) {
                 Machines.Recorded rec = machines.record(h, node.id(), r, now);
                 if (rec.codeChanged()) {
