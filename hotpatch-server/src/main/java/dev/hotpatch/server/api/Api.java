@@ -114,7 +114,8 @@ public final class Api {
         config.jsonMapper(new io.javalin.json.JavalinJackson(Json.MAPPER, false));
         config.startup.showJavalinBanner = false;
         config.startup.showOldJavalinVersionWarning = false;
-        config.http.maxRequestSize = 2L << 20;
+        // JSON bodies (a node's check-in with class hashes can be large); uploads stream and are bounded separately.
+        config.http.maxRequestSize = 64L << 20;
         config.jetty.multipartConfig.maxFileSize(MAX_JAR, io.javalin.config.SizeUnit.BYTES);
         config.jetty.multipartConfig.maxTotalRequestSize(MAX_JAR + (8L << 20), io.javalin.config.SizeUnit.BYTES);
         config.jetty.multipartConfig.maxInMemoryFileSize(1, io.javalin.config.SizeUnit.MB);
