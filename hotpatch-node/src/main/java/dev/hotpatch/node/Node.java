@@ -233,7 +233,7 @@ public final class Node implements AutoCloseable {
         Command c = new Command("local-" + java.util.UUID.randomUUID(), machine, action, actor, options.clockOrDefault().instant());
         CommandResult r = executor.execute(c);
         if (history != null) {
-            history.append(History.Entry.of(r, action.getClass().getSimpleName().toLowerCase(Locale.ROOT), kbOf(r), actor));
+            history.append(History.Entry.of(r, actor));
         }
         executor.acknowledge(c.id());
         return r;
@@ -276,7 +276,7 @@ public final class Node implements AutoCloseable {
 
     private Duration standaloneCycle(MachineDiscovery.Found found, LocalOrchestrator policy, History history) {
         for (CommandResult r : executor.undelivered()) {
-            history.append(History.Entry.of(r, "install", kbOf(r), "standalone-policy@" + hostname));
+            history.append(History.Entry.of(r, "standalone-policy@" + hostname));
             executor.acknowledge(r.commandId());
         }
         policy.runOnce(found.machines());
@@ -321,11 +321,6 @@ public final class Node implements AutoCloseable {
             return server;
         }
         return options.standalone() ? STANDALONE_INTERVAL : Duration.ofSeconds(30);
-    }
-
-    private static String kbOf(CommandResult r) {
-        Object kb = r.details().get("kbId");
-        return kb == null ? null : kb.toString();
     }
 
     static String version() {

@@ -90,7 +90,7 @@ class StandaloneModeTest {
                     assertThat(agent.list()).extracting(InstalledHotpatch::id).containsExactly("KB-T-0001");
                 }
                 List<History.Entry> after = History.open(dir.resolve("data")).read();
-                History.Entry install = after.stream().filter(e -> "install".equals(e.action())).findFirst().orElseThrow();
+                History.Entry install = after.stream().filter(e -> "install_hotpatch".equals(e.action())).findFirst().orElseThrow();
                 assertThat(install.kbId()).isEqualTo("KB-T-0001");
                 assertThat(install.outcome()).isEqualTo("succeeded");
                 assertThat(install.actor()).startsWith("standalone-policy@");
@@ -98,7 +98,7 @@ class StandaloneModeTest {
 
                 inside.runOnce();
                 assertThat(History.open(dir.resolve("data")).read()).as("an installed package is not installed again")
-                        .filteredOn(e -> "install".equals(e.action())).hasSize(1);
+                        .filteredOn(e -> "install_hotpatch".equals(e.action())).hasSize(1);
 
                 // The agent's own check: a package for another build is refused as not applicable, not as an error.
                 Path other = catalog.resolve("KB-T-0009.hotpatch");
@@ -133,7 +133,7 @@ class StandaloneModeTest {
                 assertThat(e.outcome()).isEqualTo("refused");
                 assertThat(e.message()).contains("KB-T-0002.hotpatch").contains("not a trusted publisher");
             });
-            assertThat(h).noneMatch(e -> "install".equals(e.action()));
+            assertThat(h).noneMatch(e -> "install_hotpatch".equals(e.action()));
         }
     }
 }

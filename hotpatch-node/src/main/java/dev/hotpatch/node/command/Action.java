@@ -22,6 +22,20 @@ public sealed interface Action permits Action.Assess, Action.InstallHotpatch, Ac
     String UNINSTALL_HOTPATCH = "uninstall_hotpatch";
     String RESTART = "restart";
 
+    /** The command type, as the server names it: {@code install_hotpatch} … */
+    default String type() {
+        if (this instanceof InstallHotpatch) {
+            return INSTALL_HOTPATCH;
+        }
+        if (this instanceof UninstallHotpatch) {
+            return UNINSTALL_HOTPATCH;
+        }
+        if (this instanceof InstallBaseline b) {
+            return b.baselineId() == null ? INSTALL_UPDATE : INSTALL_BASELINE;
+        }
+        return this instanceof Restart ? RESTART : ASSESS;
+    }
+
     /** Send a fresh inventory. */
     record Assess() implements Action {
     }

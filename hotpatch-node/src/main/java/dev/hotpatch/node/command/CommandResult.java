@@ -11,6 +11,7 @@ import java.util.Map;
  *
  * @param commandId  the command
  * @param machine    its machine
+ * @param action     the command type, e.g. {@code install_hotpatch}
  * @param status     the outcome
  * @param message    what happened, in operator terms; for failures and refusals, why and what was done
  * @param startedAt  when the node started it
@@ -18,7 +19,7 @@ import java.util.Map;
  * @param details    structured facts (classes patched, pids, hashes)
  * @param report     the machine's inventory after the command; null when it is not running
  */
-public record CommandResult(String commandId, String machine, Status status, String message, Instant startedAt, Instant finishedAt,
+public record CommandResult(String commandId, String machine, String action, Status status, String message, Instant startedAt, Instant finishedAt,
                             Map<String, Object> details, MachineInventory report) {
     public CommandResult {
         details = details == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(details));
@@ -26,6 +27,6 @@ public record CommandResult(String commandId, String machine, Status status, Str
 
     /** This result with {@code report} attached. */
     public CommandResult withReport(MachineInventory r) {
-        return new CommandResult(commandId, machine, status, message, startedAt, finishedAt, details, r);
+        return new CommandResult(commandId, machine, action, status, message, startedAt, finishedAt, details, r);
     }
 }

@@ -606,7 +606,7 @@ public final class Executor {
     }
 
     private CommandResult result(Journal.Entry e, Status s, String message, Map<String, Object> details) {
-        return new CommandResult(e.command().id(), e.command().machine(), s, message, e.startedAt(), clock.instant(), details, null);
+        return new CommandResult(e.command().id(), e.command().machine(), e.command().action().type(), s, message, e.startedAt(), clock.instant(), details, null);
     }
 
     private Path folder(String name) {

@@ -85,7 +85,7 @@ public final class ServerClient implements Downloads {
             try {
                 commands.add(toCommand(w));
             } catch (IllegalArgumentException | ClassCastException | NullPointerException e) {
-                unknown.add(new CommandResult(w.id(), w.machine(), Status.REFUSED, "this node cannot run command " + w.id() + " of type '"
+                unknown.add(new CommandResult(w.id(), w.machine(), w.type(), Status.REFUSED, "this node cannot run command " + w.id() + " of type '"
                         + w.type() + "': " + e.getMessage() + "; upgrade the node", w.issuedAt(), w.issuedAt(), Map.of(), null));
             }
         }

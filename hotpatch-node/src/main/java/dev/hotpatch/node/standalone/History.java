@@ -43,8 +43,9 @@ public final class History {
     public record Entry(Instant time, String machine, String action, String kbId, String outcome, String message, String actor,
                         String command, Map<String, Object> details) {
         /** The entry for a command's result. */
-        public static Entry of(dev.hotpatch.node.command.CommandResult r, String action, String kbId, String actor) {
-            return new Entry(r.finishedAt(), r.machine(), action, kbId, r.status().label(), r.message(), actor, r.commandId(),
+        public static Entry of(dev.hotpatch.node.command.CommandResult r, String actor) {
+            Object kb = r.details().get("kbId");
+            return new Entry(r.finishedAt(), r.machine(), r.action(), kb == null ? null : kb.toString(), r.status().label(), r.message(), actor, r.commandId(),
                     r.details().isEmpty() ? null : r.details());
         }
     }

@@ -162,7 +162,7 @@ public final class LocalOrchestrator {
             Command c = new Command("local-" + UUID.randomUUID(), m.name(), new Action.InstallHotpatch(id,
                     new Artifact(p.manifest().id() + ".hotpatch", p.sha256(), findFile(listed, p).toUri())), actor, now);
             CommandResult r = executor.execute(c);
-            history.append(History.Entry.of(r, "install", id, actor));
+            history.append(History.Entry.of(r, actor));
             executor.acknowledge(c.id());
             noted.remove(m.name() + "|" + id);
             results.add(r);
