@@ -47,6 +47,10 @@ public final class HotpatchServer implements AutoCloseable {
     private History history;
     private Leases leases;
     private Path adminTokenFile;
+    private Assessor assessor;
+    private java.util.concurrent.ExecutorService background;
+    /** How long a publish request itself spends re-assessing machines before leaving the rest to the background. */
+    private static final Duration SYNC_REASSESSMENT = Duration.ofSeconds(2);
 
     private HotpatchServer(Builder b) {
         this.options = b;
@@ -75,17 +79,29 @@ public final class HotpatchServer implements AutoCloseable {
         try {
             Catalog catalog = new Catalog(db, clock);
             Machines machines = new Machines(db);
-            Assessor assessor = new Assessor(db, catalog, machines, clock);
+            assessor = new Assessor(db, catalog, machines, clock);
             history = new History(db, clock, options.historyRetention);
             Commands commands = new Commands(options.commandLease);
             operations = new Operations(db, clock, machines, catalog, assessor, history, commands);
             Tokens tokens = new Tokens(db, clock);
             Blobs blobs = new Blobs(db, clock);
-            Publishing publishing = new Publishing(db, catalog, blobs, clock, trustDir(), assessor::assessImage);
+            background = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                    new java.util.concurrent.ArrayBlockingQueue<>(1), r -> {
+                        Thread t = new Thread(r, "hotpatch-assessment");
+                        t.setDaemon(true);
+                        return t;
+                    }, new java.util.concurrent.ThreadPoolExecutor.DiscardPolicy());
+            // After a catalog change: re-assess what fits in the request's time, the rest in the
+            // background (and, should this replica die, at the next maintenance run of any replica).
+            Runnable reassess = () -> {
+                assessor.drainStale(SYNC_REASSESSMENT);
+                background.execute(() -> drainQuietly(assessor));
+            };
+            Publishing publishing = new Publishing(db, catalog, blobs, clock, trustDir(), assessor::markStale, reassess);
             NodeProtocol nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
                     options.checkInInterval, options.assessmentInterval);
             Api api = new Api(new Api.Services(db, clock, catalog, publishing, machines, assessor, operations, history, tokens, nodes,
-                    new Hotfixes(db, machines, catalog), blobs, dataDir.resolve("tmp"), version()));
+                    new Hotfixes(db, machines, catalog), blobs, dataDir.resolve("tmp"), version(), reassess));
             Optional<Path> admin = tokens.bootstrapAdmin(dataDir, options.out);
             adminTokenFile = admin.orElse(Files.exists(dataDir.resolve("admin.token")) ? dataDir.resolve("admin.token") : null);
             leases = new Leases(db, clock, Ids.next("replica", clock.instant()));
@@ -112,6 +128,15 @@ public final class HotpatchServer implements AutoCloseable {
         if (scheduler != null) {
             scheduler.shutdownNow();
             scheduler = null;
+        }
+        if (background != null) {
+            background.shutdownNow();
+            try {
+                background.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            background = null;
         }
         if (app != null) {
             app.stop();
@@ -152,7 +177,8 @@ public final class HotpatchServer implements AutoCloseable {
 
     /**
      * Runs the periodic duties now, if this replica holds the maintenance lease: settles operations
-     * whose window ran out, and prunes history older than the retention period (at most hourly).
+     * whose window ran out, re-assesses machines a catalog change left stale, and prunes history
+     * older than the retention period (at most hourly).
      */
     public void runMaintenance() {
         if (!leases.tryAcquire("maintenance", options.maintenanceInterval.isZero() ? Duration.ofMinutes(1)
@@ -160,6 +186,7 @@ public final class HotpatchServer implements AutoCloseable {
             return;
         }
         operations.expireOverdue();
+        assessor.drainStale(Duration.ofMinutes(1));
         long now = options.clock.millis();
         boolean due = db.tx(h -> {
             h.createUpdate("INSERT INTO settings (name, value) VALUES ('last-history-purge', '0') ON CONFLICT (name) DO NOTHING").execute();
@@ -180,6 +207,15 @@ public final class HotpatchServer implements AutoCloseable {
         } catch (RuntimeException e) {
             // The next run retries; the duties are idempotent.
             LOG.warn("maintenance run failed: {}", e.toString());
+        }
+    }
+
+    private static void drainQuietly(Assessor assessor) {
+        try {
+            assessor.drainStale(Duration.ofMinutes(30));
+        } catch (RuntimeException e) {
+            // Whatever is left stays marked stale; the next maintenance run picks it up.
+            LOG.warn("background re-assessment stopped: {}", e.toString());
         }
     }
 

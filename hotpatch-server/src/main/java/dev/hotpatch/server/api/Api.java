@@ -62,7 +62,7 @@ public final class Api {
     /** Everything the routes call. */
     public record Services(Database db, Clock clock, Catalog catalog, Publishing publishing, Machines machines, Assessor assessor,
                            Operations operations, History history, Tokens tokens, NodeProtocol nodes, Hotfixes hotfixes, Blobs blobs,
-                           Path tmpDir, String version) {
+                           Path tmpDir, String version, Runnable reassess) {
     }
 
     /** Who is calling, as {@code GET /api/v1/whoami} answers. */
@@ -192,7 +192,8 @@ public final class Api {
                 "Change an image's hotpatch support, enrollment default or cadence", List.of(), Catalog.ImageRequest.class, "json",
                 Image.class, false, 200, ctx -> {
                     Image img = s.catalog().updateImage(ctx.pathParam("image"), body(ctx, Catalog.ImageRequest.class));
-                    s.assessor().assessImage(img.id());
+                    s.db().txRun(h -> s.assessor().markStale(h, img.id()));
+                    s.reassess().run();
                     ctx.json(img);
                 }));
         r.add(new Route(get, "/api/v1/images/{image}/schedule", Access.READER, "release", "Release calendar of a year",

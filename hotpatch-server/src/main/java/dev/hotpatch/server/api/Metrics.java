@@ -50,6 +50,8 @@ final class Metrics {
                     h.createQuery("SELECT 'critical' AS k, COALESCE(SUM(missing_critical), 0) AS n FROM machines"
                             + " UNION ALL SELECT 'security', COALESCE(SUM(missing_security), 0) FROM machines"
                             + " UNION ALL SELECT 'other', COALESCE(SUM(missing_other), 0) FROM machines").mapToMap().list());
+            gauge(b, "hotpatch_machines_stale", "Machines waiting to be re-assessed after a catalog change.", null,
+                    h.createQuery("SELECT 'all' AS k, COUNT(*) AS n FROM machines WHERE stale = TRUE").mapToMap().list());
             gauge(b, "hotpatch_commands", "Node commands by state.", "state",
                     h.createQuery("SELECT state AS k, COUNT(*) AS n FROM commands GROUP BY state").mapToMap().list());
             gauge(b, "hotpatch_operations", "Operations by state.", "state",

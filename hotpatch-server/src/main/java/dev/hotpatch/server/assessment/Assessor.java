@@ -12,6 +12,7 @@ import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Json;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
@@ -50,13 +51,43 @@ public final class Assessor {
         return db.tx(h -> assess(h, machines.get(h, machineRef).id()));
     }
 
-    /** Re-assesses every machine that runs (or may now match) {@code imageId}; returns how many. */
-    public int assessImage(String imageId) {
-        List<String> ids = db.read(h -> machines.idsForImage(h, imageId));
-        for (String id : ids) {
-            db.tx(h -> assess(h, id));
+    /**
+     * Marks the machines of {@code imageId} (and those matching no image yet, which may match now)
+     * for re-assessment, in the caller's transaction: the catalog change and the mark commit together.
+     */
+    public void markStale(Handle h, String imageId) {
+        h.createUpdate("UPDATE machines SET stale = TRUE WHERE image_id = :i OR image_id IS NULL").bind("i", imageId).execute();
+    }
+
+    /**
+     * Re-assesses machines marked stale until none are left or {@code budget} has passed; returns
+     * how many it assessed. Each machine is claimed with a conditional update, so replicas draining
+     * at the same time share the work.
+     */
+    public int drainStale(Duration budget) {
+        long end = System.nanoTime() + budget.toNanos();
+        int n = 0;
+        while (System.nanoTime() < end) {
+            List<String> ids = db.read(h -> h.createQuery("SELECT id FROM machines WHERE stale = TRUE ORDER BY id LIMIT 200")
+                    .mapTo(String.class).list());
+            if (ids.isEmpty()) {
+                break;
+            }
+            for (String id : ids) {
+                if (System.nanoTime() >= end) {
+                    return n;
+                }
+                boolean done = db.tx(h -> {
+                    if (h.createUpdate("UPDATE machines SET stale = FALSE WHERE id = :id AND stale = TRUE").bind("id", id).execute() != 1) {
+                        return false;
+                    }
+                    assess(h, id);
+                    return true;
+                });
+                n += done ? 1 : 0;
+            }
         }
-        return ids.size();
+        return n;
     }
 
     /** Assesses machine {@code machineId} in the caller's transaction and stores the result. */
@@ -134,7 +165,7 @@ public final class Assessor {
         }
         h.createUpdate("UPDATE machines SET image_id = :img, baseline_id = :b, last_good_baseline = :lg, match_detail = :md, status = :s,"
                         + " status_reason = :sr, assessed_at = :t, missing_total = :mt, missing_critical = :mc, missing_security = :ms,"
-                        + " missing_other = :mo, missing_updates = :mu WHERE id = :id")
+                        + " missing_other = :mo, missing_updates = :mu, stale = FALSE WHERE id = :id")
                 .bind("img", match.imageId()).bind("b", match.baselineId()).bind("lg", lastGood)
                 .bind("md", match.matched() ? match.detail() : match.refusal()).bind("s", status).bind("sr", reason)
                 .bind("t", now.toEpochMilli()).bind("mt", counts.total()).bind("mc", counts.critical()).bind("ms", counts.security())

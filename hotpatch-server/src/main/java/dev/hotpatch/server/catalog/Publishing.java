@@ -25,7 +25,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import java.util.function.Consumer;
+import java.util.function.BiConsumer;
 import java.util.regex.Pattern;
 import org.jdbi.v3.core.Handle;
 
@@ -44,19 +44,23 @@ public final class Publishing {
     private final Blobs blobs;
     private final Clock clock;
     private final Path trustDir;
-    private final Consumer<String> imageChanged;
+    private final BiConsumer<Handle, String> imageChanged;
+    private final Runnable published;
 
     /**
      * @param trustDir     folder of trusted publisher certificates that packages are verified against
-     * @param imageChanged told the image id after each publish (re-assessment of its machines)
+     * @param imageChanged told the image id inside each publishing transaction (marks its machines for re-assessment)
+     * @param published    run after each publish has committed (re-assesses the marked machines)
      */
-    public Publishing(Database db, Catalog catalog, Blobs blobs, Clock clock, Path trustDir, Consumer<String> imageChanged) {
+    public Publishing(Database db, Catalog catalog, Blobs blobs, Clock clock, Path trustDir, BiConsumer<Handle, String> imageChanged,
+                      Runnable published) {
         this.db = db;
         this.catalog = catalog;
         this.blobs = blobs;
         this.clock = clock;
         this.trustDir = trustDir;
         this.imageChanged = imageChanged;
+        this.published = published;
     }
 
     /** A file received from a client. */
@@ -138,9 +142,10 @@ public final class Publishing {
                 }
                 batch.execute();
             }
+            imageChanged.accept(h, image.id());
             return catalog.baseline(h, id);
         });
-        imageChanged.accept(out.imageId());
+        this.published.run();
         return out;
     }
 
@@ -216,9 +221,10 @@ public final class Publishing {
                         .bind("b", c.baselineSha256()).bind("s", c.sha256()).add();
             }
             batch.execute();
+            imageChanged.accept(h, image.id());
             return catalog.update(h, m.id());
         });
-        imageChanged.accept(out.imageId());
+        this.published.run();
         return out;
     }
 
@@ -265,9 +271,10 @@ public final class Publishing {
             insertUpdate(h, kb, image.id(), baseline.id(), Update.RESTART, r.title().trim(), classification.label(), severity, cves,
                     reboot.label(), published, supersedes, artifactSha, artifact == null ? null : safeFileName(artifact.fileName()),
                     artifact == null ? 0 : artifact.bytes().length, null, false, now, actor);
+            imageChanged.accept(h, image.id());
             return catalog.update(h, kb);
         });
-        imageChanged.accept(out.imageId());
+        this.published.run();
         return out;
     }
 

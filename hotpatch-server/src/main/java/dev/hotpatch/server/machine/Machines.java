@@ -150,12 +150,6 @@ public final class Machines {
                 MachineReport.class);
     }
 
-    /** Ids of the machines matched to {@code imageId}, plus those not matched to any image (they may match now). */
-    public List<String> idsForImage(Handle h, String imageId) {
-        return h.createQuery("SELECT id FROM machines WHERE image_id = :i OR image_id IS NULL ORDER BY id")
-                .bind("i", imageId).mapTo(String.class).list();
-    }
-
     private static String codeDigest(MachineReport r) {
         Set<String> parts = new TreeSet<>();
         r.jarsOrEmpty().forEach(j -> parts.add("j:" + j.sha256()));
