@@ -94,6 +94,12 @@ class AuthAndMetaTest {
                 .isEqualTo("#/components/schemas/InstallRequest");
         assertThat(doc.at("/components/schemas/Machine/properties/status/type").asText()).isEqualTo("string");
         assertThat(doc.at("/components/schemas/ApiError/properties/hint/type").asText()).isEqualTo("string");
+        List<String> refs = new java.util.ArrayList<>();
+        collectRefs(doc, refs);
+        assertThat(refs).isNotEmpty();
+        for (String ref : refs) {
+            assertThat(doc.at(ref.substring(1)).isMissingNode()).as("dangling " + ref).isFalse();
+        }
 
         TestServer.Response metrics = s.get("/metrics", s.adminToken);
         assertThat(metrics.status()).isEqualTo(200);
@@ -103,5 +109,19 @@ class AuthAndMetaTest {
         TestServer.Response console = s.get("/", null);
         assertThat(console.status()).isEqualTo(200);
         assertThat(console.body()).contains("Assess now").contains("Install updates now").contains("/api/v1/machines");
+    }
+
+    private static void collectRefs(JsonNode n, List<String> out) {
+        if (n.isObject()) {
+            n.fields().forEachRemaining(e -> {
+                if (e.getKey().equals("$ref")) {
+                    out.add(e.getValue().asText());
+                } else {
+                    collectRefs(e.getValue(), out);
+                }
+            });
+        } else if (n.isArray()) {
+            n.forEach(x -> collectRefs(x, out));
+        }
     }
 }
