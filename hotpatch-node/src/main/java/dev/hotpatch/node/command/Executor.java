@@ -117,12 +117,14 @@ public final class Executor {
      */
     public void reconcile(List<LocalMachine> running) {
         for (LocalMachine m : running) {
-            Optional<MachineLedger.Pending> p = ledger.pending(m.name());
-            if (p.isPresent() && m.startedAt() != null && m.startedAt().isAfter(p.get().swappedAt())
-                    && journal.all().stream().noneMatch(e -> e.phase() != Journal.Phase.DONE && e.command().machine().equals(m.name()))
-                    && missingJars(m, p.get().swaps()).isEmpty()) {
-                ledger.confirm(m.name(), p.get());
-                LOG.log(System.Logger.Level.INFO, "machine " + m.name() + " was restarted and runs " + p.get().action().what());
+            List<MachineLedger.Pending> p = ledger.pending(m.name());
+            if (p.isEmpty() || m.startedAt() == null || !m.startedAt().isAfter(p.get(p.size() - 1).stagedAt())
+                    || journal.all().stream().anyMatch(e -> e.phase() != Journal.Phase.DONE && e.command().machine().equals(m.name()))) {
+                continue;
+            }
+            if (missingJars(m, MachineLedger.swaps(p)).isEmpty()) {
+                ledger.confirmAll(m.name());
+                LOG.log(System.Logger.Level.INFO, "machine " + m.name() + " was restarted and runs " + MachineLedger.describe(p));
             }
         }
     }
@@ -296,7 +298,9 @@ public final class Executor {
     private CommandResult restartAndConfirm(Journal.Entry e, boolean resumed) {
         String name = e.command().machine();
         MachineConfig mc = config.machine(name);
-        Optional<MachineLedger.Pending> pending = ledger.pending(name);
+        List<MachineLedger.Pending> pending = ledger.pending(name);
+        List<Journal.Swap> swaps = MachineLedger.swaps(pending);
+        String staged = MachineLedger.describe(pending);
         long oldPid = e.oldPid() == null ? 0 : e.oldPid();
         LocalMachine back;
         try {
@@ -309,9 +313,8 @@ public final class Executor {
             }
             back = comeback.await(mc, oldPid, e.since(), hint);
         } catch (NodeException x) {
-            if (pending.isPresent()) {
-                return rollBack(journal.write(e.swaps(pending.get().swaps()).rollingBack(pending.get().action().what()
-                        + " did not come up: " + x.getMessage())), null);
+            if (!pending.isEmpty()) {
+                return rollBack(journal.write(e.swaps(swaps).rollingBack(staged + " did not come up: " + x.getMessage())), null);
             }
             return result(e, Status.FAILED, "restart of machine " + name + " failed: " + x.getMessage(), Map.of());
         }
@@ -321,16 +324,16 @@ public final class Executor {
         if (pending.isEmpty()) {
             return result(e, Status.SUCCEEDED, "machine " + name + " restarted (pid " + back.pid() + ")", details);
         }
-        List<String> missing = missingJars(back, pending.get().swaps());
+        List<String> missing = missingJars(back, swaps);
         if (!missing.isEmpty()) {
-            return rollBack(journal.write(e.swaps(pending.get().swaps()).rollingBack(pending.get().action().what()
-                    + " is not what the restarted JVM " + back.pid() + " runs: its class path lacks " + String.join(", ", missing))), null);
+            return rollBack(journal.write(e.swaps(swaps).rollingBack(staged + " is not what the restarted JVM " + back.pid()
+                    + " runs: its class path lacks " + String.join(", ", missing))), null);
         }
-        ledger.confirm(name, pending.get());
+        ledger.confirmAll(name);
         pruneBackups(name);
-        details.put("jars", jarDetails(pending.get().swaps()));
-        return result(e, Status.SUCCEEDED, "machine " + name + " restarted (pid " + back.pid() + ") and runs " + pending.get().action().what(),
-                details);
+        details.put("jars", jarDetails(swaps));
+        details.put("installed", pending.stream().map(p -> p.action().kbId() != null ? p.action().kbId() : p.action().baselineId()).toList());
+        return result(e, Status.SUCCEEDED, "machine " + name + " restarted (pid " + back.pid() + ") and runs " + staged, details);
     }
 
     // ---- baselines -----------------------------------------------------------------------------
@@ -338,6 +341,9 @@ public final class Executor {
     private CommandResult installBaseline(Journal.Entry e, Action.InstallBaseline a) {
         String name = e.command().machine();
         MachineConfig mc = config.machine(name);
+        if (a.jars().isEmpty() && a.baselineId() == null) {
+            return stageWithoutFiles(e, a);
+        }
         if (mc.jars().isEmpty()) {
             return result(e, Status.REFUSED, "the node config does not list the application jars of machine " + name
                     + ", so the node does not know which files " + a.what() + " replaces; set machine." + name + ".jars", Map.of());
@@ -346,11 +352,7 @@ public final class Executor {
         if (a.restart() && restarter instanceof Restarter.Unavailable u) {
             return result(e, Status.REFUSED, errorOf(u::restart), Map.of());
         }
-        Optional<MachineLedger.Pending> pending = ledger.pending(name);
-        if (pending.isPresent() && !pending.get().commandId().equals(e.command().id())) {
-            return result(e, Status.REFUSED, "machine " + name + " already has " + pending.get().action().what()
-                    + " swapped in and awaiting a restart (command " + pending.get().commandId() + "); restart it first", Map.of());
-        }
+        List<MachineLedger.Pending> pending = ledger.pending(name);
         Map<Artifact, Path> targets = new LinkedHashMap<>();
         String mapping = mapTargets(a, mc, targets);
         if (mapping != null) {
@@ -402,9 +404,21 @@ public final class Executor {
         return afterSwap(journal.write(e.swapped(clock.instant())), a);
     }
 
+    /** A restart update that brings no file: it counts as installed once the machine restarts. */
+    private CommandResult stageWithoutFiles(Journal.Entry e, Action.InstallBaseline a) {
+        String name = e.command().machine();
+        ledger.addPending(name, new MachineLedger.Pending(e.command().id(), a, List.of(), clock.instant()));
+        if (!a.restart()) {
+            return result(e, Status.PENDING_RESTART, a.what() + " has no file to install on machine " + name
+                    + "; it counts as installed once the machine restarts", Map.of());
+        }
+        long oldPid = running(name).map(LocalMachine::pid).orElse(0L);
+        return restartAndConfirm(journal.write(e.restarting(oldPid, clock.instant())), false);
+    }
+
     private CommandResult afterSwap(Journal.Entry e, Action.InstallBaseline a) {
         String name = e.command().machine();
-        ledger.setPending(name, new MachineLedger.Pending(e.command().id(), a, e.swaps(), e.swappedAt()));
+        ledger.addPending(name, new MachineLedger.Pending(e.command().id(), a, e.swaps(), e.swappedAt()));
         deleteTree(dataDir.resolve("staging").resolve(e.command().id()));
         if (!a.restart()) {
             return result(e, Status.PENDING_RESTART, "the jars of " + a.what() + " are in place on machine " + name
@@ -416,8 +430,8 @@ public final class Executor {
     }
 
     /**
-     * Puts the old jars back, restarts the machine on them and reports the failure {@code why}
-     * (from the entry when null), with how the rollback went.
+     * Puts the old jars back, restarts the machine on them when a restart had begun, and reports the
+     * failure {@code why} (from the entry when null) with how the rollback went.
      */
     private CommandResult rollBack(Journal.Entry e, String why) {
         String reason = why != null ? why : e.failure();
@@ -432,7 +446,11 @@ public final class Executor {
             return result(e, Status.FAILED, reason + "; putting the old jars back failed too: " + x.getMessage()
                     + " (backups are in " + dataDir.resolve("artifacts").resolve(name) + ")", details);
         }
-        ledger.clearPending(name);
+        ledger.dropRestored(name, e.swaps());
+        if (e.since() == null) {
+            return result(e, Status.FAILED, reason + "; the old jars were put back (the machine was not restarted, so it still runs them)",
+                    details);
+        }
         long failedPid = running(name).map(LocalMachine::pid).orElse(0L);
         Instant since = clock.instant();
         try {
@@ -454,8 +472,10 @@ public final class Executor {
         }
     }
 
+    /** Puts back what each swap replaced, newest first, so a file swapped twice ends as it was before the first. */
     private void restoreAll(List<Journal.Swap> swaps, String machine) {
-        for (Journal.Swap s : swaps) {
+        for (int i = swaps.size() - 1; i >= 0; i--) {
+            Journal.Swap s = swaps.get(i);
             if (s.backup() != null) {
                 replace(s.target(), s.backup(), s.oldSha(), machine);
             }
@@ -522,11 +542,11 @@ public final class Executor {
     private List<String> missingJars(LocalMachine m, List<Journal.Swap> swaps) {
         InventoryCollector.Collected c = inventory.collect(m);
         List<String> missing = new ArrayList<>();
-        for (Journal.Swap s : swaps) {
-            if (!c.jarFiles().containsValue(s.newSha())) {
-                missing.add(s.target().getFileName() + " with SHA-256 " + s.newSha().substring(0, 12) + "…");
+        MachineLedger.expected(swaps).forEach((target, sha) -> {
+            if (!c.jarFiles().containsValue(sha)) {
+                missing.add(target.getFileName() + " with SHA-256 " + sha.substring(0, 12) + "…");
             }
-        }
+        });
         return missing;
     }
 

@@ -58,7 +58,7 @@ final class Protocol {
     }
 
     /** The server's answer to a result: {@code duplicate} when it had one already. */
-    record Ack(boolean ok, boolean duplicate) {
+    record Ack(boolean accepted, boolean duplicate) {
     }
 
     /** The server's error body. */
