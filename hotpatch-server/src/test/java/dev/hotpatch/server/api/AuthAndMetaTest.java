@@ -113,13 +113,13 @@ class AuthAndMetaTest {
 
     private static void collectRefs(JsonNode n, List<String> out) {
         if (n.isObject()) {
-            n.fields().forEachRemaining(e -> {
+            for (var e : n.properties()) {
                 if (e.getKey().equals("$ref")) {
                     out.add(e.getValue().asText());
                 } else {
                     collectRefs(e.getValue(), out);
                 }
-            });
+            }
         } else if (n.isArray()) {
             n.forEach(x -> collectRefs(x, out));
         }

@@ -142,4 +142,16 @@ class CheckInTest {
         scene.publishHotpatch("KB2026-0001", "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false);
         assertThat(s.get("/api/v1/machines/billing-1", s.adminToken).at("/missing/total").asInt()).isEqualTo(1);
     }
+
+    @BothStores
+    void imageMadeUnsupported_turnsItsMachinesNotSupported(TestServer s) throws Exception {
+        Scene scene = new Scene(s);
+        Node node = Node.enroll(s, "host-1");
+        node.checkIn(Fixtures.machine("billing-1", scene.jar10, List.of(), null));
+        TestServer.Response r = s.patch("/api/v1/images/" + scene.imageId, s.adminToken, Map.of("hotpatchSupported", false));
+        assertThat(r.status()).as(r.body()).isEqualTo(200);
+        JsonNode m = s.get("/api/v1/machines/billing-1", s.adminToken).json();
+        assertThat(m.get("status").asText()).isEqualTo("NotSupported");
+        assertThat(m.get("statusReason").asText()).contains("not hotpatch-supported");
+    }
 }

@@ -199,9 +199,12 @@ public final class Fixtures {
             return new Node(server, e.json().get("nodeId").asText(), e.json().get("credential").asText());
         }
 
-        @SafeVarargs
-        public final TestServer.Response checkIn(Map<String, Object>... machines) {
-            return checkInAll(List.of(machines));
+        public TestServer.Response checkIn(Map<String, Object> machine) {
+            return checkInAll(List.of(machine));
+        }
+
+        public TestServer.Response checkIn(Map<String, Object> first, Map<String, Object> second) {
+            return checkInAll(List.of(first, second));
         }
 
         public TestServer.Response checkInAll(List<Map<String, Object>> machines) {
