@@ -220,7 +220,6 @@ public final class Node implements AutoCloseable {
 
     /** The machines on this host and what they run, now. */
     public List<MachineInventory> inventory() {
-        supervisor.ensureRunning();
         List<MachineInventory> out = new ArrayList<>();
         for (LocalMachine m : discovery.discover().machines()) {
             out.add(inventory.collect(m).report());

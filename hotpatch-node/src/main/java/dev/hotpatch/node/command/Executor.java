@@ -51,6 +51,8 @@ import java.util.OptionalLong;
 public final class Executor {
     private static final System.Logger LOG = System.getLogger("dev.hotpatch.node");
     private static final int BACKUPS_KEPT = 3;
+    /** Names the agent accepts as its {@code name=} option; other machine names load it unnamed. */
+    private static final java.util.regex.Pattern AGENT_NAME = java.util.regex.Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
     private final NodeConfig config;
     private final Path dataDir;
@@ -214,7 +216,7 @@ public final class Executor {
                         + "; nothing was installed", Map.of());
             }
             journal.write(e.phase(Journal.Phase.APPLYING));
-            try (AgentClient agent = AgentClient.connect(m.pid(), m.name())) {
+            try (AgentClient agent = AgentClient.connect(m.pid(), AGENT_NAME.matcher(m.name()).matches() ? m.name() : "")) {
                 ApplyResult r = agent.apply(pkg, trust.get(), actor(e));
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("kbId", verified.manifest().id());

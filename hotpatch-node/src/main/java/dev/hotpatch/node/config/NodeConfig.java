@@ -8,7 +8,7 @@ import java.util.TreeMap;
 
 /**
  * The node's config file, parsed and checked: node-wide settings, the standalone policy, and the
- * machines it describes. The format is documented in {@code docs/node.md}: {@code key = value}
+ * machines it describes. The format is documented in {@code hotpatch-node/README.md}: {@code key = value}
  * lines, such as {@code machine.fees.timeZone = Europe/Paris}. Immutable.
  *
  * @param file      the file it came from; null for the defaults

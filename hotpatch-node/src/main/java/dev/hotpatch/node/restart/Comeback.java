@@ -27,7 +27,9 @@ import java.util.OptionalLong;
  * the end of its log. Stateless apart from its collaborators; thread-safe.
  */
 public final class Comeback {
+    /** Between looks for the new process: a look at a supervised pid is cheap, one at every JVM on the host is not. */
     private static final Duration POLL = Duration.ofMillis(250);
+    private static final Duration POLL_ALL = Duration.ofSeconds(1);
 
     private final MachineDiscovery discovery;
     private final Supervisor supervisor;
@@ -73,7 +75,7 @@ public final class Comeback {
                     lastSeen = "JVM " + lm.pid() + " runs but its health URL " + m.healthUrl() + " " + health;
                 }
             }
-            sleep(POLL);
+            sleep(supervisor.supervises(m.name()) ? POLL : POLL_ALL);
         }
         throw new NodeException("machine " + m.name() + " was not back within " + m.restartTimeout().toSeconds() + " s of the restart: "
                 + lastSeen + logTail(m));
