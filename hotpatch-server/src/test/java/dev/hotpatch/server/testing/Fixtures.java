@@ -76,7 +76,15 @@ public final class Fixtures {
 
     private static Path root() throws IOException {
         if (keyRoot == null) {
-            keyRoot = Files.createTempDirectory("hotpatch-keys-");
+            Path dir = Files.createTempDirectory("hotpatch-keys-");
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                try (java.util.stream.Stream<Path> files = Files.walk(dir)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                } catch (IOException ignored) {
+                    // Left in the temp folder.
+                }
+            }, "delete-test-keys"));
+            keyRoot = dir;
         }
         return keyRoot;
     }
