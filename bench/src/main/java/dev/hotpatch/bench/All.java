@@ -27,7 +27,7 @@ public final class All {
     /** Every benchmark, in the order they run. */
     static Map<String, Benchmark> benchmarks() {
         Map<String, Benchmark> all = new LinkedHashMap<>();
-        for (Benchmark b : List.of(new WarmApply(), new ColdApply(), new Throughput(), new AgentCost())) {
+        for (Benchmark b : List.of(new WarmApply(), new ColdApply(), new Throughput(), new BuilderSpeed(), new AgentCost())) {
             all.put(b.name(), b);
         }
         return all;

@@ -33,6 +33,8 @@ import java.util.stream.Stream;
 final class Workspace implements AutoCloseable {
     /** The id of the ten-class package. */
     static final String PATCH_ID = "KB-BENCH-0001";
+    /** The id of the behaviour-neutral ten-class package. */
+    static final String NEUTRAL_ID = "KB-BENCH-0002";
     /** The classes 1.0.1 changes that {@code --include 'acme/bench/*'} selects: acme.bench.Op0 … Op9. */
     static final List<String> PATCH_CLASSES = opClasses();
 
@@ -42,6 +44,12 @@ final class Workspace implements AutoCloseable {
     final Path feesFixed;
     final Path keyDir;
     final Path patch;
+    /**
+     * The same ten classes replaced by their own 1.0 code, only their {@code SourceFile} renamed:
+     * a patch that changes nothing the JIT sees, so that throughput around it measures the cost
+     * of patching alone (1.0.1's code itself runs at a different speed).
+     */
+    final Path neutralPatch;
     /** The ten classes as class files, 1.0 bytes, laid out by package under this folder. */
     final Path originalClasses;
     /** The ten classes as class files, 1.0.1 bytes. */
@@ -60,7 +68,8 @@ final class Workspace implements AutoCloseable {
         this.originalClasses = scratch.resolve("classes-1.0");
         this.patchedClasses = scratch.resolve("classes-1.0.1");
         this.patch = scratch.resolve(PATCH_ID + ".hotpatch");
-        writePatch(key);
+        this.neutralPatch = scratch.resolve(NEUTRAL_ID + ".hotpatch");
+        writePatches(key);
         this.bareJar = BareTools.writeJar(scratch.resolve("bare-tools.jar"));
         this.probeJar = BareTools.writeProbeJar(scratch.resolve("apply-probe.jar"));
         this.agentJar = AgentJar.path();
@@ -127,8 +136,9 @@ final class Workspace implements AutoCloseable {
         }
     }
 
-    private void writePatch(SigningKey key) {
+    private void writePatches(SigningKey key) {
         List<ClassPatch> classes = new ArrayList<>();
+        List<ClassPatch> neutral = new ArrayList<>();
         try (JarFile base = new JarFile(feesBaseline.toFile()); JarFile fixed = new JarFile(feesFixed.toFile())) {
             for (String internal : PATCH_CLASSES) {
                 String entry = internal + ".class";
@@ -141,14 +151,20 @@ final class Workspace implements AutoCloseable {
                 Files.write(o, before);
                 Files.write(p, after);
                 classes.add(ClassPatch.replace(internal, Sha256.hex(before), after));
+                neutral.add(ClassPatch.replace(internal, Sha256.hex(before), renameSourceFile(before, internal)));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the fees-app jars " + feesBaseline + " and " + feesFixed, e);
         }
         // What `hotpatch build --include 'acme/bench/*'` makes of 1.0 → 1.0.1, written with the format API.
-        PackageManifest manifest = PackageManifest.builder()
-                .id(PATCH_ID)
-                .title("Benchmark: the ten acme.bench stages of fees-app 1.0.1")
+        PackageWriter.write(manifest(PATCH_ID, "Benchmark: the ten acme.bench stages of fees-app 1.0.1", classes), key, patch);
+        PackageWriter.write(manifest(NEUTRAL_ID, "Benchmark: the ten acme.bench stages, code unchanged", neutral), key, neutralPatch);
+    }
+
+    private static PackageManifest manifest(String id, String title, List<ClassPatch> classes) {
+        return PackageManifest.builder()
+                .id(id)
+                .title(title)
                 .classification(Classification.SECURITY)
                 .severity("Low")
                 .baseline("fees-app-1.0")
@@ -156,7 +172,36 @@ final class Workspace implements AutoCloseable {
                 .published(Instant.now())
                 .classes(classes)
                 .build();
-        PackageWriter.write(manifest, key, patch);
+    }
+
+    /**
+     * The class file with the last letter of its {@code SourceFile} name changed ({@code Op0.java}
+     * → {@code Op0.javx}): a constant-pool string of the same length, so nothing else moves and
+     * the code is untouched.
+     */
+    static byte[] renameSourceFile(byte[] classFile, String internalName) {
+        String simple = internalName.substring(internalName.lastIndexOf('/') + 1) + ".java";
+        byte[] utf8 = simple.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] entry = new byte[3 + utf8.length];
+        entry[0] = 1; // CONSTANT_Utf8
+        entry[1] = (byte) (utf8.length >> 8);
+        entry[2] = (byte) utf8.length;
+        System.arraycopy(utf8, 0, entry, 3, utf8.length);
+        int at = -1;
+        for (int i = 0; i + entry.length <= classFile.length; i++) {
+            if (java.util.Arrays.equals(classFile, i, i + entry.length, entry, 0, entry.length)) {
+                if (at >= 0) {
+                    throw new IllegalStateException(internalName + " holds the string " + simple + " twice");
+                }
+                at = i;
+            }
+        }
+        if (at < 0) {
+            throw new IllegalStateException(internalName + " has no SourceFile string " + simple + " (compiled without -g:source?)");
+        }
+        byte[] out = classFile.clone();
+        out[at + entry.length - 1] = 'x';
+        return out;
     }
 
     private static List<String> opClasses() {

@@ -1,0 +1,186 @@
+package dev.hotpatch.bench.fleet;
+
+import dev.hotpatch.format.ClassPatch;
+import dev.hotpatch.format.Classification;
+import dev.hotpatch.format.PackageManifest;
+import dev.hotpatch.format.PackageWriter;
+import dev.hotpatch.format.RebootBehavior;
+import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.SigningKey;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import java.util.stream.Stream;
+
+/**
+ * The catalog and fleet the benchmarks run against, set up through the real REST API: image
+ * {@code bench/app/1.x} with planned baseline 1.0 (one jar of {@code classCount} classes), a
+ * publisher key the server trusts, signed cumulative hotpatches of that baseline, and the
+ * machine reports nodes send: the baseline jar plus two third-party jars the catalog does not
+ * know, every baseline class by SHA-256 (as the node daemon's default {@code classes = all}
+ * reports them), JVM, agent and placement config. Not thread-safe.
+ */
+final class Scene implements AutoCloseable {
+    static final String IMAGE = "bench/app/1.x";
+    private static final LocalDate BASELINE_DATE = LocalDate.of(2026, 1, 5);
+
+    private final FleetServer server;
+    private final Path keyDir;
+    private final SigningKey key;
+    private final int classCount;
+    private final byte[] baselineJar;
+    private final List<Map<String, String>> classHashes = new ArrayList<>();
+    private final byte[] patchedClass0Baseline;
+    final String imageId;
+    final String baselineId;
+    private int hotpatches;
+    private String lastKb;
+
+    Scene(FleetServer server, int classCount) throws IOException {
+        this.server = server;
+        this.classCount = classCount;
+        this.keyDir = Files.createTempDirectory("hotpatch-bench-key-");
+        this.key = SigningKey.generate(keyDir.resolve("publisher"), "CN=Bench Publisher");
+        Files.writeString(server.trustDir().resolve("bench-publisher.crt"), key.certificatePem());
+        Map<String, byte[]> classes = new LinkedHashMap<>();
+        for (int i = 0; i < classCount; i++) {
+            String name = className(i);
+            // The server hashes class files, it does not parse them: stand-in bytes of a realistic size.
+            byte[] bytes = classBytes(name, "1.0");
+            classes.put(name, bytes);
+            classHashes.add(Map.of("name", name, "sha256", Sha256.hex(bytes)));
+        }
+        this.patchedClass0Baseline = classes.get(className(0));
+        this.baselineJar = jar(classes);
+        ApiClient api = server.api;
+        this.imageId = api.postJson("/api/v1/images", server.adminToken, Map.of("publisher", "bench", "offer", "app", "sku", "1.x"))
+                .expect(201, "create image").json().get("id").asText();
+        this.baselineId = api.postBytes("/api/v1/images/" + imageId + "/baselines?version=1.0&kind=planned&releasedOn=" + BASELINE_DATE
+                        + "&fileName=app-1.0.jar", server.adminToken, baselineJar)
+                .expect(201, "publish baseline 1.0").json().get("id").asText();
+    }
+
+    /**
+     * Publishes the next cumulative hotpatch of baseline 1.0 (replacing class 0, superseding the
+     * previous one) through {@code POST /api/v1/updates}; returns its KB id.
+     */
+    String publishHotpatch() throws IOException {
+        int n = ++hotpatches;
+        String kb = String.format(Locale.ROOT, "KB2026-B%04d", n);
+        PackageManifest m = PackageManifest.builder().id(kb).title("Bench fix " + n).classification(Classification.SECURITY)
+                .severity("Critical").cves(List.of("CVE-2026-0" + (1000 + n))).image(IMAGE).baseline("1.0")
+                .rebootBehavior(RebootBehavior.NEVER_REBOOTS)
+                .published(Instant.parse("2026-02-10T12:00:00Z").plusSeconds(3600L * n))
+                .supersedes(lastKb == null ? List.of() : List.of(lastKb))
+                .classes(List.of(ClassPatch.replace(className(0), Sha256.hex(patchedClass0Baseline), classBytes(className(0), "1.0-fix" + n))))
+                .build();
+        Path file = keyDir.resolve(kb + ".hotpatch");
+        PackageWriter.write(m, key, file);
+        byte[] pkg = Files.readAllBytes(file);
+        Files.delete(file);
+        // One release per calendar month; the later ones of the run need the override.
+        server.api.postBytes("/api/v1/updates" + (n > 1 ? "?override=true" : ""), server.adminToken, pkg).expect(201, "publish " + kb);
+        lastKb = kb;
+        return kb;
+    }
+
+    /** A node's check-in body for machines {@code first} … {@code first + count - 1}. */
+    byte[] checkInBody(String hostname, int first, int count) {
+        List<Map<String, Object>> machines = new ArrayList<>();
+        for (int i = first; i < first + count; i++) {
+            machines.add(report(i));
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("hostname", hostname);
+        body.put("nodeVersion", "0.1.0");
+        body.put("machines", machines);
+        return ApiClient.json(body);
+    }
+
+    /** The report of machine number {@code i}, as the node daemon sends it. */
+    Map<String, Object> report(int i) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", machineName(i));
+        m.put("pid", 10_000 + i);
+        m.put("startedAt", "2026-02-01T08:00:00Z");
+        m.put("jvm", Map.of("vendor", "Eclipse Adoptium", "version", "17.0.12", "runtime", "OpenJDK Runtime Environment"));
+        m.put("agent", Map.of("present", true, "version", "0.1.0", "mode", "enrolled"));
+        m.put("jars", List.of(Map.of("name", "app-1.0.jar", "sha256", Sha256.hex(baselineJar)),
+                Map.of("name", "slf4j-api-2.0.20.jar", "sha256", Sha256.hex("slf4j-api-2.0.20".getBytes(StandardCharsets.UTF_8))),
+                Map.of("name", "jackson-core-2.21.3.jar", "sha256", Sha256.hex("jackson-core-2.21.3".getBytes(StandardCharsets.UTF_8)))));
+        m.put("classes", classHashes);
+        m.put("hotpatches", List.of());
+        m.put("installedUpdates", List.of());
+        Map<String, Object> config = new LinkedHashMap<>();
+        config.put("timeZone", i % 2 == 0 ? "Europe/Paris" : "America/New_York");
+        config.put("region", i % 2 == 0 ? "eu-west" : "us-east");
+        config.put("zone", String.valueOf(1 + i % 3));
+        config.put("availabilitySet", "app-" + (i / 20));
+        config.put("updateDomain", i % 5);
+        config.put("patchMode", "AutomaticByPlatform");
+        config.put("group", "app");
+        config.put("groupOrchestration", "flexible");
+        config.put("tags", Map.of("team", "payments", "tier", i % 10 == 0 ? "canary" : "main"));
+        m.put("config", config);
+        return m;
+    }
+
+    static String machineName(int i) {
+        return String.format(Locale.ROOT, "app-%05d", i);
+    }
+
+    int classCount() {
+        return classCount;
+    }
+
+    private static String className(int i) {
+        return String.format(Locale.ROOT, "com/example/app/module%02d/Component%03d", i % 20, i);
+    }
+
+    /** About 2 KiB, the size of a typical small class file. */
+    private static byte[] classBytes(String name, String version) {
+        StringBuilder b = new StringBuilder("CAFEBABE ").append(name).append(' ').append(version).append(' ');
+        while (b.length() < 2048) {
+            b.append(name.hashCode()).append(version);
+        }
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static byte[] jar(Map<String, byte[]> classes) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        try (JarOutputStream j = new JarOutputStream(out)) {
+            for (Map.Entry<String, byte[]> e : classes.entrySet()) {
+                JarEntry je = new JarEntry(e.getKey() + ".class");
+                je.setTime(315532800000L);
+                j.putNextEntry(je);
+                j.write(e.getValue());
+                j.closeEntry();
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
+    }
+
+    @Override
+    public void close() {
+        try (Stream<Path> files = Files.walk(keyDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("left " + keyDir + " behind: " + e.getMessage());
+        }
+    }
+}
