@@ -157,9 +157,6 @@ public final class CheckInThroughput {
                     thisRound.put(e, res.perSecond());
                     rates.computeIfAbsent(e, k -> new Stats()).add(res.perSecond());
                     Stats l = latency.computeIfAbsent(e, k -> new Stats());
-                    for (int k = 0; k < res.latencyMs().size(); k++) {
-                        // Pooled below from the per-round quantiles would bias; keep every value instead.
-                    }
                     res.latencyMs().copyInto(l);
                     out.printf(Locale.ROOT, "  repeat %d %-28s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  [load %s]%n", r + 1, e.label,
                             res.perSecond(), res.latencyMs().quantile(0.5), res.latencyMs().quantile(0.99), Environment.loadAverage());

@@ -25,6 +25,13 @@ final class Stats {
         }
     }
 
+    /** Adds every value of this set to {@code other}. */
+    void copyInto(Stats other) {
+        for (int i = 0; i < size; i++) {
+            other.add(values[i]);
+        }
+    }
+
     int size() {
         return size;
     }
