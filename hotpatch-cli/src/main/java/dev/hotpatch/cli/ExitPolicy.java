@@ -6,7 +6,11 @@ import dev.hotpatch.attach.NoSuchJvmException;
 import dev.hotpatch.attach.NotSupportedException;
 import dev.hotpatch.builder.BuildRefusedException;
 import dev.hotpatch.builder.BuilderException;
+import dev.hotpatch.cli.fleet.ApiException;
+import dev.hotpatch.cli.fleet.ServerUnreachableException;
 import dev.hotpatch.format.PackageException;
+import dev.hotpatch.node.ConfigException;
+import dev.hotpatch.node.NodeException;
 import java.io.PrintWriter;
 import java.util.Arrays;
 import picocli.CommandLine;
@@ -22,12 +26,19 @@ import picocli.CommandLine.UnmatchedArgumentException;
  * fine but must not be applied: not hotpatchable, not eligible, verification failed, the agent
  * declined). Prints the message on standard error and, with {@code --json}, a JSON document with
  * the status and message on standard output.
+ *
+ * <p>Server answers map by HTTP status: 400, 404 and 413 are usage errors (2: the request named
+ * something wrong); 401 is a usage error too, with a hint about the token; 403 (the token's role
+ * does not allow the call), 409 (conflicts with the state: not eligible, calendar rules) and 422
+ * (refused on content: untrusted or tampered package, wrong class bytes) are refusals (3), except
+ * the 422s that only say a named thing does not exist ({@code unknown-*}), which are usage errors;
+ * 5xx and an unreachable server are failures (1).
  */
-final class ExitPolicy implements IExecutionExceptionHandler, IParameterExceptionHandler {
-    static final int OK = 0;
-    static final int FAILURE = 1;
-    static final int USAGE = 2;
-    static final int REFUSED = 3;
+public final class ExitPolicy implements IExecutionExceptionHandler, IParameterExceptionHandler {
+    public static final int OK = 0;
+    public static final int FAILURE = 1;
+    public static final int USAGE = 2;
+    public static final int REFUSED = 3;
 
     @Override
     public int handleParseException(ParameterException ex, String[] args) {
@@ -58,6 +69,9 @@ final class ExitPolicy implements IExecutionExceptionHandler, IParameterExceptio
             if (ex instanceof PackageException pe) {
                 doc.put("reason", pe.reason().name());
             }
+            if (ex instanceof ApiException ae) {
+                doc.put("httpStatus", ae.status()).put("error", ae.code()).put("hint", ae.hint());
+            }
             if (ex instanceof BuildRefusedException bre && bre.report() != null) {
                 doc.set("report", BuildCommand.reportJson(bre.report()));
             }
@@ -87,7 +101,44 @@ final class ExitPolicy implements IExecutionExceptionHandler, IParameterExceptio
         if (ex instanceof AttachException) {
             return new Verdict(FAILURE, m, false);
         }
+        if (ex instanceof ApiException ae) {
+            return api(ae);
+        }
+        if (ex instanceof ServerUnreachableException || ex instanceof java.io.UncheckedIOException) {
+            return new Verdict(FAILURE, m, false);
+        }
+        if (ex instanceof ConfigException) {
+            return new Verdict(USAGE, m, false);
+        }
+        if (ex instanceof NodeException) {
+            return new Verdict(FAILURE, m, false);
+        }
         return new Verdict(FAILURE, "internal error: " + ex, true);
+    }
+
+    private static Verdict api(ApiException e) {
+        String hint = e.hint().isBlank() ? "" : " (" + e.hint() + ")";
+        String what = e.status() + " " + e.code();
+        int s = e.status();
+        if (s == 401) {
+            return new Verdict(USAGE, "the server did not accept the token (" + what + "): " + sentence(e.getMessage())
+                    + " Pass a valid token with --token, --token-file or HOTPATCH_TOKEN; the admin token is in the server's data"
+                    + " folder (admin.token), and 'hotpatch token create' makes others.", false);
+        }
+        if (s == 403) {
+            return new Verdict(REFUSED, "refused (" + what + "): " + e.getMessage() + hint, false);
+        }
+        if (s == 409 || (s == 422 && !e.code().startsWith("unknown-"))) {
+            return new Verdict(REFUSED, "refused (" + what + "): " + e.getMessage() + hint + ". Nothing changed.", false);
+        }
+        if (s >= 400 && s < 500) {
+            return new Verdict(USAGE, e.getMessage() + " (" + what + ")" + hint, false);
+        }
+        return new Verdict(FAILURE, "the server failed (" + what + ") on " + e.call() + ": " + e.getMessage() + hint, false);
+    }
+
+    private static String sentence(String text) {
+        return HotpatchCommand.sentence(text);
     }
 
     private static String label(PackageException.Reason r) {

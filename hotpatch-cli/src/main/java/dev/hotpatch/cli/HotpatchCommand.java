@@ -14,44 +14,45 @@ import picocli.CommandLine.Spec;
  * What every subcommand shares: {@code --json}/{@code --help}, its output streams, and the checks
  * that turn bad input into a usage error (exit 2) before any work starts. A subcommand's
  * {@link #call()} returns its exit code; errors it does not handle itself are thrown and mapped to
- * exit codes by {@link ExitPolicy}.
+ * exit codes by {@link ExitPolicy}. Public only so that the commands of this module's sub-packages
+ * ({@code fleet}, {@code demo}) can extend it; not an API.
  */
-abstract class HotpatchCommand implements Callable<Integer> {
+public abstract class HotpatchCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
     @Mixin
     OutputOptions output;
 
-    boolean json() {
+    protected boolean json() {
         return output.json;
     }
 
-    PrintWriter out() {
+    protected PrintWriter out() {
         return spec.commandLine().getOut();
     }
 
-    PrintWriter err() {
+    protected PrintWriter err() {
         return spec.commandLine().getErr();
     }
 
-    void printJson(JsonNode node) {
+    protected void printJson(JsonNode node) {
         Json.print(out(), node);
     }
 
     /** A usage error for this command: exit 2, with the message and a pointer to {@code --help}. */
-    ParameterException usage(String message) {
+    protected ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), message);
     }
 
-    Path existingFile(Path p, String what) {
+    protected Path existingFile(Path p, String what) {
         if (!Files.isRegularFile(p)) {
             throw usage(what + " " + p + (Files.exists(p) ? " is not a file" : " does not exist"));
         }
         return p.toAbsolutePath().normalize();
     }
 
-    Path existingFolder(Path p, String what) {
+    protected Path existingFolder(Path p, String what) {
         if (!Files.isDirectory(p)) {
             throw usage(what + " " + p + (Files.exists(p) ? " is not a folder" : " does not exist"));
         }
@@ -59,12 +60,12 @@ abstract class HotpatchCommand implements Callable<Integer> {
     }
 
     /** {@code text} ending with a full stop, so that a sentence can follow it. */
-    static String sentence(String text) {
+    protected static String sentence(String text) {
         String t = text.strip();
         return t.isEmpty() || t.endsWith(".") || t.endsWith("!") || t.endsWith("?") ? t : t + ".";
     }
 
-    long pid(long pid) {
+    protected long pid(long pid) {
         if (pid <= 0) {
             throw usage("--pid must be a positive process id, got " + pid + "; 'hotpatch ps' lists the local JVMs");
         }

@@ -13,30 +13,31 @@ import java.util.Collection;
  * The JSON that commands print with {@code --json}. Every document is an object with a
  * {@code status} field ({@code ok}, {@code noop}, {@code refused}, {@code failed}, {@code usage});
  * documents are built field by field so that their shape is a deliberate contract, not whatever a
- * Java type happens to expose. Thread-safe.
+ * Java type happens to expose. Thread-safe. Public for the commands of this module's sub-packages;
+ * not an API.
  */
-final class Json {
+public final class Json {
     private static final ObjectMapper MAPPER = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private Json() {
     }
 
     /** A new document with {@code status} set. */
-    static ObjectNode status(String status) {
+    public static ObjectNode status(String status) {
         return MAPPER.createObjectNode().put("status", status);
     }
 
-    static ObjectNode object() {
+    public static ObjectNode object() {
         return MAPPER.createObjectNode();
     }
 
-    static ArrayNode strings(Collection<String> values) {
+    public static ArrayNode strings(Collection<String> values) {
         ArrayNode a = MAPPER.createArrayNode();
         values.forEach(a::add);
         return a;
     }
 
-    static void print(PrintWriter out, JsonNode node) {
+    public static void print(PrintWriter out, JsonNode node) {
         try {
             out.println(MAPPER.writeValueAsString(node));
         } catch (JsonProcessingException e) {
@@ -45,7 +46,7 @@ final class Json {
         out.flush();
     }
 
-    static JsonNode parse(String text) throws JsonProcessingException {
+    public static JsonNode parse(String text) throws JsonProcessingException {
         return MAPPER.readTree(text);
     }
 }

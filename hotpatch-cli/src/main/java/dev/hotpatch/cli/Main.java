@@ -3,6 +3,20 @@ package dev.hotpatch.cli;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
+import dev.hotpatch.cli.demo.DemoCommand;
+import dev.hotpatch.cli.fleet.AssessCommand;
+import dev.hotpatch.cli.fleet.BaselineCommand;
+import dev.hotpatch.cli.fleet.HistoryCommand;
+import dev.hotpatch.cli.fleet.ImageCommand;
+import dev.hotpatch.cli.fleet.InstallCommand;
+import dev.hotpatch.cli.fleet.MachinesCommand;
+import dev.hotpatch.cli.fleet.OperationCommand;
+import dev.hotpatch.cli.fleet.RestartCommand;
+import dev.hotpatch.cli.fleet.RollbackCommand;
+import dev.hotpatch.cli.fleet.ScheduleCommand;
+import dev.hotpatch.cli.fleet.TokenCommand;
+import dev.hotpatch.cli.fleet.UpdateCommand;
+import dev.hotpatch.cli.fleet.UpdatesCommand;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,6 +74,32 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("list", new ListCommand());
         cl.addSubcommand("uninstall", new UninstallCommand());
         cl.addSubcommand("agent-path", new AgentPathCommand());
+        cl.addSubcommand("server", new ServerCommand());
+        cl.addSubcommand("node", new NodeCommand());
+        cl.addSubcommand("image", new CommandLine(new ImageCommand())
+                .addSubcommand("add", new ImageCommand.Add())
+                .addSubcommand("list", new ImageCommand.Listing()));
+        cl.addSubcommand("baseline", new CommandLine(new BaselineCommand())
+                .addSubcommand("publish", new BaselineCommand.Publish())
+                .addSubcommand("list", new BaselineCommand.Listing()));
+        cl.addSubcommand("update", new CommandLine(new UpdateCommand())
+                .addSubcommand("publish", new UpdateCommand.Publish())
+                .addSubcommand("list", new UpdateCommand.Listing()));
+        cl.addSubcommand("schedule", new ScheduleCommand());
+        cl.addSubcommand("token", new CommandLine(new TokenCommand())
+                .addSubcommand("create", new TokenCommand.Create())
+                .addSubcommand("enroll", new TokenCommand.Enroll())
+                .addSubcommand("list", new TokenCommand.Listing())
+                .addSubcommand("revoke", new TokenCommand.Revoke()));
+        cl.addSubcommand("machines", new MachinesCommand());
+        cl.addSubcommand("assess", new AssessCommand());
+        cl.addSubcommand("updates", new UpdatesCommand());
+        cl.addSubcommand("install", new InstallCommand());
+        cl.addSubcommand("history", new HistoryCommand());
+        cl.addSubcommand("rollback", new RollbackCommand());
+        cl.addSubcommand("restart", new RestartCommand());
+        cl.addSubcommand("operation", new OperationCommand());
+        cl.addSubcommand("demo", new DemoCommand());
         ExitPolicy policy = new ExitPolicy();
         cl.setOut(out);
         cl.setErr(err);

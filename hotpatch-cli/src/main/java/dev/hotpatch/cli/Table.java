@@ -4,16 +4,19 @@ import java.io.PrintWriter;
 import java.util.ArrayList;
 import java.util.List;
 
-/** A plain-text table with a header row and an underline, columns padded to their widest cell. Not thread-safe. */
-final class Table {
+/**
+ * A plain-text table with a header row and an underline, columns padded to their widest cell. Not
+ * thread-safe. Public for the commands of this module's sub-packages; not an API.
+ */
+public final class Table {
     private final String[] headers;
     private final List<String[]> rows = new ArrayList<>();
 
-    Table(String... headers) {
+    public Table(String... headers) {
         this.headers = headers;
     }
 
-    Table add(Object... cells) {
+    public Table add(Object... cells) {
         String[] row = new String[headers.length];
         for (int i = 0; i < headers.length; i++) {
             Object c = i < cells.length ? cells[i] : null;
@@ -23,7 +26,7 @@ final class Table {
         return this;
     }
 
-    void print(PrintWriter out) {
+    public void print(PrintWriter out) {
         int[] width = new int[headers.length];
         for (int i = 0; i < headers.length; i++) {
             width[i] = headers[i].length();

@@ -3,25 +3,45 @@ package dev.hotpatch.cli;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpatch.attach.AgentClient;
 import dev.hotpatch.attach.UninstallResult;
+import dev.hotpatch.cli.fleet.ActionCommand;
+import dev.hotpatch.cli.fleet.ApiClient;
 import java.util.Optional;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code hotpatch uninstall}: removes a hotpatch from a running JVM, restoring the classes it replaced. */
 @Command(name = "uninstall", description = {
-        "Remove a hotpatch from a running JVM.",
+        "Remove a hotpatch from a running JVM (--pid), or from a machine of the fleet (--machine), live.",
         "Removes the latest one when no --id is given: its classes go back to the bytes they had before it.",
+        "--machine goes through the server and the machine's node, shows progress and waits (--no-wait: the operation id).",
         "Exit 3 when refused (nothing installed, unknown id): nothing changed."})
-final class UninstallCommand extends HotpatchCommand {
-    @Option(names = "--pid", required = true, paramLabel = "PID", description = "Process id of the JVM (see 'hotpatch ps').")
-    long pid;
+final class UninstallCommand extends ActionCommand {
+    @ArgGroup(exclusive = true, multiplicity = "1")
+    Target target;
+
+    /** Which JVM: a local process, or a machine through the server. */
+    static final class Target {
+        @Option(names = "--pid", required = true, paramLabel = "PID", description = "Process id of a local JVM (see 'hotpatch ps').")
+        Long pid;
+
+        @Option(names = "--machine", required = true, paramLabel = "NAME", description = "A machine of the fleet (name or id), via the server.")
+        String machine;
+    }
 
     @Option(names = "--id", paramLabel = "KB…", description = "The hotpatch to remove (default: the latest installed).")
     String id;
 
     @Override
     public Integer call() {
-        long target = pid(pid);
+        if (target.machine != null) {
+            var body = Json.object();
+            if (id != null) {
+                body.put("kbId", id.strip());
+            }
+            return follow(api().post("/api/v1/machines/" + ApiClient.seg(machine(target.machine)) + "/uninstall", body));
+        }
+        long target = pid(this.target.pid);
         Optional<AgentClient> maybe = AgentClient.connectIfPresent(target);
         if (maybe.isEmpty()) {
             return report(new UninstallResult(dev.hotpatch.attach.Outcome.REFUSED,

@@ -1,0 +1,224 @@
+package dev.hotpatch.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpatch.testkit.Jdks;
+import dev.hotpatch.testkit.TargetJvm;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The fleet loop through the CLI, as an operator scripts it: {@code hotpatch server} (in this JVM,
+ * port 0) → image add → baseline publish → update publish → a real node reports a real fees-app
+ * JVM → updates → install now (live) → history → list → uninstall (live), on Java 17 and 25; a
+ * custom build; the calendar; roles and tokens.
+ */
+class FleetLoopTest {
+    static final String IMAGE = "acme/fees/1.x";
+    static final String KB = "KB2026-0101";
+
+    @TempDir
+    static Path tmp;
+    static CliServer server;
+    static Path keys;
+
+    @BeforeAll
+    static void publish() throws Exception {
+        server = CliServer.start(tmp.resolve("server"), "--check-in-interval", "1s");
+        keys = tmp.resolve("keys");
+        assertThat(CliRun.of("keygen", "--out", keys.toString()).exit()).isZero();
+        Files.copy(keys.resolve("signer.crt"), server.trustDir().resolve("test-publisher.crt"));
+
+        CliRun image = server.cli("image", "add", IMAGE);
+        assertThat(image.exit()).as(image.toString()).isZero();
+        assertThat(image.out()).contains("Added image acme/fees/1.x").contains("hotpatch supported");
+
+        CliRun baseline = server.cli("baseline", "publish", "--image", IMAGE, "--version", "1.0", "--released-on", "2026-01-05",
+                FeesApp.V1.toString());
+        assertThat(baseline.exit()).as(baseline.toString()).isZero();
+        assertThat(baseline.out()).contains("Published baseline 1.0 of acme/fees/1.x").contains("fees-app-1.0.jar");
+
+        Path pkg = tmp.resolve(KB + ".hotpatch");
+        CliRun build = CliRun.of("build", "--baseline", FeesApp.V1.toString(), "--patched", FeesApp.V101.toString(), "--id", KB,
+                "--title", "Round card fees half-up", "--classification", "Security", "--image", IMAGE, "--baseline-id", "1.0",
+                "--published", "2026-02-10T09:00:00Z", "--key", keys.toString(), "--out", pkg.toString());
+        assertThat(build.exit()).as(build.toString()).isZero();
+
+        CliRun update = server.cli("update", "publish", pkg.toString());
+        assertThat(update.exit()).as(update.toString()).isZero();
+        assertThat(update.out()).contains("Published " + KB + " (hotpatch, Security, NeverReboots) for acme/fees/1.x baseline 1.0");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    static List<Path> javas() {
+        return Jdks.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void fullLoop_publishReportAssessInstallHistoryListUninstall(Path java) {
+        String name = FeesApp.name("fees-" + Jdks.featureVersion(java));
+        Path dir = tmp.resolve(name);
+        try (TargetJvm app = FeesApp.start(java, FeesApp.V1, name, dir.resolve("agent-state"));
+             TestNode node = TestNode.start(server, dir, keys, List.of(name))) {
+            assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 2");
+            awaitAssessed(name);
+
+            CliRun machines = server.cli("machines", "--name", name);
+            assertThat(machines.exit()).as(machines.toString()).isZero();
+            assertThat(machines.out()).contains(name).contains("Enabled").contains("1/0/1/0").contains(IMAGE);
+
+            JsonNode a = server.json("updates", "--machine", name).path("assessment");
+            assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("Enabled");
+            assertThat(a.path("missing").path("total").asInt()).isEqualTo(1);
+            assertThat(a.path("missing").path("security").asInt()).isEqualTo(1);
+            assertThat(a.path("missing").path("critical").asInt()).isZero();
+            assertThat(a.path("missing").path("other").asInt()).isZero();
+            assertThat(a.path("updates").get(0).path("kbId").asText()).isEqualTo(KB);
+            CliRun view = server.cli("updates", "--machine", name);
+            assertThat(view.out()).contains("Hotpatch status: Enabled").contains("Last assessed: 20")
+                    .contains("Total missing updates").contains("Missing security updates")
+                    .contains("Update name").contains("Classifications").contains("KB ID").contains("Reboot behavior").contains("Published date")
+                    .contains("Round card fees half-up").contains("Security").contains(KB).contains("NeverReboots").contains("2026-02-10 09:00 UTC");
+
+            CliRun install = server.cli("install", "--machine", name, "--classification", "Security");
+            assertThat(install.exit()).as(install.toString()).isZero();
+            assertThat(install.out()).contains("queued").contains(KB + "  installed").contains("succeeded");
+            assertThat(FeesApp.fee(app)).as("the same JVM, patched live").isEqualTo("fee 100 = 3");
+            assertThat(app.isAlive()).isTrue();
+            assertThat(server.json("updates", "--machine", name).at("/assessment/missing/total").asInt()).isZero();
+
+            CliRun history = server.cli("history", "--machine", name);
+            assertThat(history.exit()).as(history.toString()).isZero();
+            assertThat(history.out()).containsPattern("install +" + KB + " +succeeded +token:admin");
+            JsonNode entries = server.json("history", "--machine", name, "--days", "30").path("history");
+            assertThat(entries).anySatisfy(e -> {
+                assertThat(e.path("action").asText()).isEqualTo("install");
+                assertThat(e.path("kbId").asText()).isEqualTo(KB);
+                assertThat(e.path("outcome").asText()).isEqualTo("succeeded");
+            });
+
+            CliRun list = server.cli("list", "--machine", name);
+            assertThat(list.exit()).as(list.toString()).isZero();
+            assertThat(list.out()).contains("HotFixID").contains(KB).contains("Security Update: Round card fees half-up").contains("yes");
+            assertThat(server.json("list", "--machine", name).at("/installed/0/hotFixId").asText()).isEqualTo(KB);
+
+            CliRun uninstall = server.cli("uninstall", "--machine", name);
+            assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
+            assertThat(uninstall.out()).contains(KB + "  uninstalled");
+            assertThat(FeesApp.fee(app)).as("the old code again, live").isEqualTo("fee 100 = 2");
+            assertThat(server.cli("history", "--machine", name).out()).containsPattern("uninstall +" + KB + " +succeeded");
+            assertThat(server.cli("list", "--machine", name).out()).contains("No hotpatches or updates installed");
+        }
+    }
+
+    @Test
+    void customBuild_isNotSupportedWithTheReason_andInstallIsRefused() {
+        String name = FeesApp.name("custom");
+        Path dir = tmp.resolve(name);
+        try (TargetJvm app = FeesApp.start(Jdks.java17(), FeesApp.customBuild(tmp.resolve("fees-custom.jar")), name, dir.resolve("agent-state"));
+             TestNode node = TestNode.start(server, dir, keys, List.of(name))) {
+            awaitAssessed(name);
+
+            JsonNode a = server.json("updates", "--machine", name).path("assessment");
+            assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("NotSupported");
+            assertThat(a.path("statusReason").asText()).contains("custom image");
+            assertThat(server.cli("updates", "--machine", name).out()).contains("Hotpatch status: NotSupported — custom image");
+            assertThat(server.cli("machines", "--status", "NotSupported").out()).contains(name).contains("custom image");
+
+            CliRun install = server.cli("install", "--machine", name, "--classification", "Security", "--json");
+            assertThat(install.exit()).as(install.toString()).isEqualTo(3);
+            assertThat(install.json().path("httpStatus").asInt()).isEqualTo(409);
+            assertThat(install.json().path("error").asText()).isEqualTo("not-supported");
+            assertThat(install.err()).contains("refused (409 not-supported)").contains("custom image").contains("Nothing changed");
+            assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 4");
+            assertThat(server.json("history", "--machine", name).path("history"))
+                    .anySatisfy(e -> assertThat(e.path("outcome").asText()).isEqualTo("refused"));
+        }
+    }
+
+    @Test
+    void schedule_showsTheYear_andPublishingAgainIsRefused() {
+        CliRun s = server.cli("schedule", "--image", IMAGE, "--year", "2026");
+        assertThat(s.exit()).as(s.toString()).isZero();
+        assertThat(s.out()).contains("Jan, Apr, Jul, Oct").containsPattern("2026-01 +planned-baseline +planned-baseline +1.0")
+                .containsPattern("2026-02 +hotpatch +hotpatch +" + KB);
+        assertThat(server.json("schedule", "--image", IMAGE, "--year", "2026").at("/schedule/months").size()).isEqualTo(12);
+
+        CliRun again = server.cli("update", "publish", tmp.resolve(KB + ".hotpatch").toString(), "--json");
+        assertThat(again.exit()).as(again.toString()).isEqualTo(3);
+        assertThat(again.json().path("error").asText()).isEqualTo("duplicate-kb");
+
+        CliRun outOfCadence = server.cli("baseline", "publish", "--image", IMAGE, "--version", "1.1", "--released-on", "2026-02-20",
+                FeesApp.V101.toString());
+        assertThat(outOfCadence.exit()).as(outOfCadence.toString()).isEqualTo(3);
+        assertThat(outOfCadence.err()).contains("not-a-baseline-month").contains("kind=unplanned");
+
+        CliRun noImage = server.cli("baseline", "list", "--image", "nobody/nothing/0");
+        assertThat(noImage.exit()).as(noImage.toString()).isEqualTo(2);
+        assertThat(noImage.err()).contains("404");
+    }
+
+    @Test
+    void readerToken_cannotPublish_exit3_andBadOrMissingTokensAreUsageErrors() {
+        String reader = server.json("token", "create", "--name", "auditor", "--role", "reader").path("token").path("token").asText();
+        assertThat(reader).startsWith("hpt_");
+
+        assertThat(server.as(reader, "machines").exit()).isZero();
+        CliRun publish = server.as(reader, "image", "add", "acme/other/1.x", "--json");
+        assertThat(publish.exit()).as(publish.toString()).isEqualTo(3);
+        assertThat(publish.json().path("httpStatus").asInt()).isEqualTo(403);
+        assertThat(publish.json().path("error").asText()).isEqualTo("forbidden");
+        assertThat(publish.err()).contains("refused (403 forbidden)").contains("role reader");
+        assertThat(server.json("image", "list").path("images").toString()).doesNotContain("acme/other");
+
+        CliRun bogus = server.as("hpt_not-a-real-token", "machines");
+        assertThat(bogus.exit()).as(bogus.toString()).isEqualTo(2);
+        assertThat(bogus.err()).contains("did not accept the token (401").contains("--token");
+
+        String home = System.getProperty("user.home");
+        try {
+            // No --token, no HOTPATCH_TOKEN and no readable admin token file in the (empty) home folder.
+            System.setProperty("user.home", tmp.resolve("empty-home").toString());
+            CliRun none = CliRun.of("machines", "--server", server.url, "--json");
+            assertThat(none.exit()).as(none.toString()).isEqualTo(2);
+            assertThat(none.err()).contains("no API token").contains("--token").contains("HOTPATCH_TOKEN");
+            assertThat(none.json().path("status").asText()).isEqualTo("usage");
+        } finally {
+            System.setProperty("user.home", home);
+        }
+
+        CliRun down = CliRun.of("machines", "--server", "http://127.0.0.1:1", "--token", reader);
+        assertThat(down.exit()).as(down.toString()).isEqualTo(1);
+        assertThat(down.err()).contains("cannot reach the Hotpatch server at http://127.0.0.1:1");
+    }
+
+    /** Waits until the node has reported {@code name} and the server has assessed it. */
+    static void awaitAssessed(String name) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode list = server.json("machines", "--name", name).path("machines");
+            if (list.size() == 1 && list.get(0).hasNonNull("lastAssessedAt")) {
+                return;
+            }
+            CliServer.sleep(250);
+        }
+        throw new AssertionError("machine " + name + " was not reported and assessed within 60 s: "
+                + server.json("machines").toString());
+    }
+}
