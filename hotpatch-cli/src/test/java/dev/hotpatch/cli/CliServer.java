@@ -89,6 +89,23 @@ final class CliServer implements AutoCloseable {
         return json("token", "enroll", "--name", "test-node").path("token").path("token").asText();
     }
 
+    /** Waits until a node has reported machine {@code name} and the server has assessed it. */
+    void awaitAssessed(String name) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            JsonNode list = json("machines", "--name", name).path("machines");
+            if (list.size() == 1 && list.get(0).hasNonNull("lastAssessedAt")) {
+                return;
+            }
+            sleep(250);
+        }
+        throw new AssertionError("machine " + name + " was not reported and assessed within 60 s: " + json("machines"));
+    }
+
+    Path tokenFile() {
+        return tokenFile;
+    }
+
     Path trustDir() {
         return data.resolve("trusted-publishers");
     }

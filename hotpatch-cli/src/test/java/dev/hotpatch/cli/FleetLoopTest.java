@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpatch.testkit.Jdks;
 import dev.hotpatch.testkit.TargetJvm;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,8 +21,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * custom build; the calendar; roles and tokens.
  */
 class FleetLoopTest {
-    static final String IMAGE = "acme/fees/1.x";
-    static final String KB = "KB2026-0101";
+    static final String IMAGE = FeesCatalog.IMAGE;
+    static final String KB = FeesCatalog.KB;
 
     @TempDir
     static Path tmp;
@@ -32,30 +30,9 @@ class FleetLoopTest {
     static Path keys;
 
     @BeforeAll
-    static void publish() throws Exception {
+    static void publish() {
         server = CliServer.start(tmp.resolve("server"), "--check-in-interval", "1s");
-        keys = tmp.resolve("keys");
-        assertThat(CliRun.of("keygen", "--out", keys.toString()).exit()).isZero();
-        Files.copy(keys.resolve("signer.crt"), server.trustDir().resolve("test-publisher.crt"));
-
-        CliRun image = server.cli("image", "add", IMAGE);
-        assertThat(image.exit()).as(image.toString()).isZero();
-        assertThat(image.out()).contains("Added image acme/fees/1.x").contains("hotpatch supported");
-
-        CliRun baseline = server.cli("baseline", "publish", "--image", IMAGE, "--version", "1.0", "--released-on", "2026-01-05",
-                FeesApp.V1.toString());
-        assertThat(baseline.exit()).as(baseline.toString()).isZero();
-        assertThat(baseline.out()).contains("Published baseline 1.0 of acme/fees/1.x").contains("fees-app-1.0.jar");
-
-        Path pkg = tmp.resolve(KB + ".hotpatch");
-        CliRun build = CliRun.of("build", "--baseline", FeesApp.V1.toString(), "--patched", FeesApp.V101.toString(), "--id", KB,
-                "--title", "Round card fees half-up", "--classification", "Security", "--image", IMAGE, "--baseline-id", "1.0",
-                "--published", "2026-02-10T09:00:00Z", "--key", keys.toString(), "--out", pkg.toString());
-        assertThat(build.exit()).as(build.toString()).isZero();
-
-        CliRun update = server.cli("update", "publish", pkg.toString());
-        assertThat(update.exit()).as(update.toString()).isZero();
-        assertThat(update.out()).contains("Published " + KB + " (hotpatch, Security, NeverReboots) for acme/fees/1.x baseline 1.0");
+        keys = FeesCatalog.publish(server, tmp);
     }
 
     @AfterAll
@@ -77,7 +54,7 @@ class FleetLoopTest {
         try (TargetJvm app = FeesApp.start(java, FeesApp.V1, name, dir.resolve("agent-state"));
              TestNode node = TestNode.start(server, dir, keys, List.of(name))) {
             assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 2");
-            awaitAssessed(name);
+            server.awaitAssessed(name);
 
             CliRun machines = server.cli("machines", "--name", name);
             assertThat(machines.exit()).as(machines.toString()).isZero();
@@ -133,7 +110,7 @@ class FleetLoopTest {
         Path dir = tmp.resolve(name);
         try (TargetJvm app = FeesApp.start(Jdks.java17(), FeesApp.customBuild(tmp.resolve("fees-custom.jar")), name, dir.resolve("agent-state"));
              TestNode node = TestNode.start(server, dir, keys, List.of(name))) {
-            awaitAssessed(name);
+            server.awaitAssessed(name);
 
             JsonNode a = server.json("updates", "--machine", name).path("assessment");
             assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("NotSupported");
@@ -206,19 +183,5 @@ class FleetLoopTest {
         CliRun down = CliRun.of("machines", "--server", "http://127.0.0.1:1", "--token", reader);
         assertThat(down.exit()).as(down.toString()).isEqualTo(1);
         assertThat(down.err()).contains("cannot reach the Hotpatch server at http://127.0.0.1:1");
-    }
-
-    /** Waits until the node has reported {@code name} and the server has assessed it. */
-    static void awaitAssessed(String name) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() < deadline) {
-            JsonNode list = server.json("machines", "--name", name).path("machines");
-            if (list.size() == 1 && list.get(0).hasNonNull("lastAssessedAt")) {
-                return;
-            }
-            CliServer.sleep(250);
-        }
-        throw new AssertionError("machine " + name + " was not reported and assessed within 60 s: "
-                + server.json("machines").toString());
     }
 }

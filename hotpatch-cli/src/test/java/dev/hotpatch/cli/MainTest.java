@@ -37,6 +37,66 @@ class MainTest {
         assertThat(r.out()).contains("--json").contains("--help").contains("Usage: hotpatch " + command);
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"server", "node", "image", "image add", "image list", "baseline", "baseline publish", "baseline list",
+            "update", "update publish", "update list", "schedule", "token", "token create", "token enroll", "token list", "token revoke",
+            "machines", "assess", "updates", "install", "history", "rollback", "restart", "operation", "demo"})
+    void everyFleetCommand_hasHelpAndJson(String command) {
+        CliRun r = CliRun.of((command + " --help").split(" "));
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("--json").contains("--help").contains("Usage: hotpatch " + command);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"machines", "updates", "install", "history", "assess", "image add", "baseline publish", "update publish", "list"})
+    void operatorCommands_takeServerAndToken(String command) {
+        CliRun r = CliRun.of((command + " --help").split(" "));
+        assertThat(r.out()).contains("--server=URL").contains("--token=T").contains("HOTPATCH_SERVER").contains("HOTPATCH_TOKEN");
+    }
+
+    @Test
+    void commandGroupWithoutSubcommand_isUsageErrorListingThem() {
+        CliRun r = CliRun.of("image");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("a subcommand is required").contains("add").contains("list");
+    }
+
+    @Test
+    void listAndUninstall_needPidOrMachine_notBoth() {
+        assertThat(CliRun.of("list").exit()).isEqualTo(2);
+        CliRun both = CliRun.of("uninstall", "--pid", "1", "--machine", "m");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("mutually exclusive");
+    }
+
+    @Test
+    void install_withBadOptions_isUsageErrorBeforeAnyCall() {
+        CliRun reboot = CliRun.of("install", "--machine", "m", "--reboot", "Sometimes", "--server", "http://127.0.0.1:1", "--token", "t");
+        assertThat(reboot.exit()).as(reboot.toString()).isEqualTo(2);
+        assertThat(reboot.err()).contains("IfRequired, Never or Always");
+        CliRun cls = CliRun.of("install", "--machine", "m", "--classification", "Urgent", "--server", "http://127.0.0.1:1", "--token", "t");
+        assertThat(cls.exit()).as(cls.toString()).isEqualTo(2);
+        CliRun window = CliRun.of("install", "--machine", "m", "--max-duration", "2 weeks", "--server", "http://127.0.0.1:1", "--token", "t");
+        assertThat(window.exit()).as(window.toString()).isEqualTo(2);
+        assertThat(window.err()).contains("--max-duration");
+    }
+
+    @Test
+    void server_withBadOptions_isUsageError() {
+        assertThat(CliRun.of("server", "--port", "70000").exit()).isEqualTo(2);
+        CliRun db = CliRun.of("server", "--db-url", "jdbc:mysql://x/y");
+        assertThat(db.exit()).isEqualTo(2);
+        assertThat(db.err()).contains("jdbc:postgresql");
+    }
+
+    @Test
+    void node_withoutServerOrStandalone_isUsageError() {
+        CliRun r = CliRun.of("node");
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--server").contains("--standalone");
+        assertThat(CliRun.of("node", "--standalone").exit()).isEqualTo(2);
+    }
+
     @Test
     void unknownOption_isUsageError_andJsonSaysSo() {
         CliRun r = CliRun.of("ps", "--bogus", "--json");

@@ -72,7 +72,7 @@ record FeesJars(Path baseline, Path fixed, String origin) {
         }
     }
 
-    private static FeesJars compile(Path work) {
+    static FeesJars compile(Path work) {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
             throw new IllegalStateException("the demo needs the fees sample app: run it from a checkout where"
