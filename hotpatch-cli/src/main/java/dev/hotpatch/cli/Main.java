@@ -78,6 +78,7 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("node", new NodeCommand());
         cl.addSubcommand("image", new CommandLine(new ImageCommand())
                 .addSubcommand("add", new ImageCommand.Add())
+                .addSubcommand("set", new ImageCommand.Set())
                 .addSubcommand("list", new ImageCommand.Listing()));
         cl.addSubcommand("baseline", new CommandLine(new BaselineCommand())
                 .addSubcommand("publish", new BaselineCommand.Publish())

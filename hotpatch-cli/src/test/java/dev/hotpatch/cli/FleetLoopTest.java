@@ -152,6 +152,19 @@ class FleetLoopTest {
     }
 
     @Test
+    void imageAddSetList_andADuplicateIsRefused() {
+        assertThat(server.cli("image", "add", "acme/ledger/2.x", "--cadence-months", "6").exit()).isZero();
+        CliRun set = server.cli("image", "set", "acme/ledger/2.x", "--supported", "false");
+        assertThat(set.exit()).as(set.toString()).isZero();
+        assertThat(set.out()).contains("NOT hotpatch supported").contains("every 6 months");
+        assertThat(server.cli("image", "list").out()).containsPattern("acme/ledger/2.x +not supported +every 6 months from January");
+        CliRun again = server.cli("image", "add", "acme/ledger/2.x");
+        assertThat(again.exit()).as(again.toString()).isEqualTo(3);
+        assertThat(again.err()).contains("409 duplicate-image");
+        assertThat(server.cli("image", "set", "acme/ledger/2.x").exit()).isEqualTo(2);
+    }
+
+    @Test
     void readerToken_cannotPublish_exit3_andBadOrMissingTokensAreUsageErrors() {
         String reader = server.json("token", "create", "--name", "auditor", "--role", "reader").path("token").path("token").asText();
         assertThat(reader).startsWith("hpt_");

@@ -64,6 +64,56 @@ public final class ImageCommand extends CommandGroup {
         }
     }
 
+    /** {@code hotpatch image set}. */
+    @Command(name = "set", description = {
+            "Change an image: hotpatch support, enrollment default, release cadence (needs a publisher token).",
+            "Its machines are re-assessed: e.g. --supported false turns them NotSupported."})
+    public static final class Set extends FleetCommand {
+        @Parameters(index = "0", paramLabel = "IMAGE", description = "The image (id or publisher/offer/sku).")
+        String image;
+
+        @Option(names = "--supported", paramLabel = "true|false", arity = "1", description = "Whether the image is hotpatch-supported.")
+        Boolean supported;
+
+        @Option(names = "--enabled-by-default", paramLabel = "true|false", arity = "1",
+                description = "Whether its machines are enrolled in hotpatching unless their node config says otherwise.")
+        Boolean enabledByDefault;
+
+        @Option(names = "--cadence-months", paramLabel = "N", description = "Months between planned baselines: 1, 2, 3, 4, 6 or 12.")
+        Integer cadenceMonths;
+
+        @Option(names = "--cadence-anchor-month", paramLabel = "M", description = "Month (1-12) of the first planned baseline of a year.")
+        Integer anchorMonth;
+
+        @Override
+        public Integer call() {
+            ObjectNode body = ApiClient.object();
+            if (supported != null) {
+                body.put("hotpatchSupported", supported);
+            }
+            if (enabledByDefault != null) {
+                body.put("hotpatchEnabledByDefault", enabledByDefault);
+            }
+            if (cadenceMonths != null) {
+                body.put("cadenceMonths", cadenceMonths);
+            }
+            if (anchorMonth != null) {
+                body.put("cadenceAnchorMonth", anchorMonth);
+            }
+            if (body.isEmpty()) {
+                throw usage("nothing to change: give --supported, --enabled-by-default, --cadence-months or --cadence-anchor-month");
+            }
+            JsonNode img = api().patch("/api/v1/images/" + ApiClient.seg(ref(image)), body);
+            if (json()) {
+                printJson("image", img);
+            } else {
+                out().println("Image " + img.path("name").asText() + ": " + describe(img) + ". Its machines are re-assessed.");
+                out().flush();
+            }
+            return ExitPolicy.OK;
+        }
+    }
+
     /** {@code hotpatch image list}. */
     @Command(name = "list", description = "List the catalog's images.")
     public static final class Listing extends FleetCommand {
