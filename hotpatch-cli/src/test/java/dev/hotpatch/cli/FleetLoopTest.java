@@ -51,56 +51,58 @@ class FleetLoopTest {
     void fullLoop_publishReportAssessInstallHistoryListUninstall(Path java) {
         String name = FeesApp.name("fees-" + Jdks.featureVersion(java));
         Path dir = tmp.resolve(name);
-        try (TargetJvm app = FeesApp.start(java, FeesApp.V1, name, dir.resolve("agent-state"));
-             TestNode node = TestNode.start(server, dir, keys, List.of(name))) {
-            assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 2");
-            server.awaitAssessed(name);
+        try (TargetJvm app = FeesApp.start(java, FeesApp.V1, name, dir.resolve("agent-state"))) {
+            TestNode node = TestNode.start(server, dir, keys, List.of(name));
+            try (node) {
+                assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 2");
+                server.awaitAssessed(name);
 
-            CliRun machines = server.cli("machines", "--name", name);
-            assertThat(machines.exit()).as(machines.toString()).isZero();
-            assertThat(machines.out()).contains(name).contains("Enabled").contains("1/0/1/0").contains(IMAGE);
+                CliRun machines = server.cli("machines", "--name", name);
+                assertThat(machines.exit()).as(machines.toString()).isZero();
+                assertThat(machines.out()).contains(name).contains("Enabled").contains("1/0/1/0").contains(IMAGE);
 
-            JsonNode a = server.json("updates", "--machine", name).path("assessment");
-            assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("Enabled");
-            assertThat(a.path("missing").path("total").asInt()).isEqualTo(1);
-            assertThat(a.path("missing").path("security").asInt()).isEqualTo(1);
-            assertThat(a.path("missing").path("critical").asInt()).isZero();
-            assertThat(a.path("missing").path("other").asInt()).isZero();
-            assertThat(a.path("updates").get(0).path("kbId").asText()).isEqualTo(KB);
-            CliRun view = server.cli("updates", "--machine", name);
-            assertThat(view.out()).contains("Hotpatch status: Enabled").contains("Last assessed: 20")
-                    .contains("Total missing updates").contains("Missing security updates")
-                    .contains("Update name").contains("Classifications").contains("KB ID").contains("Reboot behavior").contains("Published date")
-                    .contains("Round card fees half-up").contains("Security").contains(KB).contains("NeverReboots").contains("2026-02-10 09:00 UTC");
+                JsonNode a = server.json("updates", "--machine", name).path("assessment");
+                assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("Enabled");
+                assertThat(a.path("missing").path("total").asInt()).isEqualTo(1);
+                assertThat(a.path("missing").path("security").asInt()).isEqualTo(1);
+                assertThat(a.path("missing").path("critical").asInt()).isZero();
+                assertThat(a.path("missing").path("other").asInt()).isZero();
+                assertThat(a.path("updates").get(0).path("kbId").asText()).isEqualTo(KB);
+                CliRun view = server.cli("updates", "--machine", name);
+                assertThat(view.out()).contains("Hotpatch status: Enabled").contains("Last assessed: 20")
+                        .contains("Total missing updates").contains("Missing security updates")
+                        .contains("Update name").contains("Classifications").contains("KB ID").contains("Reboot behavior").contains("Published date")
+                        .contains("Round card fees half-up").contains("Security").contains(KB).contains("NeverReboots").contains("2026-02-10 09:00 UTC");
 
-            CliRun install = server.cli("install", "--machine", name, "--classification", "Security");
-            assertThat(install.exit()).as(install.toString()).isZero();
-            assertThat(install.out()).contains("queued").contains(KB + "  installed").contains("succeeded");
-            assertThat(FeesApp.fee(app)).as("the same JVM, patched live").isEqualTo("fee 100 = 3");
-            assertThat(app.isAlive()).isTrue();
-            assertThat(server.json("updates", "--machine", name).at("/assessment/missing/total").asInt()).isZero();
+                CliRun install = server.cli("install", "--machine", name, "--classification", "Security");
+                assertThat(install.exit()).as(install.toString()).isZero();
+                assertThat(install.out()).contains("queued").contains(KB + "  installed").contains("succeeded");
+                assertThat(FeesApp.fee(app)).as("the same JVM, patched live").isEqualTo("fee 100 = 3");
+                assertThat(app.isAlive()).isTrue();
+                assertThat(server.json("updates", "--machine", name).at("/assessment/missing/total").asInt()).isZero();
 
-            CliRun history = server.cli("history", "--machine", name);
-            assertThat(history.exit()).as(history.toString()).isZero();
-            assertThat(history.out()).containsPattern("install +" + KB + " +succeeded +token:admin");
-            JsonNode entries = server.json("history", "--machine", name, "--days", "30").path("history");
-            assertThat(entries).anySatisfy(e -> {
-                assertThat(e.path("action").asText()).isEqualTo("install");
-                assertThat(e.path("kbId").asText()).isEqualTo(KB);
-                assertThat(e.path("outcome").asText()).isEqualTo("succeeded");
-            });
+                CliRun history = server.cli("history", "--machine", name);
+                assertThat(history.exit()).as(history.toString()).isZero();
+                assertThat(history.out()).containsPattern("install +" + KB + " +succeeded +token:admin");
+                JsonNode entries = server.json("history", "--machine", name, "--days", "30").path("history");
+                assertThat(entries).anySatisfy(e -> {
+                    assertThat(e.path("action").asText()).isEqualTo("install");
+                    assertThat(e.path("kbId").asText()).isEqualTo(KB);
+                    assertThat(e.path("outcome").asText()).isEqualTo("succeeded");
+                });
 
-            CliRun list = server.cli("list", "--machine", name);
-            assertThat(list.exit()).as(list.toString()).isZero();
-            assertThat(list.out()).contains("HotFixID").contains(KB).contains("Security Update: Round card fees half-up").contains("yes");
-            assertThat(server.json("list", "--machine", name).at("/installed/0/hotFixId").asText()).isEqualTo(KB);
+                CliRun list = server.cli("list", "--machine", name);
+                assertThat(list.exit()).as(list.toString()).isZero();
+                assertThat(list.out()).contains("HotFixID").contains(KB).contains("Security Update: Round card fees half-up").contains("yes");
+                assertThat(server.json("list", "--machine", name).at("/installed/0/hotFixId").asText()).isEqualTo(KB);
 
-            CliRun uninstall = server.cli("uninstall", "--machine", name);
-            assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
-            assertThat(uninstall.out()).contains(KB + "  uninstalled");
-            assertThat(FeesApp.fee(app)).as("the old code again, live").isEqualTo("fee 100 = 2");
-            assertThat(server.cli("history", "--machine", name).out()).containsPattern("uninstall +" + KB + " +succeeded");
-            assertThat(server.cli("list", "--machine", name).out()).contains("No hotpatches or updates installed");
+                CliRun uninstall = server.cli("uninstall", "--machine", name);
+                assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
+                assertThat(uninstall.out()).contains(KB + "  uninstalled");
+                assertThat(FeesApp.fee(app)).as("the old code again, live").isEqualTo("fee 100 = 2");
+                assertThat(server.cli("history", "--machine", name).out()).containsPattern("uninstall +" + KB + " +succeeded");
+                assertThat(server.cli("list", "--machine", name).out()).contains("No hotpatches or updates installed");
+            }
         }
     }
 
@@ -108,24 +110,27 @@ class FleetLoopTest {
     void customBuild_isNotSupportedWithTheReason_andInstallIsRefused() {
         String name = FeesApp.name("custom");
         Path dir = tmp.resolve(name);
-        try (TargetJvm app = FeesApp.start(Jdks.java17(), FeesApp.customBuild(tmp.resolve("fees-custom.jar")), name, dir.resolve("agent-state"));
-             TestNode node = TestNode.start(server, dir, keys, List.of(name))) {
-            server.awaitAssessed(name);
+        Path custom = FeesApp.customBuild(tmp.resolve("fees-custom.jar"));
+        try (TargetJvm app = FeesApp.start(Jdks.java17(), custom, name, dir.resolve("agent-state"))) {
+            TestNode node = TestNode.start(server, dir, keys, List.of(name));
+            try (node) {
+                server.awaitAssessed(name);
 
-            JsonNode a = server.json("updates", "--machine", name).path("assessment");
-            assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("NotSupported");
-            assertThat(a.path("statusReason").asText()).contains("custom image");
-            assertThat(server.cli("updates", "--machine", name).out()).contains("Hotpatch status: NotSupported — custom image");
-            assertThat(server.cli("machines", "--status", "NotSupported").out()).contains(name).contains("custom image");
+                JsonNode a = server.json("updates", "--machine", name).path("assessment");
+                assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("NotSupported");
+                assertThat(a.path("statusReason").asText()).contains("custom image");
+                assertThat(server.cli("updates", "--machine", name).out()).contains("Hotpatch status: NotSupported — custom image");
+                assertThat(server.cli("machines", "--status", "NotSupported").out()).contains(name).contains("custom image");
 
-            CliRun install = server.cli("install", "--machine", name, "--classification", "Security", "--json");
-            assertThat(install.exit()).as(install.toString()).isEqualTo(3);
-            assertThat(install.json().path("httpStatus").asInt()).isEqualTo(409);
-            assertThat(install.json().path("error").asText()).isEqualTo("not-supported");
-            assertThat(install.err()).contains("refused (409 not-supported)").contains("custom image").contains("Nothing changed");
-            assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 4");
-            assertThat(server.json("history", "--machine", name).path("history"))
-                    .anySatisfy(e -> assertThat(e.path("outcome").asText()).isEqualTo("refused"));
+                CliRun install = server.cli("install", "--machine", name, "--classification", "Security", "--json");
+                assertThat(install.exit()).as(install.toString()).isEqualTo(3);
+                assertThat(install.json().path("httpStatus").asInt()).isEqualTo(409);
+                assertThat(install.json().path("error").asText()).isEqualTo("not-supported");
+                assertThat(install.err()).contains("refused (409 not-supported)").contains("custom image").contains("Nothing changed");
+                assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 4");
+                assertThat(server.json("history", "--machine", name).path("history"))
+                        .anySatisfy(e -> assertThat(e.path("outcome").asText()).isEqualTo("refused"));
+            }
         }
     }
 

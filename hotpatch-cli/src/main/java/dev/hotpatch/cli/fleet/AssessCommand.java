@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpatch.cli.ExitPolicy;
 import dev.hotpatch.cli.Json;
+import java.time.Duration;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -11,8 +12,11 @@ import picocli.CommandLine.Option;
 @Command(name = "assess", description = {
         "Assess a machine now and show the result.",
         "The machine's node reports it afresh at its next check-in and the server assesses it; then prints the Updates view",
-        "(as 'hotpatch updates'). Waits by default; --no-wait prints the operation id."})
+        "(as 'hotpatch updates'). Waits by default (at most 10 minutes unless --timeout says otherwise); --no-wait prints",
+        "the operation id."})
 public final class AssessCommand extends ActionCommand {
+    private static final Duration DEFAULT_WAIT = Duration.ofMinutes(10);
+
     @Option(names = "--machine", required = true, paramLabel = "NAME", description = "The machine (name or id).")
     String machine;
 
@@ -23,7 +27,11 @@ public final class AssessCommand extends ActionCommand {
         if (waiting.noWait) {
             return follow(op);
         }
-        JsonNode end = new OperationWatch(api(), json() ? null : out()).await(op, waiting.timeout());
+        if (!json() && !api().get("/api/v1/machines/" + m).path("present").asBoolean(true)) {
+            out().println("Note: " + machine + " was missing from its node's last check-in; it is assessed when it is back.");
+        }
+        Duration limit = waiting.timeout() != null ? waiting.timeout() : DEFAULT_WAIT;
+        JsonNode end = new OperationWatch(api(), json() ? null : out()).await(op, limit);
         int exit = OperationWatch.finished(end) ? OperationWatch.exitCode(end) : ExitPolicy.FAILURE;
         JsonNode assessment = api().get("/api/v1/machines/" + m + "/assessment");
         if (json()) {

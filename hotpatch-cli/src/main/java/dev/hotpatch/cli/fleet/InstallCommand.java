@@ -2,6 +2,7 @@ package dev.hotpatch.cli.fleet;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.cli.Json;
 import dev.hotpatch.format.Classification;
 import dev.hotpatch.node.config.Durations;
 import java.time.Duration;
@@ -50,9 +51,9 @@ public final class InstallCommand extends ActionCommand {
                 throw usage("--classification: " + e.getMessage());
             }
         }
-        body.set("classifications", dev.hotpatch.cli.Json.strings(classes));
-        body.set("includeKbs", dev.hotpatch.cli.Json.strings(kbs(include)));
-        body.set("excludeKbs", dev.hotpatch.cli.Json.strings(kbs(exclude)));
+        body.set("classifications", Json.strings(classes));
+        body.set("includeKbs", Json.strings(kbs(include)));
+        body.set("excludeKbs", Json.strings(kbs(exclude)));
         body.put("reboot", reboot(reboot));
         body.put("maxDurationMinutes", minutes(maxDuration));
         JsonNode op = api().post("/api/v1/machines/" + ApiClient.seg(machine(machine)) + "/install", body);
