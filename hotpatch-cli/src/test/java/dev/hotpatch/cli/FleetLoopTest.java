@@ -102,6 +102,19 @@ class FleetLoopTest {
                 assertThat(FeesApp.fee(app)).as("the old code again, live").isEqualTo("fee 100 = 2");
                 assertThat(server.cli("history", "--machine", name).out()).containsPattern("uninstall +" + KB + " +succeeded");
                 assertThat(server.cli("list", "--machine", name).out()).contains("No hotpatches or updates installed");
+
+                // As a script does it: start, take the id, follow it.
+                CliRun queued = server.cli("install", "--machine", name, "--include-kb", KB, "--no-wait");
+                assertThat(queued.exit()).as(queued.toString()).isZero();
+                String op = queued.out().strip();
+                assertThat(op).startsWith("op-");
+                CliRun followed = server.cli("operation", op, "--wait", "--timeout", "60s");
+                assertThat(followed.exit()).as(followed.toString()).isZero();
+                assertThat(FeesApp.fee(app)).isEqualTo("fee 100 = 3");
+
+                CliRun rollback = server.cli("rollback", "--machine", name);
+                assertThat(rollback.exit()).as("never ran another baseline: nothing to roll back to\n" + rollback).isEqualTo(3);
+                assertThat(rollback.err()).contains("409 no-last-known-good");
             }
         }
     }
