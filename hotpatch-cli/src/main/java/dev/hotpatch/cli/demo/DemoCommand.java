@@ -161,7 +161,12 @@ public final class DemoCommand extends HotpatchCommand {
             say("");
             say(String.format(Locale.ROOT, "Done in %.1f s: %s went into the running app through the server and the node;", seconds, kb));
             say("fee 100 was " + value(before) + " before and is " + value(after) + " now.");
-            say("Web console: " + url + "/  (paste the token from " + tokenFile + ")");
+            if (keepRunning) {
+                // The fragment never reaches the server; the console moves it to sessionStorage and clears the address bar.
+                say("Web console: " + url + "/#token=" + Files.readString(tokenFile).trim() + "&machine=" + MACHINE);
+            } else {
+                say("Web console (add --keep-running to browse it): " + url + "/  (token in " + tokenFile + ")");
+            }
             if (json()) {
                 ObjectNode doc = Json.status("ok").put("seconds", Math.round(seconds * 10) / 10.0).put("url", url + "/")
                         .put("adminTokenFile", tokenFile.toString()).put("machine", MACHINE).put("pid", app.pid()).put("kbId", kb)
