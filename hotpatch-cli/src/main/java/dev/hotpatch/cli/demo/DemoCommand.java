@@ -165,7 +165,7 @@ public final class DemoCommand extends HotpatchCommand {
                 // The fragment never reaches the server; the console moves it to sessionStorage and clears the address bar.
                 say("Web console: " + url + "/#token=" + Files.readString(tokenFile).trim() + "&machine=" + MACHINE);
             } else {
-                say("Web console (add --keep-running to browse it): " + url + "/  (token in " + tokenFile + ")");
+                say("Web console: " + url + "/  (token in " + tokenFile + "; add --keep-running to browse it)");
             }
             if (json()) {
                 ObjectNode doc = Json.status("ok").put("seconds", Math.round(seconds * 10) / 10.0).put("url", url + "/")
