@@ -23,6 +23,10 @@ import java.util.concurrent.TimeUnit;
  * is then checked through the API: assessed after the publish, missing exactly the new hotpatch.
  * Repeated {@code --repeats} times per store, each publish superseding the previous hotpatch.
  *
+ * <p>Besides wall time, each step reports the CPU time it cost: this JVM's (server, driver and
+ * the light polling client) plus, on PostgreSQL, the database processes'. On a shared machine the
+ * wall time follows the others' load; the CPU time much less.
+ *
  * <p>Run: {@code java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.AssessmentAfterPublish [--store=all]}.
  */
 public final class AssessmentAfterPublish {
@@ -66,8 +70,8 @@ public final class AssessmentAfterPublish {
         out.println();
         out.println("## Summary (median; range over repeats)");
         out.println();
-        out.println("| store | machines | measure | time | machines/s |");
-        out.println("|---|---|---|---|---|");
+        out.println("| store | machines | measure | wall time | machines/s | CPU time (JVM + database) |");
+        out.println("|---|---|---|---|---|---|");
         rows.forEach(out::println);
         out.println();
         out.println("# load average at end " + Environment.loadAverage());
@@ -93,6 +97,7 @@ public final class AssessmentAfterPublish {
             out.printf(Locale.ROOT, "  %d nodes × %d machines, %,d bytes per check-in%n", nodes.size(), perNode, nodes.get(0).bodyBytes);
 
             // Registration: every node's first check-in records and assesses its machines in the request.
+            double c0 = cpu(store, pg);
             long r0 = System.nanoTime();
             ExecutorService pool = Executors.newFixedThreadPool(o.integer("threads"));
             try {
@@ -107,17 +112,20 @@ public final class AssessmentAfterPublish {
                 pool.shutdownNow();
             }
             double registration = (System.nanoTime() - r0) / 1e9;
+            double registrationCpu = cpu(store, pg) - c0;
             Fleet before = fleet(server, total);
-            out.printf(Locale.ROOT, "  registered %,d machines (first check-in: record + assess) in %.1f s = %.0f machines/s; %s%n", total,
-                    registration, total / registration, before);
-            rows.add(String.format(Locale.ROOT, "| %s | %,d | first check-in of every machine (record + assess), %d client threads | %.1f s | %.0f |",
-                    store.label, total, o.integer("threads"), registration, total / registration));
+            out.printf(Locale.ROOT, "  registered %,d machines (first check-in: record + assess) in %.1f s = %.0f machines/s, CPU %.1f s; %s%n",
+                    total, registration, total / registration, registrationCpu, before);
+            rows.add(String.format(Locale.ROOT, "| %s | %,d | first check-in of every machine (record + assess), %d client threads | %.1f s | %.0f | %.1f s |",
+                    store.label, total, o.integer("threads"), registration, total / registration, registrationCpu));
 
             Stats publishRequest = new Stats();
             Stats allAssessed = new Stats();
             Stats syncShare = new Stats();
+            Stats cpuUsed = new Stats();
             for (int r = 0; r < o.integer("repeats"); r++) {
                 Instant since = Instant.now();
+                double cpu0 = cpu(store, pg);
                 long t0 = System.nanoTime();
                 String kb = scene.publishHotpatch();
                 long t1 = System.nanoTime();
@@ -129,9 +137,10 @@ public final class AssessmentAfterPublish {
                     staleNow = stale(server);
                 }
                 long t2 = System.nanoTime();
+                double used = cpu(store, pg) - cpu0;
                 if (staleNow > 0) {
                     out.printf(Locale.ROOT, "  %s: %d machines still stale after %d s: gave up%n", kb, staleNow, o.integer("timeout-s"));
-                    rows.add(String.format(Locale.ROOT, "| %s | %,d | all re-assessed after publishing %s | > %d s (timed out) | — |",
+                    rows.add(String.format(Locale.ROOT, "| %s | %,d | all re-assessed after publishing %s | > %d s (timed out) | — | — |",
                             store.label, total, kb, o.integer("timeout-s")));
                     return rows;
                 }
@@ -144,16 +153,23 @@ public final class AssessmentAfterPublish {
                 publishRequest.add((t1 - t0) / 1e9);
                 allAssessed.add((t2 - t0) / 1e9);
                 syncShare.add(total - staleAfterRequest);
+                cpuUsed.add(used);
                 out.printf(Locale.ROOT, "  publish %s: request %.2f s (%d re-assessed in it), all %,d re-assessed %.1f s after the publish"
-                                + " = %.0f machines/s; %s; last machine's missing update: %s  [load %s]%n", kb, (t1 - t0) / 1e9,
-                        total - staleAfterRequest, total, (t2 - t0) / 1e9, total / ((t2 - t0) / 1e9), check, kbSeen, Environment.loadAverage());
+                                + " = %.0f machines/s, CPU %.1f s; %s; last machine's missing update: %s  [load %s]%n", kb, (t1 - t0) / 1e9,
+                        total - staleAfterRequest, total, (t2 - t0) / 1e9, total / ((t2 - t0) / 1e9), used, check, kbSeen,
+                        Environment.loadAverage());
             }
-            rows.add(String.format(Locale.ROOT, "| %s | %,d | publish request (re-assesses for up to 2 s itself; %s machines in it) | %s | — |",
+            rows.add(String.format(Locale.ROOT, "| %s | %,d | publish request (re-assesses for up to 2 s itself; %s machines in it) | %s | — | — |",
                     store.label, total, Stats.fmt(syncShare.median()), publishRequest.brief("s")));
-            rows.add(String.format(Locale.ROOT, "| %s | %,d | **publish → every machine re-assessed** | %s | %.0f |", store.label, total,
-                    allAssessed.brief("s"), total / allAssessed.median()));
+            rows.add(String.format(Locale.ROOT, "| %s | %,d | **publish → every machine re-assessed** | %s | %.0f | %s |", store.label, total,
+                    allAssessed.brief("s"), total / allAssessed.median(), cpuUsed.brief("s")));
         }
         return rows;
+    }
+
+    /** CPU seconds used so far by this JVM and, on PostgreSQL, the database's processes. */
+    private static double cpu(FleetServer.Store store, ThrowawayPostgres pg) {
+        return Environment.processCpuSeconds() + (store == FleetServer.Store.POSTGRESQL ? pg.cpuSeconds() : 0);
     }
 
     private static long stale(FleetServer server) {

@@ -21,6 +21,12 @@ final class Environment {
         }
     }
 
+    /** CPU time this JVM has used so far, in seconds: all its threads (server, database driver, clients). */
+    static double processCpuSeconds() {
+        java.lang.management.OperatingSystemMXBean os = java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        return os instanceof com.sun.management.OperatingSystemMXBean sun ? sun.getProcessCpuTime() / 1e9 : Double.NaN;
+    }
+
     /** CPU model, cores, JDK and date, on one line. */
     static String describe() {
         String cpu = "unknown CPU";

@@ -69,6 +69,44 @@ final class ThrowawayPostgres implements AutoCloseable {
         return url(name);
     }
 
+    /**
+     * CPU time the cluster's processes (postmaster and its children: backends, WAL writer,
+     * checkpointer…) have used so far, in seconds; what a backend that has exited used is lost, so
+     * take differences over periods in which the pooled connections stay open.
+     */
+    double cpuSeconds() {
+        long postmaster;
+        try {
+            postmaster = Long.parseLong(Files.readAllLines(dir.resolve("data").resolve("postmaster.pid")).get(0).trim());
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+        long ticks = 0;
+        try (Stream<Path> procs = Files.list(Path.of("/proc"))) {
+            for (Path p : (Iterable<Path>) procs::iterator) {
+                String name = p.getFileName().toString();
+                if (!name.chars().allMatch(Character::isDigit)) {
+                    continue;
+                }
+                try {
+                    String stat = Files.readString(p.resolve("stat"));
+                    // Fields after the command name, which is in parentheses and may hold spaces.
+                    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+                    long pid = Long.parseLong(name);
+                    long ppid = Long.parseLong(f[1]);
+                    if (pid == postmaster || ppid == postmaster) {
+                        ticks += Long.parseLong(f[11]) + Long.parseLong(f[12]);
+                    }
+                } catch (IOException | RuntimeException e) {
+                    // The process ended while being read.
+                }
+            }
+        } catch (IOException e) {
+            return Double.NaN;
+        }
+        return ticks / 100.0;
+    }
+
     private String url(String db) {
         return "jdbc:postgresql://127.0.0.1:" + port + "/" + db + "?user=postgres";
     }
