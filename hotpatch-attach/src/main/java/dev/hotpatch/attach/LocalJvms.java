@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -73,6 +74,24 @@ public final class LocalJvms {
             return Optional.empty();
         }
         return probe(pid, OsProcess.self());
+    }
+
+    /**
+     * The system properties of JVM {@code pid} (class path, working folder, runtime), read through
+     * the attach API with the same safety checks as {@link #find}: same user, and a JVM that handles
+     * the attach signal. Works for JVMs in other PID or mount namespaces, as the JDK's attach does.
+     *
+     * @throws NoSuchJvmException when there is no such process, or it is this process
+     * @throws NotSupportedException when it cannot be attached to, with the reason
+     */
+    public static Properties systemProperties(long pid) {
+        Optional<OsProcess> process = pid == ProcessHandle.current().pid() ? Optional.empty() : OsProcess.of(pid);
+        if (process.isEmpty()) {
+            throw new NoSuchJvmException(pid, "no JVM with process id " + pid + " is running");
+        }
+        try (Target target = Target.attach(process.get(), OsProcess.self())) {
+            return target.systemProperties();
+        }
     }
 
     private static Optional<JvmInfo> probe(long pid, OsProcess self) {

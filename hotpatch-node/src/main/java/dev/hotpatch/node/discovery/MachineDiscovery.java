@@ -106,12 +106,12 @@ public final class MachineDiscovery {
         String problem = "";
         String runtime = "";
         try {
-            Properties props = JvmProperties.read(jvm.pid());
+            Properties props = LocalJvms.systemProperties(jvm.pid());
             runtime = (props.getProperty("java.runtime.name", "") + " " + props.getProperty("java.runtime.version", "")).trim();
             cwd = pathIn(jvm.pid(), props.getProperty("user.dir", ""), null);
             String sep = props.getProperty("path.separator", ":");
             classPath = classPath(jvm.pid(), props.getProperty("java.class.path", ""), props.getProperty("jdk.module.path", ""), sep, cwd);
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             problem = "cannot read its class path: " + e.getMessage();
         }
         return Optional.of(new LocalMachine(name, source, jvm, runtime, config.machine(name), classPath, cwd, started, problem));
