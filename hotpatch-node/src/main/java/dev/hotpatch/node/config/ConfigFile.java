@@ -75,7 +75,7 @@ final class ConfigFile {
                 throw new ConfigException(line, where(i + 1) + ": '" + line + "' is not 'key = value'");
             }
             String key = line.substring(0, eq).strip();
-            String value = line.substring(eq + 1).strip();
+            String value = withoutComment(line.substring(eq + 1)).strip();
             if (values.containsKey(key)) {
                 throw new ConfigException(key, where(i + 1) + ": key " + key + " is set twice (first on line "
                         + lines.get(key) + "); keep one");
@@ -84,6 +84,16 @@ final class ConfigFile {
             lines.put(key, i + 1);
         }
         return build(values);
+    }
+
+    /** Cuts a trailing comment: a '#' preceded by white space ends the value, as in the README's examples. */
+    private static String withoutComment(String value) {
+        for (int i = 1; i < value.length(); i++) {
+            if (value.charAt(i) == '#' && Character.isWhitespace(value.charAt(i - 1))) {
+                return value.substring(0, i);
+            }
+        }
+        return value;
     }
 
     private static int separator(String line) {

@@ -76,6 +76,18 @@ class ConfigFileTest {
     }
 
     @Test
+    void load_dropsTrailingCommentsAsInTheReadme() throws IOException {
+        NodeConfig c = NodeConfig.load(write("""
+                node.trust     = trust                  # trusted publisher certificates
+                machine.fees.timeZone = Europe/Paris    # IANA
+                machine.fees.tags = team=pay#ments
+                """));
+        assertThat(c.trust()).isEqualTo(dir.resolve("trust"));
+        assertThat(c.machine("fees").timeZone()).isEqualTo(ZoneId.of("Europe/Paris"));
+        assertThat(c.machine("fees").tags()).as("a '#' inside a value stays").isEqualTo(Map.of("team", "pay#ments"));
+    }
+
+    @Test
     void load_refusesBadTimeZoneNamingKeyLineAndFix() throws IOException {
         Path f = write("machine.fees.region = eu\nmachine.fees.timeZone = Europe/Pariss\n");
         assertThatThrownBy(() -> NodeConfig.load(f))
