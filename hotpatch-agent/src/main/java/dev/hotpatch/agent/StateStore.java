@@ -15,6 +15,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.Paths;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -103,17 +104,38 @@ final class StateStore {
             throw new IOException(dir + " is not a plain folder");
         }
         try {
-            String me = System.getProperty("user.name");
-            String owner = Files.getOwner(dir).getName();
+            requireOwnedByMe(dir);
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-            if (!owner.equals(me)) {
-                throw new IOException("owned by " + owner + ", not by " + me);
-            }
             if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
                 throw new IOException("others can write to it (" + PosixFilePermissions.toString(perms) + "); chmod 700 it");
             }
         } catch (UnsupportedOperationException e) {
             // Not POSIX: rely on the platform's access control.
+        }
+    }
+
+    /**
+     * Compares numeric uids where the platform has them: a container user without a passwd entry
+     * has {@code user.name} "?", which no folder owner's name would ever match.
+     */
+    private static void requireOwnedByMe(Path dir) throws IOException {
+        Path self = Paths.get("/proc/self");
+        try {
+            if (Files.isDirectory(self)) {
+                Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+                Object me = Files.getAttribute(self, "unix:uid");
+                if (!owner.equals(me)) {
+                    throw new IOException("owned by uid " + owner + ", not by this JVM's uid " + me);
+                }
+                return;
+            }
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            // No "unix" attribute view: compare names below.
+        }
+        String me = System.getProperty("user.name");
+        String owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName();
+        if (!owner.equals(me)) {
+            throw new IOException("owned by " + owner + ", not by " + me);
         }
     }
 
