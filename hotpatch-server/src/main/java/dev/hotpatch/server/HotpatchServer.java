@@ -177,8 +177,8 @@ public final class HotpatchServer implements AutoCloseable {
 
     /**
      * Runs the periodic duties now, if this replica holds the maintenance lease: settles operations
-     * whose window ran out, re-assesses machines a catalog change left stale, and prunes history
-     * older than the retention period (at most hourly).
+     * whose window ran out, re-assesses machines a catalog change left stale (unless this replica
+     * is re-assessing them already), and prunes history older than the retention period (at most hourly).
      */
     public void runMaintenance() {
         if (!leases.tryAcquire("maintenance", options.maintenanceInterval.isZero() ? Duration.ofMinutes(1)
@@ -186,7 +186,7 @@ public final class HotpatchServer implements AutoCloseable {
             return;
         }
         operations.expireOverdue();
-        assessor.drainStale(Duration.ofMinutes(1));
+        assessor.drainStaleUnlessDraining(Duration.ofMinutes(1));
         long now = options.clock.millis();
         boolean due = db.tx(h -> {
             h.createUpdate("INSERT INTO settings (name, value) VALUES ('last-history-purge', '0') ON CONFLICT (name) DO NOTHING").execute();

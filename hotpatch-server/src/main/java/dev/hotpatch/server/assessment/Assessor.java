@@ -3,6 +3,7 @@ package dev.hotpatch.server.assessment;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hotpatch.server.catalog.Baseline;
 import dev.hotpatch.server.catalog.Catalog;
+import dev.hotpatch.server.catalog.CatalogCache;
 import dev.hotpatch.server.catalog.Image;
 import dev.hotpatch.server.catalog.Update;
 import dev.hotpatch.server.machine.BaselineMatcher;
@@ -19,6 +20,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.jdbi.v3.core.Handle;
 
 /**
@@ -29,6 +31,14 @@ import org.jdbi.v3.core.Handle;
  * offered. Thread-safe.
  */
 public final class Assessor {
+    /*
+     * Re-assessing after a catalog change reads the catalog through a CatalogCache: every machine
+     * of an image needs the same image, baseline, update list and class hashes, and reading them
+     * once per machine was most of the cost of re-assessing a fleet. The cache is checked against
+     * the catalog generation inside each machine's transaction, after the machine is claimed, so
+     * it is never older than what that transaction would read. Other assessments (check-in,
+     * Assess now, command results) read the catalog afresh.
+     */
     private static final TypeReference<List<MissingUpdate>> LIST = new TypeReference<>() {
     };
 
@@ -37,6 +47,8 @@ public final class Assessor {
     private final Machines machines;
     private final BaselineMatcher matcher;
     private final Clock clock;
+    private volatile CatalogCache drainCache = CatalogCache.NONE;
+    private final AtomicInteger draining = new AtomicInteger();
 
     public Assessor(Database db, Catalog catalog, Machines machines, Clock clock) {
         this.db = db;
@@ -54,9 +66,12 @@ public final class Assessor {
     /**
      * Marks the machines of {@code imageId} (and those matching no image yet, which may match now)
      * for re-assessment, in the caller's transaction: the catalog change and the mark commit together.
+     * Every catalog change that can alter an assessment must call this (it also starts a new
+     * {@linkplain CatalogCache catalog generation}).
      */
     public void markStale(Handle h, String imageId) {
         h.createUpdate("UPDATE machines SET stale = TRUE WHERE image_id = :i OR image_id IS NULL").bind("i", imageId).execute();
+        CatalogCache.catalogChanged(h);
     }
 
     /**
@@ -65,6 +80,24 @@ public final class Assessor {
      * at the same time share the work.
      */
     public int drainStale(Duration budget) {
+        draining.incrementAndGet();
+        try {
+            return drain(budget);
+        } finally {
+            draining.decrementAndGet();
+        }
+    }
+
+    /**
+     * Like {@link #drainStale}, unless this server is draining already (after a publish): then the
+     * running drain finishes the job, and a second one would only compete with it for the same
+     * machines. Returns how many it assessed.
+     */
+    public int drainStaleUnlessDraining(Duration budget) {
+        return draining.get() > 0 ? 0 : drainStale(budget);
+    }
+
+    private int drain(Duration budget) {
         long end = System.nanoTime() + budget.toNanos();
         int n = 0;
         while (System.nanoTime() < end) {
@@ -81,7 +114,9 @@ public final class Assessor {
                     if (h.createUpdate("UPDATE machines SET stale = FALSE WHERE id = :id AND stale = TRUE").bind("id", id).execute() != 1) {
                         return false;
                     }
-                    assess(h, id);
+                    CatalogCache c = drainCache.current(h);
+                    drainCache = c;
+                    assess(h, id, c);
                     return true;
                 });
                 n += done ? 1 : 0;
@@ -92,12 +127,23 @@ public final class Assessor {
 
     /** Assesses machine {@code machineId} in the caller's transaction and stores the result. */
     public Assessment assess(Handle h, String machineId) {
+        return assess(h, machineId, CatalogCache.NONE);
+    }
+
+    /** What assessment needs of the machine's row. */
+    private record Before(String name, String baselineId, String lastGood, String report) {
+    }
+
+    private Assessment assess(Handle h, String machineId, CatalogCache cache) {
         Instant now = clock.instant();
-        MachineReport r = machines.report(h, machineId);
-        Machine before = machines.get(h, machineId);
-        BaselineMatcher.Match match = matcher.match(h, r);
-        Image image = match.imageId() == null ? null : catalog.findImage(h, match.imageId()).orElse(null);
-        Baseline baseline = match.matched() ? catalog.baseline(h, match.baselineId()) : null;
+        Before before = h.createQuery("SELECT name, baseline_id, last_good_baseline, report FROM machines WHERE id = :id").bind("id", machineId)
+                .map((rs, ctx) -> new Before(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)))
+                .one();
+        MachineReport r = Json.read(before.report(), MachineReport.class);
+        BaselineMatcher.Match match = matcher.match(h, r, cache);
+        Image image = match.imageId() == null ? null
+                : cache.get("image", match.imageId(), () -> catalog.findImage(h, match.imageId())).orElse(null);
+        Baseline baseline = match.matched() ? cache.get("baseline", match.baselineId(), () -> catalog.baseline(h, match.baselineId())) : null;
         MachineReport.Config cfg = r.configOrEmpty();
         boolean enabled = cfg.hotpatch() != null ? cfg.hotpatch() : image == null || image.hotpatchEnabledByDefault();
 
@@ -129,13 +175,13 @@ public final class Assessor {
         if (baseline != null) {
             boolean live = Assessment.ENABLED.equals(status) || Assessment.ACTION_REQUIRED.equals(status);
             if (!baseline.id().equals(image.currentBaselineId()) && image.currentBaselineId() != null) {
-                Baseline current = catalog.baseline(h, image.currentBaselineId());
+                Baseline current = cache.get("baseline", image.currentBaselineId(), () -> catalog.baseline(h, image.currentBaselineId()));
                 missing.add(new MissingUpdate(current.title(), current.classification(), current.kbId() == null ? current.id() : current.kbId(),
                         current.rebootBehavior(), current.releasedOn().atStartOfDay().toInstant(ZoneOffset.UTC), "baseline", current.id()));
             }
             Set<String> installed = new HashSet<>(r.installedUpdatesOrEmpty());
             r.hotpatchesOrEmpty().forEach(hp -> installed.add(hp.id()));
-            List<Update> updates = catalog.updatesFor(h, baseline.id());
+            List<Update> updates = cache.get("updates", baseline.id(), () -> catalog.updatesFor(h, baseline.id()));
             Set<String> superseded = new HashSet<>();
             for (Update u : updates) {
                 superseded.addAll(u.supersedes());
@@ -158,8 +204,7 @@ public final class Assessor {
             }
         }
         Machine.Missing counts = new Machine.Missing(missing.size(), critical, security, missing.size() - critical - security);
-        String lastGood = h.createQuery("SELECT last_good_baseline FROM machines WHERE id = :id").bind("id", machineId)
-                .mapTo(String.class).findOne().orElse(null);
+        String lastGood = before.lastGood();
         if (baseline != null && before.baselineId() != null && !before.baselineId().equals(baseline.id())) {
             lastGood = before.baselineId();
         }

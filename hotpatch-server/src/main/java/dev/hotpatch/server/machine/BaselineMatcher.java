@@ -1,8 +1,10 @@
 package dev.hotpatch.server.machine;
 
 import dev.hotpatch.server.catalog.Catalog;
+import dev.hotpatch.server.catalog.CatalogCache;
 import dev.hotpatch.server.catalog.Image;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -17,7 +19,8 @@ import org.jdbi.v3.core.Handle;
  * jars (every jar of the baseline must be present), else by the SHA-256 of its loaded classes (the
  * baseline's bytes, or a published hotpatch's bytes for that baseline). A class of the baseline
  * running other bytes makes the machine a custom image. When a JVM holds several catalogued
- * images, the one the machine declares wins, else the newest baseline. Stateless.
+ * images, the one the machine declares wins, else the newest baseline. Stateless; catalog reads
+ * go through the {@link CatalogCache} the caller passes.
  */
 public final class BaselineMatcher {
     private static final int CHUNK = 500;
@@ -36,28 +39,33 @@ public final class BaselineMatcher {
     }
 
     public Match match(Handle h, MachineReport r) {
+        return match(h, r, CatalogCache.NONE);
+    }
+
+    /** The match, reading the catalog through {@code cache} (which must be current for {@code h}'s transaction). */
+    public Match match(Handle h, MachineReport r, CatalogCache cache) {
         Image declared = null;
         if (r.image() != null && !r.image().isBlank()) {
-            Optional<Image> img = catalog.findImage(h, r.image());
+            Optional<Image> img = cache.get("image", r.image(), () -> catalog.findImage(h, r.image()));
             if (img.isEmpty()) {
                 return new Match(null, null, null, "the machine declares image '" + r.image() + "', which is not in the catalog");
             }
             declared = img.get();
         }
         List<String> jarShas = r.jarsOrEmpty().stream().map(MachineReport.Hash::sha256).distinct().toList();
-        Map<String, Integer> hits = count(h, jarShas, chunk -> h.createQuery(
+        Map<String, Integer> hits = cache.get("jar-hits", jarShas, jarShas.size(), () -> Collections.unmodifiableMap(count(h, jarShas, chunk -> h.createQuery(
                         "SELECT baseline_id, COUNT(*) AS n FROM baseline_jars WHERE sha256 IN (<s>) GROUP BY baseline_id")
-                .bindList("s", chunk).mapToMap().list());
+                .bindList("s", chunk).mapToMap().list())));
         List<Candidate> full = new ArrayList<>();
         for (var e : hits.entrySet()) {
-            Candidate c = candidate(h, e.getKey());
+            Candidate c = candidate(h, e.getKey(), cache);
             if (c.jarCount == e.getValue() && (declared == null || declared.id().equals(c.imageId))) {
                 full.add(c);
             }
         }
         if (!full.isEmpty()) {
             Candidate best = newest(full);
-            String mismatch = classMismatch(h, r, best.baselineId);
+            String mismatch = classMismatch(h, r, best.baselineId, cache);
             if (mismatch != null) {
                 return new Match(best.imageId, null, null, mismatch);
             }
@@ -76,7 +84,7 @@ public final class BaselineMatcher {
             Candidate best = null;
             int bestCount = 0;
             for (var e : byClass.entrySet()) {
-                Candidate c = candidate(h, e.getKey());
+                Candidate c = candidate(h, e.getKey(), cache);
                 if (declared != null && !declared.id().equals(c.imageId)) {
                     continue;
                 }
@@ -86,7 +94,7 @@ public final class BaselineMatcher {
                 }
             }
             if (best != null) {
-                String mismatch = classMismatch(h, r, best.baselineId);
+                String mismatch = classMismatch(h, r, best.baselineId, cache);
                 if (mismatch != null) {
                     return new Match(best.imageId, null, null, mismatch);
                 }
@@ -116,30 +124,40 @@ public final class BaselineMatcher {
     }
 
     /** The first class of the baseline that the machine runs with bytes that are neither the baseline's nor a hotpatch's; null if none. */
-    private String classMismatch(Handle h, MachineReport r, String baselineId) {
+    private String classMismatch(Handle h, MachineReport r, String baselineId, CatalogCache cache) {
         List<MachineReport.Hash> classes = r.classesOrEmpty();
         if (classes.isEmpty()) {
             return null;
         }
-        Map<String, Set<String>> allowed = new HashMap<>();
         List<String> names = classes.stream().map(MachineReport.Hash::name).distinct().toList();
-        for (int i = 0; i < names.size(); i += CHUNK) {
-            List<String> chunk = names.subList(i, Math.min(names.size(), i + CHUNK));
-            h.createQuery("SELECT class_name, sha256 FROM baseline_classes WHERE baseline_id = :b AND class_name IN (<n>)")
-                    .bind("b", baselineId).bindList("n", chunk)
-                    .map((rs, ctx) -> allowed.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2)))
-                    .list();
-        }
-        if (allowed.isEmpty()) {
+        // Bytes allowed per class name: the baseline's (for the names the machine reports) and any hotpatch's of the baseline.
+        Map<String, Set<String>> ofBaseline = cache.get("baseline-classes", List.of(baselineId, names), names.size(), () -> {
+            Map<String, Set<String>> allowed = new HashMap<>();
+            for (int i = 0; i < names.size(); i += CHUNK) {
+                List<String> chunk = names.subList(i, Math.min(names.size(), i + CHUNK));
+                h.createQuery("SELECT class_name, sha256 FROM baseline_classes WHERE baseline_id = :b AND class_name IN (<n>)")
+                        .bind("b", baselineId).bindList("n", chunk)
+                        .map((rs, ctx) -> allowed.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2)))
+                        .list();
+            }
+            return allowed;
+        });
+        if (ofBaseline.isEmpty()) {
             return null;
         }
-        h.createQuery("SELECT uc.class_name, uc.sha256 FROM update_classes uc JOIN updates u ON u.kb_id = uc.kb_id WHERE u.baseline_id = :b")
-                .bind("b", baselineId)
-                .map((rs, ctx) -> allowed.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2)))
-                .list();
+        Map<String, Set<String>> ofHotpatches = cache.get("hotpatch-classes", baselineId, () -> {
+            Map<String, Set<String>> allowed = new HashMap<>();
+            h.createQuery("SELECT uc.class_name, uc.sha256 FROM update_classes uc JOIN updates u ON u.kb_id = uc.kb_id WHERE u.baseline_id = :b")
+                    .bind("b", baselineId)
+                    .map((rs, ctx) -> allowed.computeIfAbsent(rs.getString(1), k -> new HashSet<>()).add(rs.getString(2)))
+                    .list();
+            return allowed;
+        });
         for (MachineReport.Hash c : classes) {
-            Set<String> ok = allowed.get(c.name());
-            if (ok != null && !ok.contains(c.sha256())) {
+            Set<String> base = ofBaseline.get(c.name());
+            Set<String> patched = ofHotpatches.get(c.name());
+            boolean known = base != null || patched != null;
+            if (known && !(base != null && base.contains(c.sha256())) && !(patched != null && patched.contains(c.sha256()))) {
                 return "custom image: class " + c.name().replace('/', '.') + " runs bytes (sha256 " + c.sha256().substring(0, 12)
                         + "…) that are neither the published baseline's nor any published hotpatch's";
             }
@@ -150,12 +168,12 @@ public final class BaselineMatcher {
     private record Candidate(String baselineId, String imageId, String version, String releasedOn, int jarCount) {
     }
 
-    private Candidate candidate(Handle h, String baselineId) {
-        return h.createQuery("SELECT b.id, b.image_id, b.version, b.released_on, (SELECT COUNT(*) FROM baseline_jars j WHERE j.baseline_id = b.id)"
+    private Candidate candidate(Handle h, String baselineId, CatalogCache cache) {
+        return cache.get("candidate", baselineId, () -> h.createQuery("SELECT b.id, b.image_id, b.version, b.released_on, (SELECT COUNT(*) FROM baseline_jars j WHERE j.baseline_id = b.id)"
                         + " FROM baselines b WHERE b.id = :id")
                 .bind("id", baselineId)
                 .map((rs, ctx) -> new Candidate(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4), rs.getInt(5)))
-                .one();
+                .one());
     }
 
     private static Candidate newest(List<Candidate> cs) {

@@ -1,0 +1,58 @@
+package dev.hotpatch.server.assessment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpatch.server.testing.BothStores;
+import dev.hotpatch.server.testing.Fixtures;
+import dev.hotpatch.server.testing.Fixtures.Node;
+import dev.hotpatch.server.testing.Fixtures.Scene;
+import dev.hotpatch.server.testing.TestServer;
+import java.util.List;
+import java.util.Map;
+
+/** Re-assessment after catalog changes, which reads the catalog through a cache: each change must be seen by the next one. */
+class ReassessmentTest {
+
+    @BothStores
+    void everyCatalogChange_isSeenByTheReassessmentAfterIt(TestServer s) throws Exception {
+        Scene scene = new Scene(s);
+        Node node = Node.enroll(s, "host-1");
+        Map<String, Object> plain = Fixtures.machine("plain-1", scene.jar10, List.of(), null);
+        // Runs the baseline's jar, but acme/Fees with bytes that no published update has produced yet.
+        Map<String, Object> ahead = Fixtures.machine("ahead-1", scene.jar10, List.of(), null);
+        ahead.put("classes", List.of(Map.of("name", "acme/Fees", "sha256", Fixtures.sha(scene.feesV3)),
+                Map.of("name", "acme/Util", "sha256", Fixtures.sha(scene.util))));
+        node.checkIn(plain, ahead);
+        assertThat(machine(s, "plain-1").get("status").asText()).isEqualTo("Enabled");
+        assertThat(machine(s, "ahead-1").get("status").asText()).isEqualTo("NotSupported");
+
+        assertThat(scene.publishHotpatch("KB2026-0001", "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false).status())
+                .isEqualTo(201);
+        assertThat(missingKbs(s, "plain-1")).containsExactly("KB2026-0001");
+        assertThat(machine(s, "ahead-1").get("statusReason").asText()).contains("acme.Fees");
+
+        assertThat(scene.publishHotpatch("KB2026-0002", "1.0", "2026-03-10", scene.feesV1, scene.feesV3, List.of("KB2026-0001"), false)
+                .status()).isEqualTo(201);
+        assertThat(missingKbs(s, "plain-1")).containsExactly("KB2026-0002");
+        assertThat(machine(s, "ahead-1").get("status").asText()).isEqualTo("Enabled");
+        assertThat(missingKbs(s, "ahead-1")).containsExactly("KB2026-0002");
+
+        assertThat(s.patch("/api/v1/images/" + scene.imageId, s.adminToken, Map.of("hotpatchSupported", false)).status()).isEqualTo(200);
+        assertThat(machine(s, "plain-1").get("statusReason").asText()).contains("not hotpatch-supported");
+        assertThat(machine(s, "ahead-1").get("status").asText()).isEqualTo("NotSupported");
+        assertThat(s.patch("/api/v1/images/" + scene.imageId, s.adminToken, Map.of("hotpatchSupported", true)).status()).isEqualTo(200);
+        assertThat(machine(s, "plain-1").get("status").asText()).isEqualTo("Enabled");
+        assertThat(machine(s, "ahead-1").get("status").asText()).isEqualTo("Enabled");
+        assertThat(missingKbs(s, "plain-1")).containsExactly("KB2026-0002");
+    }
+
+    private static JsonNode machine(TestServer s, String name) {
+        return s.get("/api/v1/machines/" + name, s.adminToken).json();
+    }
+
+    private static List<String> missingKbs(TestServer s, String name) {
+        JsonNode a = s.get("/api/v1/machines/" + name + "/assessment", s.adminToken).json();
+        return a.get("updates").findValuesAsText("kbId");
+    }
+}
