@@ -36,11 +36,29 @@ public final class Machines {
     public record Recorded(String machineId, String name, boolean created, boolean codeChanged) {
     }
 
+    /** A report made ready to record: its JSON and code digest, worked out before the transaction that stores them. */
+    public record Prepared(MachineReport report, String json, String digest) {
+    }
+
+    /** Serialises {@code report} and computes its code digest; needs no database. */
+    public Prepared prepare(MachineReport report) {
+        return new Prepared(report, Json.write(report), codeDigest(report));
+    }
+
     /** Records {@code report} for node {@code nodeId} in the caller's transaction. */
     public Recorded record(Handle h, String nodeId, MachineReport report, Instant now) {
-        String digest = codeDigest(report);
-        String json = Json.write(report);
-        Optional<Map<String, Object>> existing = h.createQuery("SELECT id, code_digest FROM machines WHERE name = :n")
+        return record(h, nodeId, prepare(report), now);
+    }
+
+    /**
+     * Records a prepared report for node {@code nodeId} in the caller's transaction. A report equal
+     * to the stored one (the usual check-in) only refreshes the node, last-seen time and presence.
+     */
+    public Recorded record(Handle h, String nodeId, Prepared prepared, Instant now) {
+        MachineReport report = prepared.report();
+        String digest = prepared.digest();
+        String json = prepared.json();
+        Optional<Map<String, Object>> existing = h.createQuery("SELECT id, code_digest, report FROM machines WHERE name = :n")
                 .bind("n", report.name()).mapToMap().findOne();
         if (existing.isEmpty()) {
             String id = Ids.next("m", now);
@@ -54,13 +72,21 @@ public final class Machines {
                 return new Recorded(id, report.name(), true, true);
             }
             // Another replica inserted it between our read and write: fall through to update.
-            existing = h.createQuery("SELECT id, code_digest FROM machines WHERE name = :n").bind("n", report.name()).mapToMap().findOne();
+            existing = h.createQuery("SELECT id, code_digest, report FROM machines WHERE name = :n").bind("n", report.name())
+                    .mapToMap().findOne();
         }
         String id = (String) existing.get().get("id");
         boolean changed = !digest.equals(existing.get().get("code_digest"));
-        h.createUpdate("UPDATE machines SET node_id = :node, last_seen_at = :t, present = TRUE, report = :r, code_digest = :d WHERE id = :id")
-                .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("id", id)
-                .execute();
+        if (!changed && json.equals(existing.get().get("report"))) {
+            // Rewriting an unchanged report (tens of KiB with class hashes) was most of a check-in's write.
+            h.createUpdate("UPDATE machines SET node_id = :node, last_seen_at = :t, present = TRUE WHERE id = :id")
+                    .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("id", id)
+                    .execute();
+        } else {
+            h.createUpdate("UPDATE machines SET node_id = :node, last_seen_at = :t, present = TRUE, report = :r, code_digest = :d WHERE id = :id")
+                    .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("id", id)
+                    .execute();
+        }
         return new Recorded(id, report.name(), false, changed);
     }
 

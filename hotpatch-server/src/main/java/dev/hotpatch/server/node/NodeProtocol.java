@@ -12,6 +12,7 @@ import dev.hotpatch.server.store.Database;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -60,12 +61,15 @@ public final class NodeProtocol {
                     "split the node's machines over several nodes");
         }
         Set<String> names = new HashSet<>();
+        List<Machines.Prepared> prepared = new ArrayList<>(reports.size());
         for (MachineReport r : reports) {
             r.validate();
             if (!names.add(r.name())) {
                 throw new ServerException.BadRequest("duplicate-machine", "machine '" + r.name() + "' is reported twice",
                         "give each JVM its own name (-Dhotpatch.machine=NAME)");
             }
+            // Serialised here, outside the transaction: on SQLite every check-in's transaction holds the one write lock.
+            prepared.add(machines.prepare(r));
         }
         return db.tx(h -> {
             Instant now = clock.instant();
@@ -76,8 +80,8 @@ public final class NodeProtocol {
             if (req != null && req.hostname() != null && !req.hostname().isBlank()) {
                 h.createUpdate("UPDATE nodes SET hostname = :v WHERE id = :id").bind("v", req.hostname()).bind("id", node.id()).execute();
             }
-            for (MachineReport r : reports) {
-                Machines.Recorded rec = machines.record(h, node.id(), r, now);
+            for (Machines.Prepared p : prepared) {
+                Machines.Recorded rec = machines.record(h, node.id(), p, now);
                 if (rec.codeChanged()) {
                     assessor.assess(h, rec.machineId());
                 }

@@ -154,4 +154,27 @@ class CheckInTest {
         assertThat(m.get("status").asText()).isEqualTo("NotSupported");
         assertThat(m.get("statusReason").asText()).contains("not hotpatch-supported");
     }
+
+    @BothStores
+    void repeatedCheckIn_refreshesLastSeen_andStoresWhatChangedInTheReport(TestServer s) throws Exception {
+        Scene scene = new Scene(s);
+        Node node = Node.enroll(s, "host-1");
+        Map<String, Object> report = Fixtures.machine("billing-1", scene.jar10, List.of(), null);
+        node.checkIn(report);
+        String firstSeen = s.get("/api/v1/machines/billing-1", s.adminToken).json().get("lastSeenAt").asText();
+
+        s.clock.advance(java.time.Duration.ofMinutes(1));
+        node.checkIn(report);
+        JsonNode same = s.get("/api/v1/machines/billing-1", s.adminToken).json();
+        assertThat(same.get("lastSeenAt").asText()).isNotEqualTo(firstSeen);
+        assertThat(same.get("pid").asLong()).isEqualTo(4242);
+        assertThat(same.get("present").asBoolean()).isTrue();
+
+        report.put("pid", 5151);
+        s.clock.advance(java.time.Duration.ofMinutes(1));
+        node.checkIn(report);
+        JsonNode changed = s.get("/api/v1/machines/billing-1", s.adminToken).json();
+        assertThat(changed.get("pid").asLong()).isEqualTo(5151);
+        assertThat(changed.get("status").asText()).isEqualTo("Enabled");
+    }
 }
