@@ -89,7 +89,7 @@ public final class AssessmentAfterPublish {
                 + Environment.loadAverage() + "]");
         List<String> rows = new ArrayList<>();
         try (FleetServer server = FleetServer.start(store, pg, new PrintStream(PrintStream.nullOutputStream()));
-             Scene scene = new Scene(server, o.integer("classes"))) {
+             Scene scene = new Scene(server, o.integer("classes"), true)) {
             List<SimulatedNode> nodes = new ArrayList<>();
             for (int n = 0; n < total / perNode; n++) {
                 nodes.add(SimulatedNode.enroll(server, scene, String.format(Locale.ROOT, "host-%04d", n), n * perNode, perNode));

@@ -22,7 +22,9 @@ import java.util.Map;
  *
  * <p>Everything shares the machine's cores: the server, its database and the client threads.
  * Both sides of every ratio are measured under that same arrangement, phase next to phase, and
- * the ratio is taken per repeat, then summarised.
+ * the ratio is taken per repeat, then summarised. The CPU time per request (server, client and,
+ * on PostgreSQL, the database processes) is reported too: unlike requests per second it hardly
+ * moves with the load other processes put on the machine.
  *
  * <p>Run: {@code java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.CheckInThroughput [--store=all]}.
  */
@@ -48,10 +50,11 @@ public final class CheckInThroughput {
         defaults.put("nodes", "50");
         defaults.put("machines", "4");
         defaults.put("classes", "300");
+        defaults.put("report-classes", "true");
         defaults.put("threads", "8");
         defaults.put("seconds", "5");
         defaults.put("settle", "1");
-        defaults.put("warmup", "4");
+        defaults.put("warmup", "10");
         defaults.put("repeats", "5");
         defaults.put("pg-durable", "false");
         Options o = Options.parse(args, defaults);
@@ -78,10 +81,11 @@ public final class CheckInThroughput {
             }
         }
         out.println();
-        out.println("## Summary (median of per-repeat figures; range over repeats; latencies pooled over all measured requests)");
+        out.println("## Summary (median of per-repeat figures; range over repeats; latencies pooled over all measured requests;"
+                + " CPU per request: this JVM's, server and client threads together, plus PostgreSQL's processes)");
         out.println();
-        out.println("| store | endpoint | req/s | machine reports/s | p50 | p99 | check-in ÷ /healthz | goal | verdict |");
-        out.println("|---|---|---|---|---|---|---|---|---|");
+        out.println("| store | endpoint | req/s | machine reports/s | p50 | p99 | CPU per request | check-in ÷ /healthz | goal | verdict |");
+        out.println("|---|---|---|---|---|---|---|---|---|---|");
         rows.forEach(out::println);
         out.println();
         out.println("# load average at end " + Environment.loadAverage());
@@ -99,7 +103,7 @@ public final class CheckInThroughput {
         out.println("== " + store.label + (store == FleetServer.Store.POSTGRESQL ? " (" + pg + ")" : "") + "  [load average "
                 + Environment.loadAverage() + "]");
         try (FleetServer server = FleetServer.start(store, pg, new PrintStream(PrintStream.nullOutputStream()));
-             Scene scene = new Scene(server, o.integer("classes"))) {
+             Scene scene = new Scene(server, o.integer("classes"), o.flag("report-classes"))) {
             List<SimulatedNode> nodes = new ArrayList<>();
             long t0 = System.nanoTime();
             for (int n = 0; n < nodeCount; n++) {
@@ -112,7 +116,7 @@ public final class CheckInThroughput {
             long t2 = System.nanoTime();
             out.printf(Locale.ROOT, "  enrolled %d nodes in %.1f s; first check-ins (register and assess %d machines) in %.1f s%n",
                     nodeCount, (t1 - t0) / 1e9, nodeCount * perNode, (t2 - t1) / 1e9);
-            out.printf(Locale.ROOT, "  check-in body: %d machines × %d class hashes = %,d bytes%n", perNode, scene.classCount(),
+            out.printf(Locale.ROOT, "  check-in body: %d machines × %d class hashes = %,d bytes%n", perNode, scene.reportedClasses(),
                     nodes.get(0).bodyBytes);
             String status = server.api.get("/api/v1/machines?limit=1", server.adminToken).expect(200, "list machines").json().get(0)
                     .get("status").asText();
@@ -133,15 +137,17 @@ public final class CheckInThroughput {
             }
             plans.put(Endpoint.CHECK_IN, checkIns);
 
-            LoadDriver driver = new LoadDriver(server.api);
+            LoadDriver driver = new LoadDriver(server.api, () -> Environment.processCpuSeconds()
+                    + (store == FleetServer.Store.POSTGRESQL ? pg.cpuSeconds() : 0));
             Duration settle = Duration.ofSeconds(o.integer("settle"));
             Duration window = Duration.ofSeconds(o.integer("seconds"));
             for (Endpoint e : Endpoint.values()) {
-                LoadDriver.Result w = driver.run(plans.get(e), Duration.ZERO, Duration.ofSeconds(o.integer("warmup")));
+                LoadDriver.Result w = driver.run(plans.get(e), Duration.ofMillis(100), Duration.ofSeconds(o.integer("warmup")));
                 out.printf(Locale.ROOT, "  warm-up %-28s %8.0f req/s%s%n", e.label, w.perSecond(), errors(w));
             }
             Map<Endpoint, Stats> rates = new EnumMap<>(Endpoint.class);
             Map<Endpoint, Stats> latency = new EnumMap<>(Endpoint.class);
+            Map<Endpoint, Stats> cpuPerRequest = new EnumMap<>(Endpoint.class);
             Stats ratioHealthz = new Stats();
             Stats ratioWhoami = new Stats();
             Endpoint[] order = Endpoint.values();
@@ -158,8 +164,10 @@ public final class CheckInThroughput {
                     rates.computeIfAbsent(e, k -> new Stats()).add(res.perSecond());
                     Stats l = latency.computeIfAbsent(e, k -> new Stats());
                     res.latencyMs().copyInto(l);
-                    out.printf(Locale.ROOT, "  repeat %d %-28s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  [load %s]%n", r + 1, e.label,
-                            res.perSecond(), res.latencyMs().quantile(0.5), res.latencyMs().quantile(0.99), Environment.loadAverage());
+                    cpuPerRequest.computeIfAbsent(e, k -> new Stats()).add(res.cpuMsPerRequest());
+                    out.printf(Locale.ROOT, "  repeat %d %-28s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU %.3f ms/req  [load %s]%n", r + 1,
+                            e.label, res.perSecond(), res.latencyMs().quantile(0.5), res.latencyMs().quantile(0.99), res.cpuMsPerRequest(),
+                            Environment.loadAverage());
                 }
                 ratioHealthz.add(thisRound.get(Endpoint.CHECK_IN) / thisRound.get(Endpoint.HEALTHZ));
                 ratioWhoami.add(thisRound.get(Endpoint.CHECK_IN) / thisRound.get(Endpoint.WHOAMI));
@@ -173,8 +181,8 @@ public final class CheckInThroughput {
                         ratioHealthz.median(), ratioHealthz.min(), ratioHealthz.max(), ratioWhoami.median()) : "—";
                 String goal = e == Endpoint.CHECK_IN ? "≥ " + GOAL : "—";
                 String verdict = e == Endpoint.CHECK_IN ? (ratioHealthz.median() >= GOAL ? "met" : "missed") : "—";
-                rows.add(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f ms | %.2f ms | %s | %s | %s |", store.label, e.label,
-                        rate.brief("/s"), reports, lat.quantile(0.5), lat.quantile(0.99), ratio, goal, verdict));
+                rows.add(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f ms | %.2f ms | %.3f ms | %s | %s | %s |", store.label, e.label,
+                        rate.brief("/s"), reports, lat.quantile(0.5), lat.quantile(0.99), cpuPerRequest.get(e).median(), ratio, goal, verdict));
             }
             out.printf(Locale.ROOT, "  check-in ÷ /healthz per repeat: %s; ÷ whoami: %s%n", ratioHealthz.brief(""), ratioWhoami.brief(""));
             return rows;

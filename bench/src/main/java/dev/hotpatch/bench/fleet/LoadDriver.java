@@ -7,25 +7,35 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.DoubleSupplier;
 
 /**
  * Closed-loop load: {@code threads} client threads, each sending its own requests one after the
  * other (thread {@code t} cycles through {@code requests.get(t)}) over the shared keep-alive
  * client, first for a settling period that is not recorded, then for the measured window. A
  * request counts in the window when it completes inside it. Any answer other than 200 is an
- * error, and the first one is kept for the report. Not thread-safe; one run at a time.
+ * error, and the first one is kept for the report. The CPU time {@code cpu} reports (this JVM's,
+ * plus the database's when it runs apart) is read as the window opens and closes. Not
+ * thread-safe; one run at a time.
  */
 final class LoadDriver {
     private final ApiClient api;
+    private final DoubleSupplier cpu;
 
-    LoadDriver(ApiClient api) {
+    LoadDriver(ApiClient api, DoubleSupplier cpu) {
         this.api = api;
+        this.cpu = cpu;
     }
 
     /** What one measured window gave. */
-    record Result(long requests, long errors, double seconds, Stats latencyMs, String firstError) {
+    record Result(long requests, long errors, double seconds, Stats latencyMs, String firstError, double cpuSeconds) {
         double perSecond() {
             return requests / seconds;
+        }
+
+        /** CPU time per request in the window, in ms: server, client and database together. */
+        double cpuMsPerRequest() {
+            return 1000 * cpuSeconds / requests;
         }
     }
 
@@ -93,7 +103,11 @@ final class LoadDriver {
             workers.add(w);
             w.start();
         }
-        if (!done.await(window.plus(settle).toSeconds() + 300, java.util.concurrent.TimeUnit.SECONDS)) {
+        sleepUntil(measureFrom);
+        double cpuFrom = cpu.getAsDouble();
+        sleepUntil(measureTo);
+        double cpuTo = cpu.getAsDouble();
+        if (!done.await(300, java.util.concurrent.TimeUnit.SECONDS)) {
             workers.forEach(Thread::interrupt);
             throw new IllegalStateException("load threads did not finish 300 s after the window closed");
         }
@@ -105,6 +119,12 @@ final class LoadDriver {
             total += counts[t];
             errs += errors[t];
         }
-        return new Result(total, errs, window.toNanos() / 1e9, lat, firstError.get());
+        return new Result(total, errs, window.toNanos() / 1e9, lat, firstError.get(), cpuTo - cpuFrom);
+    }
+
+    private static void sleepUntil(long nanoTime) throws InterruptedException {
+        for (long left = nanoTime - System.nanoTime(); left > 0; left = nanoTime - System.nanoTime()) {
+            Thread.sleep(left / 1_000_000, (int) (left % 1_000_000));
+        }
     }
 }

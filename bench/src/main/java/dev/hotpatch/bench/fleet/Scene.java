@@ -31,7 +31,8 @@ import java.util.stream.Stream;
  * publisher key the server trusts, signed cumulative hotpatches of that baseline, and the
  * machine reports nodes send: the baseline jar plus two third-party jars the catalog does not
  * know, every baseline class by SHA-256 (as the node daemon's default {@code classes = all}
- * reports them), JVM, agent and placement config. Not thread-safe.
+ * reports them; or none, as with {@code classes = none}), JVM, agent and placement config.
+ * Not thread-safe.
  */
 final class Scene implements AutoCloseable {
     static final String IMAGE = "bench/app/1.x";
@@ -41,6 +42,7 @@ final class Scene implements AutoCloseable {
     private final Path keyDir;
     private final SigningKey key;
     private final int classCount;
+    private final boolean reportClasses;
     private final byte[] baselineJar;
     private final List<Map<String, String>> classHashes = new ArrayList<>();
     private final byte[] patchedClass0Baseline;
@@ -49,9 +51,14 @@ final class Scene implements AutoCloseable {
     private int hotpatches;
     private String lastKb;
 
-    Scene(FleetServer server, int classCount) throws IOException {
+    /**
+     * @param classCount    classes in the baseline jar
+     * @param reportClasses whether reports list every class by hash (the daemon's default) or only the jars
+     */
+    Scene(FleetServer server, int classCount, boolean reportClasses) throws IOException {
         this.server = server;
         this.classCount = classCount;
+        this.reportClasses = reportClasses;
         this.keyDir = Files.createTempDirectory("hotpatch-bench-key-");
         this.key = SigningKey.generate(keyDir.resolve("publisher"), "CN=Bench Publisher");
         Files.writeString(server.trustDir().resolve("bench-publisher.crt"), key.certificatePem());
@@ -121,7 +128,7 @@ final class Scene implements AutoCloseable {
         m.put("jars", List.of(Map.of("name", "app-1.0.jar", "sha256", Sha256.hex(baselineJar)),
                 Map.of("name", "slf4j-api-2.0.20.jar", "sha256", Sha256.hex("slf4j-api-2.0.20".getBytes(StandardCharsets.UTF_8))),
                 Map.of("name", "jackson-core-2.21.3.jar", "sha256", Sha256.hex("jackson-core-2.21.3".getBytes(StandardCharsets.UTF_8)))));
-        m.put("classes", classHashes);
+        m.put("classes", reportClasses ? classHashes : List.of());
         m.put("hotpatches", List.of());
         m.put("installedUpdates", List.of());
         Map<String, Object> config = new LinkedHashMap<>();
@@ -142,8 +149,9 @@ final class Scene implements AutoCloseable {
         return String.format(Locale.ROOT, "app-%05d", i);
     }
 
-    int classCount() {
-        return classCount;
+    /** Class hashes in each report. */
+    int reportedClasses() {
+        return reportClasses ? classCount : 0;
     }
 
     private static String className(int i) {

@@ -1,0 +1,26 @@
+/**
+ * Fleet control-plane benchmarks (issue 3, "Performance"): a simulated-node load tool that runs
+ * the real {@code HotpatchServer} in this JVM and drives it through its REST API with many
+ * lightweight node clients. Main classes, run by hand; nothing here passes or fails on time.
+ *
+ * <pre>
+ * mvn -o -q -pl hotpatch-server install -DskipTests &amp;&amp; mvn -o -q -pl bench package
+ * java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.CheckInThroughput       # ~5 min
+ * java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.AssessmentAfterPublish  # ~5 min
+ * </pre>
+ *
+ * <ul>
+ *   <li>{@link dev.hotpatch.bench.fleet.CheckInThroughput}: check-ins per second of 50 nodes × 4
+ *       machines (300 class hashes each) against {@code GET /healthz} and {@code GET
+ *       /api/v1/whoami} in the same run; goal: check-ins/s ≥ 0.5 × {@code /healthz}.
+ *       {@code --report-classes=false --machines=1} gives the lightest check-in.</li>
+ *   <li>{@link dev.hotpatch.bench.fleet.AssessmentAfterPublish}: 10,000 machines registered by
+ *       check-in, a hotpatch published, time until every machine is re-assessed.</li>
+ * </ul>
+ *
+ * Both take {@code --store=sqlite|postgresql|all} (default all; PostgreSQL is a throwaway cluster
+ * from Debian's binaries, started as the {@code postgres} user, removed at the end) and print
+ * every option with its value in the first line. Figures go with wall time and CPU time: the
+ * machine is shared, and CPU time per unit of work moves much less with other processes' load.
+ */
+package dev.hotpatch.bench.fleet;
