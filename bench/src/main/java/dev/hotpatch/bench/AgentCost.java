@@ -11,7 +11,8 @@ import java.util.jar.JarFile;
 /**
  * What the agent costs a JVM that carries it: the jar's size, the start-up time {@code -javaagent}
  * adds to a program that exits at once (enrolled, empty state), and the resident memory and
- * threads it adds to an idle fees-app, enrolled or attached, against the same JVM without it.
+ * threads it adds to an idle fees-app, enrolled or attached, against the same JVM without it and
+ * with an empty agent (what {@code java.lang.instrument} itself costs).
  * Runs with and without the agent interleave.
  */
 final class AgentCost implements Benchmark {
@@ -100,6 +101,7 @@ final class AgentCost implements Benchmark {
     private void memory(Workspace ws, Path java, int n, Report report) throws Exception {
         String jdk = Workspace.label(java);
         Sample plain = new Sample("MiB");
+        Sample empty = new Sample("MiB");
         Sample enrolled = new Sample("MiB");
         Sample attached = new Sample("MiB");
         int plainThreads = 0;
@@ -117,6 +119,11 @@ final class AgentCost implements Benchmark {
                 attached.add(status(t.pid(), "VmRSS") / 1024.0);
                 attachedThreads = (int) status(t.pid(), "Threads");
             }
+            try (TargetJvm t = FeesTarget.start(ws, java, FeesTarget.Mode.PLAIN, ws.feesBaseline, "-javaagent:" + ws.bareJar)) {
+                t.request("fee 100", "fee ");
+                Thread.sleep(1000);
+                empty.add(status(t.pid(), "VmRSS") / 1024.0);
+            }
             try (TargetJvm t = FeesTarget.start(ws, java, FeesTarget.Mode.ENROLLED, ws.feesBaseline)) {
                 t.request("fee 100", "fee ");
                 Thread.sleep(1000);
@@ -124,9 +131,11 @@ final class AgentCost implements Benchmark {
                 enrolledThreads = (int) status(t.pid(), "Threads");
             }
         }
-        report.detail("%s idle fees-app RSS: no agent %s (%d threads); enrolled %s (%d threads); "
+        report.detail("%s idle fees-app RSS: no agent %s (%d threads); empty -javaagent %s; enrolled %s (%d threads); "
                 + "after attach+loadAgent %s (%d threads, includes the attach listener)", jdk, plain.describe(), plainThreads,
-                enrolled.describe(), enrolledThreads, attached.describe(), attachedThreads);
+                empty.describe(), enrolled.describe(), enrolledThreads, attached.describe(), attachedThreads);
+        report.ratio("agent cost " + jdk, "idle RSS, enrolled vs an empty -javaagent (+"
+                + Sample.fmt(enrolled.median() - empty.median()) + " MiB)", enrolled, empty, null);
         report.ratio("agent cost " + jdk, "idle RSS, enrolled (+" + Sample.fmt(enrolled.median() - plain.median()) + " MiB)",
                 enrolled, plain, null);
         report.ratio("agent cost " + jdk, "idle RSS, after attach (+" + Sample.fmt(attached.median() - plain.median()) + " MiB)",
