@@ -18,14 +18,6 @@ final class Sample {
         this.unit = unit;
     }
 
-    static Sample of(String unit, double... values) {
-        Sample s = new Sample(unit);
-        for (double v : values) {
-            s.add(v);
-        }
-        return s;
-    }
-
     void add(double value) {
         values.add(value);
     }
