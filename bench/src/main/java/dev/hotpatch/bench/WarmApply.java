@@ -59,8 +59,8 @@ final class WarmApply implements Benchmark {
             try {
                 for (int i = 0; i < warmup + rounds; i++) {
                     boolean record = i >= warmup;
-                    long[] bare = null;
-                    long[] hp = null;
+                    long[] bare;
+                    long[] hp;
                     if (i % 2 == 0) {
                         bare = bare(vm, ws, "w" + i, names);
                         hp = hotpatch(client, ws, i == 0);
