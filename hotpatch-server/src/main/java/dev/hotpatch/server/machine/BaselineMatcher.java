@@ -153,13 +153,22 @@ public final class BaselineMatcher {
                     .list();
             return allowed;
         });
+        // A hotpatch's bytes count only where the agent reports that hotpatch in use: the same bytes in a
+        // jar on disk mean a build of its own (e.g. the fixed release), which is not a published baseline.
+        Set<String> inUse = new HashSet<>();
+        for (MachineReport.InstalledHotpatch hp : r.hotpatchesOrEmpty()) {
+            for (MachineReport.Hash c : hp.classes() == null ? List.<MachineReport.Hash>of() : hp.classes()) {
+                inUse.add(c.name() + ' ' + c.sha256());
+            }
+        }
         for (MachineReport.Hash c : classes) {
             Set<String> base = ofBaseline.get(c.name());
             Set<String> patched = ofHotpatches.get(c.name());
             boolean known = base != null || patched != null;
-            if (known && !(base != null && base.contains(c.sha256())) && !(patched != null && patched.contains(c.sha256()))) {
+            boolean patchedLive = patched != null && patched.contains(c.sha256()) && inUse.contains(c.name() + ' ' + c.sha256());
+            if (known && !(base != null && base.contains(c.sha256())) && !patchedLive) {
                 return "custom image: class " + c.name().replace('/', '.') + " runs bytes (sha256 " + c.sha256().substring(0, 12)
-                        + "…) that are neither the published baseline's nor any published hotpatch's";
+                        + "…) that are neither the published baseline's nor those of a hotpatch installed in it";
             }
         }
         return null;

@@ -8,6 +8,7 @@ import dev.hotpatch.server.testing.Fixtures;
 import dev.hotpatch.server.testing.Fixtures.Node;
 import dev.hotpatch.server.testing.Fixtures.Scene;
 import dev.hotpatch.server.testing.TestServer;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -82,6 +83,30 @@ class CheckInTest {
         JsonNode m = s.get("/api/v1/machines/tampered-1", s.adminToken).json();
         assertThat(m.get("status").asText()).isEqualTo("NotSupported");
         assertThat(m.get("statusReason").asText()).contains("acme.Fees");
+    }
+
+    @BothStores
+    void hotpatchBytesOnDisk_areACustomImage_butLiveThroughTheAgentAreTheBaseline(TestServer s) throws Exception {
+        Scene scene = new Scene(s);
+        assertThat(scene.publishHotpatch("KB2026-0001", "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false).status())
+                .isEqualTo(201);
+        Node node = Node.enroll(s, "host-1");
+        // The fixed release built as a jar of its own: its classes hash like the hotpatch's, but no agent put them there.
+        Map<String, Object> rebuilt = new java.util.LinkedHashMap<>(Fixtures.machine("rebuilt-1",
+                Fixtures.jar(Fixtures.orderedMap("acme/Fees", scene.feesV2, "acme/Util", scene.util)), List.of(), null));
+        rebuilt.put("classes", List.of(Map.of("name", "acme/Fees", "sha256", Fixtures.sha(scene.feesV2)),
+                Map.of("name", "acme/Util", "sha256", Fixtures.sha(scene.util))));
+        Map<String, Object> patched = new java.util.LinkedHashMap<>(Fixtures.machine("patched-1", scene.jar10,
+                List.of(Fixtures.installed("KB2026-0001", "acme/Fees", scene.feesV2, Instant.parse("2026-02-11T00:00:00Z"))), null));
+        patched.put("classes", rebuilt.get("classes"));
+        node.checkIn(rebuilt, patched);
+
+        JsonNode r = s.get("/api/v1/machines/rebuilt-1", s.adminToken).json();
+        assertThat(r.get("status").asText()).isEqualTo("NotSupported");
+        assertThat(r.get("statusReason").asText()).contains("custom image");
+        JsonNode p = s.get("/api/v1/machines/patched-1", s.adminToken).json();
+        assertThat(p.get("status").asText()).as(p.toString()).isEqualTo("Enabled");
+        assertThat(p.get("baselineVersion").asText()).isEqualTo("1.0");
     }
 
     @BothStores
