@@ -153,7 +153,7 @@ public final class Catalog {
                 x.classification(), x.cves(), x.rebootBehavior(), x.releaseOverride(), x.createdAt(), x.createdBy(), classes, jars));
     }
 
-    /** A baseline of {@code image} named by id, version, or the SHA-256 of one of its jars. */
+    /** A baseline of {@code image} named by id, version, the SHA-256 of one of its jars, or {@code sha256:} and a prefix of it. */
     public Optional<Baseline> findBaseline(Handle h, Image image, String ref) {
         if (ref == null || ref.isBlank()) {
             return Optional.empty();
@@ -164,6 +164,13 @@ public final class Catalog {
             id = h.createQuery("SELECT b.id FROM baselines b JOIN baseline_jars j ON j.baseline_id = b.id"
                             + " WHERE b.image_id = :i AND j.sha256 = :r")
                     .bind("i", image.id()).bind("r", ref.toLowerCase(java.util.Locale.ROOT)).mapTo(String.class).findFirst();
+        }
+        String lower = ref.toLowerCase(java.util.Locale.ROOT);
+        if (id.isEmpty() && lower.matches("sha256:[0-9a-f]{16,64}")) {
+            // The builder's default baseline id: "sha256:" + the first 16 hex digits of the baseline jar's SHA-256.
+            id = h.createQuery("SELECT b.id FROM baselines b JOIN baseline_jars j ON j.baseline_id = b.id"
+                            + " WHERE b.image_id = :i AND j.sha256 LIKE :p")
+                    .bind("i", image.id()).bind("p", lower.substring("sha256:".length()) + "%").mapTo(String.class).findFirst();
         }
         return id.flatMap(x -> findBaseline(h, x));
     }

@@ -36,6 +36,13 @@ class CatalogApiTest {
         JsonNode image = s.get("/api/v1/images/acme:fees:1.x", s.adminToken).json();
         assertThat(image.get("currentBaselineVersion").asText()).isEqualTo("1.0");
         assertThat(s.get("/api/v1/updates?image=" + scene.imageId, s.adminToken).json()).hasSize(1);
+
+        // hotpatch build's default baseline id is "sha256:" + 16 hex digits of the baseline jar's hash.
+        String builderDefault = "sha256:" + Fixtures.sha(scene.jar10).substring(0, 16);
+        TestServer.Response next = scene.publishHotpatch("KB2026-0002", builderDefault, "2026-02-11", scene.feesV1, scene.feesV3,
+                List.of("KB2026-0001"), true);
+        assertThat(next.status()).as(next.body()).isEqualTo(201);
+        assertThat(next.json().get("baselineId").asText()).isEqualTo(scene.baseline10);
     }
 
     @BothStores
