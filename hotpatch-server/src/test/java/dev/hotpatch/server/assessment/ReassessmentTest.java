@@ -19,8 +19,10 @@ class ReassessmentTest {
         Scene scene = new Scene(s);
         Node node = Node.enroll(s, "host-1");
         Map<String, Object> plain = Fixtures.machine("plain-1", scene.jar10, List.of(), null);
-        // Runs the baseline's jar, but acme/Fees with bytes that no published update has produced yet.
-        Map<String, Object> ahead = Fixtures.machine("ahead-1", scene.jar10, List.of(), null);
+        // Runs the baseline's jar with KB2026-0002 applied live (say by a standalone node) before this server
+        // published it: acme/Fees runs bytes no published update has produced yet.
+        Map<String, Object> ahead = Fixtures.machine("ahead-1", scene.jar10,
+                List.of(Fixtures.installed("KB2026-0002", "acme/Fees", scene.feesV3, java.time.Instant.parse("2026-01-20T00:00:00Z"))), null);
         ahead.put("classes", List.of(Map.of("name", "acme/Fees", "sha256", Fixtures.sha(scene.feesV3)),
                 Map.of("name", "acme/Util", "sha256", Fixtures.sha(scene.util))));
         node.checkIn(plain, ahead);
@@ -36,7 +38,7 @@ class ReassessmentTest {
                 .status()).isEqualTo(201);
         assertThat(missingKbs(s, "plain-1")).containsExactly("KB2026-0002");
         assertThat(machine(s, "ahead-1").get("status").asText()).isEqualTo("Enabled");
-        assertThat(missingKbs(s, "ahead-1")).containsExactly("KB2026-0002");
+        assertThat(missingKbs(s, "ahead-1")).as("its live patch is now a published one, and installed").isEmpty();
 
         assertThat(s.patch("/api/v1/images/" + scene.imageId, s.adminToken, Map.of("hotpatchSupported", false)).status()).isEqualTo(200);
         assertThat(machine(s, "plain-1").get("statusReason").asText()).contains("not hotpatch-supported");
