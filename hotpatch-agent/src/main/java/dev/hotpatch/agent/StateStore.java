@@ -1,5 +1,6 @@
 package dev.hotpatch.agent;
 
+import dev.hotpatch.format.PropertiesText;
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.TrustStore;
 import java.io.IOException;
@@ -25,7 +26,9 @@ import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 
@@ -190,21 +193,18 @@ final class StateStore {
 
     /** Writes the installed list atomically. */
     void save(List<Installed> installed) throws IOException {
-        StringBuilder b = new StringBuilder("# hotpatches accepted by this JVM, in install order\n");
-        Properties p = new Properties();
-        p.setProperty("count", Integer.toString(installed.size()));
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("count", Integer.toString(installed.size()));
         for (int i = 0; i < installed.size(); i++) {
             Installed x = installed.get(i);
-            p.setProperty(i + ".id", x.id());
-            p.setProperty(i + ".sha256", x.pkg.sha256());
-            p.setProperty(i + ".installedOn", x.installedOn.toString());
-            p.setProperty(i + ".installedBy", x.installedBy);
+            p.put(i + ".id", x.id());
+            p.put(i + ".sha256", x.pkg.sha256());
+            p.put(i + ".installedOn", x.installedOn.toString());
+            p.put(i + ".installedBy", x.installedBy);
         }
         Path tmp = Files.createTempFile(dir, ".installed-", ".tmp");
-        try (OutputStream out = Files.newOutputStream(tmp)) {
-            out.write(b.toString().getBytes(StandardCharsets.UTF_8));
-            p.store(out, null);
-        }
+        Files.write(tmp, ("# hotpatches accepted by this JVM, in install order\n" + PropertiesText.write(p))
+                .getBytes(StandardCharsets.US_ASCII));
         Files.move(tmp, dir.resolve(LIST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
 

@@ -2,7 +2,6 @@ package dev.hotpatch.format;
 
 import java.io.IOException;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -50,26 +49,8 @@ final class ManifestCodec {
             }
             p.put("class." + i + ".sha256", c.sha256());
         }
-        StringBuilder out = new StringBuilder("# hotpatch package manifest\n");
-        Properties one = new Properties();
-        for (Map.Entry<String, String> e : p.entrySet()) {
-            one.clear();
-            one.setProperty(e.getKey(), e.getValue());
-            StringWriter w = new StringWriter();
-            try {
-                one.store(w, null);
-            } catch (IOException impossible) {
-                throw new IllegalStateException(impossible);
-            }
-            // store() writes a date comment first; keep only the key line. Drop only the line
-            // separator's '\r': trimming would also drop a value's trailing spaces, which store() leaves unescaped.
-            for (String line : w.toString().split("\n")) {
-                if (!line.startsWith("#")) {
-                    out.append(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line).append('\n');
-                }
-            }
-        }
-        return out.toString().getBytes(StandardCharsets.UTF_8);
+        String out = "# hotpatch package manifest\n" + PropertiesText.write(p);
+        return out.getBytes(StandardCharsets.UTF_8);
     }
 
     /**

@@ -1,6 +1,6 @@
 package dev.hotpatch.format.channel;
 
-import java.io.ByteArrayOutputStream;
+import dev.hotpatch.format.PropertiesText;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -121,17 +121,8 @@ public final class Message {
     }
 
     byte[] encode() {
-        Properties p = new Properties();
-        p.putAll(fields);
-        // The OutputStream form writes ASCII with \\uXXXX escapes, which is valid UTF-8 and keeps
-        // every Java string intact; encoding the Writer form as UTF-8 would turn unpaired surrogates into '?'.
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try {
-            p.store(out, null);
-        } catch (IOException impossible) {
-            throw new IllegalStateException(impossible);
-        }
-        return out.toByteArray();
+        // ASCII with \\uXXXX escapes: valid UTF-8 that keeps every Java string intact, unpaired surrogates included.
+        return PropertiesText.write(fields).getBytes(StandardCharsets.US_ASCII);
     }
 
     static Message decode(byte[] body) throws IOException {
