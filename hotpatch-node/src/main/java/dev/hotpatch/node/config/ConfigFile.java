@@ -1,6 +1,8 @@
 package dev.hotpatch.node.config;
 
 import dev.hotpatch.format.Classification;
+import dev.hotpatch.format.OwnerOnly;
+import dev.hotpatch.format.UnsafePathException;
 import dev.hotpatch.node.ConfigException;
 import java.io.IOException;
 import java.net.URI;
@@ -55,7 +57,23 @@ final class ConfigFile {
         return new ConfigFile(file).read();
     }
 
+    /**
+     * The config names the trust folder and the commands the node runs, so it must pass the shared
+     * owner-only rule: a file another user can change would let them choose both.
+     */
+    private void requireSafe() {
+        try {
+            OwnerOnly.requireTrustedFile(file, "config file");
+        } catch (UnsafePathException e) {
+            throw new ConfigException("--config", e.getMessage() + "; the config chooses the trust folder and the commands"
+                    + " the node runs, so only its owner (or root) may be able to change it");
+        } catch (IOException e) {
+            // Missing or unreadable: reading it below says so in the usual words.
+        }
+    }
+
     private NodeConfig read() {
+        requireSafe();
         List<String> text;
         try {
             text = Files.readAllLines(file, StandardCharsets.UTF_8);
