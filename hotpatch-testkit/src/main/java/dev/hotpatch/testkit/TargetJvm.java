@@ -132,6 +132,39 @@ public final class TargetJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills the target the way a crash or the OOM killer would (SIGKILL on Unix): no shutdown hook
+     * runs. Waits until it is gone.
+     */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(GRACE.toMillis() * 4, TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(describe() + " did not die after SIGKILL" + outputSoFar());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while killing " + describe(), e);
+        }
+    }
+
+    /**
+     * Stops the target normally (SIGTERM on Unix: shutdown hooks run) and waits until it is gone.
+     *
+     * @throws AssertionError if it is still running after {@code timeout}
+     */
+    public void stop(Duration timeout) {
+        process.destroy();
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(describe() + " did not stop within " + timeout + " after SIGTERM" + outputSoFar());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while stopping " + describe(), e);
+        }
+    }
+
     /** Destroys the target: a normal termination request, then a forcible kill after 5 s. */
     @Override
     public void close() {
