@@ -5,10 +5,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.PackageManifest;
-import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.TrustStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -98,11 +97,7 @@ final class InspectCommand extends HotpatchCommand {
     }
 
     static String fingerprint(X509Certificate c) {
-        try {
-            return Sha256.hex(c.getEncoded());
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
+        return TrustStore.fingerprint(c);
     }
 
     private static String orNone(String s) {

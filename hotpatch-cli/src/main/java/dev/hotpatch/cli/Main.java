@@ -73,6 +73,7 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("apply", new ApplyCommand());
         cl.addSubcommand("list", new ListCommand());
         cl.addSubcommand("uninstall", new UninstallCommand());
+        cl.addSubcommand("quarantine", new QuarantineCommand());
         cl.addSubcommand("agent-path", new AgentPathCommand());
         cl.addSubcommand("server", new ServerCommand());
         cl.addSubcommand("node", new NodeCommand());

@@ -30,7 +30,7 @@ class MainTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"keygen", "build", "inspect", "verify", "ps", "apply", "list", "uninstall", "agent-path"})
+    @ValueSource(strings = {"keygen", "build", "inspect", "verify", "ps", "apply", "list", "uninstall", "quarantine", "agent-path"})
     void everyCommand_hasHelpAndJson(String command) {
         CliRun r = CliRun.of(command, "--help");
         assertThat(r.exit()).as(r.toString()).isZero();
