@@ -16,9 +16,9 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch list}: the hotpatches installed in a JVM, as Get-HotFix lists a machine's. */
 @Command(name = "list", description = {
-        "List the hotpatches installed in a running JVM (--pid), or on a machine of the fleet (--machine).",
-        "Like Get-HotFix: Source (machine), Description, HotFixID, InstalledBy, InstalledOn, then each",
-        "hotpatch's classes with the SHA-256 of the bytes now in use.",
+        "List hotpatches installed in a JVM (--pid) or on a fleet machine (--machine).",
+        "Like Get-HotFix: Source (machine), Description, HotFixID, InstalledBy, InstalledOn, then each hotpatch's " +
+                "classes with the SHA-256 of the bytes now in use.",
         "--pid asks the JVM's agent directly and never loads it: a JVM without it has nothing installed.",
         "--machine asks the server, which lists what the machine's node last reported, checked against the catalog."})
 final class ListCommand extends FleetCommand {

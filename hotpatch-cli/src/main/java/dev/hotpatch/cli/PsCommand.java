@@ -11,8 +11,8 @@ import picocli.CommandLine.Command;
 /** {@code hotpatch ps}: the local JVMs and whether each can be hotpatched. */
 @Command(name = "ps", description = {
         "List local JVMs and their hotpatch status.",
-        "Shows each JVM's Java version, its status (Enabled, or NotSupported with the reason) and the",
-        "hotpatches installed in those that run the agent. Loads no agent."})
+        "Shows each JVM's Java version, its status (Enabled, or NotSupported with the reason) and the hotpatches " +
+                "installed in those that run the agent. Loads no agent."})
 final class PsCommand extends HotpatchCommand {
     @Override
     public Integer call() {

@@ -48,11 +48,12 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "demo", description = {
         "Run the fleet loop end to end in under a minute, in this process.",
-        "Starts a server (temporary data folder, free port), the fees sample app (its 1.0 undercharges: fee 100 = 2) and a",
-        "node, publishes the image, the 1.0 baseline and a hotpatch built from 1.0 -> 1.0.1 with a fresh key, assesses,",
-        "installs now, and shows the app answering fee 100 = 3 without a restart, then Get-HotFix and the history.",
-        "Prints every command as you would type it. Stops everything at the end; --keep-running leaves it up for the web",
-        "console until Ctrl-C."})
+        "Starts a server (temporary data folder, free port), the fees sample app (its 1.0 undercharges: fee 100 = 2) " +
+                "and a node, publishes the image, the 1.0 baseline and a hotpatch built from 1.0 -> 1.0.1 with a fresh key, " +
+                "assesses, installs now, and shows the app answering fee 100 = 3 without a restart, then Get-HotFix and the " +
+                "history.",
+        "Prints every command as you would type it. Stops everything at the end; --keep-running leaves it up for the " +
+                "web console until Ctrl-C."})
 public final class DemoCommand extends HotpatchCommand {
     static final String IMAGE = "acme/fees/1.x";
     static final String MACHINE = "fees-demo";

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch history}: the update history of a machine, or of the fleet. */
 @Command(name = "history", description = {
-        "Show the update history: every install, uninstall, restart and refusal, newest first.",
+        "Show the update history: installs, uninstalls, restarts and refusals, newest first.",
         "Who asked, what, when and the outcome (requested, succeeded, failed, refused, pending-restart, not-attempted).",
         "The last 30 days by default; without --machine, the whole fleet's."})
 public final class HistoryCommand extends FleetCommand {

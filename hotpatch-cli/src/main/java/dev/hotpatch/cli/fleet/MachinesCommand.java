@@ -9,8 +9,9 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch machines}: the fleet's machines with their hotpatch status and missing updates. */
 @Command(name = "machines", description = {
         "List the machines the server knows, with filters.",
-        "One line per machine: hotpatch status (Enabled, Disabled, NotSupported, PendingEvaluation, ActionRequired) and why,",
-        "missing updates (total/critical/security/other), image and baseline, Java version, node and last assessment."})
+        "One line per machine: hotpatch status (Enabled, Disabled, NotSupported, PendingEvaluation, ActionRequired) and " +
+                "why, missing updates (total/critical/security/other), image and baseline, Java version, node and last " +
+                "assessment."})
 public final class MachinesCommand extends FleetCommand {
     @Option(names = "--status", paramLabel = "S", description = "Only this status: Enabled, Disabled, NotSupported, PendingEvaluation, ActionRequired.")
     String status;

@@ -13,15 +13,15 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch token}: API tokens for operators and one-time enrollment tokens for nodes. */
 @Command(name = "token", description = {
-        "Manage credentials: operator API tokens (roles reader, operator, publisher, admin) and node enrollment tokens.",
+        "Manage operator API tokens (roles reader to admin) and node enrollment tokens.",
         "A secret is shown once, when it is created; the server keeps only its hash."})
 public final class TokenCommand extends CommandGroup {
 
     /** {@code hotpatch token create}. */
     @Command(name = "create", description = {
-            "Create an operator API token (needs an admin token). Prints the secret once.",
-            "Roles: reader (reads everything), operator (also assess, install, uninstall, rollback, restart; enrollment tokens),",
-            "publisher (also images, baselines, updates), admin (all, and tokens and nodes)."})
+        "Create an operator API token (needs an admin token). Prints the secret once.",
+        "Roles: reader (reads everything), operator (also assess, install, uninstall, rollback, restart; enrollment " +
+                "tokens), publisher (also images, baselines, updates), admin (all, and tokens and nodes)."})
     public static final class Create extends FleetCommand {
         @Option(names = "--name", required = true, paramLabel = "NAME", description = "Who or what holds it, e.g. ci-publisher.")
         String name;
@@ -47,7 +47,7 @@ public final class TokenCommand extends CommandGroup {
 
     /** {@code hotpatch token enroll}. */
     @Command(name = "enroll", description = {
-            "Create a one-time enrollment token for a node (needs an operator token). Prints the secret once.",
+            "Create a one-time enrollment token for a node; prints the secret once.",
             "Start the node with it: hotpatch node --server URL --token SECRET. It is used up by the first enrollment."})
     public static final class Enroll extends FleetCommand {
         @Option(names = "--name", paramLabel = "NAME", description = "A label, e.g. the host it is for.")

@@ -26,12 +26,12 @@ public final class UpdateCommand extends CommandGroup {
 
     /** {@code hotpatch update publish}. */
     @Command(name = "publish", description = {
-            "Publish an update (needs a publisher token).",
-            "With FILE.hotpatch: a signed hotpatch, verified by the server against its trusted publishers before anything is",
-            "stored; it must target the image's current baseline and every class it replaces must be in it with the expected",
-            "bytes. Without a file: an update that needs a restart, described by --kb, --title, --classification and --image,",
-            "optionally with an --artifact for nodes to install. Exit 3 when refused (untrusted, tampered, wrong baseline,",
-            "release calendar): nothing is published."})
+        "Publish an update (needs a publisher token).",
+        "With FILE.hotpatch: a signed hotpatch, verified by the server against its trusted publishers before anything " +
+                "is stored; it must target the image's current baseline and every class it replaces must be in it with the " +
+                "expected bytes. Without a file: an update that needs a restart, described by --kb, --title, --classification " +
+                "and --image, optionally with an --artifact for nodes to install. Exit 3 when refused (untrusted, tampered, " +
+                "wrong baseline, release calendar): nothing is published."})
     public static final class Publish extends FleetCommand {
         @Parameters(index = "0", arity = "0..1", paramLabel = "FILE.hotpatch", description = "The signed hotpatch package.")
         Path file;

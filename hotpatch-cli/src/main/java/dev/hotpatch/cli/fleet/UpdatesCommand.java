@@ -12,11 +12,11 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code hotpatch updates}: a machine's Updates view, as on the seed's portal page. */
+/** {@code hotpatch updates}: a machine's Updates view, as on Azure Update Manager's portal page. */
 @Command(name = "updates", description = {
         "Show a machine's hotpatch status and missing updates (its Updates view).",
-        "Hotpatch status and reason, last assessed, missing updates counted as total, critical, security and other,",
-        "then the missing updates: update name, classification, KB ID, reboot behavior, published date.",
+        "Hotpatch status and reason, last assessed, missing updates counted as total, critical, security and other, " +
+                "then the missing updates: update name, classification, KB ID, reboot behavior, published date.",
         "Shows the last assessment; 'hotpatch assess --machine M' assesses now."})
 public final class UpdatesCommand extends FleetCommand {
     @Option(names = "--machine", required = true, paramLabel = "NAME", description = "The machine (name or id).")
