@@ -50,6 +50,14 @@ public final class Main implements Callable<Integer> {
     @picocli.CommandLine.Option(names = {"-V", "--version"}, description = "Print the version (with --json: as JSON) and exit.")
     boolean version;
 
+    static {
+        // Daemons (node, demo) log through java.util.logging: one line per record, ISO time first,
+        // instead of the JDK's two-line default; a -D setting on the command line wins.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT%1$tz %4$s %5$s%6$s%n");
+        }
+    }
+
     /** Runs one command line with the process's standard streams and exits with its code. */
     public static void main(String[] args) {
         System.exit(run(args));

@@ -119,7 +119,7 @@ public final class Node implements AutoCloseable {
                 && new Credentials(dataDir).forServer(new ServerClient(options.server()).base()).isEmpty()) {
             throw new ConfigException("--token", "this node has not enrolled with " + options.server() + " yet (no credential in "
                     + dataDir + "); pass the one-time enrollment token with --token (an operator creates one with"
-                    + " POST /api/v1/enrollment-tokens)");
+                    + " 'hotpatch token enroll')");
         }
         FileChannel ch = null;
         try {
@@ -200,6 +200,8 @@ public final class Node implements AutoCloseable {
             } catch (ServerUnavailableException e) {
                 LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; retrying at the next check-in");
                 wait = interval(null);
+            } catch (NodeRefusedException e) {
+                throw e; // a refused token or credential does not heal by retrying: stop and say why
             } catch (NodeException e) {
                 LOG.log(System.Logger.Level.ERROR, e.getMessage());
                 wait = interval(null);
