@@ -52,11 +52,11 @@ final class ListCommand extends FleetCommand {
             out().flush();
             return ExitPolicy.OK;
         }
-        Table t = new Table("Source", "Description", "HotFixID", "InstalledOn (UTC)", "Classes", "Verified");
+        Table t = new Table("Source", "Description", "HotFixID", "InstalledOn", "Classes", "Verified");
         for (JsonNode f : fixes) {
             String verified = f.path("verified").isNull() || f.path("verified").isMissingNode() ? "" : f.path("verified").asBoolean() ? "yes" : "NO";
             String note = f.path("note").asText("");
-            t.add(machine, f.path("description").asText(), f.path("hotFixId").asText(), Times.second(f.path("installedOn")),
+            t.add(machine, f.path("description").asText(), f.path("hotFixId").asText(), Times.human(f.path("installedOn")),
                     f.path("kind").asText().equals("hotpatch") ? f.path("classes").asInt() : "", verified + (note.isBlank() ? "" : (verified.isEmpty() ? "" : ": ") + note));
         }
         t.print(out());
@@ -98,7 +98,7 @@ final class ListCommand extends FleetCommand {
         }
         Table t = new Table("Source", "Description", "HotFixID", "InstalledBy", "InstalledOn");
         for (InstalledHotpatch h : installed) {
-            t.add(source, h.description(), h.id(), h.installedBy(), h.installedOn() == null ? "" : h.installedOn());
+            t.add(source, h.description(), h.id(), h.installedBy(), Times.human(h.installedOn()));
         }
         t.print(out());
         for (InstalledHotpatch h : installed) {

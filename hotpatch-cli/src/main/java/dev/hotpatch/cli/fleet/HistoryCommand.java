@@ -50,10 +50,10 @@ public final class HistoryCommand extends FleetCommand {
             out.flush();
             return;
         }
-        Table t = fleet ? new Table("WHEN (UTC)", "MACHINE", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS")
-                : new Table("WHEN (UTC)", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS");
+        Table t = fleet ? new Table("WHEN", "MACHINE", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS")
+                : new Table("WHEN", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS");
         for (JsonNode e : entries) {
-            String when = Times.second(e.path("at"));
+            String when = Times.human(e.path("at"));
             if (fleet) {
                 t.add(when, e.path("machineName").asText(), e.path("action").asText(), e.path("kbId").asText(""), e.path("outcome").asText(),
                         e.path("actor").asText(""), e.path("details").asText(""));

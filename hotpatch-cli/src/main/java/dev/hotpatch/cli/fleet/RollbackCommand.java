@@ -14,7 +14,7 @@ public final class RollbackCommand extends ActionCommand {
     @Option(names = "--machine", required = true, paramLabel = "NAME", description = "The machine (name or id).")
     String machine;
 
-    @Option(names = "--baseline", paramLabel = "ID", description = "Roll back to this baseline id instead of the last known good one.")
+    @Option(names = "--baseline", paramLabel = "VERSION", description = "Roll back to this baseline (version, or id) instead of the last known good one.")
     String baseline;
 
     @Override

@@ -74,7 +74,7 @@ public final class TokenCommand extends CommandGroup {
             } else {
                 out().println(t.path("token").asText());
                 out().flush();
-                err().println("Created enrollment token " + t.path("id").asText() + ", valid until " + Times.minute(t.path("expiresAt"))
+                err().println("Created enrollment token " + t.path("id").asText() + ", valid until " + Times.human(t.path("expiresAt"))
                         + ", for one node: hotpatch node --server " + api().base() + " --token SECRET");
                 err().flush();
             }
@@ -94,8 +94,8 @@ public final class TokenCommand extends CommandGroup {
             }
             Table t = new Table("ID", "NAME", "ROLE", "CREATED", "BY", "REVOKED");
             for (JsonNode x : list) {
-                t.add(x.path("id").asText(), x.path("name").asText(), x.path("role").asText(), Times.minute(x.path("createdAt")),
-                        x.path("createdBy").asText(""), Times.minute(x.path("revokedAt")));
+                t.add(x.path("id").asText(), x.path("name").asText(), x.path("role").asText(), Times.human(x.path("createdAt")),
+                        x.path("createdBy").asText(""), Times.human(x.path("revokedAt")));
             }
             t.print(out());
             return ExitPolicy.OK;

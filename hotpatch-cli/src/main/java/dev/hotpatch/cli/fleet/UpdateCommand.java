@@ -85,7 +85,7 @@ public final class UpdateCommand extends CommandGroup {
                         + u.path("baselineVersion").asText() + ": " + u.path("title").asText());
                 if (hotpatch) {
                     out().println("  " + u.path("classes").size() + (u.path("classes").size() == 1 ? " class" : " classes") + ", signed by "
-                            + u.path("signer").asText() + ", published " + Times.minute(u.path("publishedAt")));
+                            + u.path("signer").asText() + ", published " + Times.human(u.path("publishedAt")));
                 }
                 out().println("Machines on that baseline now list it as missing; see 'hotpatch machines' and 'hotpatch updates --machine M'.");
                 out().flush();
@@ -179,7 +179,7 @@ public final class UpdateCommand extends CommandGroup {
             Table t = new Table("KB ID", "Update name", "Classification", "Reboot behavior", "Published date", "Image", "Baseline", "Supersedes");
             for (JsonNode u : list) {
                 t.add(u.path("kbId").asText(), u.path("title").asText(), u.path("classification").asText(), u.path("rebootBehavior").asText(),
-                        Times.minute(u.path("publishedAt")), u.path("image").asText(), u.path("baselineVersion").asText(),
+                        Times.human(u.path("publishedAt")), u.path("image").asText(), u.path("baselineVersion").asText(),
                         OperationWatch.join(u.path("supersedes")));
             }
             t.print(out());

@@ -71,7 +71,7 @@ public final class UpdatesCommand extends FleetCommand {
             out.println("Image: " + image + ", baseline " + a.path("baselineVersion").asText("unknown")
                     + (a.path("baselineId").isNull() ? "" : current ? " (current)" : " (not the current one)"));
         }
-        out.println("Last assessed: " + (a.path("lastAssessedAt").isNull() ? "never" : Times.minute(a.path("lastAssessedAt"))));
+        out.println("Last assessed: " + (a.path("lastAssessedAt").isNull() ? "never" : Times.human(a.path("lastAssessedAt"))));
         out.println();
         JsonNode m = a.path("missing");
         new Table("Total missing updates", "Missing critical updates", "Missing security updates", "Other missing updates")
@@ -85,7 +85,7 @@ public final class UpdatesCommand extends FleetCommand {
             Table t = new Table("Update name", "Classifications", "KB ID", "Reboot behavior", "Published date");
             for (JsonNode u : updates) {
                 t.add(u.path("updateName").asText(), u.path("classification").asText(), u.path("kbId").asText(),
-                        u.path("rebootBehavior").asText(), Times.minute(u.path("publishedDate")));
+                        u.path("rebootBehavior").asText(), Times.human(u.path("publishedDate")));
             }
             t.print(out);
         }

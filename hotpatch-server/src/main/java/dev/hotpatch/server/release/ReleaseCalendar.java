@@ -83,8 +83,7 @@ public final class ReleaseCalendar {
         if (planned && !cadence.isBaselineMonth(month)) {
             throw new ServerException.Refused("not-a-baseline-month", "planned baseline " + version + " is dated " + date
                     + ", but " + month + " is a hotpatch month for this image (planned baselines come in " + cadence.describe() + ")",
-                    "publish it as an unplanned baseline if it replaces a hotpatch month (CLI: --kind unplanned), or date it in a"
-                            + " baseline month (--released-on)");
+                    "publish it with kind=unplanned if it replaces a hotpatch month, or date it in a baseline month with releasedOn");
         }
         Optional<Release> current = currentBaseline();
         if (current.isPresent() && date.isBefore(current.get().date())) {
