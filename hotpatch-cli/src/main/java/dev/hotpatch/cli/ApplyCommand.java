@@ -17,8 +17,8 @@ import picocli.CommandLine.Parameters;
         "Install a hotpatch into a running JVM.",
         "No restart: all classes in every class loader are replaced, or none.",
         "The package is verified here first, then sent to the agent in the JVM, which verifies it again.",
-        "Loads the agent when the JVM has none (dynamic attach; on JDK 21+ the JVM prints a JEP 451 warning); an agent",
-        "loaded this way keeps --trust for the JVM's lifetime, and an enrolled one uses its own trust= folder only.",
+        "Loads the agent when the JVM has none (dynamic attach; on JDK 21+ the JVM prints a JEP 451 warning). An agent " +
+                "loaded this way keeps --trust for the JVM's lifetime, and an enrolled one uses its own trust= folder only.",
         "A package none of whose classes is in the JVM (loaded or on its class path) is refused unless --allow-pending.",
         "Exit 0 when installed or already installed, 3 when refused (nothing changed), 1 on failure or time-out."})
 final class ApplyCommand extends HotpatchCommand {

@@ -26,8 +26,9 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch build}: diffs two jars and writes a signed hotpatch package, or explains why it cannot. */
 @Command(name = "build", description = {
         "Build a signed hotpatch package from two jars.",
-        "Compares the baseline jar with the fixed jar and packages the changed classes. Prints what changed. When a change cannot be applied to a running JVM (added or removed members,",
-        "signature or hierarchy changes, ...) prints every reason and exits 3: ship such a fix as a baseline."})
+        "Compares the baseline jar with the fixed jar and packages the changed classes. Prints what changed. When a " +
+                "change cannot be applied to a running JVM (added or removed members, signature or hierarchy changes, ...) " +
+                "prints every reason and exits 3: ship such a fix as a baseline."})
 final class BuildCommand extends HotpatchCommand {
     @Option(names = "--baseline", required = true, paramLabel = "OLD.jar", description = "The jar the JVMs run now.")
     Path baseline;

@@ -16,8 +16,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect", description = {
         "Show what a package holds and who signed it.",
         "Prints the manifest, the classes with their hashes, and the signer.",
-        "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the",
-        "signer is trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
+        "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the signer is " +
+                "trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
 final class InspectCommand extends HotpatchCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The .hotpatch package.")
     Path file;

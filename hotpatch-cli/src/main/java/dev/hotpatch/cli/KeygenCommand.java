@@ -12,8 +12,9 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch keygen}: creates a publisher signing key and its certificate. */
 @Command(name = "keygen", description = {
         "Create a publisher signing key and certificate.",
-        "Writes an EC P-256 key and a self-signed certificate to a new or empty folder. The folder gets signing.p12 and signing.password (owner-only: keep them private) and signer.crt,",
-        "the certificate that JVMs and verifiers pin: put it in their --trust folder."})
+        "Writes an EC P-256 key and a self-signed certificate to a new or empty folder. The folder gets signing.p12 and " +
+                "signing.password (owner-only: keep them private) and signer.crt, the certificate that JVMs and verifiers pin: " +
+                "put it in their --trust folder."})
 final class KeygenCommand extends HotpatchCommand {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the new key; must be new or empty.")
     Path out;

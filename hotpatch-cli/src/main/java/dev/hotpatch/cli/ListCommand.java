@@ -18,11 +18,11 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch list}: the hotpatches installed in a JVM, as Get-HotFix lists a machine's. */
 @Command(name = "list", description = {
-        "List the hotpatches installed in a running JVM (--pid), or on a machine of the fleet (--machine).",
-        "Like Get-HotFix: Source (machine), Description, HotFixID, State, InstalledBy, InstalledOn, then each",
-        "hotpatch's classes with, per class loader, the SHA-256 of the bytes that copy runs (verified when they are the package's).",
-        "--pid asks the JVM's agent directly and never loads it: a JVM without it has nothing installed. It also shows",
-        "hotpatches held back (quarantined after a crash, revoked publisher) and a restart the JVM owes.",
+        "List hotpatches installed in a JVM (--pid) or on a fleet machine (--machine).",
+        "Like Get-HotFix: Source (machine), Description, HotFixID, State, InstalledBy, InstalledOn, then each hotpatch's " +
+                "classes with, per class loader, the SHA-256 of the bytes that copy runs (verified when they are the package's).",
+        "--pid asks the JVM's agent directly and never loads it: a JVM without it has nothing installed. It also shows " +
+                "hotpatches held back (quarantined after a crash, revoked publisher) and a restart the JVM owes.",
         "--machine asks the server, which lists what the machine's node last reported, checked against the catalog."})
 final class ListCommand extends FleetCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -58,11 +58,11 @@ final class ListCommand extends FleetCommand {
             out().flush();
             return ExitPolicy.OK;
         }
-        Table t = new Table("Source", "Description", "HotFixID", "InstalledOn (UTC)", "Classes", "Verified");
+        Table t = new Table("Source", "Description", "HotFixID", "InstalledOn", "Classes", "Verified");
         for (JsonNode f : fixes) {
             String verified = f.path("verified").isNull() || f.path("verified").isMissingNode() ? "" : f.path("verified").asBoolean() ? "yes" : "NO";
             String note = f.path("note").asText("");
-            t.add(machine, f.path("description").asText(), f.path("hotFixId").asText(), Times.second(f.path("installedOn")),
+            t.add(machine, f.path("description").asText(), f.path("hotFixId").asText(), Times.human(f.path("installedOn")),
                     f.path("kind").asText().equals("hotpatch") ? f.path("classes").asInt() : "", verified + (note.isBlank() ? "" : (verified.isEmpty() ? "" : ": ") + note));
         }
         t.print(out());
@@ -92,7 +92,7 @@ final class ListCommand extends FleetCommand {
         } else {
             Table t = new Table("Source", "Description", "HotFixID", "State", "InstalledBy", "InstalledOn");
             for (InstalledHotpatch h : installed) {
-                t.add(source, h.description(), h.id(), h.state(), h.installedBy(), h.installedOn() == null ? "" : h.installedOn());
+                t.add(source, h.description(), h.id(), h.state(), h.installedBy(), Times.human(h.installedOn()));
             }
             t.print(out());
             for (InstalledHotpatch h : installed) {
@@ -101,7 +101,7 @@ final class ListCommand extends FleetCommand {
                         + (h.supersedes().isEmpty() ? "" : "  supersedes " + String.join(", ", h.supersedes()))
                         + "  (" + keeping(h, mode) + ")");
                 if (!h.live()) {
-                    out().println("  " + h.state() + (h.stateSince() == null ? "" : " since " + h.stateSince()) + ": " + h.stateReason());
+                    out().println("  " + h.state() + (h.stateSince() == null ? "" : " since " + Times.human(h.stateSince())) + ": " + h.stateReason());
                 }
                 for (InstalledHotpatch.InstalledClass c : h.classes()) {
                     out().println("  " + c.name() + "  sha256 " + c.sha256() + "  " + (c.copies().isEmpty()
@@ -115,7 +115,7 @@ final class ListCommand extends FleetCommand {
         }
         if (report.restartPending() != null) {
             out().println();
-            out().println("Restart pending since " + report.restartPending().since() + ": " + report.restartPending().reason() + ".");
+            out().println("Restart pending since " + Times.human(report.restartPending().since()) + ": " + report.restartPending().reason() + ".");
         }
         for (String p : report.problems()) {
             out().println("Problem: " + p);

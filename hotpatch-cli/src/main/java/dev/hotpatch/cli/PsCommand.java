@@ -14,9 +14,9 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch ps}: the local JVMs and whether each can be hotpatched. */
 @Command(name = "ps", description = {
         "List local JVMs and their hotpatch status.",
-        "Shows each JVM's Java version, its status (Enabled; NotSupported with the reason; PendingEvaluation for one",
-        "that is stopped or did not answer in time) and the hotpatches installed in those that run the agent.",
-        "All JVMs are asked at once, so one hung JVM does not hold up the list. Loads no agent."})
+        "Shows each JVM's Java version, its status (Enabled; NotSupported with the reason; PendingEvaluation for one " +
+                "that is stopped or did not answer in time) and the hotpatches installed in those that run the agent.",
+        "All JVMs are asked at once, so one stopped or hung JVM does not hold up the list. Loads no agent."})
 final class PsCommand extends HotpatchCommand {
     @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "800ms",
             description = "How long each JVM may take to answer before it is listed as not answering (default: ${DEFAULT-VALUE}).")

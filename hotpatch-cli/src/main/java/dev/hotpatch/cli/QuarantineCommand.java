@@ -14,10 +14,11 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch quarantine}: the hotpatches an enrolled JVM holds back after dying during their probation, and clearing one. */
 @Command(name = "quarantine", description = {
         "Show or clear the hotpatches a JVM holds back after a crash.",
-        "An enrolled JVM that dies (killed, crashed; not a normal stop) within the probation after a hotpatch was",
-        "applied (agent option probation=, default 10m) does not re-apply that hotpatch at its next start: it is",
-        "quarantined, with the reason. Without --clear this lists them; --clear ID applies the stored package again,",
-        "live, with every check of a first apply, and starts a new probation. 'hotpatch uninstall --id ID' drops it instead.",
+        "An enrolled JVM that dies (killed, crashed; not a normal stop) within the probation after a hotpatch was " +
+                "applied (agent option probation=, default 10m) does not re-apply that hotpatch at its next start: it is " +
+                "quarantined, with the reason.",
+        "Without --clear this lists them; --clear ID applies the stored package again, live, with every check of a " +
+                "first apply, and starts a new probation. 'hotpatch uninstall --id ID' drops it instead.",
         "Exit 0 when cleared (or nothing to show), 3 when refused (nothing changed), 1 on failure or time-out."})
 final class QuarantineCommand extends HotpatchCommand {
     @Option(names = "--pid", required = true, paramLabel = "PID", description = "Process id of the JVM (see 'hotpatch ps').")

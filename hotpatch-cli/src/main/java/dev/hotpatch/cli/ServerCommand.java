@@ -18,10 +18,11 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch server}: the control plane in the foreground. */
 @Command(name = "server", description = {
         "Run the Hotpatch server (control plane) in the foreground until Ctrl-C or SIGTERM.",
-        "Serves the REST API (/api/v1, OpenAPI at /api/openapi.json), the web console (/) and /metrics. With no options it",
-        "keeps an embedded SQLite database in ~/.hotpatch/server and listens on 127.0.0.1:8080; on first start it writes an",
-        "administrator token into the data folder (owner-only) and prints where. --db-url switches to PostgreSQL, which",
-        "several servers may share. Publishers' certificates go into DATA/trusted-publishers (or --trust DIR)."})
+        "Serves the REST API (/api/v1, OpenAPI at /api/openapi.json), the web console (/) and /metrics. With no options " +
+                "it keeps an embedded SQLite database in ~/.hotpatch/server and listens on 127.0.0.1:8080; on first start it " +
+                "writes an administrator token into the data folder (owner-only) and prints where. --db-url switches to " +
+                "PostgreSQL, which several servers may share. Publishers' certificates go into DATA/trusted-publishers (or " +
+                "--trust DIR)."})
 final class ServerCommand extends HotpatchCommand {
     @Option(names = "--data", paramLabel = "DIR", description = "Data folder: database, admin token, trusted publishers (default ~/.hotpatch/server).")
     Path data;

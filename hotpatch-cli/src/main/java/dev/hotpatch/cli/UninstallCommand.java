@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch uninstall}: removes a hotpatch from a running JVM, restoring the classes it replaced. */
 @Command(name = "uninstall", description = {
-        "Remove a hotpatch from a running JVM (--pid), or from a machine of the fleet (--machine), live.",
+        "Remove a hotpatch live, from a JVM (--pid) or a fleet machine (--machine).",
         "Removes the latest one when no --id is given: its classes go back to the bytes they had before it.",
         "--machine goes through the server and the machine's node, shows progress and waits (--no-wait: the operation id).",
         "With --pid, --timeout is the deadline of every step that talks to the JVM (default 30s to attach, 120s for the change).",

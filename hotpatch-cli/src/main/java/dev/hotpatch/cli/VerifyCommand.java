@@ -11,8 +11,8 @@ import picocli.CommandLine.Parameters;
 /** {@code hotpatch verify}: whether a package is signed, intact and from a trusted publisher. */
 @Command(name = "verify", description = {
         "Check a package's signature against trusted publishers.",
-        "Checks that a package is signed, intact, and signed by a certificate in the trust folder, and prints the",
-        "signer's certificate fingerprint (SHA-256), which tells keys with the same subject apart.",
+        "Checks that a package is signed, intact, and signed by a certificate in the trust folder, and prints the " +
+                "signer's certificate fingerprint (SHA-256), which tells keys with the same subject apart.",
         "The trust folder and its certificates must belong to you or root and be writable by nobody else.",
         "Exit code 0 when it is, 3 when it is refused (unsigned, tampered, untrusted, unsafe trust folder, malformed)."})
 final class VerifyCommand extends HotpatchCommand {

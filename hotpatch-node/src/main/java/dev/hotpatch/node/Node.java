@@ -10,6 +10,7 @@ import dev.hotpatch.node.command.MachineLedger;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
 import dev.hotpatch.node.discovery.MachineDiscovery;
+import dev.hotpatch.node.discovery.Said;
 import dev.hotpatch.node.internal.PrivateFiles;
 import dev.hotpatch.node.inventory.CodeHashes;
 import dev.hotpatch.node.inventory.InventoryCollector;
@@ -68,6 +69,7 @@ public final class Node implements AutoCloseable {
     private final Object sleeper = new Object();
     private volatile boolean closed;
     private boolean resumed;
+    private final Said said = new Said();
     private Duration next;
 
     /** One round of the node's work, per mode. Returns when to run the next one. */
@@ -119,7 +121,7 @@ public final class Node implements AutoCloseable {
                 && new Credentials(dataDir).forServer(new ServerClient(options.server()).base()).isEmpty()) {
             throw new ConfigException("--token", "this node has not enrolled with " + options.server() + " yet (no credential in "
                     + dataDir + "); pass the one-time enrollment token with --token (an operator creates one with"
-                    + " POST /api/v1/enrollment-tokens)");
+                    + " 'hotpatch token enroll')");
         }
         FileChannel ch = null;
         try {
@@ -185,7 +187,7 @@ public final class Node implements AutoCloseable {
         }
         supervisor.ensureRunning();
         MachineDiscovery.Found found = discovery.discover();
-        found.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+        said.report(found.warnings(), found.notices());
         executor.reconcile(found.machines());
         next = cycle.run(found);
     }
@@ -200,6 +202,8 @@ public final class Node implements AutoCloseable {
             } catch (ServerUnavailableException e) {
                 LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; retrying at the next check-in");
                 wait = interval(null);
+            } catch (NodeRefusedException e) {
+                throw e; // a refused token or credential does not heal by retrying: stop and say why
             } catch (NodeException e) {
                 LOG.log(System.Logger.Level.ERROR, e.getMessage());
                 wait = interval(null);

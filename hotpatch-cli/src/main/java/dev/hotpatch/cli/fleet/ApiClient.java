@@ -147,8 +147,9 @@ public final class ApiClient {
         try {
             JsonNode e = MAPPER.readTree(text);
             if (e != null && e.hasNonNull("message")) {
-                return new ApiException(status, e.path("error").asText("http-" + status), e.get("message").asText(),
-                        e.path("hint").asText(""), call);
+                // The server speaks REST in its messages and hints; a CLI user is told CLI commands and flags.
+                return new ApiException(status, e.path("error").asText("http-" + status), CliHints.translate(e.get("message").asText()),
+                        CliHints.translate(e.path("hint").asText("")), call);
             }
         } catch (JsonProcessingException ignored) {
             // Not the API's error shape (a proxy's page, say): report the start of the body below.

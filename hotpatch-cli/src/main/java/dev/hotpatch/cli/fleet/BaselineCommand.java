@@ -18,16 +18,16 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch baseline}: exact builds of an image, recognised byte for byte in running JVMs. */
 @Command(name = "baseline", description = {
-        "Manage baselines: exact builds of an image (their jars), which need a restart to install.",
+        "Manage baselines: exact builds of an image (jars); installing one needs a restart.",
         "The server keeps the SHA-256 of every jar and class, so it recognises the build a JVM runs."})
 public final class BaselineCommand extends CommandGroup {
 
     /** {@code hotpatch baseline publish}. */
     @Command(name = "publish", description = {
-            "Publish a baseline: the jar(s) of an exact build (needs a publisher token).",
-            "Checked against the release calendar: a planned baseline must fall in a baseline month (else publish it",
-            "--kind unplanned), must not be older than the current one, and a second release in a month needs --override.",
-            "Exit 3 when refused by those rules (nothing is published)."})
+        "Publish a baseline: the jar(s) of an exact build (needs a publisher token).",
+        "Checked against the release calendar: a planned baseline must fall in a baseline month (else publish it --kind " +
+                "unplanned), must not be older than the current one, and a second release in a month needs --override.",
+        "Exit 3 when refused by those rules (nothing is published)."})
     public static final class Publish extends FleetCommand {
         @Option(names = "--image", required = true, paramLabel = "IMAGE", description = "The image (id or publisher/offer/sku).")
         String image;

@@ -26,12 +26,12 @@ public final class UpdateCommand extends CommandGroup {
 
     /** {@code hotpatch update publish}. */
     @Command(name = "publish", description = {
-            "Publish an update (needs a publisher token).",
-            "With FILE.hotpatch: a signed hotpatch, verified by the server against its trusted publishers before anything is",
-            "stored; it must target the image's current baseline and every class it replaces must be in it with the expected",
-            "bytes. Without a file: an update that needs a restart, described by --kb, --title, --classification and --image,",
-            "optionally with an --artifact for nodes to install. Exit 3 when refused (untrusted, tampered, wrong baseline,",
-            "release calendar): nothing is published."})
+        "Publish an update (needs a publisher token).",
+        "With FILE.hotpatch: a signed hotpatch, verified by the server against its trusted publishers before anything " +
+                "is stored; it must target the image's current baseline and every class it replaces must be in it with the " +
+                "expected bytes. Without a file: an update that needs a restart, described by --kb, --title, --classification " +
+                "and --image, optionally with an --artifact for nodes to install. Exit 3 when refused (untrusted, tampered, " +
+                "wrong baseline, release calendar): nothing is published."})
     public static final class Publish extends FleetCommand {
         @Parameters(index = "0", arity = "0..1", paramLabel = "FILE.hotpatch", description = "The signed hotpatch package.")
         Path file;
@@ -85,7 +85,7 @@ public final class UpdateCommand extends CommandGroup {
                         + u.path("baselineVersion").asText() + ": " + u.path("title").asText());
                 if (hotpatch) {
                     out().println("  " + u.path("classes").size() + (u.path("classes").size() == 1 ? " class" : " classes") + ", signed by "
-                            + u.path("signer").asText() + ", published " + Times.minute(u.path("publishedAt")));
+                            + u.path("signer").asText() + ", published " + Times.human(u.path("publishedAt")));
                 }
                 out().println("Machines on that baseline now list it as missing; see 'hotpatch machines' and 'hotpatch updates --machine M'.");
                 out().flush();
@@ -179,7 +179,7 @@ public final class UpdateCommand extends CommandGroup {
             Table t = new Table("KB ID", "Update name", "Classification", "Reboot behavior", "Published date", "Image", "Baseline", "Supersedes");
             for (JsonNode u : list) {
                 t.add(u.path("kbId").asText(), u.path("title").asText(), u.path("classification").asText(), u.path("rebootBehavior").asText(),
-                        Times.minute(u.path("publishedAt")), u.path("image").asText(), u.path("baselineVersion").asText(),
+                        Times.human(u.path("publishedAt")), u.path("image").asText(), u.path("baselineVersion").asText(),
                         OperationWatch.join(u.path("supersedes")));
             }
             t.print(out());

@@ -128,7 +128,7 @@ final class ConfigFile {
         Path trust = null;
         ZoneId zone = null;
         NodeConfig.ClassReporting classes = NodeConfig.ClassReporting.ALL;
-        boolean onlyConfigured = false;
+        boolean onlyConfigured = true; // safe default: a node adopts only the machines its config lists
         boolean enabled = Policy.DEFAULT.enabled();
         Set<Classification> classifications = Policy.DEFAULT.classifications();
         MaintenanceWindow window = Policy.DEFAULT.window();

@@ -16,7 +16,8 @@ import java.util.TreeMap;
  * @param trust     default folder of trusted publisher certificates
  * @param timeZone  default time zone of machines that set none; null: the host's
  * @param classes   which per-class hashes inventories carry
- * @param onlyConfigured manage only the machines the file configures ({@code node.manage = configured}), not every named JVM
+ * @param onlyConfigured manage only the machines the file configures ({@code node.manage = configured}, the default), not
+ *                       every named JVM ({@code all})
  * @param policy    the standalone policy
  * @param machines  configured machines by name
  */
@@ -38,7 +39,7 @@ public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone
 
     /** The settings when no config file is given. */
     public static NodeConfig defaults() {
-        return new NodeConfig(null, null, null, null, ClassReporting.ALL, false, Policy.DEFAULT, Map.of());
+        return new NodeConfig(null, null, null, null, ClassReporting.ALL, true, Policy.DEFAULT, Map.of());
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.hotpatch.node.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.hotpatch.node.NodeException;
+import dev.hotpatch.node.NodeRefusedException;
 import dev.hotpatch.node.command.Action;
 import dev.hotpatch.node.command.Artifact;
 import dev.hotpatch.node.command.Command;
@@ -217,7 +218,7 @@ public final class ServerClient implements Downloads {
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new ServerUnavailableException("the server " + base + " could not be reached while " + what + ": " + e, e);
+            throw new ServerUnavailableException("the server " + base + " could not be reached while " + what + ": " + reason(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NodeException("interrupted while " + what, e);
@@ -226,9 +227,12 @@ public final class ServerClient implements Downloads {
         if (code / 100 != 2) {
             String text = errorText(resp.body());
             if (code == 401 || code == 403) {
-                throw new NodeException("the server " + base + " refused this node while " + what + " (HTTP " + code + "): " + text
-                        + (path.endsWith("enroll") ? "; get a new one-time enrollment token and pass it with --token"
-                        : "; the node's credential may have been revoked: delete credential.json in the node's data folder and enroll again with a new --token"));
+                throw new NodeRefusedException(path.endsWith("enroll")
+                        ? "the server " + base + " refused the enrollment token: " + text + ". Start the node again with a new"
+                                + " token: --token hpe_… (an operator creates one with 'hotpatch token enroll')"
+                        : "the server " + base + " refused this node's credential while " + what + " (HTTP " + code + "): " + text
+                                + ". The node was probably revoked: delete credential.json in the node's data folder and start it"
+                                + " again with a new --token");
             }
             if (code >= 500 || code == 429) {
                 throw new ServerUnavailableException("the server " + base + " failed while " + what + " (HTTP " + code + "): " + text, null);
@@ -240,6 +244,24 @@ public final class ServerClient implements Downloads {
         } catch (IOException e) {
             throw new NodeException("the server " + base + " sent an answer this node cannot read while " + what + ": " + e.getMessage(), e);
         }
+    }
+
+    /** One readable phrase for a failed connection: what people see in the log at every retry. */
+    static String reason(IOException e) {
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused (is the server running, and is the URL's host and port right?)";
+        }
+        if (e instanceof java.net.http.HttpConnectTimeoutException || e instanceof java.net.http.HttpTimeoutException) {
+            return "no answer in time (" + e.getMessage() + ")";
+        }
+        if (e instanceof java.net.UnknownHostException || e.getCause() instanceof java.net.UnknownHostException) {
+            return "unknown host (check the URL)";
+        }
+        if (e instanceof javax.net.ssl.SSLException) {
+            return "TLS failed: " + e.getMessage();
+        }
+        String m = e.getMessage();
+        return (m == null || m.isBlank()) ? e.getClass().getSimpleName() : m;
     }
 
     private static String errorText(byte[] body) {

@@ -69,8 +69,8 @@ public final class Api {
     public record Whoami(String kind, String id, String name, String role) {
     }
 
-    /** Liveness and the store in use. */
-    public record Health(String status, String database, String version, Instant time) {
+    /** Liveness, the store in use, and how often nodes check in (how long a queued command may wait for a polling node). */
+    public record Health(String status, String database, String version, Instant time, int checkInIntervalSeconds) {
     }
 
     /** A new operator token. */
@@ -170,7 +170,8 @@ public final class Api {
         r.add(new Route(get, "/", Access.PUBLIC, "console", "Web console (static page; it calls the API with your token)", List.of(), null, null,
                 String.class, false, 200, this::console));
         r.add(new Route(get, "/healthz", Access.PUBLIC, "meta", "Liveness", List.of(), null, null, Health.class, false, 200,
-                ctx -> ctx.json(new Health("ok", s.db().engine().name().toLowerCase(java.util.Locale.ROOT), s.version(), s.clock().instant()))));
+                ctx -> ctx.json(new Health("ok", s.db().engine().name().toLowerCase(java.util.Locale.ROOT), s.version(), s.clock().instant(),
+                        (int) s.nodes().checkInInterval().toSeconds()))));
         r.add(new Route(get, "/api/openapi.json", Access.READER, "meta", "This OpenAPI document", List.of(), null, null, null, false, 200,
                 ctx -> ctx.contentType("application/json").result(openApi)));
         r.add(new Route(get, "/metrics", Access.READER, "meta", "Prometheus metrics (text format 0.0.4)", List.of(), null, null,
@@ -253,7 +254,7 @@ public final class Api {
                 false, 202, ctx -> ctx.status(202).json(s.operations().uninstall(ctx.pathParam("machine"),
                         bodyOr(ctx, UninstallRequest.class, new UninstallRequest(null)).kbId(), actor(ctx)))));
         r.add(new Route(post, "/api/v1/machines/{machine}/rollback-baseline", Access.OPERATOR, "install",
-                "Roll back to the last known good baseline (or baselineId), with a restart", List.of(), RollbackRequest.class, "json",
+                "Roll back to the last known good baseline (or baselineId: a baseline id or version of the machine's image), with a restart", List.of(), RollbackRequest.class, "json",
                 Operation.class, false, 202, ctx -> ctx.status(202).json(s.operations().rollbackBaseline(ctx.pathParam("machine"),
                         bodyOr(ctx, RollbackRequest.class, new RollbackRequest(null)).baselineId(), actor(ctx)))));
         r.add(new Route(post, "/api/v1/machines/{machine}/restart", Access.OPERATOR, "install", "Restart the machine's JVM", List.of(),

@@ -207,7 +207,9 @@ public final class Operations {
                         + " has run no other baseline, so there is no last known good one to roll back to",
                         "pass baselineId to choose a baseline of its image");
             }
-            Baseline b = catalog.findBaseline(h, target).orElse(null);
+            String ref = target;
+            Baseline b = catalog.findBaseline(h, ref).or(() -> machine.imageId() == null ? Optional.empty()
+                    : catalog.findBaseline(h, catalog.image(h, machine.imageId()), ref)).orElse(null);
             if (b == null || !b.imageId().equals(machine.imageId())) {
                 throw new ServerException.Refused("unknown-baseline", "baseline '" + target + "' is not a baseline of the machine's image "
                         + machine.image(), "list baselines with GET /api/v1/images/{id}/baselines");
@@ -217,7 +219,8 @@ public final class Operations {
                         "to drop hotpatches, uninstall them instead");
             }
             Instant now = clock.instant();
-            String opId = createOperation(h, "rollback-baseline", machine, actor, now, DEFAULT_DURATION, Map.of("baselineId", b.id()), null);
+            String opId = createOperation(h, "rollback-baseline", machine, actor, now, DEFAULT_DURATION,
+                    Map.of("baselineId", b.id(), "baseline", b.image() + " " + b.version()), null);
             insertItem(h, opId, 0, b.kbId() == null ? b.id() : b.kbId(), b.title(), b.classification(), b.rebootBehavior(), now);
             Map<String, Object> payload = baselinePayload(b, true);
             payload.put("rollback", true);

@@ -100,4 +100,9 @@ public final class NodeProtocol {
             return new CheckIn.Response(node.id(), now, (int) checkInInterval.toSeconds(), claimed.commands());
         });
     }
+
+    /** How often nodes are asked to check in: the most a queued command waits for a node that polls. */
+    public Duration checkInInterval() {
+        return checkInInterval;
+    }
 }
