@@ -121,10 +121,12 @@ class AgentReportTest {
             return HotpatchPackage.read(pkg, false).manifest().classes().get(0).sha256();
         }
 
-        MachineInventory collect() {
-            MachineDiscovery discovery = new MachineDiscovery(NodeConfig.defaults(), pid -> Optional.empty());
+        MachineInventory collect() throws java.io.IOException {
+            // The node manages only the machines its config lists.
+            NodeConfig config = NodeConfig.load(Files.writeString(dir.resolve("node.properties"), "machine." + name + ".timeZone = UTC\n"));
+            MachineDiscovery discovery = new MachineDiscovery(config, pid -> Optional.empty());
             LocalMachine m = discovery.discover().machine(name).orElseThrow(() -> new AssertionError("machine " + name + " not found"));
-            return new InventoryCollector(NodeConfig.defaults(), new CodeHashes(), n -> List.of()).collect(m).report();
+            return new InventoryCollector(config, new CodeHashes(), n -> List.of()).collect(m).report();
         }
     }
 }
