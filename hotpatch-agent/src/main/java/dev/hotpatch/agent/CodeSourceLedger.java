@@ -117,26 +117,25 @@ final class CodeSourceLedger {
         }
     }
 
+    /** Records a code source first seen now; the file is read outside any map lock (class loading waits on this). */
     private void record(String key, URL location) {
-        entries.computeIfAbsent(key, k -> {
-            Path p = toPath(location);
-            try {
-                BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
-                long now = System.currentTimeMillis();
-                String suspect = null;
-                long modified = a.lastModifiedTime().toMillis();
-                if (late && !a.isDirectory() && classPath.contains(p) && jvmStart > 0 && modified > jvmStart + CLOCK_SLACK_MILLIS) {
-                    suspect = p + " was modified at " + Instant.ofEpochMilli(modified) + ", after this JVM started at "
-                            + Instant.ofEpochMilli(jvmStart) + ", and the agent was loaded later, so it cannot tell which version"
-                            + " the JVM runs";
-                }
-                Entry e = new Entry(p, a.isDirectory(), a.fileKey(), a.size(), modified, late ? jvmStart : now, suspect);
-                byPath.putIfAbsent(p, e);
-                return e;
-            } catch (IOException | RuntimeException e) {
-                return null;
+        Path p = toPath(location);
+        try {
+            BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class);
+            long now = System.currentTimeMillis();
+            String suspect = null;
+            long modified = a.lastModifiedTime().toMillis();
+            if (late && !a.isDirectory() && classPath.contains(p) && jvmStart > 0 && modified > jvmStart + CLOCK_SLACK_MILLIS) {
+                suspect = p + " was modified at " + Instant.ofEpochMilli(modified) + ", after this JVM started at "
+                        + Instant.ofEpochMilli(jvmStart) + ", and the agent was loaded later, so it cannot tell which version"
+                        + " the JVM runs";
             }
-        });
+            Entry e = new Entry(p, a.isDirectory(), a.fileKey(), a.size(), modified, late ? jvmStart : now, suspect);
+            Entry first = byPath.putIfAbsent(p, e);
+            entries.putIfAbsent(key, first == null ? e : first);
+        } catch (IOException | RuntimeException e) {
+            // Unreadable now: not recorded, so a later use of its bytes is refused rather than trusted.
+        }
     }
 
     /**
