@@ -71,6 +71,12 @@ public final class HotpatchServer implements AutoCloseable {
             Database.prepareDataDir(dataDir);
             Path tmp = dataDir.resolve("tmp");
             Files.createDirectories(tmp);
+            // Uploads spooled by a previous run that died mid-request.
+            try (var left = Files.newDirectoryStream(tmp, "upload-*")) {
+                for (Path p : left) {
+                    Files.deleteIfExists(p);
+                }
+            }
             Files.createDirectories(trustDir());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot prepare the data folder " + dataDir + ": " + e.getMessage(), e);

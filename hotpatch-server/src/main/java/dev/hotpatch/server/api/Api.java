@@ -58,6 +58,7 @@ public final class Api {
     private static final String STARTED = "hotpatch.started";
     private static final long MAX_PACKAGE = 64L << 20;
     private static final long MAX_JAR = 256L << 20;
+    private static final long MAX_DESCRIPTOR = dev.hotpatch.format.ReleaseDescriptor.MAX_FILE_BYTES;
 
     /** Everything the routes call. */
     public record Services(Database db, Clock clock, Catalog catalog, Publishing publishing, Machines machines, Assessor assessor,
@@ -326,6 +327,7 @@ public final class Api {
                     boolean fresh = s.operations().complete(p.id(), p.name(), ctx.pathParam("command"), body(ctx, CommandResult.class));
                     ctx.json(new Ack(true, !fresh));
                 }));
+        new TrustApi(s).addTo(r);
         return List.copyOf(r);
     }
 
@@ -348,24 +350,34 @@ public final class Api {
     private void blob(Context ctx) {
         Blobs.Blob b = s.blobs().get(ctx.pathParam("sha256")).orElseThrow(() -> new ServerException.NotFound("file", ctx.pathParam("sha256"),
                 "use the downloadUrl the catalog or a command gives"));
-        ctx.contentType(b.mediaType()).header("X-Content-SHA256", b.sha256()).result(b.content());
+        // Streamed a chunk at a time: a 256 MiB jar never sits in memory.
+        ctx.contentType(b.mediaType()).header("X-Content-SHA256", b.sha256()).header("Content-Length", Long.toString(b.size()))
+                .result(s.blobs().open(b));
     }
 
     private void publishBaseline(Context ctx) throws IOException {
+        try (Uploads uploads = new Uploads(s.tmpDir())) {
+            publishBaseline(ctx, uploads);
+        }
+    }
+
+    private void publishBaseline(Context ctx, Uploads uploads) {
         List<Publishing.Upload> jars = new ArrayList<>();
+        Publishing.Upload descriptor = null;
         if (ctx.isMultipartFormData()) {
-            List<UploadedFile> files = ctx.uploadedFiles("jar");
+            List<UploadedFile> files = Uploads.files(ctx, "jar");
             if (files.isEmpty()) {
-                files = ctx.uploadedFiles();
+                files = Uploads.parsing(ctx::uploadedFileMap).entrySet().stream().filter(e -> !"descriptor".equals(e.getKey()))
+                        .flatMap(e -> e.getValue().stream()).toList();
             }
             for (UploadedFile f : files) {
-                try (InputStream in = f.content()) {
-                    jars.add(new Publishing.Upload(f.filename(), readBounded(in, MAX_JAR, "jar " + f.filename())));
-                }
+                jars.add(uploads.spool(f, MAX_JAR, "jar"));
             }
+            UploadedFile d = Uploads.file(ctx, "descriptor");
+            descriptor = d == null ? null : uploads.spool(d, MAX_DESCRIPTOR, "the descriptor");
         } else {
             String name = field(ctx, "fileName");
-            jars.add(new Publishing.Upload(name == null ? "baseline.jar" : name, readBounded(ctx.bodyInputStream(), MAX_JAR, "the jar")));
+            jars.add(uploads.spool(ctx.bodyInputStream(), name == null ? "baseline.jar" : name, MAX_JAR, "the jar"));
         }
         String released = field(ctx, "releasedOn");
         LocalDate date;
@@ -376,55 +388,53 @@ public final class Api {
         }
         Publishing.BaselineRequest req = new Publishing.BaselineRequest(field(ctx, "version"), field(ctx, "kind"), date, field(ctx, "kbId"),
                 field(ctx, "title"), field(ctx, "classification"), list(field(ctx, "cves")), Boolean.parseBoolean(field(ctx, "override")));
-        ctx.status(201).json(s.publishing().publishBaseline(ctx.pathParam("image"), req, jars, actor(ctx)));
+        ctx.status(201).json(s.publishing().publishBaseline(ctx.pathParam("image"), req, jars, descriptor, actor(ctx)));
     }
 
     private void publishUpdate(Context ctx) throws IOException {
+        try (Uploads uploads = new Uploads(s.tmpDir())) {
+            publishUpdate(ctx, uploads);
+        }
+    }
+
+    private void publishUpdate(Context ctx, Uploads uploads) throws IOException {
         String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(java.util.Locale.ROOT);
         if (type.startsWith("application/json")) {
-            ctx.status(201).json(s.publishing().publishRestartUpdate(body(ctx, Publishing.RestartUpdateRequest.class), null, actor(ctx)));
+            ctx.status(201).json(s.publishing().publishRestartUpdate(body(ctx, Publishing.RestartUpdateRequest.class), null, null,
+                    actor(ctx)));
             return;
         }
         boolean override = Boolean.parseBoolean(field(ctx, "override"));
         if (ctx.isMultipartFormData()) {
-            UploadedFile pkg = ctx.uploadedFile("package");
+            UploadedFile pkg = Uploads.file(ctx, "package");
             if (pkg == null) {
-                String meta = ctx.formParam("metadata");
+                String meta = Uploads.formParam(ctx, "metadata");
                 if (meta == null) {
                     throw new ServerException.BadRequest("missing-package", "the upload has neither a 'package' file nor 'metadata'",
                             "send the .hotpatch as part 'package', or a restart update as part 'metadata' (JSON) with an optional 'artifact'");
                 }
                 Publishing.RestartUpdateRequest req = parse(meta, Publishing.RestartUpdateRequest.class);
-                UploadedFile art = ctx.uploadedFile("artifact");
-                Publishing.Upload upload = null;
-                if (art != null) {
-                    try (InputStream in = art.content()) {
-                        upload = new Publishing.Upload(art.filename(), readBounded(in, MAX_JAR, "artifact " + art.filename()));
-                    }
-                }
-                ctx.status(201).json(s.publishing().publishRestartUpdate(req, upload, actor(ctx)));
+                UploadedFile art = Uploads.file(ctx, "artifact");
+                Publishing.Upload upload = art == null ? null : uploads.spool(art, MAX_JAR, "artifact");
+                UploadedFile d = Uploads.file(ctx, "descriptor");
+                Publishing.Upload descriptor = d == null ? null : uploads.spool(d, MAX_DESCRIPTOR, "the descriptor");
+                ctx.status(201).json(s.publishing().publishRestartUpdate(req, upload, descriptor, actor(ctx)));
                 return;
             }
             try (InputStream in = pkg.content()) {
-                publishPackage(ctx, in, override);
+                publishPackage(ctx, uploads.spool(in, pkg.filename(), MAX_PACKAGE, "the package"), override);
             }
             return;
         }
-        publishPackage(ctx, ctx.bodyInputStream(), override);
+        publishPackage(ctx, uploads.spool(ctx.bodyInputStream(), "package.hotpatch", MAX_PACKAGE, "the package"), override);
     }
 
-    private void publishPackage(Context ctx, InputStream in, boolean override) throws IOException {
-        Path tmp = Files.createTempFile(s.tmpDir(), "upload-", ".hotpatch");
+    private void publishPackage(Context ctx, Publishing.Upload pkg, boolean override) {
         try {
-            Files.write(tmp, readBounded(in, MAX_PACKAGE, "the package"));
-            try {
-                ctx.status(201).json(s.publishing().publishHotpatch(tmp, field(ctx, "image"), field(ctx, "baseline"), override, actor(ctx)));
-            } catch (ServerException.Refused e) {
-                metrics.event("package_refused");
-                throw e;
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
+            ctx.status(201).json(s.publishing().publishHotpatch(pkg.file(), field(ctx, "image"), field(ctx, "baseline"), override, actor(ctx)));
+        } catch (ServerException.Refused e) {
+            metrics.event("package_refused");
+            throw e;
         }
     }
 
@@ -453,11 +463,11 @@ public final class Api {
         ctx.attribute(PRINCIPAL, p);
     }
 
-    private static Principal principal(Context ctx) {
+    static Principal principal(Context ctx) {
         return ctx.attribute(PRINCIPAL);
     }
 
-    private static String actor(Context ctx) {
+    static String actor(Context ctx) {
         return principal(ctx).actor();
     }
 
@@ -474,6 +484,8 @@ public final class Api {
             return 409;
         } else if (e instanceof ServerException.TooLarge) {
             return 413;
+        } else if (e instanceof ServerException.Unavailable) {
+            return 503;
         }
         return 422;
     }
@@ -487,7 +499,7 @@ public final class Api {
 
     // ---- input ---------------------------------------------------------------------------------
 
-    private static <T> T body(Context ctx, Class<T> type) {
+    static <T> T body(Context ctx, Class<T> type) {
         T v = bodyOr(ctx, type, null);
         if (v == null) {
             throw new ServerException.BadRequest("missing-body", "this call needs a JSON body (" + type.getSimpleName() + ")",
@@ -496,7 +508,7 @@ public final class Api {
         return v;
     }
 
-    private static <T> T bodyOr(Context ctx, Class<T> type, T fallback) {
+    static <T> T bodyOr(Context ctx, Class<T> type, T fallback) {
         byte[] bytes = ctx.bodyAsBytes();
         if (bytes.length == 0) {
             return fallback;
@@ -518,7 +530,7 @@ public final class Api {
     }
 
     private static String field(Context ctx, String name) {
-        String v = ctx.isMultipartFormData() ? ctx.formParam(name) : null;
+        String v = ctx.isMultipartFormData() ? Uploads.formParam(ctx, name) : null;
         return v != null ? v : ctx.queryParam(name);
     }
 
@@ -555,17 +567,5 @@ public final class Api {
             throw new ServerException.BadRequest("invalid-days", "days " + days + " is out of range", "pass 1 to 3660");
         }
         return s.clock().instant().minus(Duration.ofDays(days));
-    }
-
-    private static byte[] readBounded(InputStream in, long limit, String what) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        byte[] buf = new byte[64 * 1024];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            out.write(buf, 0, n);
-            if (out.size() > limit) {
-                throw new ServerException.TooLarge(what + " is larger than " + (limit >> 20) + " MiB", "upload a smaller file");
-            }
-        }
-        return out.toByteArray();
     }
 }

@@ -109,6 +109,11 @@ public final class TestServer implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)), token);
     }
 
+    public Response putBytes(String path, String token, byte[] body) {
+        return send(HttpRequest.newBuilder(URI.create(url(path))).header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body)), token);
+    }
+
     /** A multipart/form-data POST; values that are {@link FilePart}s become file parts, others form fields. */
     public Response postMultipart(String path, String token, Map<String, Object> parts) {
         String boundary = "----hotpatch" + UUID.randomUUID();
@@ -179,6 +184,19 @@ public final class TestServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs one SQL statement on the server's database directly, as an operator with database access
+     * would (for state the API cannot produce, e.g. rows written by an older version); returns the update count.
+     */
+    public int sql(String statement) {
+        String url = dbUrl != null ? dbUrl : "jdbc:sqlite:" + dataDir.resolve("hotpatch.db") + "?busy_timeout=30000";
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url); java.sql.Statement st = c.createStatement()) {
+            return st.executeUpdate(statement);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("SQL failed: " + statement + ": " + e.getMessage(), e);
         }
     }
 
