@@ -364,6 +364,11 @@ public final class Executor {
         List<Journal.Swap> swaps = new ArrayList<>();
         try {
             PrivateFiles.folder(staging);
+            String unsigned = SignedRelease.problem(a, config.trustFor(mc), downloads, staging, name);
+            if (unsigned != null) {
+                deleteTree(staging);
+                return result(e, Status.REFUSED, unsigned + "; nothing was changed on machine " + name, Map.of());
+            }
             for (Map.Entry<Artifact, Path> t : targets.entrySet()) {
                 Path staged = staging.resolve(t.getKey().sha256() + ".jar");
                 String problem = fetchVerified(t.getKey(), staged);
@@ -409,6 +414,17 @@ public final class Executor {
     /** A restart update that brings no file: it counts as installed once the machine restarts. */
     private CommandResult stageWithoutFiles(Journal.Entry e, Action.InstallBaseline a) {
         String name = e.command().machine();
+        Path check = folder("staging").resolve(e.command().id());
+        try {
+            String unsigned = SignedRelease.problem(a, config.trustFor(config.machine(name)), downloads, PrivateFiles.folder(check), name);
+            if (unsigned != null) {
+                return result(e, Status.REFUSED, unsigned + "; nothing was changed on machine " + name, Map.of());
+            }
+        } catch (IOException x) {
+            return result(e, Status.FAILED, "cannot use " + check + ": " + x.getMessage(), Map.of());
+        } finally {
+            deleteTree(check);
+        }
         ledger.addPending(name, new MachineLedger.Pending(e.command().id(), a, List.of(), clock.instant()));
         if (!a.restart()) {
             return result(e, Status.PENDING_RESTART, a.what() + " has no file to install on machine " + name

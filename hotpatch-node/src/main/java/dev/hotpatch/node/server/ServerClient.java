@@ -150,10 +150,11 @@ public final class ServerClient implements Downloads {
                     jars.add(artifact(castMap(o)));
                 }
                 yield new Action.InstallBaseline(string(p, "baselineId"), string(p, "kbId"), string(p, "version"), jars,
-                        Boolean.TRUE.equals(p.get("restart")), Boolean.TRUE.equals(p.get("rollback")));
+                        Boolean.TRUE.equals(p.get("restart")), Boolean.TRUE.equals(p.get("rollback")), descriptor(p));
             }
-            case Action.INSTALL_UPDATE -> new Action.InstallBaseline(null, string(p, "kbId"), null, List.of(artifact(map(p, "artifact"))),
-                    Boolean.TRUE.equals(p.get("restart")), false);
+            case Action.INSTALL_UPDATE -> new Action.InstallBaseline(null, string(p, "kbId"), null,
+                    p.get("artifact") == null ? List.of() : List.of(artifact(map(p, "artifact"))), Boolean.TRUE.equals(p.get("restart")),
+                    false, descriptor(p));
             default -> throw new IllegalArgumentException("unknown command type");
         };
         if (w.id() == null || w.machine() == null) {
@@ -170,6 +171,21 @@ public final class ServerClient implements Downloads {
             throw new IllegalArgumentException("a file in its payload has no downloadUrl or sha256");
         }
         return new Artifact(string(a, "fileName"), sha, base.resolve(url.startsWith("/") ? url.substring(1) : url));
+    }
+
+    /** The signed release descriptor a baseline or update command names; null when it names none (the executor refuses it). */
+    private Artifact descriptor(Map<String, Object> p) {
+        Object d = p.get("descriptor");
+        if (d == null) {
+            return null;
+        }
+        Map<String, Object> m = castMap(d);
+        String url = string(m, "downloadUrl");
+        String sha = string(m, "sha256");
+        if (url == null || sha == null) {
+            throw new IllegalArgumentException("its descriptor has no downloadUrl or sha256");
+        }
+        return new Artifact("release.descriptor", sha, base.resolve(url.startsWith("/") ? url.substring(1) : url));
     }
 
     private static Map<String, Object> map(Map<String, Object> p, String key) {
