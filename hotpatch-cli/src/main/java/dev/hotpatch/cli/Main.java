@@ -82,9 +82,11 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand("list", new ImageCommand.Listing()));
         cl.addSubcommand("baseline", new CommandLine(new BaselineCommand())
                 .addSubcommand("publish", new BaselineCommand.Publish())
+                .addSubcommand("sign", new BaselineCommand.Sign())
                 .addSubcommand("list", new BaselineCommand.Listing()));
         cl.addSubcommand("update", new CommandLine(new UpdateCommand())
                 .addSubcommand("publish", new UpdateCommand.Publish())
+                .addSubcommand("sign", new UpdateCommand.Sign())
                 .addSubcommand("list", new UpdateCommand.Listing()));
         cl.addSubcommand("schedule", new ScheduleCommand());
         cl.addSubcommand("token", new CommandLine(new TokenCommand())

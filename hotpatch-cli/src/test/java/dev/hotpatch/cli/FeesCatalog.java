@@ -33,9 +33,10 @@ final class FeesCatalog {
         assertThat(image.out()).contains("Added image acme/fees/1.x").contains("hotpatch supported");
 
         CliRun baseline = server.cli("baseline", "publish", "--image", IMAGE, "--version", "1.0", "--released-on", "2026-01-05",
-                FeesApp.V1.toString());
+                "--key", keys.toString(), FeesApp.V1.toString());
         assertThat(baseline.exit()).as(baseline.toString()).isZero();
-        assertThat(baseline.out()).contains("Published baseline 1.0 of acme/fees/1.x").contains("fees-app-1.0.jar");
+        assertThat(baseline.out()).contains("Published baseline 1.0 of acme/fees/1.x").contains("fees-app-1.0.jar")
+                .contains("signed by CN=");
 
         Path pkg = dir.resolve(KB + ".hotpatch");
         CliRun build = CliRun.of("build", "--baseline", FeesApp.V1.toString(), "--patched", FeesApp.V101.toString(), "--id", KB,

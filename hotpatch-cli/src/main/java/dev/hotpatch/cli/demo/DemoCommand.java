@@ -117,7 +117,7 @@ public final class DemoCommand extends HotpatchCommand {
             String kb = "KB" + published.atZone(ZoneOffset.UTC).getYear() + "-0001";
             run(true, "image", "add", IMAGE);
             run(true, "baseline", "publish", "--image", IMAGE, "--version", "1.0", "--released-on", baselineMonth.atDay(1).toString(),
-                    jars.baseline().toString());
+                    "--key", work.resolve("keys").toString(), jars.baseline().toString());
             Path pkg = work.resolve(kb + ".hotpatch");
             run(false, "build", "--baseline", jars.baseline().toString(), "--patched", jars.fixed().toString(), "--id", kb,
                     "--title", "Round card fees half-up", "--classification", "Security", "--severity", "Important",

@@ -88,6 +88,12 @@ public final class ApiClient {
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8)), "PATCH " + path);
     }
 
+    /** PUT raw bytes (a descriptor). */
+    public JsonNode put(String path, String contentType, byte[] body) {
+        return send(request(path, UPLOAD_TIMEOUT).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)),
+                "PUT " + path);
+    }
+
     /** POST raw bytes (a package, a jar) with query parameters. */
     public JsonNode upload(String path, Map<String, ?> query, String contentType, byte[] body) {
         return send(request(path + query(query), UPLOAD_TIMEOUT).header("Content-Type", contentType)
