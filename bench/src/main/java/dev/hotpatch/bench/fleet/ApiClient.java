@@ -3,6 +3,7 @@ package dev.hotpatch.bench.fleet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.util.Map;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
