@@ -191,6 +191,9 @@ public final class Machines {
         MachineReport.Config c = r.configOrEmpty();
         parts.add("cfg:" + c.hotpatch() + "/" + c.groupOrchestration() + "/" + c.group());
         parts.add("a:" + (r.agent() != null && r.agent().present()));
+        if (r.restartPending() != null) {
+            parts.add("rp:" + r.restartPending().since());
+        }
         return Sha256.hex(String.join("\n", parts).getBytes(StandardCharsets.UTF_8));
     }
 
