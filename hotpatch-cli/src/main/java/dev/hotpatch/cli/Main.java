@@ -7,6 +7,7 @@ import dev.hotpatch.cli.demo.DemoCommand;
 import dev.hotpatch.cli.fleet.AssessCommand;
 import dev.hotpatch.cli.fleet.BaselineCommand;
 import dev.hotpatch.cli.fleet.HistoryCommand;
+import dev.hotpatch.cli.fleet.MoveCommand;
 import dev.hotpatch.cli.fleet.ImageCommand;
 import dev.hotpatch.cli.fleet.InstallCommand;
 import dev.hotpatch.cli.fleet.MachinesCommand;
@@ -102,6 +103,7 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("rollback", new RollbackCommand());
         cl.addSubcommand("restart", new RestartCommand());
         cl.addSubcommand("operation", new OperationCommand());
+        cl.addSubcommand("move", new MoveCommand());
         cl.addSubcommand("demo", new DemoCommand());
         ExitPolicy policy = new ExitPolicy();
         cl.setOut(out);

@@ -8,6 +8,7 @@ import dev.hotpatch.server.catalog.Publishing;
 import dev.hotpatch.server.history.History;
 import dev.hotpatch.server.install.Commands;
 import dev.hotpatch.server.install.Operations;
+import dev.hotpatch.server.machine.Binding;
 import dev.hotpatch.server.machine.Hotfixes;
 import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.node.NodeProtocol;
@@ -104,8 +105,9 @@ public final class HotpatchServer implements AutoCloseable {
                 background.execute(() -> drainQuietly(assessor));
             };
             Publishing publishing = new Publishing(db, catalog, blobs, clock, trustDir(), assessor::markStale, reassess);
+            Binding binding = new Binding(db, clock, history, machines);
             NodeProtocol nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
-                    options.checkInInterval, options.assessmentInterval);
+                    options.checkInInterval, options.assessmentInterval, binding);
             Api api = new Api(new Api.Services(db, clock, catalog, publishing, machines, assessor, operations, history, tokens, nodes,
                     new Hotfixes(db, machines, catalog), blobs, dataDir.resolve("tmp"), version(), reassess));
             Optional<Path> admin = tokens.bootstrapAdmin(dataDir, options.out);

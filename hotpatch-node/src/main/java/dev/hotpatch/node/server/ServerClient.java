@@ -79,6 +79,10 @@ public final class ServerClient implements Downloads {
     public CheckIn checkIn(String hostname, String version, List<MachineInventory> machines) {
         Protocol.CheckInResponse r = send("POST", "api/v1/node/check-in", requireCredential(),
                 new Protocol.CheckInRequest(hostname, version, machines), Protocol.CheckInResponse.class, "checking in");
+        for (Protocol.Refused refused : r.refused()) {
+            System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "the server refused this node's report of machine "
+                    + refused.machine() + ": " + refused.reason());
+        }
         List<Command> commands = new ArrayList<>();
         List<CommandResult> unknown = new ArrayList<>();
         for (Protocol.WireCommand w : r.commands()) {
