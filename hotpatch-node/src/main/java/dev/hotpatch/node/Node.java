@@ -17,6 +17,7 @@ import dev.hotpatch.node.inventory.MachineInventory;
 import dev.hotpatch.node.restart.Supervisor;
 import dev.hotpatch.node.server.Credentials;
 import dev.hotpatch.node.server.ServerClient;
+import dev.hotpatch.node.server.ServerTransport;
 import dev.hotpatch.node.server.ServerUnavailableException;
 import dev.hotpatch.node.standalone.History;
 import dev.hotpatch.node.standalone.LocalOrchestrator;
@@ -96,7 +97,7 @@ public final class Node implements AutoCloseable {
             this.cycle = found -> standaloneCycle(found, policy, history);
         } else {
             this.history = null;
-            ServerClient client = new ServerClient(options.server());
+            ServerClient client = new ServerClient(options.server(), ServerTransport.sslContext(options.tlsCa()));
             Credentials credentials = new Credentials(dataDir);
             credentials.forServer(client.base()).ifPresent(c -> client.useCredential(c.credential()));
             this.executor = new Executor(config, dataDir, journal, ledger, client, supervisor, discovery, inventory, clock);
@@ -161,6 +162,14 @@ public final class Node implements AutoCloseable {
             }
             if (o.catalog() != null) {
                 throw new ConfigException("--catalog", "--catalog is for --standalone mode; a node with a server gets packages from it");
+            }
+            try {
+                ServerTransport.check(o.server(), o.insecure(), "--server");
+                if (o.tlsCa() != null) {
+                    ServerTransport.sslContext(o.tlsCa());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage().startsWith("--tls-ca") ? "--tls-ca" : "--server", e.getMessage());
             }
         }
         if (o.interval() != null && (o.interval().isNegative() || o.interval().isZero())) {

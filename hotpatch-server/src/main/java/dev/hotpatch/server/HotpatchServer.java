@@ -16,6 +16,7 @@ import dev.hotpatch.server.store.Blobs;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Ids;
 import dev.hotpatch.server.store.Leases;
+import dev.hotpatch.server.tls.ServerTls;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -113,7 +114,14 @@ public final class HotpatchServer implements AutoCloseable {
             Optional<Path> admin = tokens.bootstrapAdmin(dataDir, options.out);
             adminTokenFile = admin.orElse(Files.exists(dataDir.resolve("admin.token")) ? dataDir.resolve("admin.token") : null);
             leases = new Leases(db, clock, Ids.next("replica", clock.instant()));
-            app = Javalin.create(api::configure).start(options.bind, options.port);
+            ServerTls tls = options.tlsCert == null ? null : ServerTls.load(options.tlsCert, options.tlsKey);
+            app = Javalin.create(cfg -> {
+                api.configure(cfg);
+                if (tls != null) {
+                    // With a connector of our own Javalin adds no plain HTTP one: the server speaks HTTPS only.
+                    cfg.jetty.addConnector((server, http) -> tls.connector(server, http, options.bind, options.port));
+                }
+            }).start(options.bind, options.port);
             if (!options.maintenanceInterval.isZero()) {
                 scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "hotpatch-maintenance");
@@ -127,7 +135,7 @@ public final class HotpatchServer implements AutoCloseable {
             stop();
             throw e;
         }
-        options.out.println("hotpatch server: listening on http://" + options.bind + ":" + port() + "/ (database: " + db + ")");
+        options.out.println("hotpatch server: listening on " + url() + " (database: " + db + ")");
         return this;
     }
 
@@ -167,6 +175,12 @@ public final class HotpatchServer implements AutoCloseable {
             throw new IllegalStateException("server not started");
         }
         return app.port();
+    }
+
+    /** The server's base URL, {@code https://} when it serves TLS: {@code http://127.0.0.1:8080/}. */
+    public String url() {
+        String host = options.bind.contains(":") ? "[" + options.bind + "]" : options.bind;
+        return (options.tlsCert != null ? "https://" : "http://") + host + ":" + port() + "/";
     }
 
     /** The admin token file this server created (or found) in its data folder; null when there is none. */
@@ -248,8 +262,23 @@ public final class HotpatchServer implements AutoCloseable {
         private Duration commandLease = Duration.ofMinutes(10);
         private Duration maintenanceInterval = Duration.ofSeconds(30);
         private PrintStream out = System.out;
+        private Path tlsCert;
+        private Path tlsKey;
 
         private Builder() {
+        }
+
+        /**
+         * Serve HTTPS only, with the certificate chain in {@code certPem} (server certificate first)
+         * and its unencrypted private key in {@code keyPem}; both PEM. Default: plain HTTP.
+         */
+        public Builder tls(Path certPem, Path keyPem) {
+            if ((certPem == null) != (keyPem == null)) {
+                throw new IllegalArgumentException("TLS needs both the certificate (--tls-cert) and its key (--tls-key)");
+            }
+            this.tlsCert = certPem;
+            this.tlsKey = keyPem;
+            return this;
         }
 
         /** TCP port; 0 picks a free one (see {@link HotpatchServer#port()}). Default 8080. */

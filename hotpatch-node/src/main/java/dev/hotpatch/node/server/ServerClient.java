@@ -50,9 +50,15 @@ public final class ServerClient implements Downloads {
     }
 
     public ServerClient(URI server) {
+        this(server, ServerTransport.sslContext(null));
+    }
+
+    /** A client that verifies an {@code https://} server's certificate with {@code tls} ({@link ServerTransport#sslContext}). */
+    public ServerClient(URI server, javax.net.ssl.SSLContext tls) {
         String s = server.toString();
         this.base = URI.create(s.endsWith("/") ? s : s + "/");
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build();
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER)
+                .sslContext(tls).build();
     }
 
     /** The server's base URL. */
@@ -237,6 +243,10 @@ public final class ServerClient implements Downloads {
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
+            String tls = ServerTransport.explain(e, base);
+            if (tls != null) {
+                throw new ServerUnavailableException(tls + " (while " + what + ")", e);
+            }
             throw new ServerUnavailableException("the server " + base + " could not be reached while " + what + ": " + e, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
