@@ -13,6 +13,7 @@ import dev.hotpatch.server.machine.Hotfixes;
 import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.node.NodeProtocol;
 import dev.hotpatch.server.store.Blobs;
+import dev.hotpatch.server.store.DataFolder;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Ids;
 import dev.hotpatch.server.store.Leases;
@@ -25,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -81,7 +83,13 @@ public final class HotpatchServer implements AutoCloseable {
             }
             Files.createDirectories(trustDir());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the data folder " + dataDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot prepare the data folder " + dataDir + ": " + describe(e)
+                    + "; make it writable by this user, or pass another --data folder", e);
+        }
+        List<String> unwritable = DataFolder.problems(dataDir, options.dbUrl == null);
+        if (!unwritable.isEmpty()) {
+            throw new UncheckedIOException("cannot start on the data folder " + dataDir + ": " + String.join("; ", unwritable)
+                    + "; make it writable by this user, or pass another --data folder", new IOException(unwritable.get(0)));
         }
         db = options.dbUrl == null ? Database.sqlite(dataDir) : Database.open(options.dbUrl, options.dbUser, options.dbPassword);
         try {
@@ -239,6 +247,13 @@ public final class HotpatchServer implements AutoCloseable {
             // Whatever is left stays marked stale; the next maintenance run picks it up.
             LOG.warn("background re-assessment stopped: {}", e.toString());
         }
+    }
+
+    private static String describe(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getFile() + ": " + f.getReason();
+        }
+        return e.getMessage();
     }
 
     private static String version() {
@@ -403,7 +418,15 @@ public final class HotpatchServer implements AutoCloseable {
             }
             i++;
         }
-        HotpatchServer server = b.build().start();
+        HotpatchServer server;
+        try {
+            server = b.build().start();
+        } catch (RuntimeException e) {
+            // One clear line: what went wrong and what to do; the details of a bug are in the log above.
+            System.err.println("hotpatch server: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            System.exit(1);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "hotpatch-server-stop"));
         Thread.currentThread().join();
     }

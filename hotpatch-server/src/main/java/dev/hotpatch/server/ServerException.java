@@ -109,4 +109,19 @@ public abstract class ServerException extends RuntimeException {
             super("unavailable", message, hint);
         }
     }
+
+    /** Too many attempts from one source lately (HTTP 429); {@link #retryAfterSeconds()} says when to try again. */
+    public static final class RateLimited extends ServerException {
+        private static final long serialVersionUID = 1L;
+        private final long retryAfterSeconds;
+
+        public RateLimited(String message, long retryAfterSeconds) {
+            super("too-many-requests", message, "wait " + retryAfterSeconds + " s; check the credential the client sends");
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        public long retryAfterSeconds() {
+            return retryAfterSeconds;
+        }
+    }
 }

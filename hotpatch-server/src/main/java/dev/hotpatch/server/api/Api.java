@@ -70,8 +70,8 @@ public final class Api {
     public record Whoami(String kind, String id, String name, String role) {
     }
 
-    /** Liveness and the store in use. */
-    public record Health(String status, String database, String version, Instant time) {
+    /** Liveness and the store in use; {@code status} {@code failing} (HTTP 503) with the {@code problems} when the server cannot write its data. */
+    public record Health(String status, String database, String version, Instant time, List<String> problems) {
     }
 
     /** A new operator token. */
@@ -96,12 +96,15 @@ public final class Api {
 
     private final Services s;
     private final Metrics metrics;
+    private final RequestLimits limits = new RequestLimits(RequestLimits.defaultBudget());
+    private final dev.hotpatch.server.auth.FailedLogins failedLogins;
     private final List<Route> routes;
     private final byte[] openApi;
 
     public Api(Services s) {
         this.s = s;
         this.metrics = new Metrics(s.db());
+        this.failedLogins = new dev.hotpatch.server.auth.FailedLogins(s.clock(), 30, Duration.ofMinutes(1));
         this.routes = routes();
         try {
             this.openApi = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(OpenApi.document(routes, s.version()));
@@ -115,8 +118,9 @@ public final class Api {
         config.jsonMapper(new io.javalin.json.JavalinJackson(Json.MAPPER, false));
         config.startup.showJavalinBanner = false;
         config.startup.showOldJavalinVersionWarning = false;
-        // JSON bodies (a node's check-in with class hashes can be large); uploads stream and are bounded separately.
-        config.http.maxRequestSize = 64L << 20;
+        // JSON bodies: the largest is a node's check-in (RequestLimits); uploads are spooled to disk and bounded separately.
+        config.http.maxRequestSize = RequestLimits.NODE_BODY;
+        config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrors()));
         config.jetty.multipartConfig.maxFileSize(MAX_JAR, io.javalin.config.SizeUnit.BYTES);
         config.jetty.multipartConfig.maxTotalRequestSize(MAX_JAR + (8L << 20), io.javalin.config.SizeUnit.BYTES);
         config.jetty.multipartConfig.maxInMemoryFileSize(1, io.javalin.config.SizeUnit.MB);
@@ -130,20 +134,37 @@ public final class Api {
                 metrics.request(ctx.method().name(), endpoint, ctx.status().getCode(), System.nanoTime() - started);
             }
         });
-        config.routes.exception(ServerException.class, (e, ctx) -> error(ctx, status(e), e.code(), e.getMessage(), e.hint()));
+        config.routes.exception(ServerException.class, (e, ctx) -> {
+            if (e instanceof ServerException.RateLimited rl) {
+                ctx.header("Retry-After", Long.toString(rl.retryAfterSeconds()));
+            }
+            error(ctx, status(e), e.code(), e.getMessage(), e.hint());
+        });
         config.routes.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> {
             switch (e.getStatus()) {
                 case 404 -> error(ctx, 404, "no-route", "no route " + ctx.method().name() + " " + ctx.path(), "see /api/openapi.json for the API");
                 case 405 -> error(ctx, 405, "method-not-allowed", ctx.method().name() + " is not allowed on " + ctx.path(), "see /api/openapi.json");
+                case 413 -> {
+                    ServerException.TooLarge t = RequestLimits.tooLarge(ctx, ctx.req().getContentLengthLong(), RequestLimits.cap(ctx));
+                    error(ctx, 413, t.code(), t.getMessage(), t.hint());
+                }
                 default -> error(ctx, e.getStatus(), "http-" + e.getStatus(), e.getMessage(), "");
             }
         });
         config.routes.exception(Exception.class, (e, ctx) -> {
-            org.slf4j.LoggerFactory.getLogger(Api.class).error("internal error on {} {}", ctx.method(), ctx.path(), e);
-            error(ctx, 500, "internal", "the server failed: " + e, "this is a bug; the request may be retried, and the server log has details");
+            ServerException known = StoreErrors.explain(e, s.tmpDir().getParent());
+            if (known != null) {
+                error(ctx, status(known), known.code(), known.getMessage(), known.hint());
+                return;
+            }
+            // The exception's text stays in the log: it may name internal types, paths or SQL.
+            String incident = dev.hotpatch.server.store.Ids.next("err", s.clock().instant());
+            org.slf4j.LoggerFactory.getLogger(Api.class).error("internal error {} on {} {}", incident, ctx.method(), ctx.path(), e);
+            error(ctx, 500, "internal", "the server failed on this request (incident " + incident + ")",
+                    "this is a bug; the request may be retried; the server log has the details under " + incident);
         });
         for (Route r : routes) {
-            config.routes.addHttpHandler(r.method(), r.path(), r.handler(), r.access());
+            config.routes.addHttpHandler(r.method(), r.path(), limits.guard(r), r.access());
         }
     }
 
@@ -170,8 +191,13 @@ public final class Api {
         // Meta
         r.add(new Route(get, "/", Access.PUBLIC, "console", "Web console (static page; it calls the API with your token)", List.of(), null, null,
                 String.class, false, 200, this::console));
-        r.add(new Route(get, "/healthz", Access.PUBLIC, "meta", "Liveness", List.of(), null, null, Health.class, false, 200,
-                ctx -> ctx.json(new Health("ok", s.db().engine().name().toLowerCase(java.util.Locale.ROOT), s.version(), s.clock().instant()))));
+        r.add(new Route(get, "/healthz", Access.PUBLIC, "meta", "Liveness: 503 when the server cannot write its data folder", List.of(), null,
+                null, Health.class, false, 200, ctx -> {
+                    List<String> problems = dev.hotpatch.server.store.DataFolder.problems(s.tmpDir().getParent(),
+                            s.db().engine() == Database.Engine.SQLITE);
+                    ctx.status(problems.isEmpty() ? 200 : 503).json(new Health(problems.isEmpty() ? "ok" : "failing",
+                            s.db().engine().name().toLowerCase(java.util.Locale.ROOT), s.version(), s.clock().instant(), problems));
+                }));
         r.add(new Route(get, "/api/openapi.json", Access.READER, "meta", "This OpenAPI document", List.of(), null, null, null, false, 200,
                 ctx -> ctx.contentType("application/json").result(openApi)));
         r.add(new Route(get, "/metrics", Access.READER, "meta", "Prometheus metrics (text format 0.0.4)", List.of(), null, null,
@@ -367,7 +393,7 @@ public final class Api {
         if (ctx.isMultipartFormData()) {
             List<UploadedFile> files = Uploads.files(ctx, "jar");
             if (files.isEmpty()) {
-                files = Uploads.parsing(ctx::uploadedFileMap).entrySet().stream().filter(e -> !"descriptor".equals(e.getKey()))
+                files = Uploads.parsing(ctx, ctx::uploadedFileMap).entrySet().stream().filter(e -> !"descriptor".equals(e.getKey()))
                         .flatMap(e -> e.getValue().stream()).toList();
             }
             for (UploadedFile f : files) {
@@ -447,7 +473,16 @@ public final class Api {
         }
         String header = ctx.header("Authorization");
         String bearer = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-        Principal p = s.tokens().authenticate(bearer);
+        String source = ctx.ip();
+        failedLogins.checkAllowed(source);
+        Principal p;
+        try {
+            p = s.tokens().authenticate(bearer);
+        } catch (ServerException.Unauthenticated e) {
+            metrics.event("auth_failed");
+            failedLogins.failed(source, ctx.method().name() + " " + ctx.path(), e.getMessage());
+            throw e;
+        }
         boolean ok = switch (access) {
             case NODE -> Principal.NODE.equals(p.kind());
             case ENROLLMENT -> Principal.ENROLLMENT.equals(p.kind());
@@ -486,6 +521,8 @@ public final class Api {
             return 413;
         } else if (e instanceof ServerException.Unavailable) {
             return 503;
+        } else if (e instanceof ServerException.RateLimited) {
+            return 429;
         }
         return 422;
     }
@@ -509,23 +546,41 @@ public final class Api {
     }
 
     static <T> T bodyOr(Context ctx, Class<T> type, T fallback) {
-        byte[] bytes = ctx.bodyAsBytes();
+        byte[] bytes = boundedBody(ctx);
         if (bytes.length == 0) {
             return fallback;
         }
-        return parse(new String(bytes, StandardCharsets.UTF_8), type);
+        return parse(bytes, type);
+    }
+
+    /** The request body, refused past the route's cap ({@link RequestLimits}) even when it comes without a length. */
+    private static byte[] boundedBody(Context ctx) {
+        long cap = RequestLimits.cap(ctx);
+        try (InputStream in = ctx.bodyInputStream()) {
+            byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cap + 1));
+            if (b.length > cap) {
+                throw RequestLimits.tooLarge(ctx, -1, cap);
+            }
+            return b;
+        } catch (IOException e) {
+            throw new ServerException.BadRequest("body-unreadable", "the request body could not be read: " + e.getMessage(), "send it again");
+        }
     }
 
     private static <T> T parse(String json, Class<T> type) {
+        return parse(json.getBytes(StandardCharsets.UTF_8), type);
+    }
+
+    private static <T> T parse(byte[] json, Class<T> type) {
         try {
             T v = Json.MAPPER.readValue(json, type);
             if (v == null) {
                 throw new ServerException.BadRequest("invalid-json", "the body is JSON null", "send a JSON object");
             }
             return v;
-        } catch (JsonProcessingException e) {
+        } catch (IOException e) {
             throw new ServerException.BadRequest("invalid-json", "the body is not a valid " + type.getSimpleName() + ": "
-                    + e.getOriginalMessage(), "see /api/openapi.json for its fields");
+                    + JsonProblems.describe(e), "see /api/openapi.json for its fields");
         }
     }
 

@@ -79,26 +79,29 @@ final class Uploads implements AutoCloseable {
 
     /** The multipart file parts named {@code name}, every file part when {@code name} is null. */
     static List<UploadedFile> files(Context ctx, String name) {
-        return parsing(() -> name == null ? ctx.uploadedFiles() : ctx.uploadedFiles(name));
+        return parsing(ctx, () -> name == null ? ctx.uploadedFiles() : ctx.uploadedFiles(name));
     }
 
     /** The one multipart file part named {@code name}, or null. */
     static UploadedFile file(Context ctx, String name) {
-        return parsing(() -> ctx.uploadedFile(name));
+        return parsing(ctx, () -> ctx.uploadedFile(name));
     }
 
     /** A multipart form field. */
     static String formParam(Context ctx, String name) {
-        return parsing(() -> ctx.formParam(name));
+        return parsing(ctx, () -> ctx.formParam(name));
     }
 
     /** Runs a multipart accessor; a body the parser rejects is the client's error. */
-    static <T> T parsing(java.util.function.Supplier<T> access) {
+    static <T> T parsing(Context ctx, java.util.function.Supplier<T> access) {
         try {
             return access.get();
         } catch (ServerException e) {
             throw e;
-        } catch (RuntimeException e) {
+        } catch (Exception e) {
+            // Jetty's multipart parser throws ServletException (checked, rethrown unchecked through Kotlin) for a bad body.
+            // What is left of the body is unknown: the client must not reuse this connection.
+            ctx.header("Connection", "close");
             String text = String.valueOf(rootMessage(e));
             if (text.toLowerCase(java.util.Locale.ROOT).contains("exceed") || text.toLowerCase(java.util.Locale.ROOT).contains("too large")) {
                 throw new ServerException.TooLarge("the upload is larger than the server accepts (" + text + ")",
