@@ -473,14 +473,20 @@ public final class Api {
         }
         String header = ctx.header("Authorization");
         String bearer = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
+        // Guessing is presenting credentials: a request without any is only told it needs one.
+        boolean presented = bearer != null && !bearer.isBlank();
         String source = ctx.ip();
-        failedLogins.checkAllowed(source);
+        if (presented) {
+            failedLogins.checkAllowed(source);
+        }
         Principal p;
         try {
             p = s.tokens().authenticate(bearer);
         } catch (ServerException.Unauthenticated e) {
-            metrics.event("auth_failed");
-            failedLogins.failed(source, ctx.method().name() + " " + ctx.path(), e.getMessage());
+            if (presented) {
+                metrics.event("auth_failed");
+                failedLogins.failed(source, ctx.method().name() + " " + ctx.path(), e.getMessage());
+            }
             throw e;
         }
         boolean ok = switch (access) {
