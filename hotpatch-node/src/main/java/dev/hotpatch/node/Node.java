@@ -1,5 +1,6 @@
 package dev.hotpatch.node;
 
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.command.Action;
 import dev.hotpatch.node.command.Command;
 import dev.hotpatch.node.command.CommandResult;
@@ -84,14 +85,16 @@ public final class Node implements AutoCloseable {
         this.lock = lock;
         this.hostname = config.nodeName() != null ? config.nodeName() : localHostName();
         this.supervisor = new Supervisor(config.machines().values(), dataDir);
-        this.discovery = new MachineDiscovery(config, supervisor::machineOf);
+        TargetAccess access = TargetAccess.forThisProcess(config.handover());
+        this.discovery = new MachineDiscovery(config, supervisor::machineOf, access);
         MachineLedger ledger = MachineLedger.open(dataDir);
-        this.inventory = new InventoryCollector(config, new CodeHashes(), ledger::installedUpdates);
+        this.inventory = new InventoryCollector(config, new CodeHashes(), ledger::installedUpdates, access);
         Clock clock = options.clockOrDefault();
         Journal journal = Journal.open(dataDir);
         if (options.standalone()) {
             this.history = History.open(dataDir);
-            this.executor = new Executor(config, dataDir, journal, ledger, Downloads.LOCAL_FILES, supervisor, discovery, inventory, clock);
+            this.executor = new Executor(config, dataDir, journal, ledger, Downloads.LOCAL_FILES, supervisor, discovery, inventory, clock,
+                    access);
             LocalOrchestrator policy = new LocalOrchestrator(config, options.catalog().toAbsolutePath(), history, executor, inventory, clock,
                     "standalone-policy@" + hostname);
             this.cycle = found -> standaloneCycle(found, policy, history);
@@ -100,7 +103,7 @@ public final class Node implements AutoCloseable {
             ServerClient client = new ServerClient(options.server(), ServerTransport.sslContext(options.tlsCa()));
             Credentials credentials = new Credentials(dataDir);
             credentials.forServer(client.base()).ifPresent(c -> client.useCredential(c.credential()));
-            this.executor = new Executor(config, dataDir, journal, ledger, client, supervisor, discovery, inventory, clock);
+            this.executor = new Executor(config, dataDir, journal, ledger, client, supervisor, discovery, inventory, clock, access);
             this.cycle = found -> serverCycle(found, client, credentials);
         }
     }

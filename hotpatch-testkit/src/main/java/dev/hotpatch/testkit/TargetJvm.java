@@ -220,6 +220,7 @@ public final class TargetJvm implements AutoCloseable {
         private String mainClass;
         private Path directory;
         private boolean dynamicAgentLoading = true;
+        private String user;
 
         private Builder(Path java) {
             this.java = Objects.requireNonNull(java, "java");
@@ -287,6 +288,15 @@ public final class TargetJvm implements AutoCloseable {
         }
 
         /**
+         * Runs the target as {@code user} (its uid and primary group, no supplementary groups) through
+         * {@code setpriv}; the test must run as root. The class path and Java must be readable by that user.
+         */
+        public Builder runAs(String user) {
+            this.user = Objects.requireNonNull(user, "user");
+            return this;
+        }
+
+        /**
          * Starts the target; the calling test is skipped if the {@code java} executable is not
          * installed.
          */
@@ -297,6 +307,10 @@ public final class TargetJvm implements AutoCloseable {
             Jdks.assumeInstalled(java, "Java", "Java 17 is the default JDK; Java 25 is looked for where -D"
                     + Jdks.JAVA25_PROPERTY + " points, else in /usr/lib/jvm/temurin-25-jdk-amd64");
             List<String> cmd = new ArrayList<>();
+            if (user != null) {
+                // setpriv execs java: the process keeps its pid.
+                cmd.addAll(List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups", "--"));
+            }
             cmd.add(java.toString());
             if (dynamicAgentLoading && Jdks.featureVersion(java) >= 21) {
                 cmd.add("-XX:+EnableDynamicAgentLoading");

@@ -1,9 +1,9 @@
 package dev.hotpatch.node.inventory;
 
-import dev.hotpatch.attach.AgentClient;
 import dev.hotpatch.attach.AgentInfo;
 import dev.hotpatch.attach.AttachException;
 import dev.hotpatch.attach.InstalledHotpatch;
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
@@ -32,14 +32,21 @@ public final class InventoryCollector {
     private final NodeConfig config;
     private final CodeHashes hashes;
     private final Function<String, List<String>> installedUpdates;
+    private final TargetAccess access;
 
     /**
      * @param installedUpdates restart updates and baselines the node installed, by machine name
      */
     public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates) {
+        this(config, hashes, installedUpdates, TargetAccess.sameUser());
+    }
+
+    /** @param access how to ask a JVM's agent: as this user, or as each JVM's own user for a root node */
+    public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates, TargetAccess access) {
         this.config = config;
         this.hashes = hashes;
         this.installedUpdates = installedUpdates;
+        this.access = access;
     }
 
     /**
@@ -123,26 +130,24 @@ public final class InventoryCollector {
                 c.tags(), c.healthUrl() == null ? null : c.healthUrl().toString());
     }
 
-    private static MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems) {
+    private MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems) {
         if (!m.jvm().agentPresent()) {
             return new MachineInventory.Agent(false, null, "none");
         }
         try {
-            Optional<AgentClient> client = AgentClient.connectIfPresent(m.pid());
-            if (client.isEmpty()) {
+            TargetAccess.Inspection a = access.inspect(m.pid());
+            if (!a.present()) {
                 return new MachineInventory.Agent(false, null, "none");
             }
-            try (AgentClient a = client.get()) {
-                AgentInfo info = a.ping();
-                for (InstalledHotpatch hp : a.list()) {
-                    List<MachineInventory.Hash> classes = new ArrayList<>();
-                    for (InstalledHotpatch.InstalledClass ic : hp.classes()) {
-                        classes.add(new MachineInventory.Hash(ic.name().replace('.', '/'), ic.sha256()));
-                    }
-                    out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classes));
+            AgentInfo info = a.info();
+            for (InstalledHotpatch hp : a.installed()) {
+                List<MachineInventory.Hash> classes = new ArrayList<>();
+                for (InstalledHotpatch.InstalledClass ic : hp.classes()) {
+                    classes.add(new MachineInventory.Hash(ic.name().replace('.', '/'), ic.sha256()));
                 }
-                return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
+                out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classes));
             }
+            return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
         } catch (AttachException e) {
             problems.add("cannot ask its agent: " + e.getMessage());
             return new MachineInventory.Agent(true, null, m.jvm().mode().isEmpty() ? "none" : m.jvm().mode());
