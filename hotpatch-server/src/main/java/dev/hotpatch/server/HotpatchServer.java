@@ -398,10 +398,13 @@ public final class HotpatchServer implements AutoCloseable {
 
     /**
      * Runs a server until the process is stopped: {@code [--port N] [--bind ADDR] [--data DIR]
-     * [--db-url URL] [--trust DIR]}. The CLI's {@code hotpatch server} is the usual way in.
+     * [--db-url URL] [--trust DIR] [--tls-cert FILE --tls-key FILE]}. The CLI's {@code hotpatch server}
+     * is the usual way in.
      */
     public static void main(String[] args) throws InterruptedException {
         Builder b = builder();
+        Path tlsCert = null;
+        Path tlsKey = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -411,8 +414,11 @@ public final class HotpatchServer implements AutoCloseable {
                 case "--data" -> b.dataDir(Path.of(v));
                 case "--db-url" -> b.dbUrl(v);
                 case "--trust" -> b.trustDir(Path.of(v));
+                case "--tls-cert" -> tlsCert = Path.of(v);
+                case "--tls-key" -> tlsKey = Path.of(v);
                 default -> {
-                    System.err.println("usage: hotpatch server [--port N] [--bind ADDR] [--data DIR] [--db-url URL] [--trust DIR]");
+                    System.err.println("usage: hotpatch server [--port N] [--bind ADDR] [--data DIR] [--db-url URL] [--trust DIR]"
+                            + " [--tls-cert FILE --tls-key FILE]");
                     System.exit(2);
                 }
             }
@@ -420,7 +426,7 @@ public final class HotpatchServer implements AutoCloseable {
         }
         HotpatchServer server;
         try {
-            server = b.build().start();
+            server = b.tls(tlsCert, tlsKey).build().start();
         } catch (RuntimeException e) {
             // One clear line: what went wrong and what to do; the details of a bug are in the log above.
             System.err.println("hotpatch server: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
