@@ -1,6 +1,7 @@
 package dev.hotpatch.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hotpatch.attach.AgentJar;
 import dev.hotpatch.format.Sha256;
@@ -151,25 +152,16 @@ class RootNodeTest {
     }
 
     @Test
-    void rootNode_refusesAHandoverFolderOthersCouldChange_andChangesNothing() throws Exception {
-        String name = TestApp.machineName("root-unsafe");
+    void rootNode_refusesAHandoverFolderOthersCouldChange_beforeTouchingAnyJvm() throws Exception {
         Path handover = Files.createDirectories(base.resolve("open").resolve("handover"));
         Files.setPosixFilePermissions(base.resolve("open"), PosixFilePermissions.fromString("rwxrwxrwx"));
         Path config = Files.writeString(base.resolve("node.properties"), "node.manage = configured\nnode.trust = " + trust + "\n"
-                + "node.handover = " + handover + "\n" + "machine." + name + ".timeZone = UTC\n");
-        Path pkg = TestApp.hotpatch(base.resolve("KB-ROOT-2.hotpatch"), "KB-ROOT-2", appJar, 20, key, Files.createDirectories(base.resolve("w")));
-        try (TargetJvm app = TargetJvm.builder(Jdks.java17()).runAs(USER).classpath(appJar).jvmArgs("-Dhotpatch.machine=" + name)
-                .mainClass(TestApp.MAIN).start();
-             Node node = Node.fromOptions(NodeOptions.standalone(Files.createDirectories(base.resolve("catalog"))).withConfig(config)
-                     .withDataDir(base.resolve("node-data")))) {
-            app.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(30));
-            CommandResult r = node.run(name, new Action.InstallHotpatch("KB-ROOT-2",
-                    new Artifact(pkg.getFileName().toString(), Sha256.hex(pkg), pkg.toUri())), "test");
-            assertThat(r.status()).isEqualTo(Status.FAILED);
-            assertThat(r.message()).contains("handover folder").contains("is not safe").contains(base.resolve("open").toString())
-                    .contains("rwxrwxrwx");
-            assertThat(app.request("fee", "fee=")).isEqualTo("fee=10");
-        }
+                + "node.handover = " + handover + "\n");
+        NodeOptions options = NodeOptions.standalone(Files.createDirectories(base.resolve("catalog"))).withConfig(config)
+                .withDataDir(base.resolve("node-data"));
+        assertThatThrownBy(() -> Node.fromOptions(options)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("node.handover").hasMessageContaining("is not safe").hasMessageContaining(base.resolve("open").toString())
+                .hasMessageContaining("rwxrwxrwx");
     }
 
     private static long owner(Path p) throws IOException {

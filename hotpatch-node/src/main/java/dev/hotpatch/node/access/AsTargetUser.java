@@ -2,6 +2,7 @@ package dev.hotpatch.node.access;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpatch.attach.AttachException;
+import dev.hotpatch.attach.JvmInfo;
 import dev.hotpatch.attach.NoSuchJvmException;
 import dev.hotpatch.attach.NotSupportedException;
 import dev.hotpatch.node.NodeException;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -42,10 +44,93 @@ final class AsTargetUser implements TargetAccess {
     private final SameUser same;
     private final Handover handover;
     private final Map<String, Properties> properties = new ConcurrentHashMap<>();
+    /**
+     * How long one user's listing is reused while that user's Java processes stay the same (a
+     * restarted JVM is a new process, so it is seen at once): each listing costs a helper.
+     */
+    private static final Duration LISTING_TTL = Duration.ofSeconds(10);
+    private final Map<Long, Listing> listings = new ConcurrentHashMap<>();
 
     AsTargetUser(SameUser same, Path handoverRoot) {
         this.same = same;
-        this.handover = new Handover(handoverRoot == null ? Path.of("/var/lib/hotpatch-node/handover") : handoverRoot);
+        this.handover = new Handover(handoverRoot == null ? DEFAULT_HANDOVER : handoverRoot);
+        // A configured folder is checked (and created) at start, so a mistake shows before any JVM is touched;
+        // the default one only when it exists, so a root node that manages only root's JVMs creates nothing.
+        if (handoverRoot != null || java.nio.file.Files.exists(DEFAULT_HANDOVER)) {
+            handover.check();
+        }
+    }
+
+    /** Where packages and the agent jar are handed over when the config sets no {@code node.handover}. */
+    static final Path DEFAULT_HANDOVER = Path.of("/var/lib/hotpatch-node/handover");
+
+    /**
+     * Lists per user: root's own JVMs in process (one by one, so that root never attaches to
+     * another user's), every other user's by a helper running as that user. Users are those of the
+     * processes whose executable is a {@code java}.
+     */
+    @Override
+    public List<JvmInfo> listJvms() {
+        long self = ProcessHandle.current().pid();
+        java.util.Map<Long, List<Long>> byUid = new java.util.TreeMap<>();
+        ProcessHandle.allProcesses().filter(p -> p.pid() != self)
+                .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().startsWith("java")).orElse(false))
+                .forEach(p -> {
+                    try {
+                        byUid.computeIfAbsent(TargetUser.of(p.pid()).uid(), k -> new ArrayList<>()).add(p.pid());
+                    } catch (RuntimeException gone) {
+                        // Exited meanwhile.
+                    }
+                });
+        List<JvmInfo> out = new ArrayList<>();
+        for (java.util.Map.Entry<Long, List<Long>> e : byUid.entrySet()) {
+            if (e.getKey() == 0) {
+                e.getValue().forEach(pid -> same.findJvm(pid).ifPresent(out::add));
+                continue;
+            }
+            TargetUser user = TargetUser.of(e.getValue().get(0));
+            List<Long> pids = List.copyOf(e.getValue());
+            Listing last = listings.get(user.uid());
+            if (last != null && last.pids.equals(pids) && System.nanoTime() - last.at < LISTING_TTL.toNanos()) {
+                out.addAll(last.jvms);
+                continue;
+            }
+            try {
+                List<JvmInfo> found = jvms(run(user, pids.get(0), "list", "0"));
+                listings.put(user.uid(), new Listing(System.nanoTime(), pids, found));
+                out.addAll(found);
+            } catch (RuntimeException x) {
+                System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "cannot list the JVMs of " + user + ": " + x.getMessage());
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(JvmInfo::pid));
+        return List.copyOf(out);
+    }
+
+    @Override
+    public Optional<JvmInfo> findJvm(long pid) {
+        TargetUser user;
+        try {
+            user = TargetUser.of(pid);
+        } catch (NoSuchJvmException gone) {
+            return Optional.empty();
+        }
+        if (user.isRoot()) {
+            return same.findJvm(pid);
+        }
+        return jvms(run(user, pid, "find", Long.toString(pid))).stream().findFirst();
+    }
+
+    /** One user's JVMs as a helper listed them, for the same set of processes, a moment ago. */
+    private record Listing(long at, List<Long> pids, List<JvmInfo> jvms) {
+    }
+
+    private static List<JvmInfo> jvms(JsonNode doc) {
+        List<JvmInfo> out = new ArrayList<>();
+        for (JsonNode j : doc.get("jvms")) {
+            out.add(read(j, JvmInfo.class));
+        }
+        return out;
     }
 
     @Override
@@ -80,6 +165,7 @@ final class AsTargetUser implements TargetAccess {
             return same.apply(pid, agentName, pkg, trust, actor);
         }
         Path copy = handover.handOver(pkg);
+        listings.remove(user.uid());
         try {
             return read(run(user, pid, "apply", Long.toString(pid), agentName, copy.toString(), trust == null ? "-" : trust.toString(),
                     actor), Applied.class);
@@ -91,6 +177,7 @@ final class AsTargetUser implements TargetAccess {
     @Override
     public Uninstalled uninstall(long pid, String kbId, String actor) {
         TargetUser user = TargetUser.of(pid);
+        listings.remove(user.uid());
         return user.isRoot() ? same.uninstall(pid, kbId, actor)
                 : read(run(user, pid, "uninstall", Long.toString(pid), kbId == null ? "-" : kbId, actor), Uninstalled.class);
     }

@@ -109,6 +109,15 @@ final class Handover {
         }
     }
 
+    /** Checks (creating it when missing) that the handover folder is safe; throws {@link NodeException} saying why not. */
+    void check() {
+        try {
+            rootFolder();
+        } catch (IOException e) {
+            throw new NodeException("cannot prepare the handover folder " + root + ": " + e.getMessage(), e);
+        }
+    }
+
     /** The handover root, created {@code 0755} root-owned when missing; it and every folder above must be root's and closed to others. */
     private void rootFolder() throws IOException {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {

@@ -28,7 +28,7 @@ import java.util.stream.Stream;
  * the result or {@code {"error": {kind, message}}}, and exits 0. It uses only the JDK, attach and
  * format (no JSON library), so its class path is small and readable by any user.
  *
- * <p>Arguments: {@code properties PID}, {@code inspect PID}, {@code apply PID NAME PACKAGE TRUST|- ACTOR},
+ * <p>Arguments: {@code list 0}, {@code find PID}, {@code properties PID}, {@code inspect PID}, {@code apply PID NAME PACKAGE TRUST|- ACTOR},
  * {@code uninstall PID KB|- ACTOR}.
  */
 public final class Helper {
@@ -60,6 +60,12 @@ public final class Helper {
         switch (a[0]) {
             case "properties":
                 return Map.of("properties", access.systemProperties(pid));
+            case "list":
+                // This user's JVMs only: others are listed by helpers running as their own users.
+                long me = TargetUser.self().uid();
+                return Map.of("jvms", access.listJvms().stream().filter(j -> ownedBy(j.pid(), me)).toList());
+            case "find":
+                return Map.of("jvms", access.findJvm(pid).stream().toList());
             case "inspect":
                 return access.inspect(pid);
             case "uninstall":
@@ -111,6 +117,14 @@ public final class Helper {
             return error("failed", "cannot hand the package to JVM " + pid + " inside its container as " + user + ": " + e.getMessage());
         } finally {
             deleteTree(dir);
+        }
+    }
+
+    private static boolean ownedBy(long pid, long uid) {
+        try {
+            return TargetUser.of(pid).uid() == uid;
+        } catch (RuntimeException gone) {
+            return false;
         }
     }
 

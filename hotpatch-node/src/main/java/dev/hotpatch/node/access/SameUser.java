@@ -4,6 +4,7 @@ import dev.hotpatch.attach.AgentClient;
 import dev.hotpatch.attach.AgentInfo;
 import dev.hotpatch.attach.ApplyResult;
 import dev.hotpatch.attach.InstalledHotpatch;
+import dev.hotpatch.attach.JvmInfo;
 import dev.hotpatch.attach.LocalJvms;
 import dev.hotpatch.attach.UninstallResult;
 import java.nio.file.Path;
@@ -13,6 +14,16 @@ import java.util.Properties;
 
 /** {@link TargetAccess} in this process, as this process's user: the node runs as its JVMs' user (or both are root). Stateless. */
 final class SameUser implements TargetAccess {
+
+    @Override
+    public List<JvmInfo> listJvms() {
+        return LocalJvms.list();
+    }
+
+    @Override
+    public Optional<JvmInfo> findJvm(long pid) {
+        return LocalJvms.find(pid);
+    }
 
     @Override
     public Properties systemProperties(long pid) {

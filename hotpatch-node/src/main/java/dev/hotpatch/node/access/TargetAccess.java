@@ -3,9 +3,11 @@ package dev.hotpatch.node.access;
 import dev.hotpatch.attach.AgentInfo;
 import dev.hotpatch.attach.ApplyResult;
 import dev.hotpatch.attach.InstalledHotpatch;
+import dev.hotpatch.attach.JvmInfo;
 import dev.hotpatch.attach.UninstallResult;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -37,6 +39,12 @@ public interface TargetAccess {
     record Uninstalled(boolean present, List<String> installed, UninstallResult result) {
     }
 
+    /** Every local JVM but this process, ordered by pid, each looked at (briefly attached to) as its own user. */
+    List<JvmInfo> listJvms();
+
+    /** The JVM with process id {@code pid}, looked at as its own user; empty when there is none. */
+    Optional<JvmInfo> findJvm(long pid);
+
     /** The JVM's system properties (class path, working folder, runtime), read through the attach API. */
     Properties systemProperties(long pid);
 
@@ -53,10 +61,23 @@ public interface TargetAccess {
     /** Removes hotpatch {@code kbId} (the latest when null) from JVM {@code pid}. */
     Uninstalled uninstall(long pid, String kbId, String actor);
 
-    /** The access for a node running as this process's user: as each target's user when that is root, else in process. */
+    /**
+     * The access for a node running as this process's user: as each target's user when that is
+     * root, else in process.
+     *
+     * @param handover the config's {@code node.handover}, or null for the default; a root node checks it now
+     * @throws dev.hotpatch.node.ConfigException when a root node's handover folder is not safe
+     */
     static TargetAccess forThisProcess(Path handover) {
         SameUser same = new SameUser();
-        return TargetUser.self().isRoot() ? new AsTargetUser(same, handover) : same;
+        if (!TargetUser.self().isRoot()) {
+            return same;
+        }
+        try {
+            return new AsTargetUser(same, handover);
+        } catch (dev.hotpatch.node.NodeException e) {
+            throw new dev.hotpatch.node.ConfigException("node.handover", e.getMessage());
+        }
     }
 
     /** In-process access (a node that runs as its JVMs' user). */

@@ -67,7 +67,7 @@ public final class MachineDiscovery {
         Map<String, LocalMachine> byName = new LinkedHashMap<>();
         List<JvmInfo> unnamed = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
-        for (JvmInfo jvm : LocalJvms.list()) {
+        for (JvmInfo jvm : access.listJvms()) {
             Optional<LocalMachine> m = describe(jvm);
             if (m.isEmpty()) {
                 unnamed.add(jvm);
@@ -84,7 +84,7 @@ public final class MachineDiscovery {
 
     /** The machine running as process {@code pid}, if that is a named JVM. */
     public Optional<LocalMachine> at(long pid) {
-        return LocalJvms.find(pid).flatMap(this::describe);
+        return access.findJvm(pid).flatMap(this::describe);
     }
 
     private Optional<LocalMachine> describe(JvmInfo jvm) {
