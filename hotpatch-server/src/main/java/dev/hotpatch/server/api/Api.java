@@ -377,8 +377,7 @@ public final class Api {
         Blobs.Blob b = s.blobs().get(ctx.pathParam("sha256")).orElseThrow(() -> new ServerException.NotFound("file", ctx.pathParam("sha256"),
                 "use the downloadUrl the catalog or a command gives"));
         // Streamed a chunk at a time: a 256 MiB jar never sits in memory.
-        ctx.contentType(b.mediaType()).header("X-Content-SHA256", b.sha256()).header("Content-Length", Long.toString(b.size()))
-                .result(s.blobs().open(b));
+        ctx.contentType(b.mediaType()).header("X-Content-SHA256", b.sha256()).result(s.blobs().open(b));
     }
 
     private void publishBaseline(Context ctx) throws IOException {

@@ -61,6 +61,17 @@ final class RequestLimits {
             }
             int kib = (int) Math.min(budgetKib, Math.max(1, ((length < 0 ? cap : length) * COST_FACTOR) >> 10));
             if (!budget.tryAcquire(kib, WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                // Read (and drop) the body first, a buffer at a time, so that the client gets the answer instead of a
+                // connection reset in the middle of its upload; it is within the cap, so this is bounded.
+                try (java.io.InputStream in = ctx.req().getInputStream()) {
+                    byte[] sink = new byte[64 * 1024];
+                    long read = 0;
+                    for (int n; read <= cap && (n = in.read(sink)) > 0; ) {
+                        read += n;
+                    }
+                } catch (java.io.IOException ignored) {
+                    // The client went away; there is nobody to answer.
+                }
                 ctx.header("Retry-After", "5");
                 throw new ServerException.Unavailable("the server is busy reading other large request bodies",
                         "retry in a few seconds (nodes retry at their next check-in)");
