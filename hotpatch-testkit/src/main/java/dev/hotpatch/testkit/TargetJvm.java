@@ -221,6 +221,7 @@ public final class TargetJvm implements AutoCloseable {
         private Path directory;
         private boolean dynamicAgentLoading = true;
         private String user;
+        private final List<String> launcher = new ArrayList<>();
 
         private Builder(Path java) {
             this.java = Objects.requireNonNull(java, "java");
@@ -297,6 +298,15 @@ public final class TargetJvm implements AutoCloseable {
         }
 
         /**
+         * Runs the target through {@code prefix} (e.g. {@code unshare … sh -c '… exec "$0" "$@"'}): the
+         * JVM's command line follows it. {@link #pid()} is then the launcher's process.
+         */
+        public Builder launcher(String... prefix) {
+            launcher.addAll(Arrays.asList(prefix));
+            return this;
+        }
+
+        /**
          * Starts the target; the calling test is skipped if the {@code java} executable is not
          * installed.
          */
@@ -306,7 +316,7 @@ public final class TargetJvm implements AutoCloseable {
             }
             Jdks.assumeInstalled(java, "Java", "Java 17 is the default JDK; Java 25 is looked for where -D"
                     + Jdks.JAVA25_PROPERTY + " points, else in /usr/lib/jvm/temurin-25-jdk-amd64");
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(launcher);
             if (user != null) {
                 // setpriv execs java: the process keeps its pid.
                 cmd.addAll(List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups", "--"));
