@@ -7,6 +7,7 @@ import dev.hotpatch.cli.demo.DemoCommand;
 import dev.hotpatch.cli.fleet.AssessCommand;
 import dev.hotpatch.cli.fleet.BaselineCommand;
 import dev.hotpatch.cli.fleet.HistoryCommand;
+import dev.hotpatch.cli.fleet.MoveCommand;
 import dev.hotpatch.cli.fleet.ImageCommand;
 import dev.hotpatch.cli.fleet.InstallCommand;
 import dev.hotpatch.cli.fleet.MachinesCommand;
@@ -100,9 +101,11 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand("list", new ImageCommand.Listing()));
         cl.addSubcommand("baseline", new CommandLine(new BaselineCommand())
                 .addSubcommand("publish", new BaselineCommand.Publish())
+                .addSubcommand("sign", new BaselineCommand.Sign())
                 .addSubcommand("list", new BaselineCommand.Listing()));
         cl.addSubcommand("update", new CommandLine(new UpdateCommand())
                 .addSubcommand("publish", new UpdateCommand.Publish())
+                .addSubcommand("sign", new UpdateCommand.Sign())
                 .addSubcommand("list", new UpdateCommand.Listing()));
         cl.addSubcommand("schedule", new ScheduleCommand());
         cl.addSubcommand("token", new CommandLine(new TokenCommand())
@@ -118,6 +121,7 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("rollback", new RollbackCommand());
         cl.addSubcommand("restart", new RestartCommand());
         cl.addSubcommand("operation", new OperationCommand());
+        cl.addSubcommand("move", new MoveCommand());
         cl.addSubcommand("demo", new DemoCommand());
         ExitPolicy policy = new ExitPolicy();
         cl.setOut(out);

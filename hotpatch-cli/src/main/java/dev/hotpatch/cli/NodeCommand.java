@@ -56,6 +56,13 @@ final class NodeCommand extends HotpatchCommand {
     @Option(names = "--once", description = "Run one round (check in and run the commands, or apply the policy once), then exit.")
     boolean once;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "Verify an https:// server against the certificates in FILE (PEM:"
+            + " the server's own, or its CA's) instead of the system's CAs.")
+    Path tlsCa;
+
+    @Option(names = "--insecure", description = "Allow plain http:// to a server on another host (credential and code travel unprotected).")
+    boolean insecure;
+
     @Override
     public Integer call() {
         NodeOptions o;
@@ -80,6 +87,10 @@ final class NodeCommand extends HotpatchCommand {
         if (config != null) {
             o = o.withConfig(existingFile(config, "--config"));
         }
+        if (tlsCa != null) {
+            o = o.withTlsCa(existingFile(tlsCa, "--tls-ca"));
+        }
+        o = o.withInsecure(insecure);
         if (data != null) {
             o = o.withDataDir(data.toAbsolutePath().normalize());
         }

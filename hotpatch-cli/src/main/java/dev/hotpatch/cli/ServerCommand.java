@@ -47,6 +47,12 @@ final class ServerCommand extends HotpatchCommand {
             + " (default DATA/trusted-publishers).")
     Path trust;
 
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve HTTPS only, with this PEM certificate chain (server certificate first).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The unencrypted PEM private key of --tls-cert (keep it owner-only).")
+    Path tlsKey;
+
     @Option(names = "--check-in-interval", paramLabel = "DURATION", defaultValue = "60s", description = "How often nodes check in (default ${DEFAULT-VALUE}).")
     String checkInInterval;
 
@@ -87,6 +93,12 @@ final class ServerCommand extends HotpatchCommand {
         if (trust != null) {
             b.trustDir(trust.toAbsolutePath().normalize());
         }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw usage("HTTPS needs both --tls-cert FILE and --tls-key FILE");
+        }
+        if (tlsCert != null) {
+            b.tls(existingFile(tlsCert, "--tls-cert"), existingFile(tlsKey, "--tls-key"));
+        }
         b.checkInInterval(duration("--check-in-interval", checkInInterval)).assessmentInterval(duration("--assessment-interval", assessmentInterval))
                 .historyRetention(duration("--history-retention", historyRetention)).commandLease(duration("--command-lease", commandLease));
         ByteArrayOutputStream startLog = new ByteArrayOutputStream();
@@ -98,7 +110,7 @@ final class ServerCommand extends HotpatchCommand {
         } catch (RuntimeException e) {
             throw explainStartFailure(e);
         }
-        String url = "http://" + (bind.contains(":") ? "[" + bind + "]" : bind) + ":" + server.port() + "/";
+        String url = server.url();
         Path token = server.adminTokenFile();
         boolean created = token != null && !hadToken;
         if (json()) {

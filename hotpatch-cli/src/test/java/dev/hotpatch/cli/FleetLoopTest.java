@@ -163,7 +163,7 @@ class FleetLoopTest {
         assertThat(again.json().path("error").asText()).isEqualTo("duplicate-kb");
 
         CliRun outOfCadence = server.cli("baseline", "publish", "--image", IMAGE, "--version", "1.1", "--released-on", "2026-02-20",
-                FeesApp.V101.toString());
+                "--key", keys.toString(), FeesApp.V101.toString());
         assertThat(outOfCadence.exit()).as(outOfCadence.toString()).isEqualTo(3);
         assertThat(outOfCadence.err()).contains("not-a-baseline-month").contains("--kind unplanned")
                 .contains("--released-on").doesNotContain("kind=unplanned");

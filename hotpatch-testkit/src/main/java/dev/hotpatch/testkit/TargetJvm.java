@@ -253,6 +253,8 @@ public final class TargetJvm implements AutoCloseable {
         private String mainClass;
         private Path directory;
         private boolean dynamicAgentLoading = true;
+        private String user;
+        private final List<String> launcher = new ArrayList<>();
 
         private Builder(Path java) {
             this.java = Objects.requireNonNull(java, "java");
@@ -320,6 +322,24 @@ public final class TargetJvm implements AutoCloseable {
         }
 
         /**
+         * Runs the target as {@code user} (its uid and primary group, no supplementary groups) through
+         * {@code setpriv}; the test must run as root. The class path and Java must be readable by that user.
+         */
+        public Builder runAs(String user) {
+            this.user = Objects.requireNonNull(user, "user");
+            return this;
+        }
+
+        /**
+         * Runs the target through {@code prefix} (e.g. {@code unshare … sh -c '… exec "$0" "$@"'}): the
+         * JVM's command line follows it. {@link #pid()} is then the launcher's process.
+         */
+        public Builder launcher(String... prefix) {
+            launcher.addAll(Arrays.asList(prefix));
+            return this;
+        }
+
+        /**
          * Starts the target; the calling test is skipped if the {@code java} executable is not
          * installed.
          */
@@ -329,7 +349,11 @@ public final class TargetJvm implements AutoCloseable {
             }
             Jdks.assumeInstalled(java, "Java", "Java 17 is the default JDK; Java 25 is looked for where -D"
                     + Jdks.JAVA25_PROPERTY + " points, else in /usr/lib/jvm/temurin-25-jdk-amd64");
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(launcher);
+            if (user != null) {
+                // setpriv execs java: the process keeps its pid.
+                cmd.addAll(List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups", "--"));
+            }
             cmd.add(java.toString());
             if (dynamicAgentLoading && Jdks.featureVersion(java) >= 21) {
                 cmd.add("-XX:+EnableDynamicAgentLoading");

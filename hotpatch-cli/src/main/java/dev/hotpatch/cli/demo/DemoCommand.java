@@ -114,7 +114,8 @@ public final class DemoCommand extends HotpatchCommand {
             // of the year, exactly as the README's fleet steps do.
             String kb = "KB" + YearMonth.now(ZoneOffset.UTC).getYear() + "-0001";
             run(true, "image", "add", IMAGE);
-            run(true, "baseline", "publish", "--image", IMAGE, "--version", "1.0", jars.baseline().toString());
+            run(true, "baseline", "publish", "--image", IMAGE, "--version", "1.0", "--key", work.resolve("keys").toString(),
+                    jars.baseline().toString());
             Path pkg = work.resolve(kb + ".hotpatch");
             run(false, "build", "--baseline", jars.baseline().toString(), "--patched", jars.fixed().toString(), "--id", kb,
                     "--title", "Round card fees half-up", "--classification", "Security", "--severity", "Important",

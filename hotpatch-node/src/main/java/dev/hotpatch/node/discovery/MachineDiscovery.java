@@ -2,6 +2,7 @@ package dev.hotpatch.node.discovery;
 
 import dev.hotpatch.attach.JvmInfo;
 import dev.hotpatch.attach.LocalJvms;
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
 import java.io.IOException;
@@ -29,6 +30,7 @@ import java.util.function.LongFunction;
  */
 public final class MachineDiscovery {
     private final NodeConfig config;
+    private final TargetAccess access;
     private final LongFunction<Optional<String>> launchedAs;
 
     /**
@@ -36,8 +38,14 @@ public final class MachineDiscovery {
      * @param launchedAs the configured machine a process (or one of its ancestors) was launched as by this node
      */
     public MachineDiscovery(NodeConfig config, LongFunction<Optional<String>> launchedAs) {
+        this(config, launchedAs, TargetAccess.sameUser());
+    }
+
+    /** @param access how to read a JVM's system properties: as this user, or as each JVM's own user for a root node */
+    public MachineDiscovery(NodeConfig config, LongFunction<Optional<String>> launchedAs, TargetAccess access) {
         this.config = config;
         this.launchedAs = launchedAs;
+        this.access = access;
     }
 
     /** What one look at the host found. */
@@ -65,7 +73,7 @@ public final class MachineDiscovery {
         List<JvmInfo> unnamed = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         List<String> notices = new ArrayList<>();
-        for (JvmInfo jvm : LocalJvms.list()) {
+        for (JvmInfo jvm : access.listJvms()) {
             Optional<LocalMachine> m = describe(jvm);
             if (m.isEmpty()) {
                 unnamed.add(jvm);
@@ -89,7 +97,7 @@ public final class MachineDiscovery {
 
     /** The machine running as process {@code pid}, if that is a named JVM. */
     public Optional<LocalMachine> at(long pid) {
-        return LocalJvms.find(pid).flatMap(this::describe);
+        return access.findJvm(pid).flatMap(this::describe);
     }
 
     private Optional<LocalMachine> describe(JvmInfo jvm) {
@@ -119,7 +127,7 @@ public final class MachineDiscovery {
         String problem = "";
         String runtime = "";
         try {
-            Properties props = LocalJvms.systemProperties(jvm.pid());
+            Properties props = access.systemProperties(jvm.pid());
             runtime = (props.getProperty("java.runtime.name", "") + " " + props.getProperty("java.runtime.version", "")).trim();
             cwd = pathIn(jvm.pid(), props.getProperty("user.dir", ""), null);
             String sep = props.getProperty("path.separator", ":");

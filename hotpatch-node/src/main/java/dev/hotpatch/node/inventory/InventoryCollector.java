@@ -1,10 +1,10 @@
 package dev.hotpatch.node.inventory;
 
-import dev.hotpatch.attach.AgentClient;
 import dev.hotpatch.attach.AgentInfo;
 import dev.hotpatch.attach.AgentReport;
 import dev.hotpatch.attach.AttachException;
 import dev.hotpatch.attach.InstalledHotpatch;
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
@@ -33,14 +33,21 @@ public final class InventoryCollector {
     private final NodeConfig config;
     private final CodeHashes hashes;
     private final Function<String, List<String>> installedUpdates;
+    private final TargetAccess access;
 
     /**
      * @param installedUpdates restart updates and baselines the node installed, by machine name
      */
     public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates) {
+        this(config, hashes, installedUpdates, TargetAccess.sameUser());
+    }
+
+    /** @param access how to ask a JVM's agent: as this user, or as each JVM's own user for a root node */
+    public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates, TargetAccess access) {
         this.config = config;
         this.hashes = hashes;
         this.installedUpdates = installedUpdates;
+        this.access = access;
     }
 
     /**
@@ -130,35 +137,33 @@ public final class InventoryCollector {
     private record AgentExtras(List<MachineInventory.Quarantined> quarantined, MachineInventory.RestartPending restartPending) {
     }
 
-    private static MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems,
-                                                AgentExtras[] extras) {
+    private MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems,
+                                         AgentExtras[] extras) {
         if (!m.jvm().agentPresent()) {
             return new MachineInventory.Agent(false, null, "none");
         }
         try {
-            Optional<AgentClient> client = AgentClient.connectIfPresent(m.pid());
-            if (client.isEmpty()) {
+            TargetAccess.Inspection a = access.inspect(m.pid());
+            if (!a.present()) {
                 return new MachineInventory.Agent(false, null, "none");
             }
-            try (AgentClient a = client.get()) {
-                AgentInfo info = a.ping();
-                AgentReport report = a.report();
-                List<MachineInventory.Quarantined> quarantined = new ArrayList<>();
-                for (InstalledHotpatch hp : report.hotpatches()) {
-                    if (hp.state().equals(InstalledHotpatch.QUARANTINED)) {
-                        quarantined.add(new MachineInventory.Quarantined(hp.id(), hp.stateSince(), hp.stateReason()));
-                    } else if (!hp.live()) {
-                        problems.add("hotpatch " + hp.id() + " is " + hp.state() + " in the JVM and not running: " + hp.stateReason());
-                    } else {
-                        out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classesInUse(hp), hp.state()));
-                    }
+            AgentInfo info = a.info();
+            List<MachineInventory.Quarantined> quarantined = new ArrayList<>();
+            for (InstalledHotpatch hp : a.installed()) {
+                if (hp.state().equals(InstalledHotpatch.QUARANTINED)) {
+                    quarantined.add(new MachineInventory.Quarantined(hp.id(), hp.stateSince(), hp.stateReason()));
+                } else if (!hp.live()) {
+                    problems.add("hotpatch " + hp.id() + " is " + hp.state() + " in the JVM and not running: " + hp.stateReason());
+                } else {
+                    out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classesInUse(hp), hp.state()));
                 }
-                problems.addAll(report.problems());
-                AgentReport.RestartPending pending = report.restartPending();
-                extras[0] = new AgentExtras(quarantined,
-                        pending == null ? null : new MachineInventory.RestartPending(pending.since(), pending.reason()));
-                return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
             }
+            problems.addAll(a.problems());
+            AgentReport.RestartPending pending = a.restartPending();
+            extras[0] = new AgentExtras(quarantined,
+                    pending == null ? null : new MachineInventory.RestartPending(pending.since(), pending.reason()));
+            }
+            return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
         } catch (AttachException e) {
             problems.add("cannot ask its agent: " + e.getMessage());
             return new MachineInventory.Agent(true, null, m.jvm().mode().isEmpty() ? "none" : m.jvm().mode());

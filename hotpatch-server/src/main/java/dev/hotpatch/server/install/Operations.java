@@ -121,8 +121,17 @@ public final class Operations {
             String opId = createOperation(h, "install", machine, actor, now, window, request, message);
             int pos = 0;
             boolean restartNeeded = false;
+            int enqueued = 0;
             for (MissingUpdate m : chosen) {
                 insertItem(h, opId, pos, m.kbId(), m.updateName(), m.classification(), m.rebootBehavior(), now);
+                String unsigned = unsignedRelease(h, m);
+                if (unsigned != null) {
+                    setItem(h, opId, pos, Operation.Item.FAILED, unsigned, now);
+                    history.append(h, machine.id(), machine.name(), machine.node(), "install", m.kbId(), actor, "refused", unsigned, opId);
+                    pos++;
+                    continue;
+                }
+                enqueued++;
                 Map<String, Object> payload = new LinkedHashMap<>();
                 String type;
                 if ("hotpatch".equals(m.kind())) {
@@ -143,6 +152,7 @@ public final class Operations {
                     payload.put("title", u.title());
                     payload.put("rebootBehavior", u.rebootBehavior());
                     payload.put("artifact", u.artifact());
+                    payload.put("descriptor", u.descriptor());
                     payload.put("restart", false);
                     restartNeeded = true;
                 }
@@ -155,7 +165,7 @@ public final class Operations {
             String kbs = chosen.stream().map(MissingUpdate::kbId).reduce((a, b) -> a + ", " + b).orElse("nothing to install");
             history.append(h, machine.id(), machine.name(), machine.node(), "install", null, actor, "requested",
                     chosen.size() + " update(s): " + kbs + "; reboot " + reboot + "; max " + window.toMinutes() + " min", opId);
-            if (chosen.isEmpty() && !"Always".equals(reboot)) {
+            if (enqueued == 0 && !"Always".equals(reboot)) {
                 settle(h, opId);
             }
             return operation(h, opId);
@@ -213,6 +223,12 @@ public final class Operations {
             if (b == null || !b.imageId().equals(machine.imageId())) {
                 throw new ServerException.Refused("unknown-baseline", "baseline '" + target + "' is not a baseline of the machine's image "
                         + machine.image(), "list baselines with GET /api/v1/images/{id}/baselines");
+            }
+            if (b.descriptor() == null) {
+                throw new ServerException.Refused("unsigned-baseline", "baseline " + b.version() + " of " + b.image()
+                        + " was published before baselines were signed, so nodes do not install it",
+                        "have a publisher attach its signed descriptor: 'hotpatch baseline sign --image " + b.image() + " --version "
+                                + b.version() + " --key DIR --attach JAR…' (PUT /api/v1/baselines/{id}/descriptor)");
             }
             if (b.id().equals(machine.baselineId())) {
                 throw new ServerException.Conflict("already-on-baseline", "machine " + machine.name() + " already runs baseline " + b.version(),
@@ -559,8 +575,25 @@ public final class Operations {
         p.put("version", b.version());
         p.put("image", b.image());
         p.put("jars", b.jars());
+        p.put("descriptor", b.descriptor());
         p.put("restart", restart);
         return p;
+    }
+
+    /** Why a baseline or restart update cannot be sent to a node (it has no signed descriptor); null when it can. */
+    private String unsignedRelease(Handle h, MissingUpdate m) {
+        if ("baseline".equals(m.kind())) {
+            Baseline b = catalog.baseline(h, m.baselineId());
+            return b.descriptor() != null ? null : "baseline " + b.version() + " of " + b.image() + " was published before baselines"
+                    + " were signed, so nodes do not install it; a publisher attaches its signed descriptor with 'hotpatch baseline sign"
+                    + " --attach'";
+        }
+        if (!"hotpatch".equals(m.kind())) {
+            Update u = catalog.update(h, m.kbId());
+            return u.descriptor() != null ? null : "update " + u.kbId() + " was published before restart updates were signed, so"
+                    + " nodes do not install it; publish it again, signed, under a new KB id";
+        }
+        return null;
     }
 
     private static boolean kbExists(Handle h, String kb) {
