@@ -88,6 +88,7 @@ CREATE TABLE rollout_machines (
     attempts         INTEGER NOT NULL,
     operation_id     VARCHAR(40),
     rollback_op_id   VARCHAR(40),
+    from_baseline    VARCHAR(40),
     next_try_at      BIGINT,
     window_end       BIGINT,
     started_at       BIGINT,

@@ -62,7 +62,7 @@ public final class Api {
     /** Everything the routes call. */
     public record Services(Database db, Clock clock, Catalog catalog, Publishing publishing, Machines machines, Assessor assessor,
                            Operations operations, History history, Tokens tokens, NodeProtocol nodes, Hotfixes hotfixes, Blobs blobs,
-                           Path tmpDir, String version, Runnable reassess) {
+                           Path tmpDir, String version, Runnable reassess, AutomationApi.Services automation) {
     }
 
     /** Who is calling, as {@code GET /api/v1/whoami} answers. */
@@ -326,6 +326,7 @@ public final class Api {
                     boolean fresh = s.operations().complete(p.id(), p.name(), ctx.pathParam("command"), body(ctx, CommandResult.class));
                     ctx.json(new Ack(true, !fresh));
                 }));
+        r.addAll(new AutomationApi(s.automation()).routes());
         return List.copyOf(r);
     }
 
@@ -453,11 +454,11 @@ public final class Api {
         ctx.attribute(PRINCIPAL, p);
     }
 
-    private static Principal principal(Context ctx) {
+    static Principal principal(Context ctx) {
         return ctx.attribute(PRINCIPAL);
     }
 
-    private static String actor(Context ctx) {
+    static String actor(Context ctx) {
         return principal(ctx).actor();
     }
 
@@ -487,7 +488,7 @@ public final class Api {
 
     // ---- input ---------------------------------------------------------------------------------
 
-    private static <T> T body(Context ctx, Class<T> type) {
+    static <T> T body(Context ctx, Class<T> type) {
         T v = bodyOr(ctx, type, null);
         if (v == null) {
             throw new ServerException.BadRequest("missing-body", "this call needs a JSON body (" + type.getSimpleName() + ")",
@@ -496,7 +497,7 @@ public final class Api {
         return v;
     }
 
-    private static <T> T bodyOr(Context ctx, Class<T> type, T fallback) {
+    static <T> T bodyOr(Context ctx, Class<T> type, T fallback) {
         byte[] bytes = ctx.bodyAsBytes();
         if (bytes.length == 0) {
             return fallback;
@@ -526,7 +527,7 @@ public final class Api {
         return csv == null || csv.isBlank() ? List.of() : Arrays.stream(csv.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
     }
 
-    private static int intParam(Context ctx, String name, int fallback) {
+    static int intParam(Context ctx, String name, int fallback) {
         String v = ctx.queryParam(name);
         if (v == null || v.isBlank()) {
             return fallback;

@@ -150,19 +150,39 @@ public final class Policies {
         });
     }
 
+    /**
+     * A machine's automatic patching as it stands: whether it applies, its ring, its window in its
+     * zone (open now or when it opens next), and every setting with where it came from.
+     */
+    public record MachineView(String machineId, String machine, boolean automatic, String whyNot, String ring, String timeZone,
+                              String window, boolean windowOpen, Instant windowOpensAt, Instant windowClosesAt, PolicySettings settings,
+                              Map<String, String> sources) {
+    }
+
+    public MachineView view(String machineRef) {
+        return db.read(h -> {
+            Machine m = machines.get(h, machineRef);
+            Effective e = resolver(h).machine(m.id(), m.imageId(), m.config());
+            Instant now = clock.instant();
+            var w = e.window();
+            var open = w.openAt(now, e.zone());
+            var next = open.isPresent() ? open : w.next(now, e.zone());
+            return new MachineView(m.id(), m.name(), e.automatic(), e.whyNot(), e.ring(), e.settings().timeZone(), w.text(), open.isPresent(),
+                    next.map(o -> o.start().equals(Instant.EPOCH) ? null : o.start()).orElse(null),
+                    next.map(o -> o.end().equals(Instant.MAX) ? null : o.end()).orElse(null), e.settings(), e.sources());
+        });
+    }
+
     /** A resolver over the policies as they are in this transaction (reads them once; resolves many machines). */
     public Resolver resolver(Handle h) {
         Map<String, PolicySettings> byKey = new HashMap<>();
-        for (Map<String, Object> row : h.createQuery("SELECT scope, ref, document FROM policies WHERE scope <> 'machine'").mapToMap().list()) {
+        for (Map<String, Object> row : h.createQuery("SELECT scope, ref, document FROM policies").mapToMap().list()) {
             byKey.put(row.get("scope") + "\u0000" + row.get("ref"), Json.read((String) row.get("document"), PolicySettings.class));
         }
         return new Resolver(h, byKey);
     }
 
-    /**
-     * Resolves settings against the policies read when it was made; machine-scope policies are read
-     * per machine. Not thread-safe; use within the transaction it was made for.
-     */
+    /** Resolves settings against the policies read when it was made. Not thread-safe; use within the transaction it was made for. */
     public final class Resolver {
         private final Handle h;
         private final Map<String, PolicySettings> byKey;
@@ -185,8 +205,7 @@ public final class Policies {
         /** A machine's effective settings, given its id, image and reported config. */
         public Effective machine(String machineId, String imageId, MachineReport.Config config) {
             MachineReport.Config c = config == null ? new MachineReport.Config(null, null, null, null, null, null, null, null, null, Map.of()) : config;
-            PolicySettings own = h.createQuery("SELECT document FROM policies WHERE scope = 'machine' AND ref = :r").bind("r", machineId)
-                    .mapTo(String.class).findOne().map(d -> Json.read(d, PolicySettings.class)).orElse(PolicySettings.EMPTY);
+            PolicySettings own = at(MACHINE, machineId);
             PolicySettings group = at(GROUP, c.group());
             PolicySettings image = at(IMAGE, imageId);
             PolicySettings fleet = at(FLEET, "*");
