@@ -432,9 +432,11 @@ final class Engine {
     }
 
     private void update(Handle h, Run r, Row m, String set, Map<String, Object> args, Instant now) {
-        int n = h.createUpdate("UPDATE rollout_machines SET " + set + ", updated_at = :t WHERE rollout_id = :r AND machine_id = :m"
-                        + " AND state = :s AND done = FALSE")
-                .bindMap(args).bind("t", now.toEpochMilli()).bind("r", r.id()).bind("m", m.machineId()).bind("s", m.state()).execute();
+        // :t is now (callers may use it in SET); the other names are the row's key and expected state.
+        int n = h.createUpdate("UPDATE rollout_machines SET " + set + ", updated_at = :t WHERE rollout_id = :rowRollout"
+                        + " AND machine_id = :rowMachine AND state = :rowState AND done = FALSE")
+                .bindMap(args).bind("t", now.toEpochMilli()).bind("rowRollout", r.id()).bind("rowMachine", m.machineId())
+                .bind("rowState", m.state()).execute();
         if (n != 1) {
             throw new Moved();
         }
