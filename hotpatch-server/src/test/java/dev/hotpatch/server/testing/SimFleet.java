@@ -46,7 +46,7 @@ public final class SimFleet implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PROBES_PER_REPORT = 10;
 
-    private final Supplier<String> baseUrl;
+    private volatile Supplier<String> baseUrl;
     private final String adminToken;
     private final TestServer server;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -65,6 +65,11 @@ public final class SimFleet implements AutoCloseable {
         this.server = server;
         this.adminToken = server.adminToken;
         this.baseUrl = baseUrl != null ? baseUrl : () -> server.url("");
+    }
+
+    /** Talks to another server from now on (a new server process or instance on the same database). */
+    public void retarget(Supplier<String> url) {
+        this.baseUrl = url;
     }
 
     Instant now() {
@@ -87,6 +92,8 @@ public final class SimFleet implements AutoCloseable {
         public final Set<String> breaksOn = ConcurrentHashMap.newKeySet();
         /** KBs that crash the JVM right after they are applied (it restarts; the agent quarantines them). */
         public final Set<String> crashesOn = ConcurrentHashMap.newKeySet();
+        /** KBs under which half the health probes fail while the check still ends passing (a failure surge, not an outage). */
+        public final Set<String> flakyOn = ConcurrentHashMap.newKeySet();
         /** Baseline jar hashes whose restart fails (the JVM does not come back). */
         public final Set<String> restartFailsOn = ConcurrentHashMap.newKeySet();
         /** Baseline jar hashes on which the health check fails. */
@@ -112,6 +119,8 @@ public final class SimFleet implements AutoCloseable {
             samples += PROBES_PER_REPORT;
             if (!healthy()) {
                 failures += PROBES_PER_REPORT;
+            } else if (hotpatches.keySet().stream().anyMatch(flakyOn::contains)) {
+                failures += PROBES_PER_REPORT / 2;
             }
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("name", name);
