@@ -187,24 +187,26 @@ public final class Automation {
         return approvals.ringApprovedAt(h, imageId, target, ring);
     }
 
-    /** Changes that can alter what the image's automatic rollouts should be. */
+    /** Changes that can alter what the image's automatic rollouts should be (a digest of the rows that matter). */
     private static String fingerprint(Handle h, String imageId) {
         StringBuilder b = new StringBuilder();
         for (String sql : List.of(
                 "SELECT COUNT(*) || '/' || COALESCE(MAX(assessed_at), 0) || '/' || SUM(CASE WHEN present THEN 1 ELSE 0 END) FROM machines WHERE image_id = :i",
-                "SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), 0) FROM policies",
-                "SELECT COUNT(*) || '/' || COALESCE(MAX(updated_at), 0) FROM rollouts WHERE image_id = :i",
+                "SELECT scope || '/' || ref || '/' || document FROM policies ORDER BY scope, ref",
+                "SELECT COUNT(*) || '/' || COALESCE(MAX(completed_at), 0) FROM rollouts WHERE image_id = :i",
+                "SELECT id || '/' || state || '/' || current_wave FROM rollouts WHERE image_id = :i AND state IN ('running', 'halted') ORDER BY id",
                 "SELECT COUNT(*) FROM ring_approvals WHERE image_id = :i",
                 "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), 0) FROM updates WHERE image_id = :i",
                 "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), 0) FROM baselines WHERE image_id = :i",
-                "SELECT COUNT(*) || '/' || COALESCE(MAX(COALESCE(cleared_at, detected_at)), 0) FROM quarantines WHERE image_id = :i")) {
+                "SELECT id || '/' || state FROM quarantines WHERE image_id = :i ORDER BY id")) {
             var q = h.createQuery(sql);
             if (sql.contains(":i")) {
                 q.bind("i", imageId);
             }
-            b.append(q.mapTo(String.class).findOne().orElse("")).append(';');
+            q.mapTo(String.class).forEach(row -> b.append(row).append('\n'));
+            b.append(';');
         }
-        return b.toString();
+        return dev.hotpatch.format.Sha256.hex(b.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
     }
 
     private static Instant min(Instant a, Instant b) {
