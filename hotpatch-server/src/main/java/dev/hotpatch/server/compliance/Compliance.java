@@ -59,10 +59,11 @@ public final class Compliance {
     }
 
     /**
-     * Exposure windows of a set of machines: percentiles over the machines fixed (whose windows
-     * closed), and the machines still exposed with the longest of their open windows.
+     * Exposure windows of a set of machines, in seconds: percentiles (nearest rank) over the
+     * machines fixed (whose windows closed), and the machines still exposed with the longest of
+     * their open windows. Null where there is nothing to measure.
      */
-    public record Exposure(int closed, Duration p50, Duration p90, Duration p99, Duration max, int open, Duration longestOpen) {
+    public record Exposure(int closed, Long p50Seconds, Long p90Seconds, Long p99Seconds, Long maxSeconds, int open, Long longestOpenSeconds) {
     }
 
     /** One update's compliance over its image's machines. */
@@ -86,9 +87,14 @@ public final class Compliance {
     public record OwedRestart(String baselineId, String version, String expectedMonth, Instant dueBy, String note) {
     }
 
-    /** One machine's state for an update or a CVE. */
+    /**
+     * One machine's state for an update or a CVE.
+     *
+     * @param state           {@code memory}, {@code disk} or {@code exposed}
+     * @param exposureSeconds from the fix's publish date to {@code fixedAt}, or to now while {@code open}; null when the fix time is unknown
+     */
     public record MachineCompliance(String machineId, String machine, String image, String state, String fixedBy, Instant publishedAt,
-                                    Instant fixedAt, Duration exposure, boolean open, OwedRestart owedRestart) {
+                                    Instant fixedAt, Long exposureSeconds, boolean open, OwedRestart owedRestart) {
     }
 
     public record UpdatePage(List<UpdateCompliance> items, int total, int limit, int offset) {
@@ -304,7 +310,8 @@ public final class Compliance {
                 }
                 owed = owed(f, m, b, fix, resolver.machine(m.id(), f.image().id(), m.report().configOrEmpty()), now);
             }
-            out.add(new MachineCompliance(m.id(), m.name(), f.image().name(), state, by, fix.published(), fixedAt, exposure, open, owed));
+            out.add(new MachineCompliance(m.id(), m.name(), f.image().name(), state, by, fix.published(), fixedAt,
+                    exposure == null ? null : exposure.toSeconds(), open, owed));
         }
         return out;
     }
@@ -369,18 +376,18 @@ public final class Compliance {
 
     /** Percentiles (nearest rank) of the closed windows; the open ones counted apart. */
     static Exposure exposure(List<MachineCompliance> ms) {
-        List<Duration> closed = new ArrayList<>();
+        List<Long> closed = new ArrayList<>();
         int open = 0;
-        Duration longestOpen = null;
+        Long longestOpen = null;
         for (MachineCompliance m : ms) {
-            if (m.exposure() == null) {
+            if (m.exposureSeconds() == null) {
                 continue;
             }
             if (m.open()) {
                 open++;
-                longestOpen = longestOpen == null || m.exposure().compareTo(longestOpen) > 0 ? m.exposure() : longestOpen;
+                longestOpen = longestOpen == null || m.exposureSeconds() > longestOpen ? m.exposureSeconds() : longestOpen;
             } else {
-                closed.add(m.exposure());
+                closed.add(m.exposureSeconds());
             }
         }
         closed.sort(Comparator.naturalOrder());
@@ -388,7 +395,7 @@ public final class Compliance {
                 open, longestOpen);
     }
 
-    private static Duration rank(List<Duration> sorted, int p) {
+    private static Long rank(List<Long> sorted, int p) {
         if (sorted.isEmpty()) {
             return null;
         }
