@@ -73,19 +73,35 @@ public record PolicySettings(String patchMode, String window, String timeZone, S
     public static final PolicySettings EMPTY = new PolicySettings(null, null, null, null, null, null, null, null, null, null, null, null,
             null, null, null, null, null, null, null, null, null, null, null, null);
 
+    /* Merging goes over the record's components (found once), so that a new field cannot be forgotten by it. */
+    private static final RecordComponent[] COMPONENTS = PolicySettings.class.getRecordComponents();
+    private static final java.lang.reflect.Constructor<PolicySettings> CONSTRUCTOR;
+    private static final List<String> FIELDS;
+
+    static {
+        Class<?>[] types = new Class<?>[COMPONENTS.length];
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < COMPONENTS.length; i++) {
+            types[i] = COMPONENTS[i].getType();
+            names.add(COMPONENTS[i].getName());
+        }
+        try {
+            CONSTRUCTOR = PolicySettings.class.getDeclaredConstructor(types);
+        } catch (NoSuchMethodException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+        FIELDS = List.copyOf(names);
+    }
+
     /** Field names, in declaration order. */
     public static List<String> fields() {
-        List<String> out = new ArrayList<>();
-        for (RecordComponent c : PolicySettings.class.getRecordComponents()) {
-            out.add(c.getName());
-        }
-        return out;
+        return FIELDS;
     }
 
     /** Field name → value of the fields that are set. */
     public Map<String, Object> asMap() {
         Map<String, Object> out = new LinkedHashMap<>();
-        for (RecordComponent c : PolicySettings.class.getRecordComponents()) {
+        for (RecordComponent c : COMPONENTS) {
             Object v = get(c);
             if (v != null) {
                 out.put(c.getName(), v);
@@ -96,7 +112,7 @@ public record PolicySettings(String patchMode, String window, String timeZone, S
 
     /** The value of field {@code name}; null when not set. */
     public Object get(String name) {
-        for (RecordComponent c : PolicySettings.class.getRecordComponents()) {
+        for (RecordComponent c : COMPONENTS) {
             if (c.getName().equals(name)) {
                 return get(c);
             }
@@ -104,12 +120,15 @@ public record PolicySettings(String patchMode, String window, String timeZone, S
         throw new IllegalArgumentException("no policy field " + name);
     }
 
-    /**
-     * These settings over {@code lower}: each field set here wins, the others come from {@code lower}.
-     * (Merging goes over the record's components so that a new field cannot be forgotten here.)
-     */
+    /** These settings over {@code lower}: each field set here wins, the others come from {@code lower}. */
     public PolicySettings over(PolicySettings lower) {
-        RecordComponent[] cs = PolicySettings.class.getRecordComponents();
+        if (this == EMPTY) {
+            return lower;
+        }
+        if (lower == EMPTY) {
+            return this;
+        }
+        RecordComponent[] cs = COMPONENTS;
         Object[] args = new Object[cs.length];
         for (int i = 0; i < cs.length; i++) {
             Object mine = get(cs[i]);
@@ -120,7 +139,7 @@ public record PolicySettings(String patchMode, String window, String timeZone, S
 
     /** A copy with the fields in {@code changes} set (a null value clears the field). */
     public PolicySettings with(Map<String, Object> changes) {
-        RecordComponent[] cs = PolicySettings.class.getRecordComponents();
+        RecordComponent[] cs = COMPONENTS;
         Object[] args = new Object[cs.length];
         for (int i = 0; i < cs.length; i++) {
             args[i] = changes.containsKey(cs[i].getName()) ? changes.get(cs[i].getName()) : get(cs[i]);
@@ -138,12 +157,7 @@ public record PolicySettings(String patchMode, String window, String timeZone, S
 
     private static PolicySettings create(Object[] args) {
         try {
-            Class<?>[] types = new Class<?>[args.length];
-            RecordComponent[] cs = PolicySettings.class.getRecordComponents();
-            for (int i = 0; i < cs.length; i++) {
-                types[i] = cs[i].getType();
-            }
-            return PolicySettings.class.getDeclaredConstructor(types).newInstance(args);
+            return CONSTRUCTOR.newInstance(args);
         } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
         }

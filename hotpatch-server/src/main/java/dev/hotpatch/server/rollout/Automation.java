@@ -190,8 +190,9 @@ public final class Automation {
     /** Changes that can alter what the image's automatic rollouts should be (a digest of the rows that matter). */
     private static String fingerprint(Handle h, String imageId) {
         StringBuilder b = new StringBuilder();
+        // The machines' code (hotpatches included), status and baseline; not the assessment time, which periodic assessments move.
         for (String sql : List.of(
-                "SELECT COUNT(*) || '/' || COALESCE(MAX(assessed_at), 0) || '/' || SUM(CASE WHEN present THEN 1 ELSE 0 END) FROM machines WHERE image_id = :i",
+                "SELECT id || '/' || code_digest || '/' || status || '/' || COALESCE(baseline_id, '') FROM machines WHERE image_id = :i ORDER BY id",
                 "SELECT scope || '/' || ref || '/' || document FROM policies ORDER BY scope, ref",
                 "SELECT COUNT(*) || '/' || COALESCE(MAX(completed_at), 0) FROM rollouts WHERE image_id = :i",
                 "SELECT id || '/' || state || '/' || current_wave FROM rollouts WHERE image_id = :i AND state IN ('running', 'halted') ORDER BY id",

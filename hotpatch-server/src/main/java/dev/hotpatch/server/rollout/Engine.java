@@ -319,6 +319,14 @@ final class Engine {
     }
 
     private boolean soaking(Handle h, Run r, Row m, Instant now) {
+        if (now.isBefore(m.soakUntil())) {
+            // Still soaking: only what shows at once (from the signals and presence) can end it early.
+            boolean present = h.createQuery("SELECT present FROM machines WHERE id = :id").bind("id", m.machineId()).mapTo(Boolean.class).one();
+            if (Gate.early(r.settings(), m.installedAt(), m.prePid(), m.preStartedAt(), present, Signals.find(h, m.machineId()).orElse(null))
+                    .outcome() == Gate.Outcome.WAIT) {
+                return false;
+            }
+        }
         Machine mac = machines.get(h, m.machineId());
         Effective eff = policies.resolver(h).machine(mac.id(), mac.imageId(), mac.config());
         Map<String, String> expected = new HashMap<>();

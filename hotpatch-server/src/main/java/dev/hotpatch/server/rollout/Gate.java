@@ -45,30 +45,40 @@ final class Gate {
                    Long preFailures, Machine machine, Signals.Signal signal, PolicySettings policy, Map<String, String> expected) {
     }
 
-    static Verdict judge(Subject s, Instant now) {
-        boolean hotpatch = Rollout.HOTPATCH.equals(s.target().kind());
-        Machine m = s.machine();
-        Signals.Signal sig = s.signal();
-        boolean fresh = sig != null && !sig.reportedAt().isBefore(s.installedAt());
+    /**
+     * The failures that show without waiting for the soak to end, from the machine's presence and
+     * signals alone (so a soaking wave is watched cheaply); {@link Verdict#WAIT} when there is none.
+     */
+    static Verdict early(Rollout.Settings target, Instant installedAt, Long prePid, Instant preStartedAt, boolean present, Signals.Signal sig) {
+        boolean hotpatch = Rollout.HOTPATCH.equals(target.kind());
+        boolean fresh = sig != null && !sig.reportedAt().isBefore(installedAt);
         if (hotpatch && sig != null) {
             for (MachineReport.Quarantined q : sig.quarantined()) {
-                if (q.id().equals(s.target().target())) {
+                if (q.id().equals(target.target())) {
                     return new Verdict(Outcome.QUARANTINED, "the agent quarantined " + q.id() + ": " + (q.reason() == null ? "" : q.reason()));
                 }
             }
         }
-        if (!m.present()) {
+        if (!present) {
             return Verdict.fail("the JVM is gone: its node no longer reports it");
         }
-        if (hotpatch && fresh && s.prePid() != null && !sig.sameJvm(s.prePid(), s.preStartedAt())) {
-            return Verdict.fail("the JVM restarted after the hotpatch (pid " + s.prePid() + " → " + sig.pid() + ")");
+        if (hotpatch && fresh && prePid != null && !sig.sameJvm(prePid, preStartedAt)) {
+            return Verdict.fail("the JVM restarted after the hotpatch (pid " + prePid + " → " + sig.pid() + ")");
         }
         if (sig != null && MachineReport.Health.FAILING.equals(sig.healthState()) && sig.healthCheckedAt() != null
-                && !sig.healthCheckedAt().isBefore(s.installedAt())) {
+                && !sig.healthCheckedAt().isBefore(installedAt)) {
             return Verdict.fail("health check failing" + (sig.healthDetail() == null ? "" : ": " + sig.healthDetail()));
         }
-        if (now.isBefore(s.soakUntil())) {
-            return Verdict.WAIT;
+        return Verdict.WAIT;
+    }
+
+    static Verdict judge(Subject s, Instant now) {
+        boolean hotpatch = Rollout.HOTPATCH.equals(s.target().kind());
+        Machine m = s.machine();
+        Signals.Signal sig = s.signal();
+        Verdict early = early(s.target(), s.installedAt(), s.prePid(), s.preStartedAt(), m.present(), sig);
+        if (early.outcome() != Outcome.WAIT || now.isBefore(s.soakUntil())) {
+            return early;
         }
         if (m.lastSeenAt().isBefore(s.soakUntil())) {
             Duration timeout = Duration.ofMinutes(s.policy().gateTimeoutMinutes());

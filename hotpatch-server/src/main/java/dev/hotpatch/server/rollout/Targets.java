@@ -67,6 +67,13 @@ final class Targets {
             if (f.names() != null && !f.names().contains(id) && !f.names().contains(name)) {
                 continue;
             }
+            String status = (String) row.get("status");
+            String baseline = (String) row.get("baseline_id");
+            // Cheap column checks first: most machines of a large image are settled without parsing their report.
+            if (!t.hotpatch() && t.id().equals(baseline) && f.group() == null && f.ring() == null) {
+                fixed++;
+                continue;
+            }
             MachineReport report = Json.read((String) row.get("report"), MachineReport.class);
             MachineReport.Config c = report.configOrEmpty();
             if (f.group() != null && !f.group().equals(c.group())) {
@@ -76,8 +83,6 @@ final class Targets {
             if (f.ring() != null && !f.ring().equals(eff.ring())) {
                 continue;
             }
-            String status = (String) row.get("status");
-            String baseline = (String) row.get("baseline_id");
             if (t.hotpatch() ? has(report, t.id(), supersedes) : t.id().equals(baseline)) {
                 fixed++;
                 continue;
