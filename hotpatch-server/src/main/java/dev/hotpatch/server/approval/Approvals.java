@@ -16,7 +16,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -223,9 +222,5 @@ public final class Approvals {
             openRing(h, image.id(), c.target(), s.rings().get(i), actor, "operator", now);
             return decide(h, image, c, s, now);
         });
-    }
-
-    static String lower(String s) {
-        return s == null ? null : s.toLowerCase(Locale.ROOT);
     }
 }

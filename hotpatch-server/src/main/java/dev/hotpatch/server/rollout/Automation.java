@@ -57,7 +57,7 @@ public final class Automation {
         this.quarantines = quarantines;
         this.approvals = approvals;
         this.rollouts = new Rollouts(db, clock, catalog, policies, quarantines);
-        this.engine = new Engine(db, clock, machines, catalog, operations, policies, quarantines, history);
+        this.engine = new Engine(db, clock, machines, catalog, operations, policies, history);
     }
 
     public Rollouts rollouts() {

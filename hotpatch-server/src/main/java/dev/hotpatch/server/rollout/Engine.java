@@ -14,7 +14,6 @@ import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.machine.Signals;
 import dev.hotpatch.server.policy.Effective;
 import dev.hotpatch.server.policy.Policies;
-import dev.hotpatch.server.quarantine.Quarantines;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Json;
 import dev.hotpatch.server.window.Window;
@@ -57,18 +56,15 @@ final class Engine {
     private final Catalog catalog;
     private final Operations operations;
     private final Policies policies;
-    private final Quarantines quarantines;
     private final History history;
 
-    Engine(Database db, Clock clock, Machines machines, Catalog catalog, Operations operations, Policies policies, Quarantines quarantines,
-           History history) {
+    Engine(Database db, Clock clock, Machines machines, Catalog catalog, Operations operations, Policies policies, History history) {
         this.db = db;
         this.clock = clock;
         this.machines = machines;
         this.catalog = catalog;
         this.operations = operations;
         this.policies = policies;
-        this.quarantines = quarantines;
         this.history = history;
     }
 
