@@ -10,12 +10,16 @@ import dev.hotpatch.node.inventory.InventoryCollector;
 import dev.hotpatch.node.inventory.MachineInventory;
 import dev.hotpatch.node.restart.Comeback;
 import dev.hotpatch.node.restart.Supervisor;
+import dev.hotpatch.node.target.TargetCalls;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 /**
  * Runs commands on this host's machines, one at a time, each recorded step by step in the
@@ -32,7 +36,12 @@ import java.util.Optional;
  * Every command ends in a {@link CommandResult}; a repeat of a finished command returns the same
  * result without doing anything. The work itself is done by one class per job: {@link HotpatchJob},
  * {@link BaselineStaging}, {@link JarSwap}, {@link Rollback}, {@link RestartJob} and {@link Fetcher}
- * (downloads); this class dispatches, journals and resumes. Not thread-safe: one caller (the node's loop).
+ * (downloads); this class dispatches, journals and resumes.
+ *
+ * <p>Thread-safe: commands for different machines may run at the same time, those of one machine
+ * run one at a time (a lock per machine, which {@link #reconcile} respects too). Every call into a
+ * JVM runs under the node's deadlines ({@link TargetCalls}), so a stopped or hung JVM ends its
+ * command {@code timed_out} and holds up no other machine.
  */
 public final class Executor {
     private static final System.Logger LOG = JobContext.LOG;
@@ -46,10 +55,26 @@ public final class Executor {
     private final RestartJob restart;
     private final Rollback rollback;
     private final BaselineStaging baselines;
+    private final Consumer<LocalMachine> afterCommand;
+    private final Map<String, ReentrantLock> locks = new ConcurrentHashMap<>();
 
     public Executor(NodeConfig config, Path dataDir, Journal journal, MachineLedger ledger, Downloads downloads, Supervisor supervisor,
                     MachineDiscovery discovery, InventoryCollector inventory, Clock clock) {
-        this.ctx = new JobContext(config, dataDir, journal, ledger, supervisor, discovery, inventory, clock);
+        this(config, dataDir, journal, ledger, downloads, supervisor, discovery, inventory, clock,
+                new TargetCalls(config.targetTimeout(), config.installTimeout(), late -> {
+                }), m -> {
+                });
+    }
+
+    /**
+     * @param calls        how JVMs are reached under deadlines (shared with discovery and inventory)
+     * @param afterCommand run on the machine after each command, before its report is taken (the health probe)
+     */
+    public Executor(NodeConfig config, Path dataDir, Journal journal, MachineLedger ledger, Downloads downloads, Supervisor supervisor,
+                    MachineDiscovery discovery, InventoryCollector inventory, Clock clock, TargetCalls calls,
+                    Consumer<LocalMachine> afterCommand) {
+        this.ctx = new JobContext(config, dataDir, journal, ledger, supervisor, discovery, inventory, clock, calls);
+        this.afterCommand = afterCommand;
         this.journal = journal;
         this.ledger = ledger;
         this.clock = clock;
@@ -64,12 +89,23 @@ public final class Executor {
 
     /** Runs {@code c}, or returns its result when it ran already, or finishes it when it was interrupted. */
     public CommandResult execute(Command c) {
-        Optional<Journal.Entry> existing = journal.get(c.id());
-        if (existing.isPresent()) {
-            return existing.get().phase() == Journal.Phase.DONE ? existing.get().result() : resume(existing.get());
+        ReentrantLock lock = lock(c.machine());
+        lock.lock();
+        try {
+            Optional<Journal.Entry> existing = journal.get(c.id());
+            if (existing.isPresent()) {
+                return existing.get().phase() == Journal.Phase.DONE ? existing.get().result() : resume(existing.get());
+            }
+            Journal.Entry e = journal.write(new Journal.Entry(c, Journal.Phase.RECEIVED, clock.instant(), List.of(), null, null, null, null, null));
+            return finish(e, guarded(e, () -> run(e)));
+        } finally {
+            lock.unlock();
         }
-        Journal.Entry e = journal.write(new Journal.Entry(c, Journal.Phase.RECEIVED, clock.instant(), List.of(), null, null, null, null, null));
-        return finish(e, guarded(e, () -> run(e)));
+    }
+
+    /** Commands a previous run of the node left unfinished, oldest first; {@link #execute} finishes each. */
+    public List<Command> unfinished() {
+        return journal.all().stream().filter(e -> e.phase() != Journal.Phase.DONE).map(Journal.Entry::command).toList();
     }
 
     /** Finishes every command a previous run of the node left unfinished; returns their results. */
@@ -77,9 +113,7 @@ public final class Executor {
         List<CommandResult> out = new ArrayList<>();
         for (Journal.Entry e : journal.all()) {
             if (e.phase() != Journal.Phase.DONE) {
-                LOG.log(System.Logger.Level.INFO, "resuming command " + e.command().id() + " (" + e.command().action().getClass().getSimpleName()
-                        + " on " + e.command().machine() + ") from step " + e.phase());
-                out.add(resume(e));
+                out.add(execute(e.command()));
             }
         }
         return out;
@@ -102,16 +136,28 @@ public final class Executor {
      */
     public void reconcile(List<LocalMachine> running) {
         for (LocalMachine m : running) {
-            List<MachineLedger.Pending> p = ledger.pending(m.name());
-            if (p.isEmpty() || m.startedAt() == null || !m.startedAt().isAfter(p.get(p.size() - 1).stagedAt())
-                    || journal.all().stream().anyMatch(e -> e.phase() != Journal.Phase.DONE && e.command().machine().equals(m.name()))) {
+            ReentrantLock lock = lock(m.name());
+            if (!lock.tryLock()) {
                 continue;
             }
-            if (swap.missingJars(m, MachineLedger.swaps(p)).isEmpty()) {
-                ledger.confirmAll(m.name());
-                LOG.log(System.Logger.Level.INFO, "machine " + m.name() + " was restarted and runs " + MachineLedger.describe(p));
+            try {
+                List<MachineLedger.Pending> p = ledger.pending(m.name());
+                if (p.isEmpty() || m.startedAt() == null || !m.startedAt().isAfter(p.get(p.size() - 1).stagedAt())
+                        || journal.all().stream().anyMatch(e -> e.phase() != Journal.Phase.DONE && e.command().machine().equals(m.name()))) {
+                    continue;
+                }
+                if (swap.missingJars(m, MachineLedger.swaps(p)).isEmpty()) {
+                    ledger.confirmAll(m.name());
+                    LOG.log(System.Logger.Level.INFO, "machine " + m.name() + " was restarted and runs " + MachineLedger.describe(p));
+                }
+            } finally {
+                lock.unlock();
             }
         }
+    }
+
+    private ReentrantLock lock(String machine) {
+        return locks.computeIfAbsent(machine, k -> new ReentrantLock());
     }
 
     /** Whether an agent refusal says the JVM runs other code than the package was built for. */
@@ -122,6 +168,8 @@ public final class Executor {
     // ---- dispatch ----------------------------------------------------------------------------
 
     private CommandResult resume(Journal.Entry e) {
+        LOG.log(System.Logger.Level.INFO, "resuming command " + e.command().id() + " (" + e.command().action().getClass().getSimpleName()
+                + " on " + e.command().machine() + ") from step " + e.phase());
         Action a = e.command().action();
         return finish(e, guarded(e, () -> switch (e.phase()) {
             case RECEIVED, STAGED, APPLYING -> run(e.phase(Journal.Phase.RECEIVED));
@@ -174,7 +222,14 @@ public final class Executor {
 
     private MachineInventory report(String name) {
         try {
-            return ctx.running(name).map(m -> ctx.inventory.collect(m).report()).orElse(null);
+            return ctx.running(name).map(m -> {
+                try {
+                    afterCommand.accept(m);
+                } catch (RuntimeException x) {
+                    LOG.log(System.Logger.Level.WARNING, "after command on machine " + name + ": " + x.getMessage());
+                }
+                return ctx.inventory.collect(m).report();
+            }).orElse(null);
         } catch (RuntimeException e) {
             LOG.log(System.Logger.Level.WARNING, "cannot take the inventory of machine " + name + " after a command: " + e.getMessage());
             return null;

@@ -10,6 +10,8 @@ import dev.hotpatch.format.PackageException;
 import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
+import dev.hotpatch.node.target.TargetCalls;
+import dev.hotpatch.node.target.TargetTimeoutException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -20,7 +22,10 @@ import java.util.Optional;
 /**
  * The hotpatch job: installs a hotpatch live (download, verify hash and signature on the node,
  * apply through the agent) and removes one. Both are all or nothing in the agent and idempotent,
- * so an interrupted one is simply sent again. Thread-safe.
+ * so an interrupted one is simply sent again. Every call into the JVM runs under the node's change
+ * deadline ({@link TargetCalls}): a JVM that is stopped or hung ends the command {@code timed_out}
+ * instead of holding the node, and no second request is sent to it while the first is unanswered.
+ * Thread-safe.
  */
 final class HotpatchJob {
     /** Names the agent accepts as its {@code name=} option; other machine names load it unnamed. */
@@ -30,12 +35,22 @@ final class HotpatchJob {
     private final NodeConfig config;
     private final Journal journal;
     private final Fetcher fetcher;
+    private final TargetCalls calls;
+
+    /** What one install call into a JVM returned. */
+    private record Applied(ApplyResult result, boolean loadedNow) {
+    }
+
+    /** What one removal call into a JVM returned: {@code result} null when nothing was to be done, with why. */
+    private record Removed(UninstallResult result, String nothingToDo) {
+    }
 
     HotpatchJob(JobContext ctx, Fetcher fetcher) {
         this.ctx = ctx;
         this.config = ctx.config;
         this.journal = ctx.journal;
         this.fetcher = fetcher;
+        this.calls = ctx.calls;
     }
 
     CommandResult installHotpatch(Journal.Entry e, Action.InstallHotpatch a) {
@@ -44,6 +59,9 @@ final class HotpatchJob {
             return notRunning(e);
         }
         LocalMachine m = running.get();
+        if (!m.answering()) {
+            return ctx.notAnswering(e, m);
+        }
         Optional<Path> trust = config.trustFor(m.config());
         if (trust.isEmpty()) {
             return result(e, Status.REFUSED, "no trust folder is configured for machine " + m.name() + ", so package " + a.kbId()
@@ -51,6 +69,7 @@ final class HotpatchJob {
                     + " holding the publisher's certificate", Map.of());
         }
         Path pkg = folder("packages").resolve(e.command().id() + ".hotpatch");
+        boolean[] handedOver = {false};
         try {
             String problem = fetchVerified(a.pkg(), pkg);
             if (problem != null) {
@@ -68,12 +87,21 @@ final class HotpatchJob {
                         + "; nothing was installed", Map.of());
             }
             journal.write(e.phase(Journal.Phase.APPLYING));
-            try (AgentClient agent = AgentClient.connect(m.pid(), AGENT_NAME.matcher(m.name()).matches() ? m.name() : "")) {
-                ApplyResult r = agent.apply(pkg, trust.get(), actor(e));
+            try {
+                handedOver[0] = true;
+                Applied applied = calls.change(m.pid(), "the install of " + verified.manifest().id(), () -> {
+                    // The package stays until the agent has read it, even when the node stopped waiting for the answer.
+                    try (AgentClient agent = AgentClient.connect(m.pid(), AGENT_NAME.matcher(m.name()).matches() ? m.name() : "")) {
+                        return new Applied(agent.apply(pkg, trust.get(), actor(e)), agent.loadedNow());
+                    } finally {
+                        deleteQuietly(pkg);
+                    }
+                });
+                ApplyResult r = applied.result();
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("kbId", verified.manifest().id());
                 details.put("pid", m.pid());
-                details.put("agentLoadedNow", agent.loadedNow());
+                details.put("agentLoadedNow", applied.loadedNow());
                 details.put("durationMicros", r.durationMicros());
                 List<Map<String, Object>> classes = new ArrayList<>();
                 for (ApplyResult.PatchedClass pc : r.classes()) {
@@ -90,9 +118,14 @@ final class HotpatchJob {
                 };
             } catch (NotSupportedException x) {
                 return result(e, Status.REFUSED, x.getMessage(), Map.of("reason", "NotSupported"));
+            } catch (TargetTimeoutException x) {
+                handedOver[0] = x.sent();
+                return ctx.timedOut(e, m, x);
             }
         } finally {
-            deleteQuietly(pkg);
+            if (!handedOver[0]) {
+                deleteQuietly(pkg);
+            }
         }
     }
 
@@ -107,29 +140,40 @@ final class HotpatchJob {
             return notRunning(e);
         }
         LocalMachine m = running.get();
-        Optional<AgentClient> client;
-        try {
-            client = AgentClient.connectIfPresent(m.pid());
-        } catch (NotSupportedException x) {
-            return result(e, Status.REFUSED, x.getMessage(), Map.of());
-        }
-        if (client.isEmpty()) {
-            return result(e, Status.NOOP, "no hotpatch agent runs in JVM " + m.pid() + ", so no hotpatch is installed", Map.of());
+        if (!m.answering()) {
+            return ctx.notAnswering(e, m);
         }
         journal.write(e.phase(Journal.Phase.APPLYING));
-        try (AgentClient agent = client.get()) {
-            if (a.kbId() != null && agent.list().stream().map(InstalledHotpatch::id).noneMatch(a.kbId()::equals)) {
-                return result(e, Status.NOOP, "hotpatch " + a.kbId() + " is not installed in JVM " + m.pid(), Map.of());
-            }
-            UninstallResult r = agent.uninstall(a.kbId(), actor(e));
-            Map<String, Object> details = Map.of("kbId", r.id(), "pid", m.pid());
-            return switch (r.outcome()) {
-                case OK -> result(e, Status.SUCCEEDED, "uninstalled " + r.id() + " live from JVM " + m.pid() + "; " + r.message(), details);
-                case NOOP -> result(e, Status.NOOP, r.message(), details);
-                case REFUSED -> result(e, Status.REFUSED, "the agent refused to uninstall " + a.kbId() + ": " + r.message(), details);
-                case FAILED -> result(e, Status.FAILED, "the agent failed to uninstall " + a.kbId() + ": " + r.message(), details);
-            };
+        Removed removed;
+        try {
+            removed = calls.change(m.pid(), "the removal of " + (a.kbId() == null ? "its latest hotpatch" : a.kbId()), () -> {
+                Optional<AgentClient> client = AgentClient.connectIfPresent(m.pid());
+                if (client.isEmpty()) {
+                    return new Removed(null, "no hotpatch agent runs in JVM " + m.pid() + ", so no hotpatch is installed");
+                }
+                try (AgentClient agent = client.get()) {
+                    if (a.kbId() != null && agent.list().stream().map(InstalledHotpatch::id).noneMatch(a.kbId()::equals)) {
+                        return new Removed(null, "hotpatch " + a.kbId() + " is not installed in JVM " + m.pid());
+                    }
+                    return new Removed(agent.uninstall(a.kbId(), actor(e)), null);
+                }
+            });
+        } catch (NotSupportedException x) {
+            return result(e, Status.REFUSED, x.getMessage(), Map.of());
+        } catch (TargetTimeoutException x) {
+            return ctx.timedOut(e, m, x);
         }
+        if (removed.result() == null) {
+            return result(e, Status.NOOP, removed.nothingToDo(), Map.of());
+        }
+        UninstallResult r = removed.result();
+        Map<String, Object> details = Map.of("kbId", r.id(), "pid", m.pid());
+        return switch (r.outcome()) {
+            case OK -> result(e, Status.SUCCEEDED, "uninstalled " + r.id() + " live from JVM " + m.pid() + "; " + r.message(), details);
+            case NOOP -> result(e, Status.NOOP, r.message(), details);
+            case REFUSED -> result(e, Status.REFUSED, "the agent refused to uninstall " + a.kbId() + ": " + r.message(), details);
+            case FAILED -> result(e, Status.FAILED, "the agent failed to uninstall " + a.kbId() + ": " + r.message(), details);
+        };
     }
 
     // ---- shared helpers, named as in the other jobs --------------------------------------------

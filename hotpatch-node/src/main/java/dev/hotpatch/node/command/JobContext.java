@@ -8,6 +8,7 @@ import dev.hotpatch.node.discovery.MachineDiscovery;
 import dev.hotpatch.node.internal.PrivateFiles;
 import dev.hotpatch.node.inventory.InventoryCollector;
 import dev.hotpatch.node.restart.Supervisor;
+import dev.hotpatch.node.target.TargetCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,9 +32,10 @@ final class JobContext {
     final MachineDiscovery discovery;
     final InventoryCollector inventory;
     final Clock clock;
+    final TargetCalls calls;
 
     JobContext(NodeConfig config, Path dataDir, Journal journal, MachineLedger ledger, Supervisor supervisor, MachineDiscovery discovery,
-               InventoryCollector inventory, Clock clock) {
+               InventoryCollector inventory, Clock clock, TargetCalls calls) {
         this.config = config;
         this.dataDir = dataDir;
         this.journal = journal;
@@ -42,10 +44,28 @@ final class JobContext {
         this.discovery = discovery;
         this.inventory = inventory;
         this.clock = clock;
+        this.calls = calls;
     }
 
     Optional<LocalMachine> running(String name) {
         return discovery.discover().machine(name);
+    }
+
+    /**
+     * The result of a command whose JVM did not answer in time: {@code timed_out}, with what was
+     * asked, whether it may still complete, and what to look at next.
+     */
+    CommandResult timedOut(Journal.Entry e, LocalMachine m, dev.hotpatch.node.target.TargetTimeoutException x) {
+        return result(e, Status.TIMED_OUT, "machine " + m.name() + ": " + x.getMessage() + (x.sent()
+                        ? "; the outcome is unknown until the JVM answers, and the machine's next report shows what it runs"
+                        : "; nothing was changed"),
+                Map.of("pid", m.pid(), "sent", x.sent()));
+    }
+
+    /** The result of a command for a machine whose JVM is not answering at all: nothing is sent to it. */
+    CommandResult notAnswering(Journal.Entry e, LocalMachine m) {
+        return result(e, Status.TIMED_OUT, "machine " + m.name() + " is not answering: " + m.unanswered() + "; nothing was sent to it",
+                Map.of("pid", m.pid(), "sent", false));
     }
 
     CommandResult notRunning(Journal.Entry e) {

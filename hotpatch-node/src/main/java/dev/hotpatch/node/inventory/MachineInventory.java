@@ -30,12 +30,13 @@ import java.util.Map;
  * @param nameSource       where the name came from: {@code supervised}, {@code agent}, {@code property}, {@code config}
  * @param restart          how the node restarts it: {@code supervised}, {@code command} or {@code none}
  * @param problems         what the node could not find out, e.g. an unreadable class path
+ * @param health           the machine's health check as the node last ran it; null when it has none
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
                                List<Hotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
                                String hotpatchStatus, String statusReason, String nameSource, String restart,
-                               List<String> problems) {
+                               List<String> problems, Health health) {
     public MachineInventory {
         jars = jars == null ? List.of() : List.copyOf(jars);
         classes = classes == null ? List.of() : List.copyOf(classes);
@@ -48,8 +49,32 @@ public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, Stri
     public record Jvm(String vendor, String version, String runtime) {
     }
 
-    /** The hotpatch agent; {@code mode}: {@code enrolled}, {@code attached} or {@code none}. */
-    public record Agent(boolean present, String version, String mode) {
+    /**
+     * The hotpatch agent; {@code mode}: {@code enrolled}, {@code attached} or {@code none};
+     * {@code reachable}: whether the node talked to the agent in this collection (false when there
+     * is none, or the JVM did not answer and what is reported is what the agent last said).
+     */
+    public record Agent(boolean present, String version, String mode, Boolean reachable) {
+    }
+
+    /**
+     * The machine's health check as the node last ran it (contract C1). The counters count since
+     * this JVM started, so a lost or repeated report cannot fake health.
+     *
+     * @param state     {@code passing}, {@code failing} or {@code unknown} (not probed yet in this JVM)
+     * @param checkedAt the last probe
+     * @param detail    the last probe's one-line detail, e.g. {@code HTTP 503 from http://127.0.0.1:8081/health}
+     * @param samples   probes since the JVM started
+     * @param failures  failed probes since the JVM started
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Health(String state, Instant checkedAt, String detail, Long samples, Long failures) {
+    }
+
+    /** This report with other {@link #problems}. */
+    public MachineInventory withProblems(List<String> p) {
+        return new MachineInventory(name, pid, jvm, agent, image, jars, classes, hotpatches, installedUpdates, config, startedAt,
+                hotpatchStatus, statusReason, nameSource, restart, p, health);
     }
 
     /** A named SHA-256: a jar file or a class. */
