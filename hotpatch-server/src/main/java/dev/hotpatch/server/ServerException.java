@@ -100,4 +100,13 @@ public abstract class ServerException extends RuntimeException {
             super("too-large", message, hint);
         }
     }
+
+    /** The server cannot do it now for a reason on its side that an operator must fix, e.g. a read-only data folder (HTTP 503). */
+    public static final class Unavailable extends ServerException {
+        private static final long serialVersionUID = 1L;
+
+        public Unavailable(String message, String hint) {
+            super("unavailable", message, hint);
+        }
+    }
 }

@@ -326,6 +326,7 @@ public final class Api {
                     boolean fresh = s.operations().complete(p.id(), p.name(), ctx.pathParam("command"), body(ctx, CommandResult.class));
                     ctx.json(new Ack(true, !fresh));
                 }));
+        r.addAll(CommandWaitApi.routes(s.nodes().waits()));
         return List.copyOf(r);
     }
 
@@ -453,7 +454,7 @@ public final class Api {
         ctx.attribute(PRINCIPAL, p);
     }
 
-    private static Principal principal(Context ctx) {
+    static Principal principal(Context ctx) {
         return ctx.attribute(PRINCIPAL);
     }
 
@@ -474,6 +475,8 @@ public final class Api {
             return 409;
         } else if (e instanceof ServerException.TooLarge) {
             return 413;
+        } else if (e instanceof ServerException.Unavailable) {
+            return 503;
         }
         return 422;
     }
