@@ -48,6 +48,7 @@ public final class HotpatchServer implements AutoCloseable {
     private Leases leases;
     private Path adminTokenFile;
     private Assessor assessor;
+    private NodeProtocol nodes;
     private java.util.concurrent.ExecutorService background;
     /** How long a publish request itself spends re-assessing machines before leaving the rest to the background. */
     private static final Duration SYNC_REASSESSMENT = Duration.ofSeconds(2);
@@ -98,7 +99,7 @@ public final class HotpatchServer implements AutoCloseable {
                 background.execute(() -> drainQuietly(assessor));
             };
             Publishing publishing = new Publishing(db, catalog, blobs, clock, trustDir(), assessor::markStale, reassess);
-            NodeProtocol nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
+            nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
                     options.checkInInterval, options.assessmentInterval);
             Api api = new Api(new Api.Services(db, clock, catalog, publishing, machines, assessor, operations, history, tokens, nodes,
                     new Hotfixes(db, machines, catalog), blobs, dataDir.resolve("tmp"), version(), reassess));
@@ -137,6 +138,10 @@ public final class HotpatchServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             background = null;
+        }
+        if (nodes != null) {
+            nodes.close();
+            nodes = null;
         }
         if (app != null) {
             app.stop();

@@ -55,6 +55,7 @@ public final class CommandWaits {
     private final Map<String, NodeWait> waits = new HashMap<>();
     private int waiting;
     private ScheduledFuture<?> poller;
+    private boolean closed;
 
     /** One node's wait, and the claim running for it. */
     private static final class NodeWait {
@@ -93,6 +94,9 @@ public final class CommandWaits {
         CompletableFuture<CheckIn.Response> mine = new CompletableFuture<>();
         boolean now;
         synchronized (this) {
+            if (closed) {
+                throw new ServerException.Unavailable("this server is stopping", "wait again in a moment, on this server or another replica");
+            }
             NodeWait w = waits.computeIfAbsent(nodeId, NodeWait::new);
             if (w.kept != null) {
                 CheckIn.Response r = w.kept;
@@ -140,6 +144,28 @@ public final class CommandWaits {
     /** How many nodes wait now. */
     public synchronized int waiting() {
         return waiting;
+    }
+
+    /** Answers every wait now with no commands (the server is stopping) and takes no more. */
+    public void close() {
+        List<CompletableFuture<CheckIn.Response>> ended = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        synchronized (this) {
+            closed = true;
+            for (NodeWait w : List.copyOf(waits.values())) {
+                CompletableFuture<CheckIn.Response> f = unpark(w);
+                if (f != null) {
+                    ended.add(f);
+                    ids.add(w.nodeId);
+                }
+            }
+            waits.clear();
+        }
+        for (int i = 0; i < ended.size(); i++) {
+            complete(ended.get(i), ids.get(i));
+        }
+        timer.shutdownNow();
+        claims.shutdownNow();
     }
 
     // ---- inside ------------------------------------------------------------------------------

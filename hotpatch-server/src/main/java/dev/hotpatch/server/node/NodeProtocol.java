@@ -57,6 +57,11 @@ public final class NodeProtocol {
         return waits;
     }
 
+    /** Answers the waiting nodes (with no commands) and takes no more waits: the server is stopping. */
+    public void close() {
+        waits.close();
+    }
+
     /**
      * Claims the commands deliverable now to the node's machines, as a check-in would but without a
      * report: for the long-poll. Commands delivered too often without a result fail their operations.
