@@ -405,7 +405,8 @@ public final class Node implements AutoCloseable {
     private void late(TargetCalls.Late l) {
         long s = Math.max(0, Duration.between(l.since(), java.time.Instant.now()).toSeconds());
         LOG.log(System.Logger.Level.WARNING, "JVM " + l.pid() + " answered " + l.what() + " " + s + " s after it was sent, after the node had"
-                + " stopped waiting: " + (l.failure() == null ? "it completed" : "it failed (" + l.failure().getMessage() + ")")
+                + " stopped waiting: " + (l.failure() != null ? "it failed (" + l.failure().getMessage() + ")"
+                : l.value() == null ? "it completed" : "it completed (" + l.value() + ")")
                 + "; the machine's next report shows what it runs");
         wakeUp();
     }

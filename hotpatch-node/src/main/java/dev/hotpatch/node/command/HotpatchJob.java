@@ -39,10 +39,18 @@ final class HotpatchJob {
 
     /** What one install call into a JVM returned. */
     private record Applied(ApplyResult result, boolean loadedNow) {
+        @Override
+        public String toString() {
+            return "the agent answered " + result.outcome() + ": " + result.message();
+        }
     }
 
     /** What one removal call into a JVM returned: {@code result} null when nothing was to be done, with why. */
     private record Removed(UninstallResult result, String nothingToDo) {
+        @Override
+        public String toString() {
+            return result == null ? nothingToDo : "the agent answered " + result.outcome() + ": " + result.message();
+        }
     }
 
     HotpatchJob(JobContext ctx, Fetcher fetcher) {
