@@ -66,6 +66,8 @@ public final class Node implements AutoCloseable {
     private static final Duration SOON = Duration.ofSeconds(1);
     /** How long {@link #runOnce()} waits for the commands of its round. */
     private static final Duration ROUND_COMMANDS = Duration.ofHours(1);
+    /** How long {@link #close()} lets commands in progress run to their end before releasing the data folder. */
+    private static final Duration CLOSE_GRACE = Duration.ofSeconds(10);
 
     private final NodeOptions options;
     private final NodeConfig config;
@@ -306,7 +308,10 @@ public final class Node implements AutoCloseable {
         return hostname;
     }
 
-    /** Stops {@link #runForever()} and releases the data folder. Supervised JVMs keep running. */
+    /**
+     * Stops {@link #runForever()}, lets commands in progress run to their end for a few seconds,
+     * and releases the data folder. Supervised JVMs keep running.
+     */
     @Override
     public void close() {
         closed = true;
@@ -317,6 +322,10 @@ public final class Node implements AutoCloseable {
             longPoll.close();
         }
         dispatcher.close();
+        if (!dispatcher.awaitIdle(CLOSE_GRACE)) {
+            LOG.log(System.Logger.Level.WARNING, "closing with command(s) still running (" + String.join(", ", dispatcher.inFlight())
+                    + "); the journal has them, and the next run of the node finishes them");
+        }
         health.close();
         calls.close();
         try {

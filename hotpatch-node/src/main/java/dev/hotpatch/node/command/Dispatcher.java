@@ -1,6 +1,8 @@
 package dev.hotpatch.node.command;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -46,7 +48,7 @@ public final class Dispatcher implements AutoCloseable {
             return false;
         }
         try {
-            worker(c.machine()).execute(() -> run(c));
+            worker(c.machine()).execute(new Task(c));
             return true;
         } catch (RuntimeException e) {
             finished(c.id());
@@ -79,11 +81,38 @@ public final class Dispatcher implements AutoCloseable {
         }
     }
 
-    /** Stops taking commands; queued ones are dropped (their journal entries make the next run finish them). */
+    /**
+     * Stops taking commands and drops the queued ones (journaled, they are finished by the next run
+     * of the node, or delivered again by the server); commands already running go on to their end,
+     * as they would if the node were killed: see {@link #awaitIdle} to wait for them.
+     */
     @Override
     public void close() {
         closed = true;
-        workers.values().forEach(ThreadPoolExecutor::shutdownNow);
+        for (ThreadPoolExecutor w : workers.values()) {
+            List<Runnable> dropped = new ArrayList<>();
+            w.getQueue().drainTo(dropped);
+            w.shutdown();
+            for (Runnable r : dropped) {
+                if (r instanceof Task t) {
+                    finished(t.command.id());
+                }
+            }
+        }
+    }
+
+    /** One command on its machine's queue. */
+    private final class Task implements Runnable {
+        final Command command;
+
+        Task(Command command) {
+            this.command = command;
+        }
+
+        @Override
+        public void run() {
+            Dispatcher.this.run(command);
+        }
     }
 
     private void run(Command c) {

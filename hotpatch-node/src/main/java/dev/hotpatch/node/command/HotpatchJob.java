@@ -62,7 +62,7 @@ final class HotpatchJob {
     }
 
     CommandResult installHotpatch(Journal.Entry e, Action.InstallHotpatch a) {
-        Optional<LocalMachine> running = running(e.command().machine());
+        Optional<LocalMachine> running = ctx.target(e.command().machine());
         if (running.isEmpty()) {
             return notRunning(e);
         }
@@ -143,7 +143,7 @@ final class HotpatchJob {
     }
 
     CommandResult uninstallHotpatch(Journal.Entry e, Action.UninstallHotpatch a) {
-        Optional<LocalMachine> running = running(e.command().machine());
+        Optional<LocalMachine> running = ctx.target(e.command().machine());
         if (running.isEmpty()) {
             return notRunning(e);
         }
@@ -185,10 +185,6 @@ final class HotpatchJob {
     }
 
     // ---- shared helpers, named as in the other jobs --------------------------------------------
-
-    private Optional<LocalMachine> running(String name) {
-        return ctx.running(name);
-    }
 
     private CommandResult notRunning(Journal.Entry e) {
         return ctx.notRunning(e);

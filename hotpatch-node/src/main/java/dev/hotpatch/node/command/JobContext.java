@@ -51,6 +51,11 @@ final class JobContext {
         return discovery.discover().machine(name);
     }
 
+    /** The JVM a command for machine {@code name} goes to: as last seen when it is still the same process, else looked up afresh. */
+    Optional<LocalMachine> target(String name) {
+        return discovery.machine(name);
+    }
+
     /**
      * The result of a command whose JVM did not answer in time: {@code timed_out}, with what was
      * asked, whether it may still complete, and what to look at next.

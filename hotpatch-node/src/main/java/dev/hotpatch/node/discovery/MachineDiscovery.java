@@ -54,6 +54,8 @@ public final class MachineDiscovery {
     private final Map<Long, Seen<Properties>> properties = new ConcurrentHashMap<>();
     /** The machine each process was when it last answered. */
     private final Map<Long, Seen<LocalMachine>> identities = new ConcurrentHashMap<>();
+    /** What the last look at the host found. */
+    private volatile Found last;
 
     private record Seen<T>(Instant startedAt, T value) {
     }
@@ -113,7 +115,27 @@ public final class MachineDiscovery {
                         + "', which is JVM " + first.pid() + "; it is ignored until it gets its own name (-Dhotpatch.machine=NAME)");
             }
         }
-        return new Found(new ArrayList<>(byName.values()), unnamed, warnings);
+        Found found = new Found(new ArrayList<>(byName.values()), unnamed, warnings);
+        last = found;
+        return found;
+    }
+
+    /**
+     * Machine {@code name} as the last look found it, when its JVM is still that same process
+     * (pid and start time), else as a fresh look finds it. Cheaper than {@link #discover()}, which
+     * attaches to every JVM on the host: for finding the JVM a command goes to. What the JVM is
+     * running may have changed since (take a fresh look for a report).
+     */
+    public Optional<LocalMachine> machine(String name) {
+        Found f = last;
+        if (f != null) {
+            Optional<LocalMachine> m = f.machine(name);
+            if (m.isPresent() && m.get().startedAt() != null && m.get().startedAt().equals(startedAt(m.get().pid()))) {
+                Optional<String> blocked = calls.unanswered(m.get().pid());
+                return Optional.of(blocked.isPresent() ? m.get().notAnswering(blocked.get()) : m.get());
+            }
+        }
+        return discover().machine(name);
     }
 
     /** The machine running as process {@code pid}, if that is a named JVM. */

@@ -71,12 +71,6 @@ public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, Stri
     public record Health(String state, Instant checkedAt, String detail, Long samples, Long failures) {
     }
 
-    /** This report with other {@link #problems}. */
-    public MachineInventory withProblems(List<String> p) {
-        return new MachineInventory(name, pid, jvm, agent, image, jars, classes, hotpatches, installedUpdates, config, startedAt,
-                hotpatchStatus, statusReason, nameSource, restart, p, health);
-    }
-
     /** A named SHA-256: a jar file or a class. */
     public record Hash(String name, String sha256) {
     }
