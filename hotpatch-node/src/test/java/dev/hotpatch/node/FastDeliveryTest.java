@@ -7,6 +7,7 @@ import dev.hotpatch.testkit.TargetJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -14,8 +15,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Fast command delivery (contract C2) with a real node, a real server and a real JVM: with a
  * check-in interval of five minutes, an operator's Install now still reaches the JVM, because the
- * node waits on the server's long-poll; and against a server without the long-poll the node falls
- * back to its check-ins. The bounds below only stop a hang; none measures speed.
+ * node waits on the server's long-poll, also after the server restarts; and against a server
+ * without the long-poll the node falls back to its check-ins. The bounds below only stop a hang;
+ * none measures speed.
  */
 class FastDeliveryTest {
     private static final Duration LONG_INTERVAL = Duration.ofMinutes(5);
@@ -43,6 +45,24 @@ class FastDeliveryTest {
                 fleet.await("/api/v1/operations/" + op, o -> o.path("state").asText().equals("succeeded"), BOUND);
                 assertThat(target.request("fee", "fee=")).isEqualTo("fee=5");
                 assertThat(fleet.get("/api/v1/machines/" + name + "/assessment").at("/missing/total").asInt()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void longPoll_comesBackAfterAServerRestart_andStillDeliversLongBeforeTheNextCheckIn() throws Exception {
+        try (TestFleet fleet = new TestFleet(dir)) {
+            fleet.publishHotpatch("KB-FAST-0003", 20);
+            String name = TestApp.machineName("restart");
+            try (TargetJvm target = start(Jdks.java17(), fleet, name)) {
+                fleet.start(options(fleet, fleet.url(), name).withInterval(LONG_INTERVAL));
+                fleet.await("/api/v1/machines/" + name, m -> "1.0".equals(m.path("baselineVersion").asText()), BOUND);
+
+                fleet.restartServer();
+                String op = fleet.post("/api/v1/machines/" + name + "/install", "{}", 202).get("id").asText();
+
+                fleet.await("/api/v1/operations/" + op, o -> o.path("state").asText().equals("succeeded"), BOUND);
+                assertThat(target.request("fee", "fee=")).isEqualTo("fee=5");
             }
         }
     }

@@ -31,7 +31,7 @@ final class TestFleet implements AutoCloseable {
     static final ObjectMapper JSON = new ObjectMapper();
 
     final Path dir;
-    final HotpatchServer server;
+    private HotpatchServer server;
     final String admin;
     final Path keyDir;
     final SigningKey key;
@@ -55,8 +55,7 @@ final class TestFleet implements AutoCloseable {
     TestFleet(Path dir) throws IOException {
         this.dir = dir;
         Path trust = Files.createDirectories(dir.resolve("server-trust"));
-        this.server = HotpatchServer.builder().port(0).dataDir(dir.resolve("server")).trustDir(trust).maintenanceInterval(Duration.ZERO)
-                .out(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build().start();
+        this.server = server(0);
         this.admin = Files.readString(server.adminTokenFile()).trim();
         this.keyDir = dir.resolve("key");
         this.key = SigningKey.generate(keyDir, "CN=Node Test Publisher");
@@ -69,6 +68,19 @@ final class TestFleet implements AutoCloseable {
 
     URI url() {
         return URI.create("http://127.0.0.1:" + server.port());
+    }
+
+    /** Stops the server and starts it again on the same port and data (its nodes see it go away and come back). */
+    void restartServer() {
+        int port = server.port();
+        server.stop();
+        server = server(port);
+    }
+
+    private HotpatchServer server(int port) {
+        return HotpatchServer.builder().port(port).dataDir(dir.resolve("server")).trustDir(dir.resolve("server-trust"))
+                .maintenanceInterval(Duration.ZERO).out(new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).build()
+                .start();
     }
 
     /** Publishes the signed hotpatch {@code id} that makes {@code fee(100)} answer {@code 100 / divisor}. */

@@ -127,7 +127,7 @@ public final class OperationWatch {
         String state = op.path("state").asText();
         if (changed("op", state)) {
             String what = switch (state) {
-                case "queued" -> "queued; the machine's node picks it up at its next check-in";
+                case "queued" -> "queued; the machine's node picks it up at once when it waits for commands, else at its next check-in";
                 case "in_progress" -> "in progress";
                 default -> label(state);
             };
