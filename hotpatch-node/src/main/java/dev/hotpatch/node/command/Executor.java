@@ -222,7 +222,7 @@ public final class Executor {
 
     private MachineInventory report(String name) {
         try {
-            return ctx.running(name).map(m -> {
+            return ctx.discovery.machineNow(name).map(m -> {
                 try {
                     afterCommand.accept(m);
                 } catch (RuntimeException x) {

@@ -138,6 +138,25 @@ public final class MachineDiscovery {
         return discover().machine(name);
     }
 
+    /**
+     * Machine {@code name} as it is now: its JVM looked at afresh (one attach, to that JVM alone)
+     * when the last look found it and it is still that process, else a fresh look at the host. For
+     * reports after a command, which must show what the JVM runs now (an agent loaded meanwhile).
+     */
+    public Optional<LocalMachine> machineNow(String name) {
+        Found f = last;
+        if (f != null) {
+            Optional<LocalMachine> m = f.machine(name);
+            if (m.isPresent() && m.get().startedAt() != null && m.get().startedAt().equals(startedAt(m.get().pid()))) {
+                Optional<LocalMachine> now = at(m.get().pid());
+                if (now.isPresent() && now.get().name().equals(name)) {
+                    return now;
+                }
+            }
+        }
+        return discover().machine(name);
+    }
+
     /** The machine running as process {@code pid}, if that is a named JVM. */
     public Optional<LocalMachine> at(long pid) {
         Optional<String> blocked = calls.unanswered(pid);
