@@ -45,6 +45,12 @@ public final class CommandWaits {
     public static final Duration POLL = Duration.ofSeconds(1);
     /** Longest wait a node may ask for, under the HTTP server's idle timeout. */
     public static final Duration MAX_WAIT = Duration.ofSeconds(25);
+    /**
+     * How long commands claimed for a wait that had ended are kept for the node's next wait. A
+     * node waits again at once; one that has not after this is gone, and its commands are
+     * delivered again when their lease runs out (never twice from here, even a restart).
+     */
+    private static final long KEEP_NANOS = Duration.ofSeconds(10).toNanos();
     private static final Logger LOG = LoggerFactory.getLogger(CommandWaits.class);
 
     private final NodeProtocol nodes;
@@ -65,6 +71,7 @@ public final class CommandWaits {
         boolean claiming;
         boolean again;
         CheckIn.Response kept;
+        long keptAt;
 
         NodeWait(String nodeId) {
             this.nodeId = nodeId;
@@ -100,9 +107,12 @@ public final class CommandWaits {
             NodeWait w = waits.computeIfAbsent(nodeId, NodeWait::new);
             if (w.kept != null) {
                 CheckIn.Response r = w.kept;
+                boolean fresh = System.nanoTime() - w.keptAt < KEEP_NANOS;
                 w.kept = null;
-                forgetIfIdle(w);
-                return CompletableFuture.completedFuture(r);
+                if (fresh) {
+                    forgetIfIdle(w);
+                    return CompletableFuture.completedFuture(r);
+                }
             }
             ended = unpark(w);
             now = timeout.isZero();
@@ -195,6 +205,7 @@ public final class CommandWaits {
                     answer = unpark(w);
                     if (answer == null) {
                         w.kept = w.kept == null ? r : merge(w.kept, r);
+                        w.keptAt = System.nanoTime();
                     }
                 }
                 more = w.again && w.waiter != null;
@@ -265,6 +276,13 @@ public final class CommandWaits {
     private void pollQuietly() {
         List<String> ids;
         synchronized (this) {
+            long now = System.nanoTime();
+            for (NodeWait w : List.copyOf(waits.values())) {
+                if (w.kept != null && now - w.keptAt >= KEEP_NANOS) {
+                    w.kept = null;
+                    forgetIfIdle(w);
+                }
+            }
             ids = new ArrayList<>();
             waits.values().stream().filter(w -> w.waiter != null && !w.claiming).forEach(w -> ids.add(w.nodeId));
         }
