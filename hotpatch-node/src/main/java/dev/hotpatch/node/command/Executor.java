@@ -22,7 +22,7 @@ import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 /**
- * Runs commands on this host's machines, one at a time, each recorded step by step in the
+ * Runs commands on this host's machines, each recorded step by step in the
  * {@link Journal} so that a node killed at any point finishes or undoes the command when it starts
  * again ({@link #resume()}), and never leaves a machine half-changed:
  * <ul>
