@@ -86,6 +86,11 @@ public final class Node implements AutoCloseable {
     private final History history;
     private final String hostname;
     private final Object sleeper = new Object();
+    private final java.util.concurrent.ExecutorService collectors = java.util.concurrent.Executors.newFixedThreadPool(4, r -> {
+        Thread t = new Thread(r, "hotpatch-inventory");
+        t.setDaemon(true);
+        return t;
+    });
     private volatile boolean closed;
     private volatile boolean wakeUp;
     private boolean resumed;
@@ -280,9 +285,31 @@ public final class Node implements AutoCloseable {
 
     /** The machines on this host and what they run, now. */
     public List<MachineInventory> inventory() {
+        return collectAll(discovery.discover().machines());
+    }
+
+    /**
+     * Every machine's report, taken a few at a time: each asks its JVM under the look deadline, so
+     * several JVMs that do not answer cost one deadline, not one each.
+     */
+    private List<MachineInventory> collectAll(List<LocalMachine> machines) {
+        List<java.util.concurrent.Future<MachineInventory>> futures = new ArrayList<>();
+        for (LocalMachine m : machines) {
+            futures.add(collectors.submit(() -> inventory.collect(m).report()));
+        }
         List<MachineInventory> out = new ArrayList<>();
-        for (LocalMachine m : discovery.discover().machines()) {
-            out.add(inventory.collect(m).report());
+        try {
+            for (java.util.concurrent.Future<MachineInventory> f : futures) {
+                out.add(f.get());
+            }
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new NodeException("taking the machines' inventory failed: " + e.getCause(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new NodeException("interrupted while taking the machines' inventory", e);
         }
         return out;
     }
@@ -327,6 +354,7 @@ public final class Node implements AutoCloseable {
                     + "); the journal has them, and the next run of the node finishes them");
         }
         health.close();
+        collectors.shutdown();
         calls.close();
         try {
             lock.release();
@@ -377,10 +405,7 @@ public final class Node implements AutoCloseable {
             }
             executor.acknowledge(r.commandId());
         }
-        List<MachineInventory> reports = new ArrayList<>();
-        for (LocalMachine m : found.machines()) {
-            reports.add(inventory.collect(m).report());
-        }
+        List<MachineInventory> reports = collectAll(found.machines());
         ServerClient.CheckIn in = client.checkIn(hostname, version(), reports);
         received(client, in);
         return in.commands().isEmpty() && in.unknown().isEmpty() ? interval(in.interval()) : SOON;
