@@ -61,6 +61,7 @@ public final class HotpatchServer implements AutoCloseable {
     private Automation automation;
     private ScheduledExecutorService automationTimer;
     private final java.util.concurrent.locks.ReentrantLock automating = new java.util.concurrent.locks.ReentrantLock();
+    private NodeProtocol nodes;
     private java.util.concurrent.ExecutorService background;
     /** How long a publish request itself spends re-assessing machines before leaving the rest to the background. */
     private static final Duration SYNC_REASSESSMENT = Duration.ofSeconds(2);
@@ -124,7 +125,7 @@ public final class HotpatchServer implements AutoCloseable {
             };
             Publishing publishing = new Publishing(db, catalog, blobs, clock, trustDir(), assessor::markStale, reassess);
             Binding binding = new Binding(db, clock, history, machines);
-            NodeProtocol nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
+            nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
                     options.checkInInterval, options.assessmentInterval, binding);
             Policies policies = new Policies(db, clock, catalog, machines);
             Quarantines quarantines = new Quarantines(db, clock, catalog, history);
@@ -193,6 +194,10 @@ public final class HotpatchServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             background = null;
+        }
+        if (nodes != null) {
+            nodes.close();
+            nodes = null;
         }
         if (app != null) {
             app.stop();

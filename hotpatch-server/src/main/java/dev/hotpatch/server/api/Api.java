@@ -360,6 +360,7 @@ public final class Api {
                 }));
         new TrustApi(s).addTo(r);
         r.addAll(new AutomationApi(s.automation()).routes());
+        r.addAll(CommandWaitApi.routes(s.nodes().waits()));
         return List.copyOf(r);
     }
 

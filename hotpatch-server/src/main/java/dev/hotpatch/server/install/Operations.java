@@ -306,13 +306,13 @@ public final class Operations {
     public boolean complete(String nodeId, String nodeName, String commandId, CommandResult result) {
         if (result == null || result.status() == null) {
             throw new ServerException.BadRequest("missing-status", "a command result needs a status",
-                    "send {\"status\": \"succeeded|noop|pending_restart|failed|refused\", \"message\": …}");
+                    "send {\"status\": \"succeeded|noop|pending_restart|failed|refused|timed_out\", \"message\": …}");
         }
         String status = result.status().toLowerCase(Locale.ROOT);
         if (!List.of(CommandResult.SUCCEEDED, CommandResult.NOOP, CommandResult.PENDING_RESTART, CommandResult.FAILED,
-                CommandResult.REFUSED).contains(status)) {
+                CommandResult.REFUSED, CommandResult.TIMED_OUT).contains(status)) {
             throw new ServerException.BadRequest("invalid-status", "command status '" + result.status() + "' is not known",
-                    "use succeeded, noop, pending_restart, failed or refused");
+                    "use succeeded, noop, pending_restart, failed, refused or timed_out");
         }
         if (result.machine() != null) {
             result.machine().validate();
@@ -332,8 +332,9 @@ public final class Operations {
             }
             Instant now = clock.instant();
             boolean ok = new CommandResult(status, null, null, null, null, null).ok();
+            // A command the node gave up on (its JVM did not answer) ends like one the server gave up on: its operation times out.
             h.createUpdate("UPDATE commands SET state = :s, completed_at = :t, result = :r WHERE id = :id AND state IN ('pending', 'delivered')")
-                    .bind("s", ok ? "succeeded" : "failed").bind("t", now.toEpochMilli()).bind("r", Json.write(result)).bind("id", commandId)
+                    .bind("s", ok ? "succeeded" : CommandResult.TIMED_OUT.equals(status) ? "expired" : "failed").bind("t", now.toEpochMilli()).bind("r", Json.write(result)).bind("id", commandId)
                     .execute();
             String machineId = (String) cmd.get("machine_id");
             String machineName = (String) cmd.get("name");
@@ -355,6 +356,7 @@ public final class Operations {
                 case CommandResult.NOOP, CommandResult.SUCCEEDED -> "succeeded";
                 case CommandResult.PENDING_RESTART -> "pending-restart";
                 case CommandResult.REFUSED -> "refused";
+                case CommandResult.TIMED_OUT -> "timed-out";
                 default -> "failed";
             };
             if (opId != null) {
