@@ -1,13 +1,12 @@
 -- The console's fleet search (issue 7): where each machine runs (region, zone, tags), copied out of
--- its reported config (JSON in machines.report) so that filters, counts and pages are SQL over
--- small indexed rows instead of parsing 10,000 reports per page. Derived data: rebuilt from the
--- report whenever machine_signals.reported_at (written with every changed report) moves on.
+-- its reported config (JSON in machines.report) with every changed report, so that filters, counts
+-- and pages are SQL over small indexed rows instead of parsing 10,000 reports per page. Machines
+-- recorded before this table existed are filled in by the first fleet query.
 CREATE TABLE machine_placement (
     machine_id  VARCHAR(40) PRIMARY KEY REFERENCES machines (id),
-    reported_at BIGINT NOT NULL,
     region      VARCHAR(200),
     zone        VARCHAR(200),
-    tags        TEXT
+    tags        TEXT NOT NULL
 );
 CREATE INDEX machine_placement_region ON machine_placement (region, zone);
 

@@ -3,6 +3,7 @@ package dev.hotpatch.server.fleet;
 import com.fasterxml.jackson.core.type.TypeReference;
 import dev.hotpatch.server.ServerException;
 import dev.hotpatch.server.machine.Machine;
+import dev.hotpatch.server.machine.Placement;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Json;
 import java.sql.ResultSet;
@@ -78,7 +79,7 @@ public final class Fleet {
         int lim = checkLimit(limit);
         int off = Math.max(0, offset);
         Where w = where(f);
-        Placement.refresh(db);
+        Placement.backfill(db);
         return db.read(h -> {
             int total = h.createQuery("SELECT COUNT(*) " + FROM + w.sql).bindMap(w.args).mapTo(Integer.class).one();
             List<Row> rows = h.createQuery(SELECT + FROM + w.sql + " ORDER BY m.name LIMIT " + lim + " OFFSET " + off).bindMap(w.args)
@@ -90,7 +91,7 @@ public final class Fleet {
     /** Counts of the selection by status, missing classification and baseline, with the fleet's filter values. */
     public Summary summary(Filter f) {
         Where w = where(f);
-        Placement.refresh(db);
+        Placement.backfill(db);
         return db.read(h -> {
             Map<String, Integer> byStatus = new LinkedHashMap<>();
             for (String s : List.of("Enabled", "ActionRequired", "PendingEvaluation", "Disabled", "NotSupported")) {
