@@ -5,14 +5,14 @@ import { api, cell, el, pager, query, table, when } from './lib.js';
 import { COLORS, bars, paint } from './charts.js';
 
 const FILTERS = ['q', 'image', 'region', 'zone', 'tag', 'status', 'missing'];
-const PAGE = 50;
 
 export async function render(root, p, ctx) {
   const f = Object.fromEntries(FILTERS.map(k => [k, p[k] || '']));
   const offset = parseInt(p.offset || '0', 10) || 0;
+  const limit = Math.min(1000, parseInt(p.limit || '50', 10) || 50);
   const [summary, page] = await Promise.all([
     api('GET', '/api/v1/fleet/summary' + query(f)),
-    api('GET', '/api/v1/fleet/machines' + query(Object.assign({ limit: PAGE, offset }, f)))]);
+    api('GET', '/api/v1/fleet/machines' + query(Object.assign({ limit, offset }, f)))]);
   const link = (extra) => '/?' + new URLSearchParams(Object.entries(Object.assign({ page: 'fleet' }, f, extra))
     .filter(([, v]) => v)).toString();
   const refilter = (extra) => ctx.go(Object.assign({ page: 'fleet' }, f, extra, { offset: '' }));
@@ -57,7 +57,7 @@ export async function render(root, p, ctx) {
     Object.entries(r.tags || {}).map(([k, v]) => k + '=' + v).join(', '),
     cell(r.missing.total, { class: 'num' }), cell(r.missing.critical, { class: 'num' }), cell(r.missing.security, { class: 'num' }),
     when(r.lastAssessedAt)] }));
-  const goPage = (o) => ctx.go(Object.assign({ page: 'fleet' }, f, { offset: o || '' }));
+  const goPage = (o) => ctx.go(Object.assign({ page: 'fleet' }, f, { limit: p.limit, offset: o || '' }));
 
   root.append(
     el('h2', {}, 'Fleet overview'),

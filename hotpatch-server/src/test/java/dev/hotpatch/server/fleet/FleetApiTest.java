@@ -17,11 +17,11 @@ import java.util.Map;
  * The fleet search, counts and audit routes behind the console, on both stores, checked against
  * the machine list and history the older routes answer (a second reading of the same data).
  */
-class FleetApiTest {
+public class FleetApiTest {
     private static final String KB = "KB2026-0001";
 
     /** Twelve machines on the scene's baseline over two regions, two zones and two teams; one turns hotpatch off; two run a custom jar. */
-    static SimFleet fleet(TestServer s, Scene scene) throws Exception {
+    public static SimFleet fleet(TestServer s, Scene scene) throws Exception {
         TestServer.Response kb = scene.publishHotpatch(KB, "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false);
         assertThat(kb.status()).as(kb.body()).isEqualTo(201);
         SimFleet fleet = new SimFleet(s);
