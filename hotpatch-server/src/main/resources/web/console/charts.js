@@ -18,7 +18,7 @@ function svg(tag, attrs, ...children) { return el('svg:' + tag, attrs, ...childr
  */
 export function bars(title, items) {
   const max = Math.max(1, ...items.map(i => i.value));
-  const rowH = 26, labelW = 190, barW = 260, numW = 60;
+  const rowH = 24, labelW = 130, barW = 170, numW = 40;
   const width = labelW + barW + numW;
   const chart = svg('svg', { class: 'chart', viewBox: '0 0 ' + width + ' ' + Math.max(rowH, items.length * rowH), role: 'img',
     'aria-label': title + ': ' + items.map(i => i.label + ' ' + i.value).join(', ') });

@@ -82,12 +82,14 @@ export function table(caption, headers, rows, empty, attrs) {
   const body = el('tbody');
   for (const r of rows) {
     const tr = el('tr', r.attrs || {});
-    for (const c of (r.cells || r)) tr.append(c && c.cell ? el('td', c.attrs || {}, c.cell) : el('td', {}, c));
+    for (const c of (r.cells || r)) tr.append(isCell(c) ? el('td', c.attrs || {}, c.cell) : el('td', {}, c));
     body.append(tr);
   }
   if (rows.length === 0) body.append(el('tr', {}, el('td', { colspan: headers.length, class: 'muted' }, empty || 'Nothing to show.')));
   return el('table', attrs || {}, caption ? el('caption', { class: 'visually-hidden' }, caption) : null, head, body);
 }
+
+function isCell(c) { return c !== null && typeof c === 'object' && !(c instanceof Node) && !Array.isArray(c) && 'cell' in c; }
 
 /** A cell with attributes (classes, data-…). */
 export function cell(content, attrs) { return { cell: content === undefined || content === null ? '' : content, attrs }; }

@@ -1,7 +1,7 @@
 // Rollouts: the list, and one rollout's waves, per-machine states, health-gate results (the
 // rollout's events and each machine's reason), why it halted, Resume and Cancel; with the
 // maintenance windows and approval rules of its image. A rollout in motion refreshes itself.
-import { api, cell, confirmAction, el, every, notice, pager, query, showError, table, update, when } from './lib.js';
+import { api, cell, confirmAction, el, every, notice, pager, query, showError, table, update, utcText, when } from './lib.js';
 
 export async function render(root, p, ctx) {
   if (p.rollout) return detail(root, p, ctx);
@@ -31,7 +31,7 @@ async function detail(root, p, ctx) {
   const machines = el('section', { 'aria-label': 'Machines' });
   const events = el('section', { 'aria-label': 'Events' });
   const rules = el('section', { 'aria-label': 'Windows and approval rules' });
-  root.append(el('p', {}, el('a', { href: '/?page=rollouts' }, '← All rollouts')), head, el('div', { class: 'grid' }, waves, rules), machines, events);
+  root.append(el('p', {}, el('a', { href: '/?page=rollouts' }, '← All rollouts')), head, waves, machines, el('div', { class: 'grid' }, events, rules));
 
   async function act(what, title, text) {
     if (!await confirmAction(title, text, title)) return;
@@ -49,11 +49,11 @@ async function detail(root, p, ctx) {
     update(head, { r: [r.state, r.haltReason, r.currentWave, r.machines, r.failures, r.updatedAt], noAct }, () => [
       el('h2', {}, 'Rollout ', r.id),
       el('p', {}, (r.kind === 'baseline' ? 'Baseline ' : 'Hotpatch ') + r.target + (r.title ? ' — ' + r.title : '') + ' to ' + r.image
-        + (r.ring ? ', ring ' + r.ring : '') + ' (' + r.origin + ', started by ' + r.createdBy + ' ', when(r.createdAt), ')'),
+        + (r.ring ? ', ring ' + r.ring : '') + ' (' + r.origin + ', started by ' + r.createdBy + ' ' + utcText(r.createdAt) + ')'),
       el('p', {}, 'State: ', el('span', { class: 'status ' + r.state, id: 'rollout-state' }, r.state), ' — wave ' + r.currentWave + ' of ' + r.waveCount
         + '; failures ' + r.failures + ' (error budget ' + r.errorBudget + '); ' + counts(r.machines)),
       r.haltReason && r.state === 'halted' ? el('div', { class: 'alert', id: 'halt-reason', role: 'alert' }, el('b', {}, 'Halted: '), r.haltReason,
-        r.haltedAt ? el('div', { class: 'muted' }, 'at ', when(r.haltedAt)) : null) : null,
+        r.haltedAt ? el('div', { class: 'muted' }, 'at ' + utcText(r.haltedAt)) : null) : null,
       el('div', { class: 'actions' },
         el('button', { type: 'button', disabled: r.state !== 'halted' || !!noAct, title: r.state !== 'halted' ? 'only a halted rollout resumes' : noAct,
           onclick: () => act('resume', 'Resume', 'Resume rollout ' + r.id + '? Machines that failed stay as they are; the next waves start.') }, 'Resume'),
@@ -102,5 +102,5 @@ async function rulesOf(r) {
     table('Policy of the image', ['Setting', 'Value', 'From'], rows, '', { id: 'image-rules' }),
     el('h3', {}, 'Approvals'),
     table('Approvals', ['Update', 'Approved', 'Rings', 'Why'], approvals.map(a => [a.label || a.target, a.approved ? 'yes' : 'not yet' + (a.approvableAt ? ' (from ' + a.approvableAt.slice(0, 16).replace('T', ' ') + ' UTC)' : ''),
-      (a.rings || []).map(x => x.ring + (x.approved ? ' ✓ (' + x.how + ')' : ' …')).join(', '), a.reason || '']), 'Nothing waiting for approval.')];
+      (a.rings || []).map(x => (x.ring || 'all machines') + (x.approved ? ' ✓ (' + x.how + ')' : ' …')).join(', '), a.reason || '']), 'Nothing waiting for approval.')];
 }
