@@ -65,10 +65,13 @@ async function detail(root, p) {
     v += e.d;
     if (points.length && points[points.length - 1].t === e.t) points[points.length - 1].v = v; else points.push({ t: e.t, v });
   }
+  // Drawn up to the server's now (its clock, not the browser's): still-exposed machines stay open until then.
+  const health = await fetch('/healthz').then(r => r.json()).catch(() => null);
+  const now = health && health.time ? Date.parse(health.time) : Date.now();
   const title = p.kb || p.cve;
   root.append(el('section', { id: 'exposure-detail' },
     el('h3', {}, title + ': machines'),
-    steps('Exposure window of ' + title, points, Date.now(), 'machines exposed'),
+    steps('Exposure window of ' + title, points, now, 'machines exposed'),
     table('Machines of ' + title, ['Machine', 'Image', 'State', 'Fixed by', 'Published', 'Fixed', 'Exposure', 'Restart owed'],
       all.map(m => ({ attrs: { 'data-machine': m.machine, 'data-state': m.state }, cells: [
         el('a', { href: '/?' + new URLSearchParams({ page: 'machine', machine: m.machine }) }, m.machine), m.image,
