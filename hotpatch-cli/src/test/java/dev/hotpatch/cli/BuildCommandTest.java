@@ -25,6 +25,7 @@ class BuildCommandTest {
     static Path baseline;
     static Path fixed;
     static Path widened;
+    static Path constructor;
 
     @BeforeAll
     static void jars() {
@@ -34,6 +35,8 @@ class BuildCommandTest {
         fixed = JarMaker.compile(tmp.resolve("fees-1.0-fix.jar"), Map.of("acme.Fees", FEES.formatted("Math.max(0, cents) / 100", "")), List.of(), 17);
         widened = JarMaker.compile(tmp.resolve("fees-1.0-new-method.jar"), Map.of("acme.Fees",
                 FEES.formatted("clamp(cents) / 100", "  static long clamp(long c) { return Math.max(0, c); }\n")), List.of(), 17);
+        constructor = JarMaker.compile(tmp.resolve("fees-1.0-new-constructor.jar"), Map.of("acme.Fees",
+                FEES.formatted("cents / 100", "  public Fees() { }\n  public Fees(int scale) { }\n")), List.of(), 17);
     }
 
     @Test
@@ -67,18 +70,68 @@ class BuildCommandTest {
     }
 
     @Test
-    void build_refusesChangeThatAddsAMethod_withFullReportAndAdvice() {
+    void build_refusesChangeThatAddsAConstructor_withFullReportAndAdvice() {
         Path out = tmp.resolve("refused/KB2026-0003.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, constructor, out));
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+        assertThat(r.out()).contains("acme/Fees").contains("adds a constructor").contains(DiffReport.BASELINE_ADVICE);
+        assertThat(out).doesNotExist();
+        JsonNode doc = CliRun.of(args(baseline, constructor, out, "--json")).json();
+        assertThat(doc.get("status").asText()).isEqualTo("refused");
+        assertThat(doc.at("/report/refusals/0/class").asText()).isEqualTo("acme/Fees");
+        assertThat(doc.at("/report/refusals/0/member").asText()).isEqualTo("method <init>(I)V");
+        assertThat(doc.at("/report/verdicts/0/verdict").asText()).isEqualTo("refused");
+        assertThat(doc.at("/report/advice").asText()).isEqualTo(DiffReport.BASELINE_ADVICE);
+    }
+
+    @Test
+    void build_rewritesAnAddedMethod_andSaysSoPerMemberInBuildAndInspect() {
+        Path out = tmp.resolve("rewritten/KB2026-0010.hotpatch");
 
         CliRun r = CliRun.of(args(baseline, widened, out));
 
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("method clamp(J)J: rewritten: moved").contains("1 rewritten");
+        JsonNode doc = CliRun.of(args(baseline, widened, tmp.resolve("rewritten/KB2026-0011.hotpatch"), "--json")).json();
+        assertThat(doc.at("/report/verdicts/0/verdict").asText()).isEqualTo("rewritten");
+        assertThat(doc.at("/report/verdicts/0/members/0/member").asText()).isEqualTo("method clamp(J)J");
+        assertThat(doc.at("/report/verdicts/0/members/0/kind").asText()).isEqualTo("moved");
+        CliRun inspect = CliRun.of("inspect", out.toString());
+        assertThat(inspect.out()).contains("method clamp(J)J: rewritten: moved");
+        JsonNode inspectJson = CliRun.of("inspect", out.toString(), "--json").json();
+        assertThat(inspectJson.at("/manifest/classes/0/rewrite/verdict").asText()).isEqualTo("rewritten");
+        assertThat(inspectJson.at("/manifest/classes/0/rewrite/members/0/kind").asText()).isEqualTo("moved");
+    }
+
+    @Test
+    void build_noRewrite_refusesWhatPlainRedefinitionRefuses() {
+        Path out = tmp.resolve("plain/KB2026-0012.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, widened, out, "--no-rewrite"));
+
         assertThat(r.exit()).as(r.toString()).isEqualTo(3);
-        assertThat(r.out()).contains("acme/Fees").contains("clamp").contains(DiffReport.BASELINE_ADVICE);
+        assertThat(r.out()).contains("adds method clamp(J)J — redefinition cannot add methods").contains(DiffReport.BASELINE_ADVICE);
         assertThat(out).doesNotExist();
-        JsonNode doc = CliRun.of(args(baseline, widened, out, "--json")).json();
-        assertThat(doc.get("status").asText()).isEqualTo("refused");
-        assertThat(doc.at("/report/refusals/0/class").asText()).isEqualTo("acme/Fees");
-        assertThat(doc.at("/report/advice").asText()).isEqualTo(DiffReport.BASELINE_ADVICE);
+    }
+
+    @Test
+    void build_asIsClass_isReportedRedefinedAsIs() {
+        Path out = tmp.resolve("asis/KB2026-0013.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, fixed, out));
+
+        assertThat(r.out()).contains("redefined as is");
+        assertThat(CliRun.of("inspect", out.toString()).out()).contains("redefined as is");
+    }
+
+    @Test
+    void build_acceptShadowWithoutAField_isUsageError() {
+        CliRun r = CliRun.of(args(baseline, fixed, tmp.resolve("x.hotpatch"), "--accept-shadow", "Fees"));
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--accept-shadow 'Fees' must name a class and a field");
     }
 
     @Test
