@@ -225,8 +225,8 @@ final class JarDiff {
             result.adjusted().forEach((name, bytes) -> {
                 replaceBytes(name, bytes);
                 verdicts.removeIf(v -> v.className().equals(name) && v.kind() == Verdict.Kind.AS_IS);
-                verdicts.add(new Verdict(name, "", Verdict.Kind.KEPT,
-                        "calls compiler-made accessors of another class by their baseline names"));
+                verdicts.add(new Verdict(name, "", Verdict.Kind.MOVED,
+                        "uses members the fix added to other classes through their helpers, or their accessors by baseline names"));
             });
         }
 

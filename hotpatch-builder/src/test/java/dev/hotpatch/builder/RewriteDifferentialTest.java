@@ -203,6 +203,57 @@ class RewriteDifferentialTest {
             }
             """;
 
+    static final String OPTIONS_V1 = """
+            package lib;
+            public class Options {
+                private int limit0 = 1;
+                public int limit0() { return limit0; }
+            }
+            """;
+    static final String READER_V1 = """
+            package lib;
+            public class Reader {
+                public String read(Options o, String s) { return s; }
+                public Runnable task(StringBuilder out) { return new Runnable() { public void run() { out.append("task"); } }; }
+            }
+            """;
+    static final String OPTIONS_V2 = """
+            package lib;
+            public class Options {
+                private int limit0 = 1;
+                private int depthLimit = 2;
+                public int limit0() { return limit0; }
+                public int getDepthLimit() { return depthLimit; }
+                public void setDepthLimit(int d) { depthLimit = d; }
+                static boolean isSafe(String s) { return !s.contains("<"); }
+            }
+            """;
+    static final String READER_V2 = """
+            package lib;
+            public class Reader {
+                private int reads;
+                public String read(Options o, String s) { if (!Options.isSafe(s)) { return "unsafe"; } return s.length() > o.getDepthLimit() ? "too long" : s; }
+                public Runnable task(StringBuilder out) { return new Runnable() { public void run() { out.append("task" + count()); } }; }
+                private int count() { return ++reads; }
+            }
+            """;
+    static final String CROSS_SCENARIO = """
+            import lib.Options;
+            import lib.Reader;
+            public class Scenario {
+                static Options o;
+                static Reader r;
+                public static String run(int phase) {
+                    if (phase == 0) { o = new Options(); r = new Reader(); return r.read(o, "abc"); }
+                    if (phase == 2) { return r.read(o, "ab") + new Reader().read(new Options(), "<x"); }
+                    StringBuilder b = new StringBuilder();
+                    r.task(b).run();
+                    new Reader().task(b).run();
+                    return r.read(o, "ab") + " " + r.read(o, "abc") + " " + r.read(new Options(), "<x") + " " + b;
+                }
+            }
+            """;
+
     static List<RewriteProbe.Case> cases() {
         List<RewriteProbe.Case> cases = new ArrayList<>();
         for (int release : new int[] {8, 17}) {
@@ -212,6 +263,10 @@ class RewriteDifferentialTest {
             cases.add(new RewriteProbe.Case("lambdas-" + release, release, new String[] {LAMBDAS_V1}, new String[] {LAMBDAS_V2}, LAMBDAS_SCENARIO));
             cases.add(new RewriteProbe.Case("renamed-" + release, release, new String[] {RENAMED_V1}, new String[] {RENAMED_V2}, RENAMED_SCENARIO));
         }
+        cases.add(new RewriteProbe.Case("cross-class-8", 8, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
+                CROSS_SCENARIO));
+        cases.add(new RewriteProbe.Case("cross-class-17", 17, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
+                CROSS_SCENARIO));
         cases.add(new RewriteProbe.Case("computed-field-accepted", 17, new String[] {COUNTER_V1}, new String[] {COUNTER_V2}, COUNTER_SCENARIO,
                 new RewritePolicy(true, Set.of("lib/Counter.start"))));
         return cases;
@@ -267,6 +322,13 @@ class RewriteDifferentialTest {
             }
         }
         assertThat(on17.get("lambdas-8").report().verdicts()).anySatisfy(v -> assertThat(v.detail()).contains("renumbered"));
+    }
+
+    @Test
+    void membersAddedToOneClass_areReachedFromOtherClassesAndInnerClasses_sharingOneHelper() {
+        assertSame("cross-class-8");
+        assertSame("cross-class-17");
+        assertThat(on17.get("cross-class-8").fresh()).isEqualTo("ab too long unsafe task1task1");
     }
 
     @Test

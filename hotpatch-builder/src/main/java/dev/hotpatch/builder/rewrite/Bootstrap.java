@@ -2,7 +2,9 @@ package dev.hotpatch.builder.rewrite;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.objectweb.asm.ConstantDynamic;
 import org.objectweb.asm.Handle;
 import org.objectweb.asm.Opcodes;
@@ -21,9 +23,9 @@ import org.objectweb.asm.Type;
  * <li>the hidden helper's class file travels in the constant pool as Latin-1 strings (each at most
  *     64 KiB once encoded, joined with {@code String.join}), turned into bytes with
  *     {@code String.getBytes("ISO-8859-1")};</li>
- * <li>{@code Lookup.defineHiddenClassWithClassData(bytes, targetLookup, true, NESTMATE)} defines
- *     the helper as a nestmate of the patched class, in its loader and package, handing it the
- *     target's lookup as class data;</li>
+ * <li>a small hidden linker ({@link LinkerTemplate}) defines the helper as a nestmate of the patched
+ *     class, in its loader and package, once per class copy however many classes reach it, handing it
+ *     the target's lookup as class data;</li>
  * <li>{@code findStatic} on the helper's lookup gives a constant {@code MethodHandle}, which call
  *     sites invoke with {@code invokeExact}; the JIT folds a constant handle into a direct call.</li>
  * </ol>
@@ -51,71 +53,88 @@ final class Bootstrap {
     private final String target;
     private final boolean inHelper;
     private final String helper;
-    private byte[] helperBytes;
-    private ConstantDynamic targetLookup;
-    private ConstantDynamic helperLookup;
+    private final HelperSet helpers;
+    private ConstantDynamic caller;
+    private final Map<String, ConstantDynamic> lookups = new HashMap<>();
+    private final Map<String, Object> helperClasses = new HashMap<>();
     private int serial;
 
     /**
-     * Constants for code in {@code host}: the patched class {@code target} itself, or
-     * ({@code inHelper}) the hidden helper {@code helper} of {@code target}.
+     * Constants for code in the patched class {@code target} itself or ({@code inHelper}) in its
+     * hidden helper {@code helper}; {@code helpers} supplies the helpers of every rewritten class.
      */
-    Bootstrap(String target, String helper, boolean inHelper) {
+    Bootstrap(String target, String helper, boolean inHelper, HelperSet helpers) {
         this.target = target;
         this.helper = helper;
         this.inHelper = inHelper;
-    }
-
-    /** The helper's class file; needed before any constant that reaches the helper from the target. */
-    void helperBytes(byte[] bytes) {
-        this.helperBytes = bytes;
+        this.helpers = helpers;
     }
 
     /** Whether any constant was handed out (the class then needs a class-file version with condy). */
     boolean used() {
-        return serial > 0 || targetLookup != null;
+        return serial > 0 || caller != null || !lookups.isEmpty();
     }
 
-    /** A full-privilege lookup on the patched class. */
+    /** A full-privilege lookup on the patched class this code belongs to. */
     ConstantDynamic targetLookup() {
-        if (targetLookup == null) {
+        return lookupOn(target);
+    }
+
+    /**
+     * A lookup with private access on {@code owner}: inside a helper, its target's lookup comes as
+     * class data; anything else is {@code privateLookupIn(owner, ...)} (every class of a jar is in
+     * one module, so that is allowed).
+     */
+    ConstantDynamic lookupOn(String owner) {
+        ConstantDynamic l = lookups.get(owner);
+        if (l == null) {
+            Object from;
             if (inHelper) {
-                targetLookup = new ConstantDynamic("_", LOOKUP_D, CLASS_DATA);
+                ConstantDynamic data = lookups.computeIfAbsent("\u0000data", x -> new ConstantDynamic("_", LOOKUP_D, CLASS_DATA));
+                if (owner.equals(target)) {
+                    lookups.put(owner, data);
+                    return data;
+                }
+                from = data;
             } else {
-                ConstantDynamic caller = invoke("hp$caller", LOOKUP_D,
-                        new Handle(Opcodes.H_INVOKESTATIC, "java/lang/invoke/MethodHandles", "lookup", "()" + LOOKUP_D, false));
-                targetLookup = invoke("hp$target", LOOKUP_D, new Handle(Opcodes.H_INVOKESTATIC, "java/lang/invoke/MethodHandles",
-                        "privateLookupIn", "(Ljava/lang/Class;" + LOOKUP_D + ")" + LOOKUP_D, false), Type.getObjectType(target), caller);
+                if (caller == null) {
+                    caller = invoke("hp$caller", LOOKUP_D,
+                            new Handle(Opcodes.H_INVOKESTATIC, "java/lang/invoke/MethodHandles", "lookup", "()" + LOOKUP_D, false));
+                }
+                from = caller;
             }
+            l = invoke(next("hp$lookup"), LOOKUP_D, new Handle(Opcodes.H_INVOKESTATIC, "java/lang/invoke/MethodHandles",
+                    "privateLookupIn", "(Ljava/lang/Class;" + LOOKUP_D + ")" + LOOKUP_D, false), Type.getObjectType(owner), from);
+            lookups.put(owner, l);
         }
-        return targetLookup;
+        return l;
     }
 
-    /** A lookup that can find the helper's members: the helper's own from the target, the target's (a nestmate) inside it. */
-    private Object helperFinder() {
-        if (inHelper) {
-            return targetLookup();
-        }
-        if (helperLookup == null) {
-            if (helperBytes == null) {
-                throw new IllegalStateException("helper bytes needed before reaching the helper from " + target);
-            }
-            helperLookup = defineHidden("hp$helper", helperBytes, targetLookup());
-        }
-        return helperLookup;
-    }
-
-    /** The helper class: itself inside the helper, else the class of the helper's lookup. */
-    private Object helperClass() {
-        if (inHelper) {
+    /** The helper class of {@code owner}: itself inside that helper, else found or defined through the linker. */
+    private Object helperClass(String owner) {
+        if (inHelper && owner.equals(target)) {
             return Type.getObjectType(helper);
         }
-        return invoke("hp$helperClass", "Ljava/lang/Class;", virtual(LOOKUP, "lookupClass", "()Ljava/lang/Class;"), helperFinder());
+        Object c = helperClasses.get(owner);
+        if (c == null) {
+            ConstantDynamic on = lookupOn(owner);
+            ConstantDynamic linker = invoke(next("hp$linker"), LOOKUP_D, virtual(LOOKUP, "defineHiddenClass",
+                    "([BZ[L" + LOOKUP + "$ClassOption;)" + LOOKUP_D), on, bytes(next("hp$lb"), helpers.linkerBytes(owner)),
+                    new ConstantDynamic("TRUE", "Ljava/lang/Boolean;", STATIC_FINAL));
+            ConstantDynamic linkerClass = invoke(next("hp$lc"), "Ljava/lang/Class;", virtual(LOOKUP, "lookupClass", "()Ljava/lang/Class;"),
+                    linker);
+            ConstantDynamic link = invoke(next("hp$link"), MH_D, findStatic(), linker, linkerClass, "helper",
+                    Type.getMethodType("(" + LOOKUP_D + "[BLjava/lang/String;[B)Ljava/lang/Class;"));
+            c = invoke(next("hp$helper"), "Ljava/lang/Class;", link, on, bytes(next("hp$hb"), helpers.helperBytes(owner)),
+                    helpers.anchorName(owner), bytes(next("hp$ab"), helpers.anchorBytes(owner)));
+            helperClasses.put(owner, c);
+        }
+        return c;
     }
 
-    /** A constant {@code MethodHandle} on a static method of the helper. */
-    ConstantDynamic helperMethod(String name, String desc) {
-        return invoke(next("hp$m"), MH_D, findStatic(), helperFinder(), helperClass(), name, Type.getMethodType(desc));
+    /** A constant {@code MethodHandle} on a static method of the helper of the patched class {@code owner}. */
+    ConstantDynamic helperMethod(String owner, String name, String desc) {
+        return invoke(next("hp$m"), MH_D, findStatic(), lookupOn(owner), helperClass(owner), name, Type.getMethodType(desc));
     }
 
     /**
@@ -247,7 +266,7 @@ final class Bootstrap {
         return new Handle(Opcodes.H_INVOKEVIRTUAL, owner, name, desc, false);
     }
 
-    private static ConstantDynamic invoke(String name, String desc, Handle handle, Object... args) {
+    private static ConstantDynamic invoke(String name, String desc, Object handle, Object... args) {
         Object[] all = new Object[args.length + 1];
         all[0] = handle;
         System.arraycopy(args, 0, all, 1, args.length);

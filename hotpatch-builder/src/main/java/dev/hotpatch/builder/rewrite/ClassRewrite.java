@@ -76,6 +76,7 @@ final class ClassRewrite {
     private final List<MethodNode> kept = new ArrayList<>();
     private final Map<String, MethodNode> movedNodes = new LinkedHashMap<>();
     private final InsnList staticInits = new InsnList();
+    private final List<byte[]> proxies = new ArrayList<>();
     private boolean keepInterfaceOrder;
     private int lambdaSerial;
 
@@ -96,15 +97,37 @@ final class ClassRewrite {
         return n;
     }
 
-    Result run() {
+    String name() {
+        return name;
+    }
+
+    Plan plan() {
+        return plan;
+    }
+
+    /** Decides member by member; afterwards {@link #refused()} tells whether the class can be written. */
+    void decide() {
         classShape();
         fields();
         methods();
-        if (verdicts.stream().anyMatch(Verdict::refused)) {
+    }
+
+    boolean refused() {
+        return verdicts.stream().anyMatch(Verdict::refused);
+    }
+
+    /** Refuses the class as a whole for a reason found outside it (how other classes use it). */
+    void refuse(String reason) {
+        verdicts.add(new Verdict(name, "", Verdict.Kind.REFUSED, reason));
+    }
+
+    /** The outcome: the rewritten class, or the refusal with every verdict. */
+    Result result(HelperSet helpers) {
+        if (refused()) {
             return new Result(name, null, verdicts, warnings);
         }
         try {
-            return new Result(name, write(), verdicts, warnings);
+            return new Result(name, write(helpers), verdicts, warnings);
         } catch (Unsupported e) {
             verdicts.add(new Verdict(name, "", Verdict.Kind.REFUSED, e.getMessage()));
             return new Result(name, null, verdicts, warnings);
@@ -234,19 +257,10 @@ final class ClassRewrite {
     private void addedField(FieldNode f) {
         String member = "field " + f.name + " " + f.desc;
         String key = Plan.fieldKey(f.name, f.desc);
-        Set<String> users = references.users(name, key);
         boolean isStatic = (f.access & Opcodes.ACC_STATIC) != 0;
         if (isStatic && (f.access & Opcodes.ACC_FINAL) != 0 && f.value != null) {
-            if (!users.isEmpty()) {
-                refuse(member, "added constant read by " + first(users) + ", which the builder does not rewrite for it");
-                return;
-            }
             plan.inlined.put(key, f.value);
             verdict(member, Verdict.Kind.INLINED, "added constant " + describe(f.value) + "; uses read the value itself");
-            return;
-        }
-        if (!users.isEmpty()) {
-            refuse(member, "added field used by " + first(users) + " — a shadowed field is reachable from its own class only");
             return;
         }
         if ((neu.access & Opcodes.ACC_INTERFACE) != 0) {
@@ -713,11 +727,6 @@ final class ClassRewrite {
                 }
             }
         }
-        Set<String> users = references.users(name, key);
-        if (!users.isEmpty()) {
-            refuse(member, "adds a method called from " + first(users) + " — moved code is reachable from its own class only");
-            return;
-        }
         plan.moved.put(key, m.name);
         if (!isStatic) {
             plan.movedInstance.add(key);
@@ -773,7 +782,7 @@ final class ClassRewrite {
 
     // ---------------------------------------------------------------- writing
 
-    private byte[] write() {
+    private byte[] write(HelperSet helpers) {
         MethodNode clinit = method(neu, "<clinit>");
         boolean baselineClinit = method(old, "<clinit>") != null;
         if (clinit != null && !baselineClinit) {
@@ -786,16 +795,8 @@ final class ClassRewrite {
                     + "which the helper does");
         }
         neu.methods.removeAll(movedNodes.values());
-        List<byte[]> proxies = new ArrayList<>();
-        Bootstrap targetBootstrap = new Bootstrap(name, plan.helper, false);
-        if (plan.needsHelper()) {
-            if ((neu.version & 0xFFFF) < Opcodes.V1_6 || (neu.version & 0xFFFF) == Opcodes.V1_6 && !hasFrames(neu)) {
-                throw new Unsupported("is compiled for Java " + ((neu.version & 0xFFFF) - 44)
-                        + " without stack map frames, which the rewritten class needs");
-            }
-            targetBootstrap.helperBytes(helper(proxies));
-        }
-        SiteRewriter sites = new SiteRewriter(plan, renames, targetBootstrap, false, index, () -> lambdaSerial++, proxies);
+        Bootstrap targetBootstrap = new Bootstrap(name, plan.helper, false, helpers);
+        SiteRewriter sites = new SiteRewriter(plan, helpers, renames, targetBootstrap, false, index, () -> lambdaSerial++, proxies);
         Map<String, MethodNode> before = methodsByKey(old);
         List<MethodNode> methods = new ArrayList<>();
         for (MethodNode m : neu.methods) {
@@ -819,6 +820,7 @@ final class ClassRewrite {
             neu.interfaces = new ArrayList<>(old.interfaces);
         }
         if (targetBootstrap.used()) {
+            requireFrames(neu);
             neu.version = Math.max(neu.version & 0xFFFF, Opcodes.V17);
             warnings.add(name + ": the rewritten class is compiled for Java 17 (class-file version 61): JVMs older than Java 17 "
                     + "refuse it, so installing the hotpatch fails there and changes nothing");
@@ -830,6 +832,14 @@ final class ClassRewrite {
         ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
         neu.accept(cw);
         return cw.toByteArray();
+    }
+
+    /** Refuses a class compiled without stack map frames (before Java 6): the rewritten class needs Java 17's format. */
+    static void requireFrames(ClassNode c) {
+        int v = c.version & 0xFFFF;
+        if (v < Opcodes.V1_6 || v == Opcodes.V1_6 && !hasFrames(c)) {
+            throw new Unsupported("is compiled for Java " + (v - 44) + " without stack map frames, which the rewritten class needs");
+        }
     }
 
     private static boolean hasFrames(ClassNode c) {
@@ -868,9 +878,10 @@ final class ClassRewrite {
     }
 
     /** Writes the helper: moved methods made static and rewritten to reach the target, and the shadow accessors. */
-    private byte[] helper(List<byte[]> proxies) {
-        Bootstrap helperBootstrap = new Bootstrap(name, plan.helper, true);
-        SiteRewriter sites = new SiteRewriter(plan, renames, helperBootstrap, true, index, () -> lambdaSerial++, proxies);
+    byte[] helper(HelperSet helpers) {
+        requireFrames(neu);
+        Bootstrap helperBootstrap = new Bootstrap(name, plan.helper, true, helpers);
+        SiteRewriter sites = new SiteRewriter(plan, helpers, renames, helperBootstrap, true, index, () -> lambdaSerial++, proxies);
         List<MethodNode> moved = new ArrayList<>();
         for (Map.Entry<String, MethodNode> e : movedNodes.entrySet()) {
             MethodNode m = e.getValue();

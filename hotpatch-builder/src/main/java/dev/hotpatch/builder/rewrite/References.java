@@ -67,13 +67,26 @@ final class References {
     }
 
     private void add(String owner, String key, String from, String method, int opcode) {
-        uses.computeIfAbsent(owner + "." + key, x -> new ArrayList<>()).add(new Use(from, method, opcode));
+        uses.computeIfAbsent(owner + "\u0000" + key, x -> new ArrayList<>()).add(new Use(from, method, opcode));
+    }
+
+    /** Every used member, as owner and key, with a class that uses it. */
+    void forEach(TriConsumer action) {
+        uses.forEach((k, list) -> {
+            int sep = k.indexOf('\u0000');
+            action.accept(k.substring(0, sep), k.substring(sep + 1), list.get(0).from());
+        });
+    }
+
+    /** Receives an owner, a member key and a class that uses it. */
+    interface TriConsumer {
+        void accept(String owner, String key, String from);
     }
 
     /** Classes other than {@code owner} that use member {@code key} of {@code owner}. */
     Set<String> users(String owner, String key) {
         Set<String> out = new TreeSet<>();
-        for (Use u : uses.getOrDefault(owner + "." + key, List.of())) {
+        for (Use u : uses.getOrDefault(owner + "\u0000" + key, List.of())) {
             if (!u.from().equals(owner)) {
                 out.add(u.from());
             }
@@ -83,7 +96,7 @@ final class References {
 
     /** A place that assigns field {@code key} of {@code owner} outside the owner's initialisers, or null. */
     String writerOutsideInitialisers(String owner, String key) {
-        for (Use u : uses.getOrDefault(owner + "." + key, List.of())) {
+        for (Use u : uses.getOrDefault(owner + "\u0000" + key, List.of())) {
             boolean write = u.opcode() == Opcodes.PUTFIELD || u.opcode() == Opcodes.PUTSTATIC
                     || u.opcode() == -Opcodes.H_PUTFIELD || u.opcode() == -Opcodes.H_PUTSTATIC;
             boolean initialiser = u.from().equals(owner) && (u.method().equals("<init>") || u.method().equals("<clinit>"));

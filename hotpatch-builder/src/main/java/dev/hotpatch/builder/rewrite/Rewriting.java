@@ -1,6 +1,7 @@
 package dev.hotpatch.builder.rewrite;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -65,27 +66,102 @@ public final class Rewriting {
             new ClassReader(c.patched()).accept(n, ClassReader.SKIP_DEBUG | ClassReader.SKIP_FRAMES);
             references.scan(n, renames);
         }
+        Map<String, ClassRewrite> rewrites = new LinkedHashMap<>();
         List<Outcome> out = new ArrayList<>();
         for (Change c : refused) {
-            ClassRewrite.Result r;
             try {
-                r = new ClassRewrite(c.baseline(), c.patched(), index, renames, references, policy).run();
+                ClassRewrite r = new ClassRewrite(c.baseline(), c.patched(), index, renames, references, policy);
+                r.decide();
+                rewrites.put(r.name(), r);
             } catch (Unsupported e) {
-                r = new ClassRewrite.Result(c.name(), null, List.of(new Verdict(c.name(), "", Verdict.Kind.REFUSED, e.getMessage())),
-                        List.of());
+                out.add(new Outcome(c.name(), null, List.of(new Verdict(c.name(), "", Verdict.Kind.REFUSED, e.getMessage())), List.of()));
             }
-            out.add(new Outcome(r.name(), r.bytes(), r.verdicts(), r.warnings()));
+        }
+        Map<String, Plan> plans = new HashMap<>();
+        rewrites.forEach((n, r) -> plans.put(n, r.plan()));
+        reachedThroughSubclasses(references, index, rewrites);
+        HelperSet[] holder = new HelperSet[1];
+        holder[0] = new HelperSet(plans, n -> rewrites.get(n).helper(holder[0]));
+        for (ClassRewrite r : rewrites.values()) {
+            ClassRewrite.Result res = r.result(holder[0]);
+            out.add(new Outcome(res.name(), res.bytes(), res.verdicts(), res.warnings()));
         }
         Map<String, byte[]> adjusted = new LinkedHashMap<>();
-        if (!renames.isEmpty()) {
-            for (Change c : accepted) {
-                byte[] b = applyRenames(c.patched(), renames);
+        for (Change c : accepted) {
+            try {
+                byte[] b = adjust(c, renames, holder[0], index);
                 if (b != null) {
                     adjusted.put(c.name(), b);
                 }
+            } catch (Unsupported e) {
+                out.add(new Outcome(c.name(), null, List.of(new Verdict(c.name(), "", Verdict.Kind.REFUSED,
+                        "uses members the fix added to other classes, and " + e.getMessage())), List.of()));
             }
         }
         return new Result(out, adjusted);
+    }
+
+    /**
+     * Refuses a rewritten class whose moved or shadowed member another class reaches through a
+     * subclass that does not declare it: such a reference names the subclass, which is not rewritten.
+     */
+    private static void reachedThroughSubclasses(References references, ClassIndex index, Map<String, ClassRewrite> rewrites) {
+        references.forEach((owner, key, from) -> {
+            if (rewrites.containsKey(owner)) {
+                return;
+            }
+            String at = owner;
+            for (int depth = 0; depth < 64 && at != null; depth++) {
+                ClassRewrite r = rewrites.get(at);
+                if (r != null) {
+                    Plan p = r.plan();
+                    boolean field = key.contains(" ");
+                    if ((!field && p.moved.containsKey(key)) || (field && p.shadowed.containsKey(key))) {
+                        r.refuse(from + " reaches " + key + ", which the fix added here, through subclass " + owner
+                                + "; such a reference cannot be rewritten");
+                    }
+                    return;
+                }
+                at = index.info(at).map(ClassIndex.Info::superName).orElse(null);
+            }
+        });
+    }
+
+    /**
+     * A changed class that plain redefinition accepts, rewritten only where it uses what the fix
+     * added to other classes (or calls accessors by their new numbers); null when it needs nothing.
+     */
+    private static byte[] adjust(Change c, Renames renames, HelperSet helpers, ClassIndex index) {
+        ClassNode n = new ClassNode();
+        new ClassReader(c.patched()).accept(n, ClassReader.EXPAND_FRAMES);
+        Plan own = new Plan(n.name, (n.access & Opcodes.ACC_INTERFACE) != 0);
+        Bootstrap bootstrap = new Bootstrap(n.name, own.helper, false, helpers);
+        int[] serial = {0};
+        SiteRewriter sites = new SiteRewriter(own, helpers, renames, bootstrap, false, index, () -> serial[0]++, new ArrayList<>());
+        byte[] before = write(n);
+        for (MethodNode m : n.methods) {
+            sites.rewrite(m);
+        }
+        if (bootstrap.used()) {
+            ClassRewrite.requireFrames(n);
+            n.version = Math.max(n.version & 0xFFFF, Opcodes.V17);
+        }
+        byte[] after = write(n);
+        if (java.util.Arrays.equals(before, after)) {
+            return null;
+        }
+        if (n.attrs == null) {
+            n.attrs = new ArrayList<>();
+        }
+        n.attrs.add(RewriteNote.of(List.of(new Verdict(n.name, "", Verdict.Kind.MOVED,
+                "uses members the fix added to other classes, through their helpers"))));
+        return write(n);
+    }
+
+    private static byte[] write(ClassNode n) {
+        ClassWriter cw = new ClassWriter(ClassWriter.COMPUTE_MAXS);
+        n.accept(cw);
+        return cw.toByteArray();
     }
 
     /**
@@ -134,28 +210,4 @@ public final class Rewriting {
         return m.name.startsWith("access$") && (m.access & Opcodes.ACC_SYNTHETIC) != 0 && (m.access & Opcodes.ACC_STATIC) != 0;
     }
 
-    /** The class with calls to renamed accessors renamed, or null when it calls none. */
-    private static byte[] applyRenames(byte[] bytes, Renames renames) {
-        ClassNode n = new ClassNode();
-        new ClassReader(bytes).accept(n, 0);
-        boolean[] changed = {false};
-        for (MethodNode m : n.methods) {
-            for (var i : m.instructions) {
-                if (i instanceof org.objectweb.asm.tree.MethodInsnNode) {
-                    var mi = (org.objectweb.asm.tree.MethodInsnNode) i;
-                    String r = renames.get(mi.owner, mi.name, mi.desc);
-                    if (r != null) {
-                        mi.name = r;
-                        changed[0] = true;
-                    }
-                }
-            }
-        }
-        if (!changed[0]) {
-            return null;
-        }
-        ClassWriter cw = new ClassWriter(0);
-        n.accept(cw);
-        return cw.toByteArray();
-    }
 }

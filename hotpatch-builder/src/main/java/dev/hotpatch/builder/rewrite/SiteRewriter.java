@@ -35,6 +35,7 @@ final class SiteRewriter {
     private static final int FLAG_BRIDGES = 4;
 
     private final Plan plan;
+    private final HelperSet helpers;
     private final Renames renames;
     private final Bootstrap bootstrap;
     private final boolean inHelper;
@@ -50,9 +51,10 @@ final class SiteRewriter {
      * @param lambdaSerial numbers generated lambda classes uniquely within the patched class
      * @param proxies      collects the generated lambda classes (for size accounting)
      */
-    SiteRewriter(Plan plan, Renames renames, Bootstrap bootstrap, boolean inHelper, ClassIndex index, IntSupplier lambdaSerial,
-                 List<byte[]> proxies) {
+    SiteRewriter(Plan plan, HelperSet helpers, Renames renames, Bootstrap bootstrap, boolean inHelper, ClassIndex index,
+                 IntSupplier lambdaSerial, List<byte[]> proxies) {
         this.plan = plan;
+        this.helpers = helpers;
         this.renames = renames;
         this.bootstrap = bootstrap;
         this.inHelper = inHelper;
@@ -79,19 +81,31 @@ final class SiteRewriter {
         m.maxLocals = spillBase + spillMax;
     }
 
+    /** The plan of {@code owner}: this class's own, another rewritten class's, or null. */
+    private Plan planOf(String owner) {
+        return owner.equals(plan.target) ? plan : helpers.plan(owner);
+    }
+
+    private boolean ownHelper(Plan p) {
+        return inHelper && p == plan;
+    }
+
     private void method(MethodInsnNode mi) {
         String key = Plan.key(mi.name, mi.desc);
-        if (mi.owner.equals(plan.target)) {
-            String moved = plan.moved.get(key);
+        Plan p = planOf(mi.owner);
+        if (p != null) {
+            String moved = p.moved.get(key);
             if (moved != null) {
-                String desc = plan.helperDesc(key);
-                if (inHelper) {
+                String desc = p.helperDesc(key);
+                if (ownHelper(p)) {
                     replace(mi, new MethodInsnNode(Opcodes.INVOKESTATIC, plan.helper, moved, desc, false));
                 } else {
-                    callHandle(mi, bootstrap.helperMethod(moved, desc), desc);
+                    callHandle(mi, bootstrap.helperMethod(p.target, moved, desc), desc);
                 }
                 return;
             }
+        }
+        if (mi.owner.equals(plan.target)) {
             String renamed = plan.methodRenames.get(key);
             if (renamed != null) {
                 mi.name = renamed;
@@ -127,15 +141,16 @@ final class SiteRewriter {
     private void field(FieldInsnNode fi) {
         String key = Plan.fieldKey(fi.name, fi.desc);
         int op = fi.getOpcode();
-        if (fi.owner.equals(plan.target)) {
-            String renamed = plan.fieldRenames.get(key);
+        Plan p = planOf(fi.owner);
+        if (p != null) {
+            String renamed = p.fieldRenames.get(key);
             if (renamed != null) {
                 fi.name = renamed;
                 return;
             }
-            if (plan.inlined.containsKey(key)) {
+            if (p.inlined.containsKey(key)) {
                 if (op == Opcodes.GETSTATIC) {
-                    replace(fi, new LdcInsnNode(plan.inlined.get(key)));
+                    replace(fi, new LdcInsnNode(p.inlined.get(key)));
                 } else if (op == Opcodes.PUTSTATIC) {
                     replace(fi, new InsnNode(Type.getType(fi.desc).getSize() == 2 ? Opcodes.POP2 : Opcodes.POP));
                 } else {
@@ -143,15 +158,15 @@ final class SiteRewriter {
                 }
                 return;
             }
-            Plan.Shadow s = plan.shadowed.get(key);
+            Plan.Shadow s = p.shadowed.get(key);
             if (s != null) {
                 boolean get = op == Opcodes.GETFIELD || op == Opcodes.GETSTATIC;
                 String name = get ? s.getter() : s.setter();
-                String desc = get ? s.getterDesc(plan.target) : s.setterDesc(plan.target);
-                if (inHelper) {
+                String desc = get ? s.getterDesc(p.target) : s.setterDesc(p.target);
+                if (ownHelper(p)) {
                     replace(fi, new MethodInsnNode(Opcodes.INVOKESTATIC, plan.helper, name, desc, false));
                 } else {
-                    callHandle(fi, bootstrap.helperMethod(name, desc), desc);
+                    callHandle(fi, bootstrap.helperMethod(p.target, name, desc), desc);
                 }
                 return;
             }
@@ -264,11 +279,11 @@ final class SiteRewriter {
     /** A method handle constant as rewritten: renamed, or a constant handle on the helper when it names moved code. */
     private Object handle(Handle h) {
         String key = Plan.key(h.getName(), h.getDesc());
+        Plan p = planOf(h.getOwner());
+        if (p != null && p.moved.containsKey(key)) {
+            return bootstrap.helperMethod(p.target, p.moved.get(key), p.helperDesc(key));
+        }
         if (h.getOwner().equals(plan.target)) {
-            String moved = plan.moved.get(key);
-            if (moved != null) {
-                return bootstrap.helperMethod(moved, plan.helperDesc(key));
-            }
             String renamed = plan.methodRenames.get(key);
             if (renamed != null) {
                 return new Handle(h.getTag(), h.getOwner(), renamed, h.getDesc(), h.isInterface());
