@@ -16,6 +16,9 @@ config=${HOTPATCH_NODE_CONFIG:-/etc/hotpatch/node/node.conf}
 jar=${HOTPATCH_JAR:-/opt/hotpatch/hotpatch.jar}
 retry=${HOTPATCH_NODE_RETRY_SECONDS:-60}
 wait_token=${HOTPATCH_TOKEN_POLL_SECONDS:-30}
+# Extra node options, e.g. "--tls-ca /etc/hotpatch/tls/ca.pem", or "--insecure" for plain http:// to
+# an in-cluster server (the node refuses plain http:// to another host without it).
+extra=${HOTPATCH_NODE_ARGS:-}
 child=0
 
 stop() {
@@ -36,9 +39,11 @@ pause() {
 
 while :; do
     if [ -s "$data/credential.json" ]; then
-        java -jar "$jar" node --server "$HOTPATCH_SERVER" --config "$config" --data "$data" &
+        # shellcheck disable=SC2086 # $extra is a list of options
+        java -jar "$jar" node --server "$HOTPATCH_SERVER" $extra --config "$config" --data "$data" &
     elif [ -s "$token_file" ]; then
-        java -jar "$jar" node --server "$HOTPATCH_SERVER" --token-file "$token_file" --config "$config" --data "$data" &
+        # shellcheck disable=SC2086
+        java -jar "$jar" node --server "$HOTPATCH_SERVER" $extra --token-file "$token_file" --config "$config" --data "$data" &
     else
         echo "hotpatch-node: not enrolled yet and no enrollment token at $token_file; waiting for one (enroll-tokens.sh mints it)" >&2
         pause "$wait_token"

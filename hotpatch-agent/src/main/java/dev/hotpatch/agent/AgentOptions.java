@@ -5,54 +5,70 @@ import java.nio.file.Paths;
 import java.util.Locale;
 
 /**
- * The agent's start-up options, from the {@code -javaagent:...=} string: comma-separated
- * {@code key=value} pairs. {@code name} is the machine's stable name, {@code trust} a folder of
- * pinned publisher certificates, {@code state} the folder where accepted hotpatches persist (also settable as the system
- * property {@code hotpatch.state}; the machine name also as {@code hotpatch.machine}).
- * Immutable.
+ * The agent's start-up options, from the {@code -javaagent:...=} string (or the options a tool
+ * passes when it loads the agent): comma-separated {@code key=value} pairs. {@code name} is the
+ * machine's stable name, {@code trust} the folder of pinned publisher certificates, {@code state}
+ * the folder where an enrolled agent persists accepted hotpatches, {@code probation} how long after
+ * an apply a JVM death quarantines the hotpatch. Each can also be set as a system property
+ * ({@code hotpatch.machine}, {@code hotpatch.trust}, {@code hotpatch.state},
+ * {@code hotpatch.probation}); the option wins. Immutable.
  */
 final class AgentOptions {
+    /** Default probation: a JVM that dies within ten minutes of an apply does not get that hotpatch back at its next start. */
+    static final long DEFAULT_PROBATION_MILLIS = 10 * 60_000L;
+    private static final String KEYS = "keys: name, trust, state, probation";
+
     final String name;
     final Path trust;
     final Path state;
+    final long probationMillis;
 
-    private AgentOptions(String name, Path trust, Path state) {
+    private AgentOptions(String name, Path trust, Path state, long probationMillis) {
         this.name = name;
         this.trust = trust;
         this.state = state;
+        this.probationMillis = probationMillis;
     }
 
     static AgentOptions parse(String args) {
         String name = null;
         Path trust = null;
         Path state = null;
+        String probation = null;
         if (args != null && !args.trim().isEmpty()) {
             for (String part : args.split(",")) {
                 int eq = part.indexOf('=');
                 if (eq <= 0) {
-                    throw new IllegalArgumentException("agent option '" + part + "' is not key=value (keys: name, trust, state)");
+                    throw new IllegalArgumentException("agent option '" + part + "' is not key=value (" + KEYS + ")");
                 }
                 String key = part.substring(0, eq).trim().toLowerCase(Locale.ROOT);
                 String value = part.substring(eq + 1).trim();
                 switch (key) {
                     case "name": name = value; break;
-                    case "trust": trust = Paths.get(value).toAbsolutePath(); break;
-                    case "state": state = Paths.get(value).toAbsolutePath(); break;
+                    case "trust": trust = path(value); break;
+                    case "state": state = path(value); break;
+                    case "probation": probation = value; break;
                     default:
-                        throw new IllegalArgumentException("unknown agent option '" + key + "' (keys: name, trust, state)");
+                        throw new IllegalArgumentException("unknown agent option '" + key + "' (" + KEYS + ")");
                 }
             }
         }
         if (name == null || name.isEmpty()) {
             name = System.getProperty("hotpatch.machine");
         }
-        if (state == null && System.getProperty("hotpatch.state") != null) {
-            state = Paths.get(System.getProperty("hotpatch.state")).toAbsolutePath();
+        if (trust == null && !System.getProperty("hotpatch.trust", "").isEmpty()) {
+            trust = path(System.getProperty("hotpatch.trust"));
+        }
+        if (state == null && !System.getProperty("hotpatch.state", "").isEmpty()) {
+            state = path(System.getProperty("hotpatch.state"));
+        }
+        if (probation == null) {
+            probation = System.getProperty("hotpatch.probation");
         }
         if (name == null || name.isEmpty()) {
             name = defaultName();
         }
-        return new AgentOptions(sanitise(name), trust, state);
+        return new AgentOptions(sanitise(name), trust, state, probation == null ? DEFAULT_PROBATION_MILLIS : millis(probation));
     }
 
     /** The folder for persisted state: the {@code state} option, else {@code ~/.hotpatch/agent/<name>}. */
@@ -61,6 +77,38 @@ final class AgentOptions {
             return state;
         }
         return Paths.get(System.getProperty("user.home"), ".hotpatch", "agent", name);
+    }
+
+    private static Path path(String value) {
+        return Paths.get(value).toAbsolutePath().normalize();
+    }
+
+    /** {@code 600s}, {@code 10m}, {@code 1h} or plain seconds; {@code 0} switches probation off. */
+    static long millis(String text) {
+        String t = text.trim().toLowerCase(Locale.ROOT);
+        long unit = 1000;
+        if (t.endsWith("ms")) {
+            unit = 1;
+            t = t.substring(0, t.length() - 2);
+        } else if (t.endsWith("s")) {
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("m")) {
+            unit = 60_000;
+            t = t.substring(0, t.length() - 1);
+        } else if (t.endsWith("h")) {
+            unit = 3_600_000;
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            long n = Long.parseLong(t.trim());
+            if (n < 0 || n > 30L * 24 * 3_600_000 / unit) {
+                throw new NumberFormatException();
+            }
+            return n * unit;
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("agent option probation='" + text + "' is not a duration such as 600s, 10m or 1h"
+                    + " (0 switches crash quarantine off; at most 30 days)");
+        }
     }
 
     /** Derives a name from the launch command (main class or jar) so that restarts keep their identity. */

@@ -117,12 +117,20 @@ final class Channel {
                     throw new Refusal("apply needs the field 'package' (absolute path of a .hotpatch file)");
                 }
                 String trust = request.get("trust");
-                return engine.apply(Paths.get(pkg), trust == null || trust.isEmpty() ? null : Paths.get(trust), request.get("actor"));
+                return engine.apply(Paths.get(pkg), trust == null || trust.isEmpty() ? null : Paths.get(trust), request.get("actor"),
+                        "true".equals(request.get("allowPending")));
             }
             case "uninstall":
                 return engine.uninstall(request.get("id"), request.get("actor"));
+            case "clear": {
+                String id = request.get("id");
+                if (id == null || id.isEmpty()) {
+                    throw new Refusal("clear needs the field 'id' (the quarantined hotpatch)");
+                }
+                return engine.clear(id, request.get("actor"), "true".equals(request.get("allowPending")));
+            }
             default:
-                throw new Refusal("unknown operation '" + op + "' (ping, list, apply, uninstall)");
+                throw new Refusal("unknown operation '" + op + "' (ping, list, apply, uninstall, clear)");
         }
     }
 

@@ -3,64 +3,79 @@ package dev.hotpatch.agent;
 import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.PackageException;
+import dev.hotpatch.format.PackageManifest;
 import dev.hotpatch.format.RebootBehavior;
-import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.format.channel.Message;
 import java.io.IOException;
-import java.lang.instrument.ClassDefinition;
 import java.lang.instrument.Instrumentation;
-import java.lang.instrument.UnmodifiableClassException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * The patch engine: applies, uninstalls and lists hotpatches in this JVM.
+ * The agent's operations: apply, uninstall, clear a quarantine, list, ping; and the start-up that
+ * re-applies what an enrolled JVM accepted before. It decides <em>whether</em> an operation may
+ * happen (trust from {@link TrustPolicy}, persistence from {@link StateStore}, crash quarantine from
+ * {@link CrashQuarantine}) and leaves <em>how</em> classes change to {@link Patcher}.
  *
- * <p>State model: the bytes every class copy should run are a function of the installed set. A
- * package is <em>active</em> unless a later installed package supersedes it; a class copy runs the
- * bytes of the active package that replaces its baseline, else its baseline. Apply and uninstall
- * compute the copies whose bytes must change, check every one of them against the bytes they are
- * expected to run now (baseline, or a superseded hotpatch), and redefine them all in one
- * {@code redefineClasses} call: HotSpot applies such a call to all classes or none. Classes that
- * load later are handled by {@link PatchTransformer} from the same plan.
+ * <p>Every operation is all or nothing: a live change whose persistence fails is rolled back, and
+ * the reply says why. An enrolled agent whose state folder is unusable refuses to apply (a fix that
+ * vanishes at the next restart is not installed); an attached agent never persists, because it is
+ * not there when the JVM starts again.
  *
  * <p>Thread-safety: operations are serialised by synchronising on the engine.
  */
 final class Engine {
-    private final Instrumentation inst;
     private final AgentOptions options;
     private final HotpatchAgent.Mode mode;
-    private final LoadedClasses loaded = new LoadedClasses();
-    private final PatchTransformer transformer = new PatchTransformer(loaded);
+    private final CodeSourceLedger ledger;
+    private final Patcher patcher;
+    private final TrustPolicy trust;
+    /** Null when nothing persists: an attached agent, or an enrolled one whose state folder is unusable ({@link #storeProblem}). */
     private final StateStore store;
+    private final String storeProblem;
+    private final CrashQuarantine quarantine;
+    /** Live hotpatches, in install order. */
     private final List<Installed> installed = new ArrayList<>();
-    private final List<String> restoreProblems = new ArrayList<>();
+    /** Persisted hotpatches that are not live (quarantined, revoked, unrestored). */
+    private final List<Held> held = new ArrayList<>();
+    /** What the state folder lists, in install order: the source of every save. */
+    private List<StateStore.Record> persisted = new ArrayList<>();
+    private final List<String> problems = new ArrayList<>();
     private Path staging;
 
     Engine(Instrumentation inst, AgentOptions options, HotpatchAgent.Mode mode) {
         if (!inst.isRedefineClassesSupported()) {
             throw new IllegalStateException("this JVM does not support class redefinition");
         }
-        this.inst = inst;
         this.options = options;
         this.mode = mode;
-        this.store = StateStore.open(options.stateDir());
-        inst.addTransformer(transformer, false);
+        this.ledger = new CodeSourceLedger(mode == HotpatchAgent.Mode.ATTACHED);
+        this.patcher = new Patcher(inst, ledger);
+        this.trust = new TrustPolicy(options.trust, mode);
+        StateStore s = null;
+        String problem = null;
+        if (mode == HotpatchAgent.Mode.ENROLLED) {
+            try {
+                s = StateStore.open(options.stateDir());
+            } catch (IOException e) {
+                problem = "the state folder " + options.stateDir() + " is unusable (" + e.getMessage() + ")";
+                System.err.println("[hotpatch] " + problem + ": hotpatches cannot be applied to this JVM until it is fixed"
+                        + " and the JVM restarted; start the agent with state=<owner-only folder>");
+            }
+        }
+        this.store = s;
+        this.storeProblem = problem;
+        this.quarantine = new CrashQuarantine(store, options.probationMillis);
         publishProperties();
-    }
-
-    String machine() {
-        return options.name;
     }
 
     HotpatchAgent.Mode mode() {
@@ -73,127 +88,178 @@ final class Engine {
     }
 
     /**
-     * Re-activates the hotpatches persisted by earlier runs. In enrolled mode this runs before the
-     * application's classes load, so they are patched by the transformer as they load.
+     * Re-activates the hotpatches persisted by earlier runs of an enrolled JVM, each verified again
+     * against the trust folder of today, except those the JVM's death during their probation put in
+     * quarantine. Runs before the application's classes load, so they are patched as they load.
      */
     synchronized void restore() {
         if (store == null) {
             return;
         }
-        TrustStore trust = store.trust(options.trust);
-        for (StateStore.Record r : store.load(restoreProblems)) {
+        persisted = store.load(problems);
+        StateStore.PreviousRun previous = store.previousRun(problems);
+        boolean changed = quarantine.onStart(persisted, previous);
+        TrustStore current = null;
+        String trustProblem = null;
+        if (!persisted.isEmpty()) {
             try {
-                if (trust == null) {
-                    throw new Refusal("no trusted certificates (agent option trust= or " + store.dir() + "/trust)");
-                }
-                HotpatchPackage pkg = HotpatchPackage.read(r.file, trust);
-                if (!pkg.sha256().equals(r.sha256)) {
-                    throw new Refusal("stored package file changed since it was accepted (sha " + pkg.sha256() + ")");
-                }
-                installed.add(new Installed(pkg, r.file, r.installedOn, r.installedBy));
-            } catch (RuntimeException e) {
-                String problem = "persisted hotpatch " + r.id + " not restored: " + e.getMessage();
-                restoreProblems.add(problem);
-                System.err.println("[hotpatch] " + problem);
+                current = trust.forRestore();
+            } catch (Refusal e) {
+                trustProblem = e.getMessage();
+            }
+        }
+        for (StateStore.Record r : persisted) {
+            if (r.quarantinedSince != null) {
+                hold(r, Held.QUARANTINED, r.quarantinedSince, r.quarantineReason);
+            } else if (trustProblem != null) {
+                hold(r, Held.UNRESTORED, Instant.now(), trustProblem);
+            } else {
+                restoreOne(r, current);
             }
         }
         if (!installed.isEmpty()) {
             try {
-                converge(Collections.<String>emptySet(), null);
+                patcher.converge(installed, Collections.<String>emptySet(), null, true);
             } catch (Refusal e) {
                 // Never half-restored: without its loaded classes, a restored patch is not installed.
-                restoreProblems.add("persisted hotpatches " + ids(installed) + " not re-applied: " + e.getMessage()
-                        + "; apply them again after fixing the cause");
-                System.err.println("[hotpatch] " + restoreProblems.get(restoreProblems.size() - 1));
+                for (Installed i : installed) {
+                    hold(i.record, Held.UNRESTORED, Instant.now(), "not re-applied: " + e.getMessage());
+                }
                 installed.clear();
             }
-            transformer.plan(plan());
+            patcher.plan(installed);
+        }
+        changed |= quarantine.expire(installed, Instant.now());
+        if (changed) {
+            saveQuietly();
+        }
+        quarantine.startRun();
+        if (quarantine.onProbation(installed)) {
+            quarantine.watch(this);
         }
         publishProperties();
     }
 
-    /** Applies the package at {@code file}, verified against {@code trustDir} or the agent's configured trust. */
-    synchronized Message apply(Path file, Path trustDir, String actor) {
+    private void restoreOne(StateStore.Record r, TrustStore current) {
+        try {
+            HotpatchPackage pkg = HotpatchPackage.read(r.file, current);
+            if (!pkg.sha256().equals(r.sha256)) {
+                hold(r, Held.UNRESTORED, Instant.now(), "its stored package " + r.file + " changed since it was accepted");
+                return;
+            }
+            installed.add(new Installed(pkg, r));
+        } catch (PackageException e) {
+            if (e.reason() == PackageException.Reason.UNTRUSTED) {
+                HotpatchPackage unverified = HotpatchPackage.read(r.file, true);
+                hold(r, Held.REVOKED, Instant.now(), "signed by " + unverified.signerDescriptions() + ", which is no longer in"
+                        + " the trust folder " + trust.folder() + "; not re-applied. Uninstall it, or put the certificate back and restart");
+            } else {
+                hold(r, Held.UNRESTORED, Instant.now(), e.getMessage());
+            }
+        }
+    }
+
+    /** Keeps a persisted hotpatch that is not live, reporting it. */
+    private void hold(StateStore.Record r, String state, Instant since, String reason) {
+        PackageManifest manifest = null;
+        try {
+            manifest = HotpatchPackage.read(r.file, true).manifest();
+        } catch (PackageException e) {
+            // Tampered or missing: only its id is known; it is reported as a problem below.
+        }
+        Held h = new Held(r, manifest, state, since, reason);
+        held.add(h);
+        if (!h.listed()) {
+            problems.add("persisted hotpatch " + r.id + " not restored: " + reason);
+        }
+        System.err.println("[hotpatch] persisted hotpatch " + r.id + " is " + state + ": " + reason);
+    }
+
+    /**
+     * Applies the package at {@code file}, verified against the agent's trust folder (which
+     * {@code trustDir}, when given, must be).
+     *
+     * @param allowPending install even when no class of the package is in this JVM yet
+     */
+    synchronized Message apply(Path file, Path trustDir, String actor, boolean allowPending) {
         long start = System.nanoTime();
+        if (mode == HotpatchAgent.Mode.ENROLLED && store == null) {
+            throw new Refusal(storeProblem + ", so a hotpatch applied now would vanish at the next restart; nothing was"
+                    + " changed. Make the folder owner-only (chmod 700, owned by the JVM's user) and restart the JVM, or"
+                    + " restart it with the agent option state=<owner-only folder>");
+        }
+        TrustStore verifyWith = trust.forRequest(trustDir);
         Path copy = stage(file);
         HotpatchPackage pkg;
         try {
-            pkg = HotpatchPackage.read(copy, trust(trustDir));
+            pkg = HotpatchPackage.read(copy, verifyWith);
         } catch (PackageException e) {
             deleteQuietly(copy);
             throw new Refusal(e.getMessage(), e);
         }
         String id = pkg.manifest().id();
-        for (Installed i : installed) {
-            if (i.id().equals(id)) {
-                deleteQuietly(copy);
-                if (i.manifest.classes().equals(pkg.manifest().classes())
-                        && i.manifest.supersedes().equals(pkg.manifest().supersedes())) {
-                    return reply("noop", id + " is already installed; nothing changed").put("id", id);
-                }
-                throw new Refusal("a different package with id " + id + " is already installed (other classes or"
-                        + " supersedes); uninstall it first or give the new package its own id");
+        try {
+            Message noop = checkApplicable(pkg);
+            if (noop != null) {
+                return noop;
             }
-        }
-        if (pkg.manifest().rebootBehavior() != RebootBehavior.NEVER_REBOOTS) {
+        } catch (Refusal e) {
             deleteQuietly(copy);
-            throw new Refusal(id + " is not a hotpatch (" + pkg.manifest().rebootBehavior().label()
-                    + "): it must be installed as a baseline with a restart");
+            throw e;
         }
-        for (ClassPatch c : pkg.manifest().classes()) {
-            if (c.kind() != ClassPatch.Kind.REPLACE) {
-                deleteQuietly(copy);
-                throw new Refusal(id + " adds class " + c.name() + "; this agent does not define new classes into running class loaders");
-            }
-        }
-        Installed candidate = new Installed(pkg, copy, Instant.now(), actor == null ? "" : actor);
+        Instant now = Instant.now();
+        StateStore.Record record = new StateStore.Record(id, copy, pkg.sha256(), now, actor == null ? "" : actor);
+        record.probationUntil = quarantine.probationFrom(now);
+        Installed candidate = new Installed(pkg, record);
         Set<String> superseded = new HashSet<>(candidate.manifest.supersedes());
-        for (ClassPatch c : candidate.manifest.classes()) {
-            for (Installed other : active()) {
-                if (!superseded.contains(other.id()) && other.patchFor(c.name(), c.baselineSha256()) != null) {
-                    deleteQuietly(copy);
-                    throw new Refusal("class " + c.name() + " is already patched by " + other.id() + ", which " + id
-                            + " does not supersede; uninstall " + other.id() + " first or rebuild " + id + " with --supersedes " + other.id());
-                }
-            }
-        }
+        Set<String> names = classNames(candidate, superseded);
         List<Installed> before = new ArrayList<>(installed);
         installed.add(candidate);
-        Map<String, ClassOutcome> outcome;
+        Map<String, Patcher.ClassOutcome> outcome;
         try {
-            outcome = converge(classNames(candidate, superseded), candidate);
+            outcome = patcher.converge(installed, names, candidate, allowPending);
         } catch (RuntimeException e) {
             installed.clear();
             installed.addAll(before);
             deleteQuietly(copy);
             throw e;
         }
-        transformer.plan(plan());
-        catchUp();
+        patcher.plan(installed);
+        patcher.catchUp(installed);
         try {
             if (store != null) {
-                Path kept = store.keep(candidate.id(), copy);
-                installed.set(installed.indexOf(candidate), new Installed(pkg, kept, candidate.installedOn, candidate.installedBy));
-                store.trustSigners(pkg.signers());
-                store.save(installed);
+                StateStore.Record stored = new StateStore.Record(id, store.keep(id, copy), pkg.sha256(), now, record.installedBy);
+                stored.probationUntil = record.probationUntil;
+                List<StateStore.Record> next = without(persisted, id);
+                next.add(stored);
+                store.save(next);
+                persisted = next;
+                installed.set(installed.indexOf(candidate), new Installed(pkg, stored));
+                held.removeIf(h -> h.id().equals(id));
             }
         } catch (IOException e) {
             // All or nothing: a fix that would silently vanish at the next restart is not installed.
             installed.clear();
             installed.addAll(before);
-            converge(classNames(candidate, superseded), null);
-            transformer.plan(plan());
-            throw new IllegalStateException("applied " + id + " but could not persist it in " + store.dir() + " (" + e.getMessage()
-                    + "); rolled it back. Fix the state folder's permissions or free disk space and retry", e);
+            patcher.converge(installed, names, null, true);
+            patcher.plan(installed);
+            return reply("failed", id + " was redefined but could not be persisted in " + store.dir() + " (" + e.getMessage()
+                    + "), so it was rolled back: nothing changed. Fix the state folder (owner-only, space on disk) and retry")
+                    .put("id", id);
         } finally {
             deleteQuietly(copy);
         }
+        trust.accepted(trustDir);
+        if (record.probationUntil != null) {
+            quarantine.watch(this);
+        }
         publishProperties();
-        Message m = reply("ok", id + " applied: " + describe(outcome)).put("id", id)
-                .put("durationMicros", (System.nanoTime() - start) / 1000);
+        Message m = reply("ok", id + " applied: " + describe(outcome) + (store == null ? "; live in this JVM only (the agent was"
+                + " attached, so nothing re-applies it when the JVM restarts)" : "")).put("id", id)
+                .put("durationMicros", (System.nanoTime() - start) / 1000).put("persisted", store != null);
         int n = 0;
         for (ClassPatch c : candidate.manifest.classes()) {
-            ClassOutcome o = outcome.get(c.name());
+            Patcher.ClassOutcome o = outcome.get(c.name());
             m.put("classes." + n + ".name", c.name());
             m.put("classes." + n + ".loaders", o == null ? 0 : o.copies);
             m.put("classes." + n + ".sha256", c.sha256());
@@ -203,14 +269,59 @@ final class Engine {
         return m.put("classes.count", n);
     }
 
-    /** Uninstalls {@code id}, or the latest active hotpatch when {@code id} is null, restoring the previous bytes live. */
+    /** Refuses what cannot be applied; answers the no-op reply when this very package is live already; null to go on. */
+    private Message checkApplicable(HotpatchPackage pkg) {
+        String id = pkg.manifest().id();
+        for (Installed i : installed) {
+            if (i.id().equals(id)) {
+                if (i.manifest.classes().equals(pkg.manifest().classes())
+                        && i.manifest.supersedes().equals(pkg.manifest().supersedes())) {
+                    return reply("noop", id + " is already installed; nothing changed").put("id", id);
+                }
+                throw new Refusal("a different package with id " + id + " is already installed (other classes or"
+                        + " supersedes); uninstall it first or give the new package its own id");
+            }
+        }
+        if (pkg.manifest().rebootBehavior() != RebootBehavior.NEVER_REBOOTS) {
+            throw new Refusal(id + " is not a hotpatch (" + pkg.manifest().rebootBehavior().label()
+                    + "): it must be installed as a baseline with a restart");
+        }
+        for (ClassPatch c : pkg.manifest().classes()) {
+            if (c.kind() != ClassPatch.Kind.REPLACE) {
+                throw new Refusal(id + " adds class " + c.name() + "; this agent does not define new classes into running class loaders");
+            }
+        }
+        Set<String> superseded = new HashSet<>(pkg.manifest().supersedes());
+        for (ClassPatch c : pkg.manifest().classes()) {
+            for (Installed other : Patcher.active(installed)) {
+                if (!superseded.contains(other.id()) && other.patchFor(c.name(), c.baselineSha256()) != null) {
+                    throw new Refusal("class " + c.name() + " is already patched by " + other.id() + ", which " + id
+                            + " does not supersede; uninstall " + other.id() + " first or rebuild " + id + " with --supersedes " + other.id());
+                }
+            }
+        }
+        return null;
+    }
+
+    /**
+     * Uninstalls {@code id}, or the latest active hotpatch when {@code id} is null, restoring the
+     * previous bytes live; a quarantined or revoked one (not live) is only removed from the state.
+     * If the state folder cannot record it, the live change is rolled back and the reply says so.
+     */
     synchronized Message uninstall(String id, String actor) {
+        if (id != null && !id.isEmpty()) {
+            for (Held h : held) {
+                if (h.id().equals(id)) {
+                    return forget(h);
+                }
+            }
+        }
         if (installed.isEmpty()) {
             throw new Refusal("no hotpatch is installed in this JVM");
         }
         Installed target = null;
         if (id == null || id.isEmpty()) {
-            List<Installed> act = active();
+            List<Installed> act = Patcher.active(installed);
             target = act.get(act.size() - 1);
         } else {
             for (Installed i : installed) {
@@ -231,282 +342,195 @@ final class Engine {
         installed.remove(target);
         Set<String> names = classNames(target, new HashSet<>(target.manifest.supersedes()));
         try {
-            converge(names, null);
+            patcher.converge(installed, names, null, true);
         } catch (RuntimeException e) {
             installed.clear();
             installed.addAll(before);
             throw e;
         }
-        transformer.plan(plan());
-        catchUp();
+        patcher.plan(installed);
+        patcher.catchUp(installed);
         if (store != null) {
+            List<StateStore.Record> next = without(persisted, target.id());
             try {
-                store.save(installed);
-                store.forget(target.id(), installed);
+                store.save(next);
             } catch (IOException e) {
-                System.err.println("[hotpatch] uninstalled " + target.id() + " but could not update " + store.dir() + ": " + e);
-                publishProperties();
-                return reply("ok", target.id() + " uninstalled, but the state folder could not be updated (" + e.getMessage()
-                        + "): it may come back at the next restart").put("id", target.id());
+                // It would come back at the next restart: undo the live change rather than answer ok.
+                installed.clear();
+                installed.addAll(before);
+                patcher.converge(installed, names, null, true);
+                patcher.plan(installed);
+                return reply("failed", "could not record the uninstall of " + target.id() + " in " + store.dir() + " ("
+                        + e.getMessage() + "), so it was rolled back: " + target.id() + " is still installed and active."
+                        + " Fix the state folder (owner-only, space on disk) and retry").put("id", target.id());
             }
+            persisted = next;
+            forgetFile(target.id());
         }
         publishProperties();
         return reply("ok", target.id() + " uninstalled; previous code restored without restart").put("id", target.id())
                 .put("actor", actor);
     }
 
-    /** Get-HotFix: the installed hotpatches, oldest first, with the bytes in use per class. */
-    synchronized Message list() {
-        Message m = reply("ok", installed.size() + " hotpatch(es) installed");
-        Map<String, Map<String, Integer>> copiesBySha = copiesInUse();
-        Set<String> activeIds = new HashSet<>();
-        for (Installed i : active()) {
-            activeIds.add(i.id());
+    private Message forget(Held h) {
+        List<StateStore.Record> next = without(persisted, h.id());
+        try {
+            store.save(next);
+        } catch (IOException e) {
+            return reply("failed", "could not remove " + h.state + " " + h.id() + " from " + store.dir() + " (" + e.getMessage()
+                    + "); nothing changed. Fix the state folder and retry").put("id", h.id());
         }
-        for (int n = 0; n < installed.size(); n++) {
-            Installed i = installed.get(n);
-            String p = "installed." + n + ".";
-            m.put(p + "id", i.id()).put(p + "title", i.manifest.title())
-                    .put(p + "classification", i.manifest.classification().label())
-                    .put(p + "description", i.manifest.description())
-                    .put(p + "installedOn", i.installedOn.toString()).put(p + "installedBy", i.installedBy)
-                    .put(p + "supersedes", String.join(",", i.manifest.supersedes()))
-                    .put(p + "cves", String.join(",", i.manifest.cves()))
-                    .put(p + "active", activeIds.contains(i.id()))
-                    .put(p + "persisted", store != null)
-                    .put(p + "classes.count", i.classes.size());
-            int c = 0;
-            for (ClassPatch cp : i.classes.values()) {
-                Map<String, Integer> bySha = copiesBySha.get(cp.name());
-                Integer copies = bySha == null ? null : bySha.get(cp.sha256());
-                m.put(p + "classes." + c + ".name", cp.name()).put(p + "classes." + c + ".sha256", cp.sha256())
-                        .put(p + "classes." + c + ".loaders", copies == null ? 0 : copies);
-                c++;
+        persisted = next;
+        held.remove(h);
+        forgetFile(h.id());
+        return reply("ok", h.id() + " was " + h.state + " (not running); it is removed from this JVM's saved state and will"
+                + " not come back").put("id", h.id());
+    }
+
+    /**
+     * Clears the quarantine of {@code id}: applies its stored package again, live, with every check
+     * of a first apply (trust of today, baseline bytes); a new probation starts.
+     */
+    synchronized Message clear(String id, String actor, boolean allowPending) {
+        for (Held h : held) {
+            if (h.id().equals(id)) {
+                if (!h.state.equals(Held.QUARANTINED)) {
+                    throw new Refusal(id + " is " + h.state + ", not quarantined: " + h.reason);
+                }
+                return apply(h.record.file, null, actor, allowPending);
             }
         }
-        m.put("installed.count", installed.size());
-        if (!restoreProblems.isEmpty()) {
-            m.put("problems", String.join(" | ", restoreProblems));
+        throw new Refusal(id + " is not quarantined in this JVM; 'hotpatch list' shows what is");
+    }
+
+    /** Get-HotFix: the hotpatches of this JVM, live ones first in install order, then those held back, with the bytes in use. */
+    synchronized Message list() {
+        Set<String> names = new HashSet<>();
+        for (Installed i : installed) {
+            names.addAll(i.classes.keySet());
         }
-        return m.put("stateDir", store == null ? "" : store.dir().toString());
+        for (Held h : held) {
+            if (h.listed()) {
+                for (ClassPatch c : h.manifest.classes()) {
+                    names.add(c.name());
+                }
+            }
+        }
+        Map<String, List<Patcher.Copy>> copies = patcher.copiesInUse(names);
+        Set<String> activeIds = new HashSet<>();
+        for (Installed i : Patcher.active(installed)) {
+            activeIds.add(i.id());
+        }
+        Message m = reply("ok", installed.size() + " hotpatch(es) installed");
+        int n = 0;
+        for (Installed i : installed) {
+            String p = "installed." + n++ + ".";
+            boolean active = activeIds.contains(i.id());
+            describe(m, p, i.manifest, i.record).put(p + "active", active).put(p + "state", active ? "active" : "superseded");
+            if (i.record.probationUntil != null) {
+                m.put(p + "probationUntil", i.record.probationUntil.toString());
+            }
+            classes(m, p, i.manifest, copies);
+        }
+        for (Held h : held) {
+            if (!h.listed()) {
+                continue;
+            }
+            String p = "installed." + n++ + ".";
+            describe(m, p, h.manifest, h.record).put(p + "active", false).put(p + "state", h.state)
+                    .put(p + "stateSince", h.since.toString()).put(p + "stateReason", h.reason);
+            classes(m, p, h.manifest, copies);
+        }
+        m.put("installed.count", n);
+        CodeSourceLedger.RestartPending pending = ledger.restartPending();
+        if (pending != null) {
+            m.put("restartPending.since", pending.since.toString()).put("restartPending.reason", pending.reason);
+        }
+        if (!problems.isEmpty()) {
+            m.put("problems", String.join(" | ", problems));
+        }
+        return m.put("mode", mode.label).put("stateDir", store == null ? "" : store.dir().toString())
+                .put("trust", trust.folder() == null ? "" : trust.folder().toString());
+    }
+
+    private Message describe(Message m, String p, PackageManifest manifest, StateStore.Record r) {
+        return m.put(p + "id", manifest.id()).put(p + "title", manifest.title())
+                .put(p + "classification", manifest.classification().label())
+                .put(p + "description", manifest.description())
+                .put(p + "installedOn", r.installedOn.toString()).put(p + "installedBy", r.installedBy)
+                .put(p + "supersedes", String.join(",", manifest.supersedes()))
+                .put(p + "cves", String.join(",", manifest.cves()))
+                .put(p + "persisted", store != null);
+    }
+
+    /** Per class: the package's bytes, how many copies run them, and every loaded copy with the hash of the bytes it runs. */
+    private static void classes(Message m, String p, PackageManifest manifest, Map<String, List<Patcher.Copy>> copies) {
+        int c = 0;
+        for (ClassPatch cp : manifest.classes()) {
+            String q = p + "classes." + c++ + ".";
+            List<Patcher.Copy> inUse = copies.getOrDefault(cp.name(), Collections.<Patcher.Copy>emptyList());
+            int running = 0;
+            int k = 0;
+            for (Patcher.Copy copy : inUse) {
+                running += copy.sha256.equals(cp.sha256()) ? 1 : 0;
+                m.put(q + "copies." + k + ".loader", copy.loader).put(q + "copies." + k + ".sha256", copy.sha256);
+                k++;
+            }
+            m.put(q + "name", cp.name()).put(q + "sha256", cp.sha256()).put(q + "loaders", running).put(q + "copies.count", k);
+        }
+        m.put(p + "classes.count", c);
     }
 
     synchronized Message ping() {
         return reply("ok", "hotpatch agent " + version() + " (" + mode.label + ")")
                 .put("version", version()).put("mode", mode.label).put("machine", options.name)
-                .put("javaVersion", System.getProperty("java.version"));
+                .put("javaVersion", System.getProperty("java.version")).put("persistent", store != null)
+                .put("trust", trust.folder() == null ? "" : trust.folder().toString());
+    }
+
+    /**
+     * One beat of the probation watch: ends the probations that are over, leaves a sign of life.
+     *
+     * @return whether a hotpatch is still on probation (false stops the watch)
+     */
+    synchronized boolean probationTick() {
+        if (quarantine.expire(installed, Instant.now())) {
+            saveQuietly();
+        }
+        return quarantine.beat(installed);
     }
 
     // ---- internals -------------------------------------------------------------------------
 
-    /** One class copy to redefine, with the state it moves to. */
-    static final class Change {
-        final ClassDefinition definition;
-        final String internalName;
-        final String baselineSha;
-        final String newSha;
-
-        Change(ClassDefinition definition, String internalName, String baselineSha, String newSha) {
-            this.definition = definition;
-            this.internalName = internalName;
-            this.baselineSha = baselineSha;
-            this.newSha = newSha;
-        }
-    }
-
-    /** Outcome for one class name: how many loaded copies now run new bytes. */
-    static final class ClassOutcome {
-        int copies;
-    }
-
-    /**
-     * Brings every loaded copy of {@code names} (all names with an installed patch when empty) to
-     * the bytes the installed set dictates, in one redefinition. {@code adding}, when not null, is
-     * the package being applied: its copies must currently run its baseline or a superseded patch.
-     */
-    private Map<String, ClassOutcome> converge(Set<String> names, Installed adding) {
-        Set<String> wanted = names.isEmpty() ? allPatchedNames() : names;
-        Map<String, ClassOutcome> outcome = new HashMap<>();
-        List<Change> changes = new ArrayList<>();
-        Set<String> seen = new HashSet<>();
-        try (CodeSources sources = new CodeSources()) {
-            for (Class<?> k : inst.getAllLoadedClasses()) {
-                String internal = k.getName().replace('.', '/');
-                if (!wanted.contains(internal) || k.isArray()) {
-                    continue;
-                }
-                seen.add(internal);
-                LoadedClasses.Tracked t;
-                try {
-                    t = loaded.track(k, sources);
-                } catch (IOException e) {
-                    if (adding != null && adding.classes.containsKey(internal)) {
-                        throw new Refusal("cannot check " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
-                                + ": " + e.getMessage() + "; nothing was changed");
-                    }
-                    continue;
-                }
-                if (adding != null) {
-                    ClassPatch mine = adding.classes.get(internal);
-                    if (mine != null && !t.baselineSha.equals(mine.baselineSha256())) {
-                        throw new Refusal("class " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
-                                + " does not match the baseline of " + adding.id() + ": expected bytes " + mine.baselineSha256()
-                                + ", found " + t.baselineSha + ". This JVM runs a different build than the package was made for;"
-                                + " nothing was changed");
-                    }
-                }
-                String desired = desired(internal, t.baselineSha);
-                if (desired.equals(t.currentSha)) {
-                    if (!desired.equals(t.baselineSha)) {
-                        outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
-                    }
-                    continue;
-                }
-                byte[] bytes = bytesFor(desired);
-                if (bytes == null) {
-                    throw new Refusal("internal: no bytes known for " + internal + " sha " + desired + "; nothing was changed");
-                }
-                changes.add(new Change(new ClassDefinition(k, bytes), internal, t.baselineSha, desired));
-                if (!desired.equals(t.baselineSha)) {
-                    outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
-                }
-            }
-            if (adding != null) {
-                checkNotYetLoaded(adding, seen, sources);
-            }
-        }
-        List<ClassDefinition> defs = new ArrayList<>();
-        for (Change c : changes) {
-            defs.add(c.definition);
-        }
-        redefine(defs);
-        for (Change c : changes) {
-            loaded.record(c.definition.getDefinitionClass().getClassLoader(), c.internalName, c.baselineSha, c.newSha);
-        }
-        return outcome;
-    }
-
-    /**
-     * For package classes with no loaded copy: if the application class path holds the class, its
-     * bytes must be the package's baseline, so a package for another build is refused now rather
-     * than left pending forever. Classes found nowhere stay pending (another loader may bring them).
-     */
-    private static void checkNotYetLoaded(Installed adding, Set<String> seen, CodeSources sources) {
-        for (ClassPatch c : adding.classes.values()) {
-            if (seen.contains(c.name())) {
-                continue;
-            }
-            byte[] onClassPath;
-            try {
-                onClassPath = sources.readResource(ClassLoader.getSystemClassLoader(), c.name() + ".class");
-            } catch (IOException e) {
-                continue;
-            }
-            if (onClassPath != null && !Sha256.hex(onClassPath).equals(c.baselineSha256())) {
-                throw new Refusal("class " + c.name() + " on this JVM's class path does not match the baseline of "
-                        + adding.id() + ": expected bytes " + c.baselineSha256() + ", found " + Sha256.hex(onClassPath)
-                        + ". This JVM runs a different build than the package was made for; nothing was changed");
-            }
-        }
-    }
-
-    /** After a new plan is live, patches copies that loaded between the scan and the plan switch. */
-    private void catchUp() {
+    private void saveQuietly() {
         try {
-            converge(Collections.<String>emptySet(), null);
-        } catch (Refusal e) {
-            System.err.println("[hotpatch] catching up classes loaded during the operation failed: " + e.getMessage());
+            store.save(persisted);
+        } catch (IOException e) {
+            String problem = "cannot update the state folder " + store.dir() + ": " + e.getMessage();
+            if (!problems.contains(problem)) {
+                problems.add(problem);
+            }
+            System.err.println("[hotpatch] " + problem);
         }
     }
 
-    private void redefine(List<ClassDefinition> defs) {
-        if (defs.isEmpty()) {
-            return;
-        }
+    private void forgetFile(String id) {
         try {
-            inst.redefineClasses(defs.toArray(new ClassDefinition[0]));
-        } catch (ClassNotFoundException | UnmodifiableClassException | UnsupportedOperationException | LinkageError e) {
-            StringBuilder which = new StringBuilder();
-            for (ClassDefinition d : defs) {
-                which.append(which.length() == 0 ? "" : ", ").append(d.getDefinitionClass().getName()).append(" in ")
-                        .append(LoadedClasses.describe(d.getDefinitionClass().getClassLoader()));
-            }
-            throw new Refusal("the JVM refused to redefine " + which + ": " + e
-                    + ". Nothing was changed; this fix needs a baseline (restart)", e);
+            store.forget(id);
+        } catch (IOException e) {
+            // The list no longer names it: a leftover file is never re-applied.
+            System.err.println("[hotpatch] could not delete the stored package of " + id + ": " + e.getMessage());
         }
     }
 
-    /** Class bytes by SHA-256: seen before (baselines, earlier states) or carried by an installed package. */
-    private byte[] bytesFor(String sha) {
-        byte[] known = loaded.blob(sha);
-        if (known != null) {
-            return known;
-        }
-        for (Installed i : installed) {
-            for (ClassPatch c : i.classes.values()) {
-                if (c.sha256().equals(sha)) {
-                    byte[] b = c.bytes();
-                    loaded.remember(b);
-                    return b;
-                }
-            }
-        }
-        return null;
-    }
-
-    private static String ids(List<Installed> list) {
-        List<String> ids = new ArrayList<>();
-        for (Installed i : list) {
-            ids.add(i.id());
-        }
-        return String.join(", ", ids);
-    }
-
-    /** The SHA-256 a class copy with this baseline should run under the current installed set. */
-    private String desired(String internal, String baselineSha) {
-        List<Installed> act = active();
-        for (int i = act.size() - 1; i >= 0; i--) {
-            ClassPatch c = act.get(i).patchFor(internal, baselineSha);
-            if (c != null) {
-                return c.sha256();
-            }
-        }
-        return baselineSha;
-    }
-
-    /** Installed packages not superseded by another installed package, oldest first. */
-    private List<Installed> active() {
-        Set<String> superseded = new HashSet<>();
-        for (Installed i : installed) {
-            superseded.addAll(i.manifest.supersedes());
-        }
-        List<Installed> out = new ArrayList<>();
-        for (Installed i : installed) {
-            if (!superseded.contains(i.id())) {
-                out.add(i);
+    private static List<StateStore.Record> without(List<StateStore.Record> records, String id) {
+        List<StateStore.Record> out = new ArrayList<>();
+        for (StateStore.Record r : records) {
+            if (!r.id.equals(id)) {
+                out.add(r);
             }
         }
         return out;
-    }
-
-    private Map<String, Map<String, byte[]>> plan() {
-        Map<String, Map<String, byte[]>> plan = new HashMap<>();
-        for (Installed i : active()) {
-            for (ClassPatch c : i.classes.values()) {
-                byte[] bytes = c.bytes();
-                loaded.remember(bytes);
-                plan.computeIfAbsent(c.name(), x -> new HashMap<>()).put(c.baselineSha256(), bytes);
-            }
-        }
-        return Collections.unmodifiableMap(plan);
-    }
-
-    private Set<String> allPatchedNames() {
-        Set<String> names = new HashSet<>();
-        for (Installed i : installed) {
-            names.addAll(i.classes.keySet());
-        }
-        return names;
     }
 
     private Set<String> classNames(Installed pkg, Set<String> alsoFrom) {
@@ -519,49 +543,12 @@ final class Engine {
         return names;
     }
 
-    private Map<String, Map<String, Integer>> copiesInUse() {
-        Set<String> names = allPatchedNames();
-        Map<String, Map<String, Integer>> out = new HashMap<>();
-        try (CodeSources sources = new CodeSources()) {
-            for (Class<?> k : inst.getAllLoadedClasses()) {
-                String internal = k.getName().replace('.', '/');
-                if (names.contains(internal)) {
-                    try {
-                        LoadedClasses.Tracked t = loaded.track(k, sources);
-                        out.computeIfAbsent(internal, x -> new HashMap<>()).merge(t.currentSha, 1, Integer::sum);
-                    } catch (IOException ignored) {
-                        // Unreadable copies were never patched: nothing to count.
-                    }
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String describe(Map<String, ClassOutcome> outcome) {
+    private static String describe(Map<String, Patcher.ClassOutcome> outcome) {
         int copies = 0;
-        for (ClassOutcome o : outcome.values()) {
+        for (Patcher.ClassOutcome o : outcome.values()) {
             copies += o.copies;
         }
         return copies + " loaded class cop" + (copies == 1 ? "y" : "ies") + " redefined";
-    }
-
-    private TrustStore trust(Path trustDir) {
-        if (trustDir != null) {
-            try {
-                return TrustStore.fromDirectory(trustDir);
-            } catch (PackageException e) {
-                throw new Refusal(e.getMessage(), e);
-            }
-        }
-        TrustStore t = store == null ? null : store.trust(options.trust);
-        if (t == null && options.trust != null) {
-            t = TrustStore.fromDirectory(options.trust);
-        }
-        if (t == null) {
-            throw new Refusal("no trust configured: pass --trust DIR, or start the agent with trust=DIR");
-        }
-        return t;
     }
 
     /** Copies the package into the agent's private folder so it cannot change between check and use. */
@@ -593,10 +580,14 @@ final class Engine {
     }
 
     private void publishProperties() {
+        List<String> ids = new ArrayList<>();
+        for (Installed i : installed) {
+            ids.add(i.id());
+        }
         System.setProperty("hotpatch.agent.version", version());
         System.setProperty("hotpatch.agent.mode", mode.label);
         System.setProperty("hotpatch.agent.machine", options.name);
-        System.setProperty("hotpatch.agent.installed", ids(installed).replace(", ", ","));
+        System.setProperty("hotpatch.agent.installed", String.join(",", ids));
     }
 
     static String version() {
@@ -607,5 +598,4 @@ final class Engine {
     private static Message reply(String status, String message) {
         return Message.of("status", status, "message", message);
     }
-
 }

@@ -8,21 +8,21 @@ import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** A hotpatch accepted into this JVM: the verified package, when and by whom, and its classes by name. Immutable. */
+/**
+ * A hotpatch live in this JVM: the verified package, its record (when and by whom, probation),
+ * and its classes by name. Immutable but for the record's probation, which the engine changes
+ * under its lock.
+ */
 final class Installed {
     final HotpatchPackage pkg;
     final PackageManifest manifest;
-    final Path file;
-    final Instant installedOn;
-    final String installedBy;
+    final StateStore.Record record;
     final Map<String, ClassPatch> classes = new LinkedHashMap<>();
 
-    Installed(HotpatchPackage pkg, Path file, Instant installedOn, String installedBy) {
+    Installed(HotpatchPackage pkg, StateStore.Record record) {
         this.pkg = pkg;
         this.manifest = pkg.manifest();
-        this.file = file;
-        this.installedOn = installedOn;
-        this.installedBy = installedBy;
+        this.record = record;
         for (ClassPatch c : manifest.classes()) {
             classes.put(c.name(), c);
         }
@@ -30,6 +30,14 @@ final class Installed {
 
     String id() {
         return manifest.id();
+    }
+
+    Path file() {
+        return record.file;
+    }
+
+    Instant installedOn() {
+        return record.installedOn;
     }
 
     /** This package's replacement for {@code internalName} over {@code baselineSha}, or null. */

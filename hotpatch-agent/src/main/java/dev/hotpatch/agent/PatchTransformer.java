@@ -11,16 +11,20 @@ import java.util.Map;
  * defining bytes hash to a baseline some active hotpatch replaces, it returns the hotpatch's bytes.
  * Bytes that match no baseline are left alone (with a note on stderr), never guessed at.
  *
- * <p>It reads an immutable plan that the engine swaps atomically, so class loading never waits for
- * an operation in progress. Redefinitions are the engine's own business and are passed through.
+ * <p>It also tells the {@link CodeSourceLedger} where each class comes from, so that a jar that
+ * changes later is noticed. It reads an immutable plan that the engine swaps atomically, so class
+ * loading never waits for an operation in progress. Redefinitions are the engine's own business
+ * and are passed through.
  */
 final class PatchTransformer implements ClassFileTransformer {
     private final LoadedClasses loaded;
+    private final CodeSourceLedger ledger;
     /** internal class name → (baseline SHA-256 → replacement bytes). */
     private volatile Map<String, Map<String, byte[]>> plan = Collections.emptyMap();
 
-    PatchTransformer(LoadedClasses loaded) {
+    PatchTransformer(LoadedClasses loaded, CodeSourceLedger ledger) {
         this.loaded = loaded;
+        this.ledger = ledger;
     }
 
     void plan(Map<String, Map<String, byte[]>> newPlan) {
@@ -33,6 +37,7 @@ final class PatchTransformer implements ClassFileTransformer {
         if (classBeingRedefined != null || className == null) {
             return null;
         }
+        ledger.loaded(protectionDomain);
         Map<String, byte[]> forClass = plan.get(className);
         if (forClass == null) {
             return null;

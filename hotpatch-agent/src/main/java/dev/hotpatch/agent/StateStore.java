@@ -1,55 +1,58 @@
 package dev.hotpatch.agent;
 
+import dev.hotpatch.format.OwnerOnly;
 import dev.hotpatch.format.PropertiesText;
-import dev.hotpatch.format.Sha256;
-import dev.hotpatch.format.TrustStore;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.StandardOpenOption;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.Paths;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.cert.CertificateEncodingException;
-import java.security.cert.CertificateFactory;
-import java.security.cert.X509Certificate;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
-import java.util.Set;
 
 /**
- * The agent's persisted state in an owner-only folder: accepted packages
- * ({@code packages/<id>.hotpatch}), their order and provenance ({@code installed.properties}), and
- * the signer certificates trusted when they were accepted ({@code trust/}). Enrolled JVMs re-apply
- * from it at start-up. Every file is replaced atomically, so a crash leaves the old or the new state,
- * never a torn one. The folder is refused if another user owns it or others can write to it.
- * Not thread-safe: the engine serialises calls.
+ * An enrolled agent's persisted state in an owner-only folder: accepted packages
+ * ({@code packages/<id>.hotpatch}), their order, provenance, probation and quarantine
+ * ({@code installed.properties}), and the record of the current run ({@code run.properties}:
+ * whether the JVM stopped cleanly, for crash quarantine). The agent re-applies from it at
+ * start-up, re-verifying every package against the trust folder of the day: no signer is
+ * remembered here, so this folder cannot widen trust.
+ *
+ * <p>Every file is written to a temporary file, flushed to disk, renamed over the old one, and the
+ * folder flushed, so a crash or power cut leaves the old or the new state, never a torn or lost
+ * one. Before every write the folder is checked again with the shared {@link OwnerOnly} rule: a
+ * folder that was swapped for a link or opened to others meanwhile fails the write, and the engine
+ * rolls the operation back. Not thread-safe: the engine serialises calls (the run record is
+ * written by the shutdown hook alone, into its own file).
  */
 final class StateStore {
     private static final String LIST = "installed.properties";
+    private static final String RUN = "run.properties";
+    private static final String ROLE = "state folder";
 
-    /** One persisted hotpatch. */
+    /** One persisted hotpatch. Mutable only by the engine, under its lock. */
     static final class Record {
         final String id;
         final Path file;
         final String sha256;
         final Instant installedOn;
         final String installedBy;
+        /** End of the probation that started when it was applied live; null when over (or never started). */
+        Instant probationUntil;
+        /** When it was quarantined (not re-applied at start); null when it is not. */
+        Instant quarantinedSince;
+        String quarantineReason;
 
         Record(String id, Path file, String sha256, Instant installedOn, String installedBy) {
             this.id = id;
@@ -57,6 +60,20 @@ final class StateStore {
             this.sha256 = sha256;
             this.installedOn = installedOn;
             this.installedBy = installedBy;
+        }
+    }
+
+    /** How the previous run of this state's JVM ended. */
+    static final class PreviousRun {
+        final long pid;
+        final boolean clean;
+        /** Last sign of life: its stop time, or the last heartbeat (the run file's modification time). */
+        final Instant lastAlive;
+
+        PreviousRun(long pid, boolean clean, Instant lastAlive) {
+            this.pid = pid;
+            this.clean = clean;
+            this.lastAlive = lastAlive;
         }
     }
 
@@ -69,20 +86,17 @@ final class StateStore {
         this.lock = lock;
     }
 
-    /** Opens (creating owner-only) the state folder, or returns null with a warning when it is unsafe or unusable. */
-    static StateStore open(Path dir) {
+    /**
+     * Opens (creating owner-only) the state folder and locks it for this JVM.
+     *
+     * @throws IOException saying why it is unusable: unsafe (link, other owner, open to others),
+     *                     not writable, or used by another running JVM
+     */
+    static StateStore open(Path dir) throws IOException {
         try {
-            if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-                Files.createDirectories(dir.getParent());
-                try {
-                    Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-                } catch (UnsupportedOperationException e) {
-                    Files.createDirectory(dir);
-                }
-            }
-            requireSafe(dir);
+            OwnerOnly.createPrivateFolder(dir, ROLE);
             Files.createDirectories(dir.resolve("packages"));
-            Files.createDirectories(dir.resolve("trust"));
+            OwnerOnly.requirePrivateFolder(dir.resolve("packages"), ROLE);
             FileChannel ch = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
             FileLock lock = ch.tryLock();
@@ -95,50 +109,8 @@ final class StateStore {
             ch.truncate(0);
             ch.write(ByteBuffer.wrap(("pid " + ProcessHandle.current().pid()).getBytes(StandardCharsets.UTF_8)));
             return new StateStore(dir, lock);
-        } catch (IOException | SecurityException | OverlappingFileLockException e) {
-            System.err.println("[hotpatch] hotpatches will not persist across restarts: state folder " + dir + " is unusable ("
-                    + e.getMessage() + "); start the agent with state=<owner-only folder>");
-            return null;
-        }
-    }
-
-    private static void requireSafe(Path dir) throws IOException {
-        if (Files.isSymbolicLink(dir) || !Files.isDirectory(dir)) {
-            throw new IOException(dir + " is not a plain folder");
-        }
-        try {
-            requireOwnedByMe(dir);
-            Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
-            if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
-                throw new IOException("others can write to it (" + PosixFilePermissions.toString(perms) + "); chmod 700 it");
-            }
-        } catch (UnsupportedOperationException e) {
-            // Not POSIX: rely on the platform's access control.
-        }
-    }
-
-    /**
-     * Compares numeric uids where the platform has them: a container user without a passwd entry
-     * has {@code user.name} "?", which no folder owner's name would ever match.
-     */
-    private static void requireOwnedByMe(Path dir) throws IOException {
-        Path self = Paths.get("/proc/self");
-        try {
-            if (Files.isDirectory(self)) {
-                Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-                Object me = Files.getAttribute(self, "unix:uid");
-                if (!owner.equals(me)) {
-                    throw new IOException("owned by uid " + owner + ", not by this JVM's uid " + me);
-                }
-                return;
-            }
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
-            // No "unix" attribute view: compare names below.
-        }
-        String me = System.getProperty("user.name");
-        String owner = Files.getOwner(dir, LinkOption.NOFOLLOW_LINKS).getName();
-        if (!owner.equals(me)) {
-            throw new IOException("owned by " + owner + ", not by " + me);
+        } catch (SecurityException | OverlappingFileLockException e) {
+            throw new IOException(e.toString(), e);
         }
     }
 
@@ -149,22 +121,15 @@ final class StateStore {
     /** The persisted hotpatches in install order; unreadable entries are reported in {@code problems}. */
     List<Record> load(List<String> problems) {
         List<Record> out = new ArrayList<>();
-        Path list = dir.resolve(LIST);
-        if (!Files.isRegularFile(list)) {
-            return out;
-        }
-        Properties p = new Properties();
-        try (InputStream in = Files.newInputStream(list)) {
-            p.load(in);
-        } catch (IOException | IllegalArgumentException e) {
-            problems.add("cannot read " + list + ": " + e.getMessage());
+        Properties p = properties(dir.resolve(LIST), problems);
+        if (p == null) {
             return out;
         }
         int count;
         try {
             count = Integer.parseInt(p.getProperty("count", "0"));
         } catch (NumberFormatException e) {
-            problems.add(list + " is damaged (count)");
+            problems.add(dir.resolve(LIST) + " is damaged (count)");
             return out;
         }
         for (int i = 0; i < count; i++) {
@@ -173,93 +138,134 @@ final class StateStore {
                 if (id == null || !id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
                     throw new IllegalArgumentException("bad id '" + id + "'");
                 }
-                out.add(new Record(id, packageFile(id), p.getProperty(i + ".sha256", ""),
-                        Instant.parse(p.getProperty(i + ".installedOn")), p.getProperty(i + ".installedBy", "")));
+                Record r = new Record(id, packageFile(id), p.getProperty(i + ".sha256", ""),
+                        Instant.parse(p.getProperty(i + ".installedOn")), p.getProperty(i + ".installedBy", ""));
+                r.probationUntil = instant(p.getProperty(i + ".probationUntil"));
+                r.quarantinedSince = instant(p.getProperty(i + ".quarantinedSince"));
+                r.quarantineReason = p.getProperty(i + ".quarantineReason");
+                out.add(r);
             } catch (RuntimeException e) {
-                problems.add(list + " entry " + i + " is damaged: " + e.getMessage());
+                problems.add(dir.resolve(LIST) + " entry " + i + " is damaged: " + e.getMessage());
             }
         }
         return out;
     }
 
-    /** Moves an accepted, verified package copy into the store and returns its stored path. */
+    /** Moves an accepted, verified package copy into the store, durably, and returns its stored path. */
     Path keep(String id, Path verifiedCopy) throws IOException {
+        requireSafe();
         Path target = packageFile(id);
-        Path tmp = Files.createTempFile(dir.resolve("packages"), ".incoming-", ".tmp");
-        Files.copy(verifiedCopy, tmp, StandardCopyOption.REPLACE_EXISTING);
-        Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        Path tmp = OwnerOnly.createTempFile(dir.resolve("packages"), ".incoming-");
+        try {
+            Files.copy(verifiedCopy, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            OwnerOnly.sync(tmp);
+            OwnerOnly.move(tmp, target);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
         return target;
     }
 
-    /** Writes the installed list atomically. */
-    void save(List<Installed> installed) throws IOException {
+    /** Writes the list of persisted hotpatches, durably and atomically. */
+    void save(List<Record> records) throws IOException {
+        requireSafe();
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("count", Integer.toString(installed.size()));
-        for (int i = 0; i < installed.size(); i++) {
-            Installed x = installed.get(i);
-            p.put(i + ".id", x.id());
-            p.put(i + ".sha256", x.pkg.sha256());
-            p.put(i + ".installedOn", x.installedOn.toString());
-            p.put(i + ".installedBy", x.installedBy);
-        }
-        Path tmp = Files.createTempFile(dir, ".installed-", ".tmp");
-        Files.write(tmp, ("# hotpatches accepted by this JVM, in install order\n" + PropertiesText.write(p))
-                .getBytes(StandardCharsets.US_ASCII));
-        Files.move(tmp, dir.resolve(LIST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    }
-
-    /** Deletes the stored package of an uninstalled hotpatch (after the list no longer names it). */
-    void forget(String id, List<Installed> stillInstalled) throws IOException {
-        for (Installed i : stillInstalled) {
-            if (i.id().equals(id)) {
-                return;
+        p.put("count", Integer.toString(records.size()));
+        for (int i = 0; i < records.size(); i++) {
+            Record r = records.get(i);
+            p.put(i + ".id", r.id);
+            p.put(i + ".sha256", r.sha256);
+            p.put(i + ".installedOn", r.installedOn.toString());
+            p.put(i + ".installedBy", r.installedBy);
+            if (r.probationUntil != null) {
+                p.put(i + ".probationUntil", r.probationUntil.toString());
+            }
+            if (r.quarantinedSince != null) {
+                p.put(i + ".quarantinedSince", r.quarantinedSince.toString());
+                p.put(i + ".quarantineReason", r.quarantineReason == null ? "" : r.quarantineReason);
             }
         }
+        OwnerOnly.write(dir.resolve(LIST), ("# hotpatches accepted by this JVM, in install order\n" + PropertiesText.write(p))
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Deletes the stored package of a hotpatch no record names any more, durably. */
+    void forget(String id) throws IOException {
+        requireSafe();
         Files.deleteIfExists(packageFile(id));
+        OwnerOnly.syncFolder(dir.resolve("packages"));
     }
 
-    /** Remembers the certificates that signed an accepted package, for re-verification at start-up. */
-    void trustSigners(List<X509Certificate> signers) throws IOException {
-        for (X509Certificate c : signers) {
-            try {
-                byte[] der = c.getEncoded();
-                Path f = dir.resolve("trust").resolve(Sha256.hex(der).substring(0, 16) + ".crt");
-                if (!Files.exists(f)) {
-                    String pem = "-----BEGIN CERTIFICATE-----\n" + Base64.getMimeEncoder().encodeToString(der)
-                            + "\n-----END CERTIFICATE-----\n";
-                    Path tmp = Files.createTempFile(dir.resolve("trust"), ".cert-", ".tmp");
-                    Files.write(tmp, pem.getBytes(StandardCharsets.US_ASCII));
-                    Files.move(tmp, f, StandardCopyOption.ATOMIC_MOVE);
-                }
-            } catch (CertificateEncodingException e) {
-                throw new IOException("cannot encode signer certificate: " + e.getMessage(), e);
-            }
+    /** How the previous run ended, or null when there was none (first start, or a state from an older agent). */
+    PreviousRun previousRun(List<String> problems) {
+        Path f = dir.resolve(RUN);
+        Properties p = properties(f, problems);
+        if (p == null) {
+            return null;
+        }
+        try {
+            Instant lastAlive = p.getProperty("stoppedAt") != null ? Instant.parse(p.getProperty("stoppedAt"))
+                    : Files.getLastModifiedTime(f).toInstant();
+            return new PreviousRun(Long.parseLong(p.getProperty("pid", "0")), "true".equals(p.getProperty("clean")), lastAlive);
+        } catch (IOException | RuntimeException e) {
+            problems.add(f + " is damaged: " + e.getMessage());
+            return null;
         }
     }
 
-    /** Trust for re-verification: certificates in {@code configured} (if any) plus those remembered here; null if none. */
-    TrustStore trust(Path configured) {
-        List<X509Certificate> certs = new ArrayList<>();
-        if (configured != null) {
-            try {
-                certs.addAll(TrustStore.fromDirectory(configured).certificates());
-            } catch (RuntimeException e) {
-                System.err.println("[hotpatch] trust folder " + configured + " unusable: " + e.getMessage());
-            }
+    /** Records that this JVM runs (and has not stopped cleanly yet). */
+    void startRun(Instant startedAt) throws IOException {
+        writeRun(false, startedAt, null);
+    }
+
+    /** Records a clean stop; called from the shutdown hook. */
+    void endRun(Instant startedAt) throws IOException {
+        writeRun(true, startedAt, Instant.now());
+    }
+
+    /** A sign of life while a hotpatch is on probation: the run file's modification time. */
+    void heartbeat() {
+        try {
+            Files.setLastModifiedTime(dir.resolve(RUN), FileTime.from(Instant.now()));
+        } catch (IOException e) {
+            // The next beat tries again; a missed one only makes a later crash look a few seconds earlier.
         }
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir.resolve("trust"), "*.crt")) {
-            CertificateFactory cf = CertificateFactory.getInstance("X.509");
-            for (Path f : ds) {
-                try (InputStream in = Files.newInputStream(f)) {
-                    certs.add((X509Certificate) cf.generateCertificate(in));
-                } catch (Exception e) {
-                    System.err.println("[hotpatch] ignoring unreadable certificate " + f + ": " + e.getMessage());
-                }
-            }
-        } catch (IOException | java.security.cert.CertificateException e) {
-            System.err.println("[hotpatch] cannot read " + dir.resolve("trust") + ": " + e.getMessage());
+    }
+
+    private void writeRun(boolean clean, Instant startedAt, Instant stoppedAt) throws IOException {
+        requireSafe();
+        Map<String, String> p = new LinkedHashMap<>();
+        p.put("pid", Long.toString(ProcessHandle.current().pid()));
+        p.put("startedAt", startedAt.toString());
+        p.put("clean", Boolean.toString(clean));
+        if (stoppedAt != null) {
+            p.put("stoppedAt", stoppedAt.toString());
         }
-        return certs.isEmpty() ? null : TrustStore.of(certs);
+        OwnerOnly.write(dir.resolve(RUN), ("# this JVM's run: clean=true once it stopped normally\n" + PropertiesText.write(p))
+                .getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Re-checks the folder before writing: it may have been swapped for a link or opened to others since it was opened. */
+    private void requireSafe() throws IOException {
+        OwnerOnly.requirePrivateFolder(dir, ROLE);
+        OwnerOnly.requirePrivateFolder(dir.resolve("packages"), ROLE);
+    }
+
+    private static Properties properties(Path f, List<String> problems) {
+        Properties p = new Properties();
+        try (InputStream in = Files.newInputStream(f)) {
+            p.load(in);
+            return p;
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException | IllegalArgumentException e) {
+            problems.add("cannot read " + f + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    private static Instant instant(String s) {
+        return s == null || s.isEmpty() ? null : Instant.parse(s);
     }
 
     private Path packageFile(String id) {

@@ -107,14 +107,31 @@ final class AgentHarness {
 
     /** Starts the v1 app on {@code java} with its own state folder; extra JVM options may enrol the agent. */
     TargetJvm start(Path java, Path state, String... jvmArgs) {
-        TargetJvm jvm = TargetJvm.builder(java).classpath(appJar).mainClass("acme.App")
+        return start(java, appJar, state, jvmArgs);
+    }
+
+    /** Starts the app in {@code jar} on {@code java} with its own state folder. */
+    TargetJvm start(Path java, Path jar, Path state, String... jvmArgs) {
+        TargetJvm jvm = TargetJvm.builder(java).classpath(jar).mainClass("acme.App")
                 .jvmArgs("-Dhotpatch.state=" + state).jvmArgs(jvmArgs).start();
         jvm.await(l -> l.equals("ready"), Duration.ofSeconds(20));
         return jvm;
     }
 
+    /** The agent option string that enrols a JVM with this harness's key as its trust. */
+    String enrolled(String... moreOptions) {
+        return "-javaagent:" + agentJar + "=trust=" + keyDir + (moreOptions.length == 0 ? "" : "," + String.join(",", moreOptions));
+    }
+
     /** A signed package replacing the named classes of v1 with those compiled from {@code fees}/{@code late}. */
     Path pkg(String id, String fees, String late, List<String> supersedes, SigningKey signer) throws IOException {
+        return pkg(v1, id, fees, late, supersedes, signer);
+    }
+
+    /** A signed package replacing the classes of {@code baseline} that differ in the build compiled from {@code fees}/{@code late}. */
+    Path pkg(Map<String, byte[]> baseline, String id, String fees, String late, List<String> supersedes, SigningKey signer)
+            throws IOException {
+        Map<String, byte[]> v1 = baseline;
         Map<String, byte[]> v2 = classes(JarMaker.compile(dir.resolve(id + "-patched.jar"), sources(fees, late), List.of(), 11));
         PackageManifest.Builder m = PackageManifest.builder().id(id).title("Fix fee rounding " + id)
                 .classification(Classification.SECURITY).cves(List.of("CVE-2026-1234")).published(Instant.now())

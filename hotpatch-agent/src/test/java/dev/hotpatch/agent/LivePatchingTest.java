@@ -162,31 +162,35 @@ class LivePatchingTest {
 
     @ParameterizedTest
     @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
-    void attachedAgent_reappliesPersistedHotpatchesToAlreadyLoadedClasses(Path java) {
+    void attachedAgent_neverBringsAHotpatchIntoAnotherJvmWithTheSameMainClass(Path java) {
+        // Issue 10 item 9: state was kept per main class, so the next attach to *another* JVM re-applied it.
         try (TargetJvm first = h.start(java, state)) {
-            assertThat(h.apply(first, fix).get("status")).isEqualTo("ok");
+            Message r = h.apply(first, fix);
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("ok");
+            assertThat(r.get("message")).contains("live in this JVM only");
+            assertThat(h.send(first, "op", "list").fields()).containsEntry("installed.0.persisted", "false")
+                    .containsEntry("mode", "attached");
         }
-        try (TargetJvm again = h.start(java, state)) {
-            assertThat(again.request("fee 1030", "fee=")).isEqualTo("fee=25");
-            Message ping = h.send(again, "op", "ping");
+        try (TargetJvm other = h.start(java, state)) {
+            assertThat(other.request("fee 1030", "fee=")).isEqualTo("fee=25");
+            Message ping = h.send(other, "op", "ping");
             assertThat(ping.get("mode")).isEqualTo("attached");
-            assertThat(again.request("fee 1030", "fee=")).isEqualTo("fee=26");
-            assertThat(h.send(again, "op", "list").fields()).containsEntry("installed.0.id", "KB2026-0001")
-                    .containsEntry("installed.0.classes.0.loaders", "1");
+            assertThat(other.request("fee 1030", "fee=")).as("nothing re-applied by the attach").isEqualTo("fee=25");
+            assertThat(h.send(other, "op", "list").get("installed.count")).isEqualTo("0");
         }
     }
 
     @ParameterizedTest
     @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
-    void twoRunningJvmsWithOneStateFolder_onlyTheFirstPersists(Path java) {
-        try (TargetJvm first = h.start(java, state); TargetJvm second = h.start(java, state)) {
+    void twoEnrolledJvmsWithOneStateFolder_theSecondRefusesToApply(Path java) {
+        String agent = "-javaagent:" + h.agentJar + "=trust=" + h.keyDir;
+        try (TargetJvm first = h.start(java, state, agent); TargetJvm second = h.start(java, state, agent)) {
             assertThat(h.apply(first, fix).get("status")).isEqualTo("ok");
             Message r = h.apply(second, fix);
-            assertThat(r.get("status")).as("the second JVM still gets the fix live").isEqualTo("ok");
-            assertThat(second.request("fee 1030", "fee=")).isEqualTo("fee=26");
-            assertThat(h.send(second, "op", "list").get("installed.0.persisted")).isEqualTo("false");
+            assertThat(r.get("status")).as("a fix that would vanish at restart is not installed").isEqualTo("refused");
+            assertThat(r.get("message")).contains("another running JVM", "-Dhotpatch.machine", "nothing was changed");
+            assertThat(second.request("fee 1030", "fee=")).isEqualTo("fee=25");
             assertThat(h.send(first, "op", "list").get("installed.0.persisted")).isEqualTo("true");
-            assertThat(second.output()).anyMatch(l -> l.contains("another running JVM") && l.contains("-Dhotpatch.machine"));
         }
     }
 
@@ -276,6 +280,64 @@ class LivePatchingTest {
             assertThat(why).contains("the JVM refused to redefine", "acme.Fees");
             assertThat(app.request("fee 1030", "fee=")).isEqualTo("fee=25");
             assertThat(app.request("late 1030", "late=")).isEqualTo("late=20");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void apply_refusesAPackageForALibraryThisJvmDoesNotContain_unlessPendingIsAllowed(Path java) throws IOException {
+        // Issue 10 item 10: it used to answer "Installed ... pending: patched when it loads".
+        Map<String, byte[]> lib1 = AgentHarness.classes(JarMaker.compile(dir.resolve("widget-1.jar"),
+                Map.of("lib.Widget", "package lib; public class Widget { public static int size() { return 1; } }"), List.of(), 11));
+        Map<String, byte[]> lib2 = AgentHarness.classes(JarMaker.compile(dir.resolve("widget-2.jar"),
+                Map.of("lib.Widget", "package lib; public class Widget { public static int size() { return 2; } }"), List.of(), 11));
+        Path foreign = dir.resolve("widget-fix-" + Math.abs(java.hashCode()) + ".hotpatch");
+        PackageWriter.write(PackageManifest.builder().id("KB2026-0042").title("Widget fix").classification(Classification.SECURITY)
+                .published(Instant.now()).baseline("sha256:0123456789abcdef")
+                .addClass(ClassPatch.replace("lib/Widget", Sha256.hex(lib1.get("lib/Widget")), lib2.get("lib/Widget"))).build(),
+                h.key, foreign);
+        try (TargetJvm app = h.start(java, state)) {
+            String why = refusal(app, foreign);
+            assertThat(why).contains("none of the classes of KB2026-0042 (lib.Widget) is loaded in this JVM or on its class path",
+                    "does not match the baseline (sha256:0123456789abcdef)", "--allow-pending");
+            assertThat(h.send(app, "op", "list").get("installed.count")).isEqualTo("0");
+
+            Message r = h.send(app, "op", "apply", "package", foreign.toString(), "trust", h.keyDir.toString(), "allowPending", "true");
+
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("ok");
+            assertThat(r.fields()).containsEntry("classes.0.name", "lib/Widget").containsEntry("classes.0.pending", "true");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void list_reportsTheHashOfTheBytesEachLoadedCopyRuns(Path java) throws IOException {
+        // Issue 10 item 11: "verified" compared the package with itself; now each copy's bytes in use are reported.
+        String patched = Sha256.hex(dev.hotpatch.format.HotpatchPackage.read(fix, false).manifest().classes().get(0).bytes());
+        String baseline = dev.hotpatch.format.HotpatchPackage.read(fix, false).manifest().classes().get(0).baselineSha256();
+        try (TargetJvm app = h.start(java, state)) {
+            app.request("fee 1", "fee=");
+            assertThat(h.apply(app, fix).get("status")).isEqualTo("ok");
+            app.request("iso 1", "iso=");
+
+            Message list = h.send(app, "op", "list");
+
+            assertThat(list.fields()).containsEntry("installed.0.classes.0.name", "acme/Fees")
+                    .containsEntry("installed.0.classes.0.copies.count", "2").containsEntry("installed.0.classes.0.loaders", "2")
+                    .containsEntry("installed.0.classes.0.copies.0.sha256", patched)
+                    .containsEntry("installed.0.classes.0.copies.1.sha256", patched);
+            assertThat(list.get("installed.0.classes.0.copies.0.loader")).isNotEqualTo(list.get("installed.0.classes.0.copies.1.loader"));
+
+            assertThat(h.send(app, "op", "uninstall").get("status")).isEqualTo("ok");
+        }
+        try (TargetJvm app = h.start(java, state)) {
+            app.request("fee 1", "fee=");
+            assertThat(h.apply(app, fix).get("status")).isEqualTo("ok");
+            assertThat(h.send(app, "op", "uninstall").get("status")).isEqualTo("ok");
+            assertThat(h.apply(app, fix).get("status")).isEqualTo("ok");
+            Message list = h.send(app, "op", "list");
+            assertThat(list.fields()).as("the bytes redefined last").containsEntry("installed.0.classes.0.copies.0.sha256", patched);
+            assertThat(patched).isNotEqualTo(baseline);
         }
     }
 

@@ -23,9 +23,16 @@ import java.util.regex.Pattern;
  * Each request then opens the agent's Unix-domain socket, sends one message and reads one reply;
  * only the JVM's own user (or root) can connect to that socket. Before talking, the client checks
  * that the socket lies in a folder owned by the JVM's user and closed to everyone else, so that no
- * other local user can pose as the agent. Thread-safe: requests share no state.
+ * other local user can pose as the agent.
+ *
+ * <p>Every step that talks to the target has a deadline (attach, reading its properties, loading
+ * the agent, connecting to its socket, waiting for a reply): a stopped or hung JVM ends in a
+ * {@link TimedOutException} that says which step, never in a caller that waits forever. By default
+ * attach steps wait up to 30 s, queries 15 s and changes 120 s; {@link #connect(long, String, Path,
+ * Duration)} sets one deadline for every step. Thread-safe: requests share no state.
  */
 public final class AgentClient implements AutoCloseable {
+    private static final Duration ATTACH_TIMEOUT = Duration.ofSeconds(30);
     private static final Duration QUERY_TIMEOUT = Duration.ofSeconds(15);
     private static final Duration CHANGE_TIMEOUT = Duration.ofSeconds(120);
     private static final Pattern MACHINE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
@@ -37,13 +44,18 @@ public final class AgentClient implements AutoCloseable {
     private final String mode;
     private final boolean loadedNow;
     private final String javaVersion;
+    private final OsProcess process;
+    /** One deadline for every step, or null for the defaults. */
+    private final Duration timeout;
 
-    private AgentClient(long pid, Path socket, String mode, boolean loadedNow, String javaVersion) {
-        this.pid = pid;
+    private AgentClient(OsProcess process, Path socket, String mode, boolean loadedNow, String javaVersion, Duration timeout) {
+        this.pid = process.pid();
+        this.process = process;
         this.socket = socket;
         this.mode = mode;
         this.loadedNow = loadedNow;
         this.javaVersion = javaVersion;
+        this.timeout = timeout;
     }
 
     /** Connects to the agent in JVM {@code pid}, loading it when absent. */
@@ -57,22 +69,39 @@ public final class AgentClient implements AutoCloseable {
      *
      * @throws NoSuchJvmException    no such JVM
      * @throws NotSupportedException the JVM cannot host the agent, with the reason
-     * @throws AttachException       attach or loading the agent failed
+     * @throws AttachException       attach or loading the agent failed ({@link TimedOutException}: the JVM did not answer)
      */
     public static AgentClient connect(long pid, String machineName) {
+        return connect(pid, machineName, null, null);
+    }
+
+    /**
+     * Connects to the agent in JVM {@code pid}, loading it when absent with machine name
+     * {@code machineName} (empty: none) and trust folder {@code trust} (null: none; the agent then
+     * fixes the folder of the first successful apply). An agent that is already there keeps its own
+     * trust folder and refuses requests that name another.
+     *
+     * @param timeout the deadline of every step that talks to the JVM; null for the defaults
+     */
+    public static AgentClient connect(long pid, String machineName, Path trust, Duration timeout) {
         if (!machineName.isEmpty() && !MACHINE_NAME.matcher(machineName).matches()) {
             throw new IllegalArgumentException("invalid machine name '" + machineName
                     + "': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
-        return open(pid, true, machineName).orElseThrow();
+        return open(pid, true, machineName, trust, timeout).orElseThrow();
     }
 
     /** Connects to the agent in JVM {@code pid} if it runs there; never loads it. */
     public static Optional<AgentClient> connectIfPresent(long pid) {
-        return open(pid, false, "");
+        return connectIfPresent(pid, null);
     }
 
-    private static Optional<AgentClient> open(long pid, boolean load, String machineName) {
+    /** Connects to the agent in JVM {@code pid} if it runs there, with one deadline for every step (null: the defaults); never loads it. */
+    public static Optional<AgentClient> connectIfPresent(long pid, Duration timeout) {
+        return open(pid, false, "", null, timeout);
+    }
+
+    private static Optional<AgentClient> open(long pid, boolean load, String machineName, Path trust, Duration timeout) {
         OsProcess self = OsProcess.self();
         if (pid == self.pid()) {
             throw new NoSuchJvmException(pid, "process " + pid + " is this hotpatch process itself");
@@ -83,29 +112,63 @@ public final class AgentClient implements AutoCloseable {
             throw new NoSuchJvmException(pid, "process " + pid + " (" + OsProcess.fileName(process.command())
                     + ") is not a Java virtual machine; 'hotpatch ps' lists the local JVMs");
         }
-        try (Target target = Target.attach(process, self)) {
+        try (Target target = Target.attach(process, self, timeout == null ? ATTACH_TIMEOUT : timeout)) {
             Probe probe = Probe.of(target);
             Eligibility.Verdict verdict = Eligibility.judge(probe);
             if (verdict.status() != HotpatchStatus.ENABLED) {
                 throw new NotSupportedException(pid, verdict.reason());
             }
             if (probe.agentPresent()) {
-                return Optional.of(new AgentClient(pid, checkedSocket(probe.socket(), process), probe.mode(), false,
-                        probe.javaVersion()));
+                return Optional.of(new AgentClient(process, checkedSocket(probe.socket(), process), probe.mode(), false,
+                        probe.javaVersion(), timeout));
             }
             if (!load) {
                 return Optional.empty();
             }
-            target.loadAgent(AgentJar.path().toString(), machineName.isEmpty() ? "" : "name=" + machineName,
-                    probe.javaFeature());
+            Path jar = AgentJar.path();
+            requireReadable(process, self, jar, "the agent jar",
+                    "hotpatch keeps the agent in its own user's private cache. Run hotpatch as that user (e.g. sudo -u "
+                            + process.user() + " hotpatch ...), or enroll the JVM with -javaagent:<a copy that user can read>"
+                            + " (see 'hotpatch agent-path')");
+            target.loadAgent(jar.toString(), loadOptions(machineName, trust), probe.javaFeature());
             Probe after = Probe.of(target);
             if (after.socket().isEmpty()) {
                 throw new AttachException("the agent loaded into JVM " + pid + " but opened no channel ("
                         + Probe.AGENT_SOCKET + " is not set); see the JVM's standard error");
             }
-            return Optional.of(new AgentClient(pid, checkedSocket(after.socket(), process), after.mode(), true,
-                    after.javaVersion()));
+            return Optional.of(new AgentClient(process, checkedSocket(after.socket(), process), after.mode(), true,
+                    after.javaVersion(), timeout));
         }
+    }
+
+    /** The agent options for a fresh load: its name, and the trust folder it keeps for its lifetime. */
+    private static String loadOptions(String machineName, Path trust) {
+        List<String> options = new java.util.ArrayList<>();
+        if (!machineName.isEmpty()) {
+            options.add("name=" + machineName);
+        }
+        if (trust != null) {
+            String t = trust.toAbsolutePath().normalize().toString();
+            // The option string is comma-separated key=value: such a path is pinned by the first apply instead.
+            if (t.indexOf(',') < 0 && t.indexOf('=') < 0) {
+                options.add("trust=" + t);
+            }
+        }
+        return String.join(",", options);
+    }
+
+    /**
+     * Refuses, naming the real cause, when the target JVM's user could not read {@code file}: the
+     * agent runs as that user, so a file only the caller (e.g. root) can read looks missing to it.
+     */
+    private static void requireReadable(OsProcess process, OsProcess self, Path file, String what, String fix) {
+        if (process.uid() == self.uid()) {
+            return;
+        }
+        process.cannotRead(file).ifPresent(why -> {
+            throw new NotSupportedException(process.pid(), "it runs as user '" + process.user() + "' (uid " + process.uid()
+                    + "), which cannot read " + what + " " + file + ": " + why + ". " + fix);
+        });
     }
 
     /**
@@ -182,9 +245,23 @@ public final class AgentClient implements AutoCloseable {
      * applies it all or nothing.
      */
     public ApplyResult apply(Path pkg, Path trustDir, String actor) {
+        return apply(pkg, trustDir, actor, false);
+    }
+
+    /**
+     * Like {@link #apply(Path, Path, String)}; with {@code allowPending} the agent installs a package
+     * even when none of its classes is in the JVM yet (they are patched if they load later), which
+     * it otherwise refuses as a package for a library the JVM does not contain.
+     */
+    public ApplyResult apply(Path pkg, Path trustDir, String actor, boolean allowPending) {
+        OsProcess self = OsProcess.self();
+        requireReadable(process, self, pkg, "the package", "Put it where that user can read it (the agent reads it as the JVM's user)");
+        if (trustDir != null) {
+            requireReadable(process, self, trustDir, "the trust folder", "Use a trust folder that user can read");
+        }
         Message request = Message.of("op", "apply", "package", pkg.toAbsolutePath().normalize().toString())
                 .put("trust", trustDir == null ? null : trustDir.toAbsolutePath().normalize().toString())
-                .put("actor", actor);
+                .put("actor", actor).put("allowPending", allowPending ? "true" : null);
         return ApplyResult.from(send(request, CHANGE_TIMEOUT));
     }
 
@@ -193,14 +270,35 @@ public final class AgentClient implements AutoCloseable {
         return UninstallResult.from(send(Message.of("op", "uninstall").put("id", id).put("actor", actor), CHANGE_TIMEOUT));
     }
 
-    /** The hotpatches installed in the JVM, in installation order. */
-    public List<InstalledHotpatch> list() {
-        return InstalledHotpatch.listFrom(requireOk(send(Message.of("op", "list"), QUERY_TIMEOUT), "list"));
+    /**
+     * Clears the quarantine of hotpatch {@code id}: the agent applies its stored package again, live,
+     * with every check of a first apply, and a new probation starts.
+     */
+    public ApplyResult clearQuarantine(String id, String actor, boolean allowPending) {
+        return ApplyResult.from(send(Message.of("op", "clear", "id", id).put("actor", actor)
+                .put("allowPending", allowPending ? "true" : null), CHANGE_TIMEOUT));
     }
 
-    private Message send(Message request, Duration timeout) {
+    /** The hotpatches of the JVM: live ones in installation order, then quarantined and revoked ones. */
+    public List<InstalledHotpatch> list() {
+        return report().hotpatches();
+    }
+
+    /** The agent's whole report: hotpatches, a pending restart, problems. */
+    public AgentReport report() {
+        return AgentReport.from(requireOk(send(Message.of("op", "list"), QUERY_TIMEOUT), "list"));
+    }
+
+    private Message send(Message request, Duration defaultTimeout) {
+        Duration t = timeout == null ? defaultTimeout : timeout;
+        if (OsProcess.isStopped(pid)) {
+            throw TimedOutException.stopped(pid);
+        }
         try {
-            return Channel.exchange(socket, request, timeout);
+            return Channel.exchange(socket, request, t);
+        } catch (java.net.SocketTimeoutException e) {
+            throw OsProcess.isStopped(pid) ? TimedOutException.stopped(pid)
+                    : TimedOutException.after(pid, "the request '" + request.get("op", "") + "' to its agent", t);
         } catch (IOException e) {
             throw new AttachException("could not talk to the agent in JVM " + pid + " over " + socket + ": " + e.getMessage(), e);
         }

@@ -1,6 +1,8 @@
 package dev.hotpatch.attach;
 
+import dev.hotpatch.format.OwnerOnly;
 import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.UnsafePathException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -8,29 +10,22 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFileAttributeView;
-import java.nio.file.attribute.PosixFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.util.Set;
 
 /**
  * The hotpatch agent jar that ships inside this module, extracted to a private per-user folder so
  * that a JVM can load it ({@code -javaagent:} or attach).
  *
  * <p>The agent runs inside other people's JVMs, so where it lies matters: the folder
- * ({@code $XDG_CACHE_HOME/hotpatch}, else {@code ~/.cache/hotpatch}) must belong to this user and
- * be writable by nobody else, it is created {@code 0700}; the file is named after the SHA-256 of
+ * ({@code $XDG_CACHE_HOME/hotpatch}, else {@code ~/.cache/hotpatch}) must pass the shared
+ * {@link OwnerOnly} rule (this user's or root's, writable by nobody else, no link), it is created
+ * {@code 0700}; the file is named after the SHA-256 of
  * its content and written {@code 0600} through a temporary file and an atomic rename; an existing
  * file is reused only when it is a regular file (not a link), owned by this user, and its content
  * still hashes to its name. Thread-safe; concurrent extractions by several processes are safe.
  */
 public final class AgentJar {
     static final String RESOURCE = "/dev/hotpatch/attach/hotpatch-agent.jar";
-    private static final Set<PosixFilePermission> GROUP_OR_OTHER = Set.of(
-            PosixFilePermission.GROUP_WRITE, PosixFilePermission.OTHERS_WRITE,
-            PosixFilePermission.GROUP_READ, PosixFilePermission.OTHERS_READ,
-            PosixFilePermission.GROUP_EXECUTE, PosixFilePermission.OTHERS_EXECUTE);
 
     private AgentJar() {
     }
@@ -95,30 +90,12 @@ public final class AgentJar {
         }
     }
 
-    /** Creates {@code dir} as 0700, or checks that an existing one is ours and closed to others (tightening it if needed). */
+    /** Creates {@code dir} as 0700, or checks an existing one with the shared owner-only rule. */
     private static void privateFolder(Path dir) throws IOException {
-        if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) {
-            Files.createDirectories(dir.getParent());
-            try {
-                Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            } catch (java.nio.file.FileAlreadyExistsException raced) {
-                // Another process created it at the same time; checked below like any existing folder.
-            }
-        }
-        PosixFileAttributeView view = Files.getFileAttributeView(dir, PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS);
-        if (view == null) {
-            return; // Not POSIX: the folder inherits the user profile's access control.
-        }
-        PosixFileAttributes attrs = view.readAttributes();
-        if (!attrs.isDirectory()) {
-            throw new AttachException(dir + " is not a folder (a link or a file?); remove it so the agent can be extracted safely");
-        }
-        if (!ownedByMe(dir)) {
-            throw new AttachException(dir + " belongs to " + attrs.owner().getName() + ", not to this user; "
-                    + "refusing to put the agent where another user could replace it");
-        }
-        if (attrs.permissions().stream().anyMatch(GROUP_OR_OTHER::contains)) {
-            view.setPermissions(PosixFilePermissions.fromString("rwx------"));
+        try {
+            OwnerOnly.createPrivateFolder(dir, "agent cache folder");
+        } catch (UnsafePathException e) {
+            throw new AttachException(e.getMessage() + "; refusing to put the agent where another user could replace it", e);
         }
     }
 

@@ -12,10 +12,16 @@ import java.util.List;
  * @param id             the hotpatch id
  * @param durationMicros time the agent took, including verification
  * @param classes        per class: how many loaded copies were redefined and the hash now in use
+ * @param persisted      whether the agent keeps it across restarts (an enrolled agent); false for an attached one
  */
-public record ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes) {
+public record ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes,
+                          boolean persisted) {
     public ApplyResult {
         classes = List.copyOf(classes);
+    }
+
+    public ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes) {
+        this(outcome, message, id, durationMicros, classes, false);
     }
 
     /**
@@ -37,6 +43,7 @@ public record ApplyResult(Outcome outcome, String message, String id, long durat
             classes.add(new PatchedClass(m.get(p + "name", ""), m.getInt(p + "loaders", 0), m.get(p + "sha256", ""),
                     Boolean.parseBoolean(m.get(p + "pending", "false"))));
         }
-        return new ApplyResult(Outcome.of(m), m.get("message", ""), m.get("id", ""), m.getLong("durationMicros", 0), classes);
+        return new ApplyResult(Outcome.of(m), m.get("message", ""), m.get("id", ""), m.getLong("durationMicros", 0), classes,
+                Boolean.parseBoolean(m.get("persisted", "false")));
     }
 }

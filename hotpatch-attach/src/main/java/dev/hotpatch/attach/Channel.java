@@ -3,6 +3,7 @@ package dev.hotpatch.attach;
 import dev.hotpatch.format.channel.Message;
 import java.io.EOFException;
 import java.io.IOException;
+import java.net.SocketTimeoutException;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
@@ -14,8 +15,8 @@ import java.time.Duration;
 
 /**
  * One exchange with an agent over its Unix-domain socket: connect, send one {@link Message}, read
- * one framed reply, close. The whole exchange is bounded by a deadline, so a stuck target cannot
- * hang the caller. Stateless.
+ * one framed reply, close. The whole exchange, connecting included, is bounded by a deadline
+ * ({@link SocketTimeoutException} when it passes), so a stuck target cannot hang the caller. Stateless.
  */
 final class Channel {
     private Channel() {
@@ -25,11 +26,18 @@ final class Channel {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
              Selector selector = Selector.open()) {
-            ch.connect(UnixDomainSocketAddress.of(socket));
             ch.configureBlocking(false);
+            if (!ch.connect(UnixDomainSocketAddress.of(socket))) {
+                ch.register(selector, SelectionKey.OP_CONNECT);
+                while (!ch.finishConnect()) {
+                    await(selector, deadline, timeout);
+                }
+                ch.keyFor(selector).interestOps(SelectionKey.OP_WRITE);
+            } else {
+                ch.register(selector, SelectionKey.OP_WRITE);
+            }
             byte[] body = request.toBytes();
             ByteBuffer out = ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).flip();
-            ch.register(selector, SelectionKey.OP_WRITE);
             while (out.hasRemaining()) {
                 await(selector, deadline, timeout);
                 ch.write(out);
@@ -61,7 +69,7 @@ final class Channel {
         while (true) {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new IOException("the agent did not answer within " + timeout.toSeconds() + " s");
+                throw new SocketTimeoutException("the agent did not answer within " + TimedOutException.seconds(timeout));
             }
             if (selector.select(Math.max(1, left / 1_000_000)) > 0) {
                 selector.selectedKeys().clear();

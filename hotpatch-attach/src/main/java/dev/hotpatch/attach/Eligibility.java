@@ -5,6 +5,13 @@ package dev.hotpatch.attach;
  * with an opinion decides. Each constant is one case, so a new case is a new constant in the right place.
  */
 enum Eligibility {
+    /** It is stopped or did not answer in time: nothing is known yet. */
+    NOT_ANSWERING {
+        @Override
+        Verdict apply(Probe p) {
+            return p.unanswered() ? new Verdict(HotpatchStatus.PENDING_EVALUATION, p.attachFailure()) : null;
+        }
+    },
     /** Attach did not work: nothing can reach the JVM. */
     ATTACH_FAILED {
         @Override

@@ -8,7 +8,7 @@ public enum HotpatchStatus {
     DISABLED("Disabled"),
     /** The JVM cannot host the agent as it runs; the reason says why and what to change. */
     NOT_SUPPORTED("NotSupported"),
-    /** Not looked at yet. */
+    /** Not evaluated yet: the JVM is stopped or did not answer in time (the reason says which). */
     PENDING_EVALUATION("PendingEvaluation"),
     /** Eligible once something is done, e.g. a baseline restart is owed. */
     ACTION_REQUIRED("ActionRequired");

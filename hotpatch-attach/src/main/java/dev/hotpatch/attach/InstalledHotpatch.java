@@ -7,7 +7,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * A hotpatch installed in a JVM, as {@code Get-HotFix} shows one.
+ * A hotpatch of a JVM, as {@code Get-HotFix} shows one: live ({@code active}, or {@code superseded}
+ * by a later one), or held back and not running ({@code quarantined} after the JVM died during its
+ * probation, {@code revoked} because its signer left the trust folder).
  *
  * @param id             e.g. {@code KB2026-0001}
  * @param title          package title
@@ -17,26 +19,66 @@ import java.util.List;
  * @param installedBy    who installed it ({@code user@host})
  * @param supersedes     ids it replaced
  * @param cves           CVEs it fixes
- * @param persisted      whether the agent re-applies it when the JVM restarts
- * @param classes        its classes with the hash now in use
+ * @param persisted      whether the agent keeps it across restarts (enrolled agents do; attached ones never)
+ * @param classes        its classes with the bytes each loaded copy runs
+ * @param state          {@code active}, {@code superseded}, {@code quarantined} or {@code revoked}
+ * @param stateSince     since when it is quarantined or revoked; null otherwise
+ * @param stateReason    why it is quarantined or revoked; empty otherwise
  */
 public record InstalledHotpatch(String id, String title, String classification, String description, Instant installedOn,
                                 String installedBy, List<String> supersedes, List<String> cves, boolean persisted,
-                                List<InstalledClass> classes) {
+                                List<InstalledClass> classes, String state, Instant stateSince, String stateReason) {
+    public static final String ACTIVE = "active";
+    public static final String SUPERSEDED = "superseded";
+    public static final String QUARANTINED = "quarantined";
+    public static final String REVOKED = "revoked";
+
     public InstalledHotpatch {
         supersedes = List.copyOf(supersedes);
         cves = List.copyOf(cves);
         classes = List.copyOf(classes);
+        state = state == null || state.isEmpty() ? ACTIVE : state;
+        stateReason = stateReason == null ? "" : stateReason;
+    }
+
+    /** An active hotpatch (the shape before states existed). */
+    public InstalledHotpatch(String id, String title, String classification, String description, Instant installedOn,
+                             String installedBy, List<String> supersedes, List<String> cves, boolean persisted,
+                             List<InstalledClass> classes) {
+        this(id, title, classification, description, installedOn, installedBy, supersedes, cves, persisted, classes, ACTIVE, null, "");
+    }
+
+    /** Whether it runs in the JVM (active or superseded), as opposed to held back. */
+    public boolean live() {
+        return state.equals(ACTIVE) || state.equals(SUPERSEDED);
     }
 
     /**
-     * One class of an installed hotpatch.
+     * One class of a hotpatch.
      *
      * @param name    class name
-     * @param sha256  SHA-256 of the bytes in use
-     * @param loaders copies of the class currently patched
+     * @param sha256  SHA-256 of the bytes the hotpatch installs for it
+     * @param loaders loaded copies that run those bytes now
+     * @param copies  every loaded copy of the class, with the bytes it actually runs (as the agent
+     *                last redefined it, or its transformer produced it); empty from an older agent
      */
-    public record InstalledClass(String name, String sha256, int loaders) {
+    public record InstalledClass(String name, String sha256, int loaders, List<Copy> copies) {
+        public InstalledClass {
+            copies = List.copyOf(copies);
+        }
+
+        public InstalledClass(String name, String sha256, int loaders) {
+            this(name, sha256, loaders, List.of());
+        }
+    }
+
+    /**
+     * One loaded copy of a class.
+     *
+     * @param loader the class loader that defined it, as the agent describes it
+     * @param sha256 SHA-256 of the bytes it runs; empty when the agent could not tell
+     */
+    public record Copy(String loader, String sha256) {
     }
 
     static List<InstalledHotpatch> listFrom(Message m) {
@@ -48,17 +90,24 @@ public record InstalledHotpatch(String id, String title, String classification, 
             int c = m.getInt(p + "classes.count", 0);
             for (int j = 0; j < c; j++) {
                 String q = p + "classes." + j + ".";
-                classes.add(new InstalledClass(m.get(q + "name", ""), m.get(q + "sha256", ""), m.getInt(q + "loaders", 0)));
+                List<Copy> copies = new ArrayList<>();
+                int k = m.getInt(q + "copies.count", 0);
+                for (int x = 0; x < k; x++) {
+                    copies.add(new Copy(m.get(q + "copies." + x + ".loader", ""), m.get(q + "copies." + x + ".sha256", "")));
+                }
+                classes.add(new InstalledClass(m.get(q + "name", ""), m.get(q + "sha256", ""), m.getInt(q + "loaders", 0), copies));
             }
             out.add(new InstalledHotpatch(m.get(p + "id", ""), m.get(p + "title", ""), m.get(p + "classification", ""),
                     m.get(p + "description", ""), instant(m.get(p + "installedOn", "")), m.get(p + "installedBy", ""),
                     commaList(m.get(p + "supersedes", "")), commaList(m.get(p + "cves", "")),
-                    Boolean.parseBoolean(m.get(p + "persisted", "false")), classes));
+                    Boolean.parseBoolean(m.get(p + "persisted", "false")), classes,
+                    m.get(p + "state", Boolean.parseBoolean(m.get(p + "active", "true")) ? ACTIVE : SUPERSEDED),
+                    instant(m.get(p + "stateSince", "")), m.get(p + "stateReason", "")));
         }
         return out;
     }
 
-    private static Instant instant(String s) {
+    static Instant instant(String s) {
         try {
             return s.isBlank() ? null : Instant.parse(s.trim());
         } catch (DateTimeParseException e) {

@@ -1,5 +1,6 @@
 package dev.hotpatch.attach;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -15,19 +16,29 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The JVMs running on this host, each with its hotpatch status: the entry point for discovery.
- * Every JVM is attached to briefly (in parallel) to read its version and agent properties; no
- * agent is loaded. This process itself is never listed. Thread-safe (stateless).
+ * Every JVM is attached to briefly, all at once, to read its version and agent properties; no
+ * agent is loaded. A JVM that is stopped, or does not answer within the per-JVM deadline, is listed
+ * as {@code PendingEvaluation} with the reason, without holding up the others. This process itself
+ * is never listed. Thread-safe (stateless).
  */
 public final class LocalJvms {
-    /** How long one JVM may take to answer before it is reported as not answering. */
-    private static final long PROBE_TIMEOUT_SECONDS = 20;
-    private static final int MAX_PARALLEL = 8;
+    /** The default per-JVM deadline: generous, for callers that need an answer more than speed. */
+    public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(20);
+    private static final int MAX_PARALLEL = 64;
 
     private LocalJvms() {
     }
 
-    /** Every local JVM but this one, ordered by pid. */
+    /** Every local JVM but this one, ordered by pid, each probed with {@link #DEFAULT_TIMEOUT}. */
     public static List<JvmInfo> list() {
+        return list(DEFAULT_TIMEOUT);
+    }
+
+    /**
+     * Every local JVM but this one, ordered by pid. All are probed in parallel; the whole call takes
+     * about {@code perJvm} at most (plus discovery), however many JVMs are stopped or hung.
+     */
+    public static List<JvmInfo> list(Duration perJvm) {
         Set<Long> pids = Discovery.all();
         if (pids.isEmpty()) {
             return List.of();
@@ -42,9 +53,10 @@ public final class LocalJvms {
             List<Future<Optional<JvmInfo>>> futures = new ArrayList<>();
             List<Long> order = new ArrayList<>(pids);
             for (long pid : order) {
-                futures.add(pool.submit(() -> probe(pid, self)));
+                futures.add(pool.submit(() -> probe(pid, self, perJvm)));
             }
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(PROBE_TIMEOUT_SECONDS);
+            // The steps inside a probe have the same deadline; this one only bounds the pool's queue.
+            long deadline = System.nanoTime() + perJvm.toNanos() + TimeUnit.MILLISECONDS.toNanos(200);
             List<JvmInfo> out = new ArrayList<>();
             for (int i = 0; i < futures.size(); i++) {
                 long pid = order.get(i);
@@ -52,8 +64,7 @@ public final class LocalJvms {
                     futures.get(i).get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).ifPresent(out::add);
                 } catch (TimeoutException e) {
                     futures.get(i).cancel(true);
-                    OsProcess.of(pid).ifPresent(p -> out.add(Probe.unreachable(p,
-                            "it did not answer the attach request within " + PROBE_TIMEOUT_SECONDS + " s").toInfo()));
+                    OsProcess.of(pid).ifPresent(p -> out.add(Probe.pending(p, notAnswering(pid, perJvm)).toInfo()));
                 } catch (ExecutionException e) {
                     throw new AttachException("looking at JVM " + pid + " failed: " + e.getCause(), e.getCause());
                 } catch (InterruptedException e) {
@@ -73,7 +84,7 @@ public final class LocalJvms {
         if (pid == ProcessHandle.current().pid() || !Discovery.finds(pid)) {
             return Optional.empty();
         }
-        return probe(pid, OsProcess.self());
+        return probe(pid, OsProcess.self(), DEFAULT_TIMEOUT);
     }
 
     /**
@@ -83,30 +94,40 @@ public final class LocalJvms {
      *
      * @throws NoSuchJvmException when there is no such process, or it is this process
      * @throws NotSupportedException when it cannot be attached to, with the reason
+     * @throws TimedOutException when it is stopped or does not answer within {@link #DEFAULT_TIMEOUT}
      */
     public static Properties systemProperties(long pid) {
         Optional<OsProcess> process = pid == ProcessHandle.current().pid() ? Optional.empty() : OsProcess.of(pid);
         if (process.isEmpty()) {
             throw new NoSuchJvmException(pid, "no JVM with process id " + pid + " is running");
         }
-        try (Target target = Target.attach(process.get(), OsProcess.self())) {
+        try (Target target = Target.attach(process.get(), OsProcess.self(), DEFAULT_TIMEOUT)) {
             return target.systemProperties();
         }
     }
 
-    private static Optional<JvmInfo> probe(long pid, OsProcess self) {
+    private static Optional<JvmInfo> probe(long pid, OsProcess self, Duration timeout) {
         Optional<OsProcess> process = OsProcess.of(pid);
         if (process.isEmpty()) {
             return Optional.empty();
         }
-        try (Target target = Target.attach(process.get(), self)) {
+        try (Target target = Target.attach(process.get(), self, timeout)) {
             return Optional.of(Probe.of(target).toInfo());
         } catch (NoSuchJvmException e) {
             return Optional.empty();
         } catch (NotSupportedException e) {
             return Optional.of(Probe.unreachable(process.get(), e.reason()).toInfo());
+        } catch (TimedOutException e) {
+            String why = OsProcess.isStopped(pid) ? "it is stopped (kill -STOP or a debugger) and cannot answer; resume it with"
+                    + " 'kill -CONT " + pid + "'" : notAnswering(pid, timeout);
+            return Optional.of(Probe.pending(process.get(), why).toInfo());
         } catch (AttachException e) {
             return Optional.of(Probe.unreachable(process.get(), e.getMessage()).toInfo());
         }
+    }
+
+    private static String notAnswering(long pid, Duration timeout) {
+        return "it did not answer within " + TimedOutException.seconds(timeout) + " (busy or hung); not evaluated."
+                + " Wait longer with --timeout";
     }
 }

@@ -77,6 +77,73 @@ record OsProcess(long pid, String user, long uid, String command, List<String> a
         return true;
     }
 
+    /**
+     * Whether process {@code pid} is stopped ({@code kill -STOP}, job control, or a tracer): state
+     * {@code T} or {@code t} in {@code /proc/PID/stat}. False when it cannot be told (not Linux).
+     */
+    static boolean isStopped(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"), StandardCharsets.UTF_8);
+            int close = stat.lastIndexOf(')');
+            char state = close > 0 && close + 2 < stat.length() ? stat.charAt(close + 2) : '?';
+            return state == 'T' || state == 't';
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Why this process could not read {@code file} (with its uid and groups, by the file modes of
+     * the file and every folder above it), or empty when it can, or when that cannot be told (root,
+     * unknown ids, not POSIX). ACLs are not consulted.
+     */
+    Optional<String> cannotRead(Path file) {
+        if (uid <= 0) {
+            return Optional.empty();
+        }
+        Set<Long> groups = groups();
+        try {
+            Path real = file.toRealPath();
+            Path walked = real.getRoot();
+            for (Path part : real) {
+                walked = walked.resolve(part);
+                boolean last = walked.equals(real);
+                int need = last ? 4 : 1;
+                long owner = ((Number) Files.getAttribute(walked, "unix:uid")).longValue();
+                long group = ((Number) Files.getAttribute(walked, "unix:gid")).longValue();
+                int mode = ((Number) Files.getAttribute(walked, "unix:mode")).intValue();
+                int bits = owner == uid ? (mode >> 6) & 7 : groups.contains(group) ? (mode >> 3) & 7 : mode & 7;
+                if ((bits & need) == 0) {
+                    String perms = java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(walked));
+                    return Optional.of(walked.equals(real) ? real + " is not readable by it (mode " + perms + ")"
+                            : walked + " is closed to it (mode " + perms + ")");
+                }
+            }
+            return Optional.empty();
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException | SecurityException e) {
+            return Optional.empty();
+        }
+    }
+
+    /** The process's group ids (effective and supplementary) from {@code /proc/PID/status}; empty when unknown. */
+    private Set<Long> groups() {
+        Set<Long> out = new java.util.HashSet<>();
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", Long.toString(pid), "status"), StandardCharsets.UTF_8)) {
+                if (line.startsWith("Gid:") || line.startsWith("Groups:")) {
+                    for (String g : line.substring(line.indexOf(':') + 1).trim().split("\\s+")) {
+                        if (!g.isEmpty()) {
+                            out.add(Long.parseLong(g));
+                        }
+                    }
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // Unknown groups: only the owner and "others" bits are checked.
+        }
+        return out;
+    }
+
     /** The main class or jar file name from the command line, or empty. */
     String mainName() {
         for (int i = 0; i < arguments.size(); i++) {

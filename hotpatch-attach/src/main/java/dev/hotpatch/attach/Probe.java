@@ -6,9 +6,11 @@ import java.util.Properties;
 
 /**
  * What one look at a local JVM found: the OS facts, and when attach worked its system properties
- * and JVM arguments; when attach did not work, why. The input to {@link Eligibility}. Immutable.
+ * and JVM arguments; when attach did not work, why, and whether that was because it did not answer
+ * in time (stopped or hung: not evaluated, rather than not supported). The input to
+ * {@link Eligibility}. Immutable.
  */
-record Probe(OsProcess process, String attachFailure, Properties system, String jvmArgs) {
+record Probe(OsProcess process, String attachFailure, Properties system, String jvmArgs, boolean unanswered) {
     static final String AGENT_VERSION = "hotpatch.agent.version";
     static final String AGENT_MODE = "hotpatch.agent.mode";
     static final String AGENT_SOCKET = "hotpatch.agent.socket";
@@ -16,6 +18,10 @@ record Probe(OsProcess process, String attachFailure, Properties system, String 
     static final String AGENT_INSTALLED = "hotpatch.agent.installed";
     /** The machine name a JVM may be given on its command line before any agent names it. */
     static final String MACHINE_PROPERTY = "hotpatch.machine";
+
+    Probe(OsProcess process, String attachFailure, Properties system, String jvmArgs) {
+        this(process, attachFailure, system, jvmArgs, false);
+    }
 
     /** Looks at an attached JVM (and leaves it attached). */
     static Probe of(Target target) {
@@ -27,12 +33,21 @@ record Probe(OsProcess process, String attachFailure, Properties system, String 
 
     /** A JVM that could not be attached to, for {@code reason}. */
     static Probe unreachable(OsProcess process, String reason) {
+        return unreachable(process, reason, false);
+    }
+
+    /** A JVM that is stopped or did not answer in time, for {@code reason}: not evaluated. */
+    static Probe pending(OsProcess process, String reason) {
+        return unreachable(process, reason, true);
+    }
+
+    private static Probe unreachable(OsProcess process, String reason, boolean unanswered) {
         Properties fromRelease = new Properties();
         process.release().ifPresent(r -> {
             fromRelease.setProperty("java.version", r.getProperty("JAVA_VERSION", ""));
             fromRelease.setProperty("java.vendor", r.getProperty("IMPLEMENTOR", ""));
         });
-        return new Probe(process, reason, fromRelease, "");
+        return new Probe(process, reason, fromRelease, "", unanswered);
     }
 
     boolean attached() {

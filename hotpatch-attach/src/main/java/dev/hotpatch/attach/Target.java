@@ -5,28 +5,35 @@ import com.sun.tools.attach.AgentLoadException;
 import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Properties;
 
 /**
- * A JVM this process is attached to through the JDK attach API; closing detaches. Translates the
- * attach API's exceptions into {@link NotSupportedException} (the JVM refuses attach) and
+ * A JVM this process is attached to through the JDK attach API; closing detaches. Every step that
+ * talks to the target (attach, reading properties, loading the agent) has a deadline, so a stopped
+ * or hung JVM ends in a {@link TimedOutException} instead of a caller that waits forever. Translates
+ * the attach API's exceptions into {@link NotSupportedException} (the JVM refuses attach) and
  * {@link AttachException} (attach broke), each with the reason in operator terms. Not thread-safe.
  */
 final class Target implements AutoCloseable {
     private final OsProcess process;
     private final VirtualMachine vm;
+    private final Duration timeout;
 
-    private Target(OsProcess process, VirtualMachine vm) {
+    private Target(OsProcess process, VirtualMachine vm, Duration timeout) {
         this.process = process;
         this.vm = vm;
+        this.timeout = timeout;
     }
 
     /**
      * Attaches to {@code process} after checking, without touching it, that attach can work: this
-     * user may attach to it, and it handles the attach signal.
+     * user may attach to it, it handles the attach signal, and it is not stopped.
+     *
+     * @param timeout the deadline of this and every later step
      */
-    static Target attach(OsProcess process, OsProcess self) {
+    static Target attach(OsProcess process, OsProcess self, Duration timeout) {
         long pid = process.pid();
         if (!process.attachableBy(self)) {
             throw new NotSupportedException(pid, "it runs as user '" + process.user() + "' and hotpatch runs as '"
@@ -36,7 +43,10 @@ final class Target implements AutoCloseable {
             throw new NotSupportedException(pid, "it does not accept attach requests (started with -Xrs, or still starting up)");
         }
         try {
-            return new Target(process, VirtualMachine.attach(Long.toString(pid)));
+            VirtualMachine vm = Deadline.within(timeout, pid, "the attach request", () -> VirtualMachine.attach(Long.toString(pid)));
+            return new Target(process, vm, timeout);
+        } catch (AttachException e) {
+            throw e;
         } catch (AttachNotSupportedException e) {
             throw new NotSupportedException(pid, explain(e));
         } catch (IOException e) {
@@ -44,6 +54,8 @@ final class Target implements AutoCloseable {
                 throw new NotSupportedException(pid, explain(e));
             }
             throw new NoSuchJvmException(pid, "JVM " + pid + " exited while attaching");
+        } catch (Exception e) {
+            throw new AttachException("attaching to JVM " + pid + " failed: " + e, e);
         }
     }
 
@@ -69,16 +81,20 @@ final class Target implements AutoCloseable {
 
     Properties systemProperties() {
         try {
-            return vm.getSystemProperties();
-        } catch (IOException e) {
+            return Deadline.within(timeout, process.pid(), "a request for its system properties", vm::getSystemProperties);
+        } catch (AttachException e) {
+            throw e;
+        } catch (Exception e) {
             throw new AttachException("cannot read the system properties of JVM " + process.pid() + ": " + e.getMessage(), e);
         }
     }
 
     Properties agentProperties() {
         try {
-            return vm.getAgentProperties();
-        } catch (IOException e) {
+            return Deadline.within(timeout, process.pid(), "a request for its agent properties", vm::getAgentProperties);
+        } catch (AttachException e) {
+            throw e;
+        } catch (Exception e) {
             throw new AttachException("cannot read the agent properties of JVM " + process.pid() + ": " + e.getMessage(), e);
         }
     }
@@ -87,7 +103,12 @@ final class Target implements AutoCloseable {
     void loadAgent(String jar, String options, int javaFeature) {
         long pid = process.pid();
         try {
-            vm.loadAgent(jar, options);
+            Deadline.within(timeout, pid, "the request to load the agent", () -> {
+                vm.loadAgent(jar, options);
+                return null;
+            });
+        } catch (AttachException e) {
+            throw e;
         } catch (AgentLoadException e) {
             if (javaFeature >= 21) {
                 throw new NotSupportedException(pid, Eligibility.DYNAMIC_LOADING_DISABLED_REASON + " (" + e.getMessage() + ")");
@@ -96,7 +117,7 @@ final class Target implements AutoCloseable {
         } catch (AgentInitializationException e) {
             throw new AttachException("the agent failed to start in JVM " + pid + " (agentmain returned error "
                     + e.returnValue() + "); see the JVM's standard error for the cause", e);
-        } catch (IOException e) {
+        } catch (Exception e) {
             throw new AttachException("loading the agent into JVM " + pid + " failed: " + e.getMessage(), e);
         }
     }

@@ -53,12 +53,48 @@ class AgentJarTest {
     }
 
     @Test
-    void extract_closesFolderOthersCouldWriteTo() throws Exception {
+    void extract_refusesFolderOthersCouldWriteTo_andChangesNothing() throws Exception {
+        // Someone else may have put a jar there already: the shared rule refuses such a folder instead of tightening it.
         Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxrwxrwx"));
+
+        assertThatThrownBy(() -> AgentJar.extractTo(tmp))
+                .isInstanceOf(AttachException.class)
+                .hasMessageContaining("agent cache folder " + tmp + " is writable by other users");
+        try (var s = Files.list(tmp)) {
+            assertThat(s).isEmpty();
+        }
+    }
+
+    @Test
+    void extract_tightensItsOwnFolderThatOthersCouldRead() throws Exception {
+        Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rwxr-xr-x"));
 
         AgentJar.extractTo(tmp);
 
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(tmp))).isEqualTo("rwx------");
+    }
+
+    @Test
+    void extract_refusesFolderOfAnotherUser() throws Exception {
+        if (dev.hotpatch.format.OwnerOnly.myUid() != 0) {
+            throw new AssertionError("chown to another uid needs root; run this module's tests as root (CI does)");
+        }
+        Path theirs = Files.createDirectory(tmp.resolve("theirs"));
+        Files.setAttribute(theirs, "unix:uid", 4242, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+
+        assertThatThrownBy(() -> AgentJar.extractTo(theirs))
+                .isInstanceOf(AttachException.class)
+                .hasMessageContaining("belongs to uid 4242");
+    }
+
+    @Test
+    void extract_refusesFolderThatIsALink() throws Exception {
+        Path real = Files.createDirectory(tmp.resolve("real"));
+        Path link = Files.createSymbolicLink(tmp.resolve("cache"), real);
+
+        assertThatThrownBy(() -> AgentJar.extractTo(link))
+                .isInstanceOf(AttachException.class)
+                .hasMessageContaining("is a symbolic link");
     }
 
     @Test

@@ -48,7 +48,15 @@ final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code java} with {@code jvmArgs} running the sleeper, and waits until it says ready. */
     static ChildJvm start(Path java, Path classes, String... jvmArgs) throws Exception {
-        List<String> cmd = new ArrayList<>();
+        return startAs(List.of(), java, classes, jvmArgs);
+    }
+
+    /**
+     * Like {@link #start}, with {@code prefix} before the java command, e.g.
+     * {@code setpriv --reuid nobody ...} to run it as another user (setpriv execs, so the pid is the JVM's).
+     */
+    static ChildJvm startAs(List<String> prefix, Path java, Path classes, String... jvmArgs) throws Exception {
+        List<String> cmd = new ArrayList<>(prefix);
         cmd.add(java.toString());
         cmd.addAll(List.of(jvmArgs));
         cmd.add("-cp");
@@ -88,11 +96,17 @@ final class ChildJvm implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java");
     }
 
-    /** The Java 25 executable, or null when it is not installed. */
+    /** The Java 25 executable; the test fails (CI) or is reported skipped with the reason when it is not installed. */
     static Path java25() {
-        String home = System.getProperty("hotpatch.test.java25", "");
-        Path java = Path.of(home.isBlank() ? "/usr/lib/jvm/temurin-25-jdk-amd64" : home, "bin", "java");
-        return Files.isExecutable(java) ? java : null;
+        return dev.hotpatch.testkit.Jdks.java25();
+    }
+
+    /** Sends {@code signal} (e.g. {@code STOP}, {@code CONT}) to the child with the kill command. */
+    void signal(String signal) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid())).redirectErrorStream(true).start();
+        if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+            throw new IllegalStateException("kill -" + signal + " " + pid() + " failed: " + new String(kill.getInputStream().readAllBytes()));
+        }
     }
 
     long pid() {

@@ -62,6 +62,47 @@ class RepliesTest {
     }
 
     @Test
+    void report_readsStatesCopiesAndAPendingRestart() {
+        Message reply = Message.of("status", "ok", "mode", "enrolled", "installed.count", "2",
+                "installed.0.id", "KB1", "installed.0.state", "active", "installed.0.classes.count", "1",
+                "installed.0.classes.0.name", "acme/Fees", "installed.0.classes.0.sha256", "ef", "installed.0.classes.0.loaders", "1",
+                "installed.0.classes.0.copies.count", "2",
+                "installed.0.classes.0.copies.0.loader", "app", "installed.0.classes.0.copies.0.sha256", "ef",
+                "installed.0.classes.0.copies.1.loader", "iso", "installed.0.classes.0.copies.1.sha256", "ab",
+                "installed.1.id", "KB2", "installed.1.state", "quarantined", "installed.1.stateSince", "2026-12-05T10:00:00Z",
+                "installed.1.stateReason", "the JVM stopped 42 s after KB2 was applied",
+                "restartPending.since", "2026-12-05T09:00:00Z", "restartPending.reason", "/srv/app.jar changed on disk",
+                "problems", "one | two");
+
+        AgentReport r = AgentReport.from(reply);
+
+        assertThat(r.mode()).isEqualTo("enrolled");
+        assertThat(r.hotpatches()).extracting(InstalledHotpatch::state).containsExactly("active", "quarantined");
+        assertThat(r.hotpatches().get(0).classes().get(0).copies()).containsExactly(
+                new InstalledHotpatch.Copy("app", "ef"), new InstalledHotpatch.Copy("iso", "ab"));
+        assertThat(r.quarantined()).singleElement().satisfies(q -> {
+            assertThat(q.live()).isFalse();
+            assertThat(q.stateSince()).isEqualTo(Instant.parse("2026-12-05T10:00:00Z"));
+            assertThat(q.stateReason()).contains("42 s");
+        });
+        assertThat(r.restartPending()).isEqualTo(new AgentReport.RestartPending(Instant.parse("2026-12-05T09:00:00Z"),
+                "/srv/app.jar changed on disk"));
+        assertThat(r.problems()).containsExactly("one", "two");
+    }
+
+    @Test
+    void report_ofAnOlderAgent_hasActiveAndSupersededStatesAndNoRestartPending() {
+        Message reply = Message.of("status", "ok", "installed.count", "2", "installed.0.id", "KB1", "installed.0.active", "false",
+                "installed.1.id", "KB2", "installed.1.active", "true");
+
+        AgentReport r = AgentReport.from(reply);
+
+        assertThat(r.hotpatches()).extracting(InstalledHotpatch::state).containsExactly("superseded", "active");
+        assertThat(r.restartPending()).isNull();
+        assertThat(r.problems()).isEmpty();
+    }
+
+    @Test
     void list_ofNothingIsEmpty() {
         assertThat(InstalledHotpatch.listFrom(Message.of("status", "ok", "installed.count", "0"))).isEmpty();
         assertThat(InstalledHotpatch.listFrom(Message.of("status", "ok"))).isEmpty();

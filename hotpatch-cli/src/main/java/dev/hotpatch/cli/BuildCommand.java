@@ -29,11 +29,12 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch build}: diffs two jars and writes a signed hotpatch package, or explains why it cannot. */
 @Command(name = "build", description = {
         "Build a signed hotpatch package from two jars.",
-        "Compares the baseline jar with the fixed jar and packages the changed classes. Prints, per class and member, what",
-        "was done: 'redefined as is', or 'rewritten: kept|moved|shadowed|inlined' where plain redefinition would refuse the",
-        "change (removed members are kept, added methods and lambdas move into a hidden helper, added fields into a side",
-        "table, added constants are inlined; see docs/rewriting.md). When a change cannot be rewritten safely (hierarchy,",
-        "added constructors, ...) prints every reason and exits 3: ship such a fix as a baseline."})
+        "Compares the baseline jar with the fixed jar and packages the changed classes. Prints, per class and member, " +
+                "what was done: 'redefined as is', or 'rewritten: kept|moved|shadowed|inlined' where plain redefinition " +
+                "would refuse the change (removed members are kept, added methods and lambdas move into a hidden helper, " +
+                "added fields into a side table, added constants are inlined; see docs/rewriting.md). When a change " +
+                "cannot be rewritten safely (hierarchy, added constructors, ...) prints every reason and exits 3: ship " +
+                "such a fix as a baseline."})
 final class BuildCommand extends HotpatchCommand {
     @Option(names = "--baseline", required = true, paramLabel = "OLD.jar", description = "The jar the JVMs run now.")
     Path baseline;

@@ -7,10 +7,9 @@ import dev.hotpatch.builder.rewrite.Verdict;
 import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.PackageManifest;
-import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.TrustStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
-import java.security.cert.CertificateEncodingException;
 import java.security.cert.X509Certificate;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -19,9 +18,10 @@ import picocli.CommandLine.Parameters;
 /** {@code hotpatch inspect}: what a package holds and whether its signature is intact. */
 @Command(name = "inspect", description = {
         "Show what a package holds and who signed it.",
-        "Prints the manifest, the classes with their hashes, and the signer.",
-        "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the",
-        "signer is trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
+        "Prints the manifest, the classes with their hashes, and the signer, and per class and member what the " +
+                "builder did: 'redefined as is', 'rewritten: kept|moved|shadowed|inlined' (see docs/rewriting.md).",
+        "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the signer is " +
+                "trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
 final class InspectCommand extends HotpatchCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The .hotpatch package.")
     Path file;
@@ -123,11 +123,7 @@ final class InspectCommand extends HotpatchCommand {
     }
 
     static String fingerprint(X509Certificate c) {
-        try {
-            return Sha256.hex(c.getEncoded());
-        } catch (CertificateEncodingException e) {
-            throw new IllegalStateException(e);
-        }
+        return TrustStore.fingerprint(c);
     }
 
     private static String orNone(String s) {

@@ -1,6 +1,6 @@
 package dev.hotpatch.cli;
 
-import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.format.SigningKey;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,14 +12,16 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch keygen}: creates a publisher signing key and its certificate. */
 @Command(name = "keygen", description = {
         "Create a publisher signing key and certificate.",
-        "Writes an EC P-256 key and a self-signed certificate to a new or empty folder. The folder gets signing.p12 and signing.password (owner-only: keep them private) and signer.crt,",
-        "the certificate that JVMs and verifiers pin: put it in their --trust folder."})
+        "Writes an EC P-256 key and a self-signed certificate to a new or empty folder. The folder gets signing.p12 and " +
+                "signing.password (owner-only: keep them private) and signer.crt, the certificate that JVMs and verifiers pin: " +
+                "put it in their --trust folder."})
 final class KeygenCommand extends HotpatchCommand {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Folder for the new key; must be new or empty.")
     Path out;
 
-    @Option(names = "--subject", paramLabel = "X500", defaultValue = "CN=Hotpatch Publisher",
-            description = "Certificate subject (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--subject", paramLabel = "X500",
+            description = "Certificate subject, e.g. \"CN=Acme Security, O=Acme\" (default: 'CN=Hotpatch Publisher' with this"
+                    + " user@host, the date and a random tag, so that keys can be told apart).")
     String subject;
 
     @Override
@@ -33,6 +35,9 @@ final class KeygenCommand extends HotpatchCommand {
                     throw usage("--out " + out + " is not empty; keygen never overwrites a key: name a new or empty folder");
                 }
             }
+        }
+        if (subject == null) {
+            subject = defaultSubject();
         }
         if (!subject.matches("(?i)\\s*[a-z]+\\s*=.+")) {
             throw usage("--subject '" + subject + "' is not an X.500 name such as \"CN=Acme Security, O=Acme\"");
@@ -57,10 +62,27 @@ final class KeygenCommand extends HotpatchCommand {
     }
 
     static String fingerprint(SigningKey key) {
+        return TrustStore.fingerprint(key.certificate());
+    }
+
+    /** {@code CN=Hotpatch Publisher root@build-01 2026-12-05 3f9a2c}: who made it, when, and a random tag. */
+    static String defaultSubject() {
+        String user = System.getProperty("user.name", "user");
+        String host;
         try {
-            return Sha256.hex(key.certificate().getEncoded());
-        } catch (java.security.cert.CertificateEncodingException e) {
-            throw new IllegalStateException(e);
+            host = java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            host = "localhost";
         }
+        byte[] tag = new byte[3];
+        new java.security.SecureRandom().nextBytes(tag);
+        return "CN=Hotpatch Publisher " + safe(user) + "@" + safe(host) + " " + java.time.LocalDate.now(java.time.ZoneOffset.UTC)
+                + " " + java.util.HexFormat.of().formatHex(tag);
+    }
+
+    /** Keeps the characters an X.500 name takes without escaping. */
+    private static String safe(String s) {
+        String t = s.replaceAll("[^A-Za-z0-9._-]", "_");
+        return t.isEmpty() ? "_" : t;
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpatch.attach.AgentClient;
+import dev.hotpatch.attach.AgentReport;
 import dev.hotpatch.attach.InstalledHotpatch;
 import dev.hotpatch.cli.fleet.ApiClient;
 import dev.hotpatch.cli.fleet.FleetCommand;
@@ -12,18 +13,23 @@ import java.util.List;
 import java.util.Optional;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code hotpatch list}: the hotpatches installed in a JVM, as Get-HotFix lists a machine's. */
 @Command(name = "list", description = {
-        "List the hotpatches installed in a running JVM (--pid), or on a machine of the fleet (--machine).",
-        "Like Get-HotFix: Source (machine), Description, HotFixID, InstalledBy, InstalledOn, then each",
-        "hotpatch's classes with the SHA-256 of the bytes now in use.",
-        "--pid asks the JVM's agent directly and never loads it: a JVM without it has nothing installed.",
+        "List hotpatches installed in a JVM (--pid) or on a fleet machine (--machine).",
+        "Like Get-HotFix: Source (machine), Description, HotFixID, State, InstalledBy, InstalledOn, then each hotpatch's " +
+                "classes with, per class loader, the SHA-256 of the bytes that copy runs (verified when they are the package's).",
+        "--pid asks the JVM's agent directly and never loads it: a JVM without it has nothing installed. It also shows " +
+                "hotpatches held back (quarantined after a crash, revoked publisher) and a restart the JVM owes.",
         "--machine asks the server, which lists what the machine's node last reported, checked against the catalog."})
 final class ListCommand extends FleetCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
     Target target;
+
+    @Mixin
+    TargetTimeout timeout;
 
     /** Which JVM: a local process, or a machine through the server. */
     static final class Target {
@@ -52,11 +58,11 @@ final class ListCommand extends FleetCommand {
             out().flush();
             return ExitPolicy.OK;
         }
-        Table t = new Table("Source", "Description", "HotFixID", "InstalledOn (UTC)", "Classes", "Verified");
+        Table t = new Table("Source", "Description", "HotFixID", "InstalledOn", "Classes", "Verified");
         for (JsonNode f : fixes) {
             String verified = f.path("verified").isNull() || f.path("verified").isMissingNode() ? "" : f.path("verified").asBoolean() ? "yes" : "NO";
             String note = f.path("note").asText("");
-            t.add(machine, f.path("description").asText(), f.path("hotFixId").asText(), Times.second(f.path("installedOn")),
+            t.add(machine, f.path("description").asText(), f.path("hotFixId").asText(), Times.human(f.path("installedOn")),
                     f.path("kind").asText().equals("hotpatch") ? f.path("classes").asInt() : "", verified + (note.isBlank() ? "" : (verified.isEmpty() ? "" : ": ") + note));
         }
         t.print(out());
@@ -64,54 +70,106 @@ final class ListCommand extends FleetCommand {
     }
 
     private int local(long target) {
-        Optional<AgentClient> maybe = AgentClient.connectIfPresent(target);
+        Optional<AgentClient> maybe = AgentClient.connectIfPresent(target, timeout.get());
         String source = Long.toString(target);
-        List<InstalledHotpatch> installed = List.of();
+        AgentReport report = new AgentReport("", List.of(), null, List.of());
         if (maybe.isPresent()) {
             try (AgentClient client = maybe.get()) {
                 String machine = client.ping().machine();
                 source = machine.isEmpty() ? source : machine;
-                installed = client.list();
+                report = client.report();
             }
         }
+        String mode = report.mode().isEmpty() && maybe.isPresent() ? maybe.get().mode() : report.mode();
         if (json()) {
-            ObjectNode doc = Json.status("ok").put("pid", target).put("source", source).put("agentPresent", maybe.isPresent());
-            ArrayNode a = doc.putArray("installed");
-            for (InstalledHotpatch h : installed) {
-                ObjectNode o = a.addObject().put("source", source).put("description", h.description()).put("hotFixId", h.id())
-                        .put("title", h.title()).put("classification", h.classification()).put("installedBy", h.installedBy())
-                        .put("installedOn", h.installedOn() == null ? null : h.installedOn().toString()).put("persisted", h.persisted());
-                o.set("supersedes", Json.strings(h.supersedes()));
-                o.set("cves", Json.strings(h.cves()));
-                ArrayNode classes = o.putArray("classes");
-                for (InstalledHotpatch.InstalledClass c : h.classes()) {
-                    classes.addObject().put("name", c.name()).put("sha256", c.sha256()).put("loaders", c.loaders());
-                }
-            }
-            printJson(doc);
+            printJson(json(target, source, maybe.isPresent(), mode, report));
             return ExitPolicy.OK;
         }
+        List<InstalledHotpatch> installed = report.hotpatches();
         if (installed.isEmpty()) {
             out().println("No hotpatches installed in JVM " + target
                     + (maybe.isPresent() ? "." : " (the hotpatch agent is not loaded in it)."));
-            return ExitPolicy.OK;
-        }
-        Table t = new Table("Source", "Description", "HotFixID", "InstalledBy", "InstalledOn");
-        for (InstalledHotpatch h : installed) {
-            t.add(source, h.description(), h.id(), h.installedBy(), h.installedOn() == null ? "" : h.installedOn());
-        }
-        t.print(out());
-        for (InstalledHotpatch h : installed) {
-            out().println();
-            out().println(h.id() + (h.cves().isEmpty() ? "" : "  " + String.join(", ", h.cves()))
-                    + (h.supersedes().isEmpty() ? "" : "  supersedes " + String.join(", ", h.supersedes()))
-                    + (h.persisted() ? "  (re-applied at restart)" : "  (until restart)"));
-            for (InstalledHotpatch.InstalledClass c : h.classes()) {
-                out().println("  " + c.name() + "  sha256 " + c.sha256() + "  "
-                        + (c.loaders() == 0 ? "pending: patched when it loads" : c.loaders() + (c.loaders() == 1 ? " loader" : " loaders")));
+        } else {
+            Table t = new Table("Source", "Description", "HotFixID", "State", "InstalledBy", "InstalledOn");
+            for (InstalledHotpatch h : installed) {
+                t.add(source, h.description(), h.id(), h.state(), h.installedBy(), Times.human(h.installedOn()));
             }
+            t.print(out());
+            for (InstalledHotpatch h : installed) {
+                out().println();
+                out().println(h.id() + (h.cves().isEmpty() ? "" : "  " + String.join(", ", h.cves()))
+                        + (h.supersedes().isEmpty() ? "" : "  supersedes " + String.join(", ", h.supersedes()))
+                        + "  (" + keeping(h, mode) + ")");
+                if (!h.live()) {
+                    out().println("  " + h.state() + (h.stateSince() == null ? "" : " since " + Times.human(h.stateSince())) + ": " + h.stateReason());
+                }
+                for (InstalledHotpatch.InstalledClass c : h.classes()) {
+                    out().println("  " + c.name() + "  sha256 " + c.sha256() + "  " + (c.copies().isEmpty()
+                            ? "not loaded" + (h.live() ? " yet: patched when it loads" : "") : verdict(c)));
+                    for (InstalledHotpatch.Copy copy : c.copies()) {
+                        out().println("    " + copy.loader() + "  runs " + (copy.sha256().isEmpty() ? "(unknown bytes)" : copy.sha256())
+                                + (copy.sha256().equals(c.sha256()) ? "" : "  NOT the package's bytes"));
+                    }
+                }
+            }
+        }
+        if (report.restartPending() != null) {
+            out().println();
+            out().println("Restart pending since " + Times.human(report.restartPending().since()) + ": " + report.restartPending().reason() + ".");
+        }
+        for (String p : report.problems()) {
+            out().println("Problem: " + p);
         }
         out().flush();
         return ExitPolicy.OK;
+    }
+
+    /** What happens to a hotpatch when the JVM restarts, in words that are true for its agent's mode. */
+    private static String keeping(InstalledHotpatch h, String mode) {
+        if (!h.live()) {
+            return "not running";
+        }
+        if (h.persisted()) {
+            return "re-applied at restart";
+        }
+        return mode.equals("attached") ? "live until this JVM exits; the agent was attached, so nothing re-applies it"
+                : "until restart";
+    }
+
+    private static String verdict(InstalledHotpatch.InstalledClass c) {
+        long running = c.copies().stream().filter(x -> x.sha256().equals(c.sha256())).count();
+        return running == c.copies().size() ? "verified: " + (running == 1 ? "1 loader runs" : running + " loaders run") + " these bytes"
+                : running + " of " + c.copies().size() + " loaders run these bytes";
+    }
+
+    private static ObjectNode json(long pid, String source, boolean agentPresent, String mode, AgentReport report) {
+        ObjectNode doc = Json.status("ok").put("pid", pid).put("source", source).put("agentPresent", agentPresent).put("mode", mode);
+        ArrayNode a = doc.putArray("installed");
+        for (InstalledHotpatch h : report.hotpatches()) {
+            ObjectNode o = a.addObject().put("source", source).put("description", h.description()).put("hotFixId", h.id())
+                    .put("title", h.title()).put("classification", h.classification()).put("installedBy", h.installedBy())
+                    .put("installedOn", h.installedOn() == null ? null : h.installedOn().toString()).put("persisted", h.persisted())
+                    .put("state", h.state());
+            if (!h.live()) {
+                o.put("stateSince", h.stateSince() == null ? null : h.stateSince().toString()).put("stateReason", h.stateReason());
+            }
+            o.set("supersedes", Json.strings(h.supersedes()));
+            o.set("cves", Json.strings(h.cves()));
+            ArrayNode classes = o.putArray("classes");
+            for (InstalledHotpatch.InstalledClass c : h.classes()) {
+                ObjectNode k = classes.addObject().put("name", c.name()).put("sha256", c.sha256()).put("loaders", c.loaders());
+                ArrayNode copies = k.putArray("copies");
+                for (InstalledHotpatch.Copy copy : c.copies()) {
+                    copies.addObject().put("loader", copy.loader()).put("sha256", copy.sha256());
+                }
+                k.put("verified", !c.copies().isEmpty() && c.copies().stream().allMatch(x -> x.sha256().equals(c.sha256())));
+            }
+        }
+        if (report.restartPending() != null) {
+            doc.putObject("restartPending").put("since", String.valueOf(report.restartPending().since()))
+                    .put("reason", report.restartPending().reason());
+        }
+        doc.set("problems", Json.strings(report.problems()));
+        return doc;
     }
 }

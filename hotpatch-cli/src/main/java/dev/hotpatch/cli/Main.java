@@ -7,6 +7,7 @@ import dev.hotpatch.cli.demo.DemoCommand;
 import dev.hotpatch.cli.fleet.AssessCommand;
 import dev.hotpatch.cli.fleet.BaselineCommand;
 import dev.hotpatch.cli.fleet.HistoryCommand;
+import dev.hotpatch.cli.fleet.MoveCommand;
 import dev.hotpatch.cli.fleet.ImageCommand;
 import dev.hotpatch.cli.fleet.InstallCommand;
 import dev.hotpatch.cli.fleet.MachinesCommand;
@@ -30,7 +31,7 @@ import picocli.CommandLine.Spec;
  * {@link #run(PrintWriter, PrintWriter, String...)} runs one command line in-process and returns
  * its exit code, which is how tests drive the CLI.
  */
-@Command(name = "hotpatch", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+@Command(name = "hotpatch", versionProvider = Main.Version.class,
         description = "Install security fixes into running JVMs without restarting them.",
         footer = {"", "Every command takes --json and --help. Exit codes:",
                 "  0  ok",
@@ -38,8 +39,25 @@ import picocli.CommandLine.Spec;
                 "  2  usage error (bad arguments or input files)",
                 "  3  refused: not hotpatchable, not eligible, unverified, or agent declined"})
 public final class Main implements Callable<Integer> {
+    /** Widest help output; narrower when the terminal is (picocli reads its width). */
+    static final int HELP_WIDTH = 100;
+
     @Spec
     CommandSpec spec;
+
+    @picocli.CommandLine.Mixin
+    OutputOptions output;
+
+    @picocli.CommandLine.Option(names = {"-V", "--version"}, description = "Print the version (with --json: as JSON) and exit.")
+    boolean version;
+
+    static {
+        // Daemons (node, demo) log through java.util.logging: one line per record, ISO time first,
+        // instead of the JDK's two-line default; a -D setting on the command line wins.
+        if (System.getProperty("java.util.logging.SimpleFormatter.format") == null) {
+            System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tFT%1$tT%1$tz %4$s %5$s%6$s%n");
+        }
+    }
 
     /** Runs one command line with the process's standard streams and exits with its code. */
     public static void main(String[] args) {
@@ -73,6 +91,7 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("apply", new ApplyCommand());
         cl.addSubcommand("list", new ListCommand());
         cl.addSubcommand("uninstall", new UninstallCommand());
+        cl.addSubcommand("quarantine", new QuarantineCommand());
         cl.addSubcommand("agent-path", new AgentPathCommand());
         cl.addSubcommand("server", new ServerCommand());
         cl.addSubcommand("node", new NodeCommand());
@@ -82,9 +101,11 @@ public final class Main implements Callable<Integer> {
                 .addSubcommand("list", new ImageCommand.Listing()));
         cl.addSubcommand("baseline", new CommandLine(new BaselineCommand())
                 .addSubcommand("publish", new BaselineCommand.Publish())
+                .addSubcommand("sign", new BaselineCommand.Sign())
                 .addSubcommand("list", new BaselineCommand.Listing()));
         cl.addSubcommand("update", new CommandLine(new UpdateCommand())
                 .addSubcommand("publish", new UpdateCommand.Publish())
+                .addSubcommand("sign", new UpdateCommand.Sign())
                 .addSubcommand("list", new UpdateCommand.Listing()));
         cl.addSubcommand("schedule", new ScheduleCommand());
         cl.addSubcommand("token", new CommandLine(new TokenCommand())
@@ -100,18 +121,34 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("rollback", new RollbackCommand());
         cl.addSubcommand("restart", new RestartCommand());
         cl.addSubcommand("operation", new OperationCommand());
+        cl.addSubcommand("move", new MoveCommand());
         cl.addSubcommand("demo", new DemoCommand());
         ExitPolicy policy = new ExitPolicy();
         cl.setOut(out);
         cl.setErr(err);
         cl.setExecutionExceptionHandler(policy);
         cl.setParameterExceptionHandler(policy);
+        // Paragraphs wrap at the terminal's width (at most HELP_WIDTH), never inside a source line.
+        cl.setUsageHelpWidth(HELP_WIDTH);
+        cl.setUsageHelpAutoWidth(true);
         return cl;
     }
 
     /** Without a subcommand: the usage, and exit 2. */
     @Override
     public Integer call() {
+        if (version) {
+            String v = new Version().getVersion()[0].substring("hotpatch ".length());
+            PrintWriter out = spec.commandLine().getOut();
+            if (output.json) {
+                Json.print(out, Json.object().put("name", "hotpatch").put("version", v)
+                        .put("java", Runtime.version().toString()).put("javaHome", System.getProperty("java.home")));
+            } else {
+                out.println("hotpatch " + v);
+                out.flush();
+            }
+            return 0;
+        }
         PrintWriter err = spec.commandLine().getErr();
         err.println("hotpatch: a command is required.");
         spec.commandLine().usage(err);

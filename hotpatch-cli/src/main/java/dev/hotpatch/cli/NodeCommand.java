@@ -20,12 +20,13 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch node}: the node daemon in the foreground. */
 @Command(name = "node", description = {
-        "Run the node daemon: finds this host's named JVMs (machines), reports them and runs what it is asked.",
-        "Server mode (pull only: the node calls the server, never the reverse): --server URL --token T, where T is a one-time",
-        "enrollment token ('hotpatch token enroll'); the credential it gets is kept in the data folder, so later runs need no",
-        "token. Standalone mode: --standalone --catalog DIR installs the signed packages in DIR by the config's local policy.",
-        "A JVM is a machine when it has a stable name: -Dhotpatch.machine=NAME, the agent's name= option, or the config file",
-        "(see hotpatch-node/README.md). Runs until Ctrl-C or SIGTERM; --once runs one round and exits."})
+        "Run the node daemon: report this host's named JVMs and run the server's commands.",
+        "Server mode (pull only: the node calls the server, never the reverse): --server URL --token T, where T is a " +
+                "one-time enrollment token ('hotpatch token enroll'); the credential it gets is kept in the data folder, so " +
+                "later runs need no token. Standalone mode: --standalone --catalog DIR installs the signed packages in DIR by " +
+                "the config's local policy.",
+        "A JVM is a machine when it has a stable name: -Dhotpatch.machine=NAME, the agent's name= option, or the config " +
+                "file (see hotpatch-node/README.md). Runs until Ctrl-C or SIGTERM; --once runs one round and exits."})
 final class NodeCommand extends HotpatchCommand {
     @Option(names = "--server", paramLabel = "URL", description = "The Hotpatch server, e.g. http://127.0.0.1:8080.")
     String server;
@@ -55,6 +56,13 @@ final class NodeCommand extends HotpatchCommand {
     @Option(names = "--once", description = "Run one round (check in and run the commands, or apply the policy once), then exit.")
     boolean once;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "Verify an https:// server against the certificates in FILE (PEM:"
+            + " the server's own, or its CA's) instead of the system's CAs.")
+    Path tlsCa;
+
+    @Option(names = "--insecure", description = "Allow plain http:// to a server on another host (credential and code travel unprotected).")
+    boolean insecure;
+
     @Override
     public Integer call() {
         NodeOptions o;
@@ -79,6 +87,10 @@ final class NodeCommand extends HotpatchCommand {
         if (config != null) {
             o = o.withConfig(existingFile(config, "--config"));
         }
+        if (tlsCa != null) {
+            o = o.withTlsCa(existingFile(tlsCa, "--tls-ca"));
+        }
+        o = o.withInsecure(insecure);
         if (data != null) {
             o = o.withDataDir(data.toAbsolutePath().normalize());
         }

@@ -5,18 +5,32 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpatch.attach.HotpatchStatus;
 import dev.hotpatch.attach.JvmInfo;
 import dev.hotpatch.attach.LocalJvms;
+import dev.hotpatch.node.config.Durations;
+import java.time.Duration;
 import java.util.List;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
 
 /** {@code hotpatch ps}: the local JVMs and whether each can be hotpatched. */
 @Command(name = "ps", description = {
         "List local JVMs and their hotpatch status.",
-        "Shows each JVM's Java version, its status (Enabled, or NotSupported with the reason) and the",
-        "hotpatches installed in those that run the agent. Loads no agent."})
+        "Shows each JVM's Java version, its status (Enabled; NotSupported with the reason; PendingEvaluation for one " +
+                "that is stopped or did not answer in time) and the hotpatches installed in those that run the agent.",
+        "All JVMs are asked at once, so one stopped or hung JVM does not hold up the list. Loads no agent."})
 final class PsCommand extends HotpatchCommand {
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "800ms",
+            description = "How long each JVM may take to answer before it is listed as not answering (default: ${DEFAULT-VALUE}).")
+    String timeout;
+
     @Override
     public Integer call() {
-        List<JvmInfo> jvms = LocalJvms.list();
+        Duration perJvm;
+        try {
+            perJvm = Durations.parse(timeout);
+        } catch (IllegalArgumentException e) {
+            throw usage("--timeout: " + e.getMessage());
+        }
+        List<JvmInfo> jvms = LocalJvms.list(perJvm);
         if (json()) {
             ObjectNode doc = Json.status("ok");
             ArrayNode a = doc.putArray("jvms");

@@ -18,10 +18,11 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch server}: the control plane in the foreground. */
 @Command(name = "server", description = {
         "Run the Hotpatch server (control plane) in the foreground until Ctrl-C or SIGTERM.",
-        "Serves the REST API (/api/v1, OpenAPI at /api/openapi.json), the web console (/) and /metrics. With no options it",
-        "keeps an embedded SQLite database in ~/.hotpatch/server and listens on 127.0.0.1:8080; on first start it writes an",
-        "administrator token into the data folder (owner-only) and prints where. --db-url switches to PostgreSQL, which",
-        "several servers may share. Publishers' certificates go into DATA/trusted-publishers (or --trust DIR)."})
+        "Serves the REST API (/api/v1, OpenAPI at /api/openapi.json), the web console (/) and /metrics. With no options " +
+                "it keeps an embedded SQLite database in ~/.hotpatch/server and listens on 127.0.0.1:8080; on first start it " +
+                "writes an administrator token into the data folder (owner-only) and prints where. --db-url switches to " +
+                "PostgreSQL, which several servers may share. Publishers' certificates go into DATA/trusted-publishers (or " +
+                "--trust DIR)."})
 final class ServerCommand extends HotpatchCommand {
     @Option(names = "--data", paramLabel = "DIR", description = "Data folder: database, admin token, trusted publishers (default ~/.hotpatch/server).")
     Path data;
@@ -45,6 +46,12 @@ final class ServerCommand extends HotpatchCommand {
     @Option(names = "--trust", paramLabel = "DIR", description = "Trusted publisher certificates packages are verified against"
             + " (default DATA/trusted-publishers).")
     Path trust;
+
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "Serve HTTPS only, with this PEM certificate chain (server certificate first).")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "The unencrypted PEM private key of --tls-cert (keep it owner-only).")
+    Path tlsKey;
 
     @Option(names = "--check-in-interval", paramLabel = "DURATION", defaultValue = "60s", description = "How often nodes check in (default ${DEFAULT-VALUE}).")
     String checkInInterval;
@@ -86,6 +93,12 @@ final class ServerCommand extends HotpatchCommand {
         if (trust != null) {
             b.trustDir(trust.toAbsolutePath().normalize());
         }
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw usage("HTTPS needs both --tls-cert FILE and --tls-key FILE");
+        }
+        if (tlsCert != null) {
+            b.tls(existingFile(tlsCert, "--tls-cert"), existingFile(tlsKey, "--tls-key"));
+        }
         b.checkInInterval(duration("--check-in-interval", checkInInterval)).assessmentInterval(duration("--assessment-interval", assessmentInterval))
                 .historyRetention(duration("--history-retention", historyRetention)).commandLease(duration("--command-lease", commandLease));
         ByteArrayOutputStream startLog = new ByteArrayOutputStream();
@@ -97,7 +110,7 @@ final class ServerCommand extends HotpatchCommand {
         } catch (RuntimeException e) {
             throw explainStartFailure(e);
         }
-        String url = "http://" + (bind.contains(":") ? "[" + bind + "]" : bind) + ":" + server.port() + "/";
+        String url = server.url();
         Path token = server.adminTokenFile();
         boolean created = token != null && !hadToken;
         if (json()) {

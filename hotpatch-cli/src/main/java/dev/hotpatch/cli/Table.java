@@ -27,11 +27,34 @@ public final class Table {
     }
 
     public void print(PrintWriter out) {
+        print(out, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Prints the table in at most {@code maxWidth} columns: the last column (a free-text note) is
+     * cut with an ellipsis where a row would be wider; the full text belongs in {@code --json} or a
+     * wide view.
+     */
+    public void print(PrintWriter out, int maxWidth) {
         int[] width = new int[headers.length];
         for (int i = 0; i < headers.length; i++) {
             width[i] = headers[i].length();
             for (String[] r : rows) {
                 width[i] = Math.max(width[i], r[i].length());
+            }
+        }
+        int last = headers.length - 1;
+        int before = 0;
+        for (int i = 0; i < last; i++) {
+            before += width[i] + 2;
+        }
+        int room = Math.max(headers[last].length(), maxWidth - before);
+        if (width[last] > room) {
+            width[last] = room;
+            for (String[] r : rows) {
+                if (r[last].length() > room) {
+                    r[last] = r[last].substring(0, room - 1) + "…";
+                }
             }
         }
         String[] underline = new String[headers.length];

@@ -12,9 +12,12 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch uninstall}: removes a hotpatch from a running JVM, restoring the classes it replaced. */
 @Command(name = "uninstall", description = {
-        "Remove a hotpatch from a running JVM (--pid), or from a machine of the fleet (--machine), live.",
+        "Remove a hotpatch live, from a JVM (--pid) or a fleet machine (--machine).",
         "Removes the latest one when no --id is given: its classes go back to the bytes they had before it.",
         "--machine goes through the server and the machine's node, shows progress and waits (--no-wait: the operation id).",
+        "With --pid, --timeout is the deadline of every step that talks to the JVM (default 30s to attach, 120s for the change).",
+        "A quarantined or revoked hotpatch (not running) is removed from the JVM's saved state.",
+        "If the enrolled agent cannot record the removal, it is rolled back and the command fails (exit 1).",
         "Exit 3 when refused (nothing installed, unknown id): nothing changed."})
 final class UninstallCommand extends ActionCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -42,7 +45,7 @@ final class UninstallCommand extends ActionCommand {
             return follow(api().post("/api/v1/machines/" + ApiClient.seg(machine(target.machine)) + "/uninstall", body));
         }
         long target = pid(this.target.pid);
-        Optional<AgentClient> maybe = AgentClient.connectIfPresent(target);
+        Optional<AgentClient> maybe = AgentClient.connectIfPresent(target, timeout());
         if (maybe.isEmpty()) {
             return report(new UninstallResult(dev.hotpatch.attach.Outcome.REFUSED,
                     "the hotpatch agent is not loaded in JVM " + target + ", so nothing is installed", id == null ? "" : id), target);
@@ -65,7 +68,8 @@ final class UninstallCommand extends ActionCommand {
             }
             printJson(doc);
         } else if (exit == ExitPolicy.OK) {
-            out().println("Uninstalled " + r.id() + " from JVM " + target + ": the classes it replaced run their earlier code again.");
+            out().println(r.message().contains("not running") ? "Removed " + r.id() + " from JVM " + target + ": " + sentence(r.message())
+                    : "Uninstalled " + r.id() + " from JVM " + target + ": the classes it replaced run their earlier code again.");
         } else {
             err().println("hotpatch uninstall: " + r.outcome().label() + ": " + sentence(r.message())
                     + (exit == ExitPolicy.REFUSED ? " Nothing changed." : ""));

@@ -11,8 +11,10 @@ import picocli.CommandLine.Parameters;
 /** {@code hotpatch verify}: whether a package is signed, intact and from a trusted publisher. */
 @Command(name = "verify", description = {
         "Check a package's signature against trusted publishers.",
-        "Checks that a package is signed, intact, and signed by a certificate in the trust folder.",
-        "Exit code 0 when it is, 3 when it is refused (unsigned, tampered, untrusted, malformed)."})
+        "Checks that a package is signed, intact, and signed by a certificate in the trust folder, and prints the " +
+                "signer's certificate fingerprint (SHA-256), which tells keys with the same subject apart.",
+        "The trust folder and its certificates must belong to you or root and be writable by nobody else.",
+        "Exit code 0 when it is, 3 when it is refused (unsigned, tampered, untrusted, unsafe trust folder, malformed)."})
 final class VerifyCommand extends HotpatchCommand {
     @Parameters(index = "0", paramLabel = "FILE", description = "The .hotpatch package.")
     Path file;
@@ -26,10 +28,12 @@ final class VerifyCommand extends HotpatchCommand {
         Path pkgFile = existingFile(file, "package");
         HotpatchPackage pkg = HotpatchPackage.read(pkgFile, trustStore(this, trust));
         if (json()) {
-            printJson(Json.status("ok").put("file", pkgFile.toString()).put("id", pkg.manifest().id())
-                    .put("sha256", pkg.sha256()).put("signers", pkg.signerNames()).put("trusted", true));
+            var doc = Json.status("ok").put("file", pkgFile.toString()).put("id", pkg.manifest().id())
+                    .put("sha256", pkg.sha256()).put("signers", pkg.signerNames()).put("trusted", true);
+            doc.set("signerCertificates", InspectCommand.signersJson(pkg));
+            printJson(doc);
         } else {
-            out().println("Verified " + pkg.manifest().id() + ": signed by " + pkg.signerNames()
+            out().println("Verified " + pkg.manifest().id() + ": signed by " + pkg.signerDescriptions()
                     + " (trusted), intact; " + pkg.manifest().classes().size() + " classes.");
         }
         return ExitPolicy.OK;
@@ -41,6 +45,9 @@ final class VerifyCommand extends HotpatchCommand {
         try {
             return TrustStore.fromDirectory(folder);
         } catch (PackageException e) {
+            if (e.reason() == PackageException.Reason.UNSAFE_TRUST) {
+                throw e; // A folder others can change is refused (exit 3), not a typo.
+            }
             throw cmd.usage(e.getMessage());
         }
     }

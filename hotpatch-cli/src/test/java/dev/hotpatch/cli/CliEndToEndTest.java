@@ -59,7 +59,7 @@ class CliEndToEndTest {
             assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 10");
             String pid = Long.toString(target.pid());
 
-            JsonNode ps = CliRun.of("ps", "--json").json();
+            JsonNode ps = CliRun.of("ps", "--timeout", "30s", "--json").json();
             JsonNode row = find(ps, target.pid());
             assertThat(row.get("status").asText()).isEqualTo("Enabled");
             assertThat(row.get("agentPresent").asBoolean()).isFalse();
@@ -75,11 +75,17 @@ class CliEndToEndTest {
             CliRun list = CliRun.of("list", "--pid", pid);
             assertThat(list.exit()).as(list.toString()).isZero();
             assertThat(list.out()).contains("HotFixID").contains("shop-a").contains("KB2026-0101")
-                    .contains("Security Update: Fees").contains(sha(fix));
+                    .contains("Security Update: Fees").contains(sha(fix)).contains("verified: 1 loader runs these bytes")
+                    .contains("live until this JVM exits").doesNotContain("re-applied at restart");
             JsonNode listed = CliRun.of("list", "--pid", pid, "--json").json();
             assertThat(listed.at("/installed/0/hotFixId").asText()).isEqualTo("KB2026-0101");
             assertThat(listed.at("/installed/0/classes/0/sha256").asText()).isEqualTo(sha(fix));
-            assertThat(find(CliRun.of("ps", "--json").json(), target.pid()).get("installed").get(0).asText()).isEqualTo("KB2026-0101");
+            assertThat(listed.at("/installed/0/classes/0/copies/0/sha256").asText()).isEqualTo(sha(fix));
+            assertThat(listed.at("/installed/0/classes/0/verified").asBoolean()).isTrue();
+            assertThat(listed.at("/installed/0/state").asText()).isEqualTo("active");
+            assertThat(listed.at("/installed/0/persisted").asBoolean()).isFalse();
+            assertThat(listed.get("mode").asText()).isEqualTo("attached");
+            assertThat(find(CliRun.of("ps", "--timeout", "30s", "--json").json(), target.pid()).get("installed").get(0).asText()).isEqualTo("KB2026-0101");
 
             CliRun uninstall = CliRun.of("uninstall", "--pid", pid);
             assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
@@ -113,7 +119,7 @@ class CliEndToEndTest {
                 .start()) {
             target.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
             target.request("fee 1000", "fee 1000");
-            assertThat(find(CliRun.of("ps", "--json").json(), target.pid()).get("mode").asText()).isEqualTo("enrolled");
+            assertThat(find(CliRun.of("ps", "--timeout", "30s", "--json").json(), target.pid()).get("mode").asText()).isEqualTo("enrolled");
 
             JsonNode r = CliRun.of("apply", "--pid", Long.toString(target.pid()), fix.toString(), "--trust", keys.toString(), "--json").json();
 
@@ -122,6 +128,96 @@ class CliEndToEndTest {
             assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 20");
             assertThat(target.output()).noneMatch(l -> l.contains("loaded dynamically"));
         }
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void applyListUninstall_onAStoppedJvm_endTimedOutInsteadOfHanging(Path java) throws Exception {
+        // Issue 10 item 8b: 'kill -STOP' during apply hung the CLI for 300 s with no output.
+        try (TargetJvm target = start(java, "shop-stopped")) {
+            target.request("fee 1000", "fee 1000");
+            String pid = Long.toString(target.pid());
+            assertThat(CliRun.of("apply", "--pid", pid, fix.toString(), "--trust", keys.toString()).exit()).isZero();
+            signal("STOP", target.pid());
+            try {
+                CliRun apply = CliRun.of("apply", "--pid", pid, fixOfV2.toString(), "--trust", keys.toString());
+                CliRun list = CliRun.of("list", "--pid", pid, "--json");
+                CliRun uninstall = CliRun.of("uninstall", "--pid", pid);
+                CliRun ps = CliRun.of("ps", "--json");
+
+                for (CliRun r : List.of(apply, list, uninstall)) {
+                    assertThat(r.exit()).as(r.toString()).isEqualTo(1);
+                }
+                assertThat(apply.err()).contains("timed out: JVM " + pid + " is stopped").contains("kill -CONT " + pid);
+                assertThat(list.json().get("message").asText()).contains("timed out");
+                assertThat(uninstall.err()).contains("timed out");
+                JsonNode row = find(ps.json(), target.pid());
+                assertThat(row.get("status").asText()).isEqualTo("PendingEvaluation");
+                assertThat(row.get("reason").asText()).contains("stopped");
+            } finally {
+                signal("CONT", target.pid());
+            }
+            assertThat(target.request("fee 1000", "fee 1000")).as("still patched, nothing half-done").isEqualTo("fee 1000 = 20");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void apply_ofAPackageForALibraryTheJvmDoesNotHave_isRefusedUnlessPendingIsAllowed(Path java) {
+        Path libV1 = JarMaker.compile(tmp.resolve("lib-v1.jar"), Map.of("lib.Gadget", "package lib; public class Gadget { public static int n() { return 1; } }"), List.of(), 11);
+        Path libV2 = JarMaker.compile(tmp.resolve("lib-v2.jar"), Map.of("lib.Gadget", "package lib; public class Gadget { public static int n() { return 2; } }"), List.of(), 11);
+        Path foreign = build("KB2026-0150-" + Jdks.featureVersion(java), libV1, libV2);
+        try (TargetJvm target = start(java, "shop-p")) {
+            String pid = Long.toString(target.pid());
+
+            CliRun refused = CliRun.of("apply", "--pid", pid, foreign.toString(), "--trust", keys.toString());
+            CliRun pending = CliRun.of("apply", "--pid", pid, foreign.toString(), "--trust", keys.toString(), "--allow-pending");
+
+            assertThat(refused.exit()).as(refused.toString()).isEqualTo(3);
+            assertThat(refused.err()).contains("none of the classes").contains("lib.Gadget").contains("--allow-pending");
+            assertThat(pending.exit()).as(pending.toString()).isZero();
+            assertThat(pending.out()).contains("lib/Gadget").contains("pending: patched when it loads");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void quarantine_ofAnEnrolledJvmKilledRightAfterAnApply_isShownAndCleared(Path java) {
+        Path agent = Path.of(CliRun.of("agent-path").out().trim());
+        Path state = tmp.resolve("state-q-" + Jdks.featureVersion(java));
+        String enrol = "-javaagent:" + agent + "=name=shop-q,trust=" + keys + ",state=" + state;
+        try (TargetJvm target = TargetJvm.builder(java).classpath(v1).mainClass("shop.App").dynamicAgentLoading(false).jvmArgs(enrol).start()) {
+            target.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
+            CliRun apply = CliRun.of("apply", "--pid", Long.toString(target.pid()), fix.toString(), "--trust", keys.toString());
+            assertThat(apply.exit()).as(apply.toString()).isZero();
+            assertThat(apply.out()).contains("re-applied when the JVM restarts");
+            target.kill();
+        }
+        try (TargetJvm target = TargetJvm.builder(java).classpath(v1).mainClass("shop.App").dynamicAgentLoading(false).jvmArgs(enrol).start()) {
+            target.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
+            String pid = Long.toString(target.pid());
+            assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 10");
+
+            CliRun shown = CliRun.of("quarantine", "--pid", pid);
+            CliRun list = CliRun.of("list", "--pid", pid);
+            JsonNode json = CliRun.of("quarantine", "--pid", pid, "--json").json();
+
+            assertThat(shown.out()).contains("KB2026-0101  quarantined since").contains("stopped without a clean shutdown");
+            assertThat(list.out()).contains("quarantined").contains("not running");
+            assertThat(json.at("/quarantined/0/id").asText()).isEqualTo("KB2026-0101");
+
+            CliRun cleared = CliRun.of("quarantine", "--pid", pid, "--clear", "KB2026-0101");
+
+            assertThat(cleared.exit()).as(cleared.toString()).isZero();
+            assertThat(cleared.out()).contains("Cleared the quarantine of KB2026-0101");
+            assertThat(target.request("fee 1000", "fee 1000")).isEqualTo("fee 1000 = 20");
+            assertThat(CliRun.of("quarantine", "--pid", pid).out()).contains("No hotpatch is quarantined");
+        }
+    }
+
+    private static void signal(String signal, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(pid)).start();
+        assertThat(kill.waitFor()).as("kill -" + signal + " " + pid).isZero();
     }
 
     private static TargetJvm start(Path java, String machine) {

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * token file the server wrote.
  */
 final class CliServer implements AutoCloseable {
-    private static final Pattern RUNNING = Pattern.compile("Hotpatch server running at (http://127\\.0\\.0\\.1:\\d+)/");
+    private static final Pattern RUNNING = Pattern.compile("Hotpatch server running at (https?://127\\.0\\.0\\.1:\\d+)/");
     private static final Pattern TOKEN = Pattern.compile("admin token {2}(\\S+)");
 
     private final Thread thread;

@@ -8,17 +8,20 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** {@code hotpatch demo} runs the whole loop to completion, in this JVM, in under a minute, and cleans up after itself. */
+/**
+ * {@code hotpatch demo} runs the whole loop to completion, in this JVM, and cleans up after itself.
+ * Its duration is printed for the record, never asserted: the suite runs on shared 2-core machines
+ * (bench/ and docs/performance.md hold timing claims).
+ */
 class DemoTest {
     @Test
-    void demo_installsTheHotpatchLiveThroughServerAndNode_inUnderAMinute() {
+    void demo_installsTheHotpatchLiveThroughServerAndNode() {
         long started = System.nanoTime();
         CliRun r = CliRun.of("demo");
         double seconds = (System.nanoTime() - started) / 1e9;
         System.out.println(String.format(Locale.ROOT, "DemoTest: hotpatch demo took %.1f s (wall)", seconds));
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(seconds).as("wall time in seconds").isLessThan(60);
         assertThat(r.out())
                 .contains("$ hotpatch image add acme/fees/1.x")
                 .contains("$ hotpatch baseline publish --image acme/fees/1.x --version 1.0")

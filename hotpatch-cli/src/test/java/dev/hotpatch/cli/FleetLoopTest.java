@@ -59,7 +59,10 @@ class FleetLoopTest {
 
                 CliRun machines = server.cli("machines", "--name", name);
                 assertThat(machines.exit()).as(machines.toString()).isZero();
-                assertThat(machines.out()).contains(name).contains("Enabled").contains("1/0/1/0").contains(IMAGE);
+                assertThat(machines.out()).contains(name).containsPattern("Enabled +1 +0 +1 +" + IMAGE + " 1\\.0")
+                        .contains("MISSING").contains("CRITICAL").contains("SECURITY");
+                assertThat(machines.out().lines()).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(100));
+                assertThat(server.cli("machines", "--name", name, "--wide").out()).contains("LAST ASSESSED").contains("REASON");
 
                 JsonNode a = server.json("updates", "--machine", name).path("assessment");
                 assertThat(a.path("status").asText()).as(a.toString()).isEqualTo("Enabled");
@@ -72,7 +75,7 @@ class FleetLoopTest {
                 assertThat(view.out()).contains("Hotpatch status: Enabled").contains("Last assessed: 20")
                         .contains("Total missing updates").contains("Missing security updates")
                         .contains("Update name").contains("Classifications").contains("KB ID").contains("Reboot behavior").contains("Published date")
-                        .contains("Round card fees half-up").contains("Security").contains(KB).contains("NeverReboots").contains("2026-02-10 09:00 UTC");
+                        .contains("Round card fees half-up").contains("Security").contains(KB).contains("NeverReboots").contains("2026-02-10 09:00:00 UTC");
 
                 CliRun install = server.cli("install", "--machine", name, "--classification", "Security");
                 assertThat(install.exit()).as(install.toString()).isZero();
@@ -160,9 +163,10 @@ class FleetLoopTest {
         assertThat(again.json().path("error").asText()).isEqualTo("duplicate-kb");
 
         CliRun outOfCadence = server.cli("baseline", "publish", "--image", IMAGE, "--version", "1.1", "--released-on", "2026-02-20",
-                FeesApp.V101.toString());
+                "--key", keys.toString(), FeesApp.V101.toString());
         assertThat(outOfCadence.exit()).as(outOfCadence.toString()).isEqualTo(3);
-        assertThat(outOfCadence.err()).contains("not-a-baseline-month").contains("kind=unplanned");
+        assertThat(outOfCadence.err()).contains("not-a-baseline-month").contains("--kind unplanned")
+                .contains("--released-on").doesNotContain("kind=unplanned");
 
         CliRun noImage = server.cli("baseline", "list", "--image", "nobody/nothing/0");
         assertThat(noImage.exit()).as(noImage.toString()).isEqualTo(2);

@@ -35,7 +35,18 @@ class KeygenCommandTest {
         assertThat(doc.get("status").asText()).isEqualTo("ok");
         assertThat(doc.get("folder").asText()).isEqualTo(dir.toAbsolutePath().toString());
         assertThat(doc.get("fingerprintSha256").asText()).hasSize(64);
-        assertThat(doc.get("subject").asText()).isEqualTo("CN=Hotpatch Publisher");
+        assertThat(doc.get("subject").asText()).startsWith("CN=Hotpatch Publisher ");
+    }
+
+    @Test
+    void keygen_givesEveryNewKeyADistinguishableSubject() {
+        // Issue 11 item 5: every key was "CN=Hotpatch Publisher", so keys could not be told apart.
+        JsonNode a = CliRun.of("keygen", "--out", tmp.resolve("a").toString(), "--json").json();
+        JsonNode b = CliRun.of("keygen", "--out", tmp.resolve("b").toString(), "--json").json();
+
+        assertThat(a.get("subject").asText()).matches("CN=Hotpatch Publisher \\S+@\\S+ \\d{4}-\\d{2}-\\d{2} [0-9a-f]{6}")
+                .isNotEqualTo(b.get("subject").asText());
+        assertThat(a.get("fingerprintSha256").asText()).isNotEqualTo(b.get("fingerprintSha256").asText());
     }
 
     @Test

@@ -30,7 +30,7 @@ class MainTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"keygen", "build", "inspect", "verify", "ps", "apply", "list", "uninstall", "agent-path"})
+    @ValueSource(strings = {"keygen", "build", "inspect", "verify", "ps", "apply", "list", "uninstall", "quarantine", "agent-path"})
     void everyCommand_hasHelpAndJson(String command) {
         CliRun r = CliRun.of(command, "--help");
         assertThat(r.exit()).as(r.toString()).isZero();
@@ -39,8 +39,8 @@ class MainTest {
 
     @ParameterizedTest
     @ValueSource(strings = {"server", "node", "image", "image add", "image set", "image list", "baseline", "baseline publish", "baseline list",
-            "update", "update publish", "update list", "schedule", "token", "token create", "token enroll", "token list", "token revoke",
-            "machines", "assess", "updates", "install", "history", "rollback", "restart", "operation", "demo"})
+            "baseline sign", "update", "update publish", "update sign", "update list", "schedule", "token", "token create", "token enroll", "token list", "token revoke",
+            "machines", "assess", "updates", "install", "history", "rollback", "restart", "operation", "move", "demo"})
     void everyFleetCommand_hasHelpAndJson(String command) {
         CliRun r = CliRun.of((command + " --help").split(" "));
         assertThat(r.exit()).as(r.toString()).isZero();

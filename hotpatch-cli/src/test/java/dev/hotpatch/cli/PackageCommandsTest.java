@@ -97,6 +97,38 @@ class PackageCommandsTest {
     }
 
     @Test
+    void verify_showsTheSignersCertificateFingerprint() {
+        String fingerprint = dev.hotpatch.format.TrustStore.fingerprint(SigningKey.load(keys).certificate());
+
+        CliRun r = CliRun.of("verify", signed.toString(), "--trust", keys.toString());
+        JsonNode doc = CliRun.of("verify", signed.toString(), "--trust", keys.toString(), "--json").json();
+
+        assertThat(r.out()).contains("SHA-256 " + fingerprint);
+        assertThat(doc.at("/signerCertificates/0/fingerprintSha256").asText()).isEqualTo(fingerprint);
+        assertThat(CliRun.of("inspect", signed.toString()).out()).contains(fingerprint);
+    }
+
+    @Test
+    void verify_refusesATrustFolderOthersCanWrite_andATrustedCertificateOthersCanChange() throws Exception {
+        // Issue 10 item 4: another user's certificate dropped into a world-writable trust folder was "trusted".
+        Path open = Files.createDirectories(tmp.resolve("open-trust"));
+        Files.copy(keys.resolve("signer.crt"), open.resolve("signer.crt"));
+        Files.setPosixFilePermissions(open, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        Path loose = Files.createDirectories(tmp.resolve("loose-cert"));
+        Files.copy(keys.resolve("signer.crt"), loose.resolve("signer.crt"));
+        Files.setPosixFilePermissions(loose.resolve("signer.crt"), java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+
+        CliRun folder = CliRun.of("verify", signed.toString(), "--trust", open.toString(), "--json");
+        CliRun cert = CliRun.of("verify", signed.toString(), "--trust", loose.toString());
+
+        assertThat(folder.exit()).as(folder.toString()).isEqualTo(3);
+        assertThat(folder.json().get("reason").asText()).isEqualTo("UNSAFE_TRUST");
+        assertThat(folder.json().get("message").asText()).contains("writable by other users");
+        assertThat(cert.exit()).as(cert.toString()).isEqualTo(3);
+        assertThat(cert.err()).contains("refused (unsafe trust)").contains("certificate " + loose.resolve("signer.crt"));
+    }
+
+    @Test
     void verify_refusesUnsignedPackage() {
         CliRun r = CliRun.of("verify", unsigned.toString(), "--trust", keys.toString());
 
@@ -111,7 +143,9 @@ class PackageCommandsTest {
         assertThat(r.exit()).isEqualTo(3);
         assertThat(r.json().get("status").asText()).isEqualTo("refused");
         assertThat(r.json().get("reason").asText()).isEqualTo("UNTRUSTED");
-        assertThat(r.json().get("message").asText()).contains("CN=Mallory");
+        assertThat(r.json().get("message").asText()).contains("CN=Mallory")
+                .contains("SHA-256 " + dev.hotpatch.format.TrustStore.fingerprint(SigningKey.load(otherKeys).certificate()))
+                .contains("trusted: 'CN=Acme Security'");
     }
 
     @Test

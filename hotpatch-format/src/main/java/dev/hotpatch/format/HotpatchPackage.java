@@ -66,8 +66,8 @@ public final class HotpatchPackage {
             }
         }
         throw new PackageException(PackageException.Reason.UNTRUSTED, "package " + file.getFileName() + " ("
-                + p.manifest.id() + ") is signed by '" + p.signerNames() + "', which is not a trusted publisher; "
-                + "add that publisher's certificate to the trust folder if you mean to trust it");
+                + p.manifest.id() + ") is signed by " + p.signerDescriptions() + ", which is not a trusted publisher (trusted: "
+                + trust.describe() + "); add that publisher's certificate to the trust folder if you mean to trust it");
     }
 
     /**
@@ -286,6 +286,18 @@ public final class HotpatchPackage {
         List<String> n = new ArrayList<>();
         for (X509Certificate c : signers) {
             n.add(c.getSubjectX500Principal().getName());
+        }
+        return String.join(", ", n);
+    }
+
+    /** The signers with their certificate fingerprints, as {@link TrustStore#describe(X509Certificate)} shows them; "unsigned" when none. */
+    public String signerDescriptions() {
+        if (signers.isEmpty()) {
+            return "unsigned";
+        }
+        List<String> n = new ArrayList<>();
+        for (X509Certificate c : signers) {
+            n.add(TrustStore.describe(c));
         }
         return String.join(", ", n);
     }

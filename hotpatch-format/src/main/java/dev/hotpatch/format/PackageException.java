@@ -19,6 +19,11 @@ public class PackageException extends RuntimeException {
         TAMPERED,
         /** Signed intact, but not by any trusted certificate. */
         UNTRUSTED,
+        /**
+         * The trust folder, or a certificate in it, could be changed by a user other than its owner
+         * and root (see {@link OwnerOnly}), so nothing it holds is trusted.
+         */
+        UNSAFE_TRUST,
         /** The file or key could not be read or written. */
         IO
     }

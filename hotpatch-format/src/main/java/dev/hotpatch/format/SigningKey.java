@@ -93,7 +93,10 @@ public final class SigningKey {
                     "-keystore", ks.toString(), "-storetype", "PKCS12", "-storepass", password, "-keypass", password);
             restrict(ks, "rw-------");
             SigningKey key = load(dir);
-            Files.write(dir.resolve(CERTIFICATE), key.certificatePem().getBytes(StandardCharsets.US_ASCII));
+            Path cert = dir.resolve(CERTIFICATE);
+            Files.write(cert, key.certificatePem().getBytes(StandardCharsets.US_ASCII));
+            // Readable by all (it is public), writable by the owner only: trust folders refuse anything else.
+            restrict(cert, "rw-r--r--");
             return key;
         } catch (IOException e) {
             throw new PackageException(PackageException.Reason.IO, "cannot create signing key in " + dir + ": " + e.getMessage(), e);

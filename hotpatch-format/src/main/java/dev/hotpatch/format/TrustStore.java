@@ -5,6 +5,7 @@ import java.io.InputStream;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.cert.CertificateEncodingException;
 import java.security.cert.CertificateException;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
@@ -37,13 +38,16 @@ public final class TrustStore {
     /**
      * Trusts every certificate in {@code dir} (files ending {@code .crt}, {@code .pem} or {@code .cer},
      * PEM or DER; other files such as private keys are ignored), so a {@code keygen} folder can serve
-     * as its own trust folder.
+     * as its own trust folder. The folder and every certificate in it must pass the
+     * {@link OwnerOnly} rule (belong to this user or root, not writable by others), else nothing in
+     * it is trusted: a certificate another user could drop or change there would vouch for their code.
      */
     public static TrustStore fromDirectory(Path dir) {
         if (!Files.isDirectory(dir)) {
             throw new PackageException(PackageException.Reason.IO, "trust folder " + dir
                     + " does not exist or is not a folder; pass the folder that holds the signer's certificate (e.g. the keygen --out folder)");
         }
+        requireSafe(dir, true);
         List<X509Certificate> certs = new ArrayList<>();
         int files = 0;
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir)) {
@@ -53,6 +57,7 @@ public final class TrustStore {
                 if (!(n.endsWith(".crt") || n.endsWith(".pem") || n.endsWith(".cer")) || !Files.isRegularFile(f)) {
                     continue;
                 }
+                requireSafe(f, false);
                 if (++files > MAX_FILES || Files.size(f) > MAX_CERT_FILE) {
                     throw new PackageException(PackageException.Reason.IO, "trust folder " + dir + " has too many or too large certificate files");
                 }
@@ -75,6 +80,45 @@ public final class TrustStore {
                     + " holds no certificate (*.crt, *.pem, *.cer); copy the publisher's signer.crt there");
         }
         return new TrustStore(certs);
+    }
+
+    private static void requireSafe(Path p, boolean folder) {
+        try {
+            if (folder) {
+                OwnerOnly.requireTrustedFolder(p, "trust folder");
+            } else {
+                OwnerOnly.requireTrustedFile(p, "certificate");
+            }
+        } catch (UnsafePathException e) {
+            throw new PackageException(PackageException.Reason.UNSAFE_TRUST, e.getMessage() + "; nothing in trust folder "
+                    + (folder ? p : p.getParent()) + " is trusted until this is fixed", e);
+        } catch (IOException e) {
+            throw new PackageException(PackageException.Reason.IO, "cannot check trust folder " + (folder ? p : p.getParent())
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The SHA-256 of a certificate's DER encoding, in lower-case hex: how keys with the same subject are told apart. */
+    public static String fingerprint(X509Certificate cert) {
+        try {
+            return Sha256.hex(cert.getEncoded());
+        } catch (CertificateEncodingException e) {
+            throw new IllegalStateException("cannot encode certificate " + cert.getSubjectX500Principal(), e);
+        }
+    }
+
+    /** A certificate as messages show it: {@code 'CN=Acme' (SHA-256 3f9a...)}. */
+    public static String describe(X509Certificate cert) {
+        return "'" + cert.getSubjectX500Principal().getName() + "' (SHA-256 " + fingerprint(cert) + ")";
+    }
+
+    /** The pinned certificates as {@link #describe} shows them, comma-separated. */
+    public String describe() {
+        List<String> out = new ArrayList<>();
+        for (X509Certificate c : certificates) {
+            out.add(describe(c));
+        }
+        return String.join(", ", out);
     }
 
     public List<X509Certificate> certificates() {

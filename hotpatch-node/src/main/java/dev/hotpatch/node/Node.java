@@ -1,5 +1,6 @@
 package dev.hotpatch.node;
 
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.command.Action;
 import dev.hotpatch.node.command.Command;
 import dev.hotpatch.node.command.CommandResult;
@@ -10,6 +11,7 @@ import dev.hotpatch.node.command.MachineLedger;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
 import dev.hotpatch.node.discovery.MachineDiscovery;
+import dev.hotpatch.node.discovery.Said;
 import dev.hotpatch.node.internal.PrivateFiles;
 import dev.hotpatch.node.inventory.CodeHashes;
 import dev.hotpatch.node.inventory.InventoryCollector;
@@ -17,6 +19,7 @@ import dev.hotpatch.node.inventory.MachineInventory;
 import dev.hotpatch.node.restart.Supervisor;
 import dev.hotpatch.node.server.Credentials;
 import dev.hotpatch.node.server.ServerClient;
+import dev.hotpatch.node.server.ServerTransport;
 import dev.hotpatch.node.server.ServerUnavailableException;
 import dev.hotpatch.node.standalone.History;
 import dev.hotpatch.node.standalone.LocalOrchestrator;
@@ -68,6 +71,7 @@ public final class Node implements AutoCloseable {
     private final Object sleeper = new Object();
     private volatile boolean closed;
     private boolean resumed;
+    private final Said said = new Said();
     private Duration next;
 
     /** One round of the node's work, per mode. Returns when to run the next one. */
@@ -83,23 +87,25 @@ public final class Node implements AutoCloseable {
         this.lock = lock;
         this.hostname = config.nodeName() != null ? config.nodeName() : localHostName();
         this.supervisor = new Supervisor(config.machines().values(), dataDir);
-        this.discovery = new MachineDiscovery(config, supervisor::machineOf);
+        TargetAccess access = TargetAccess.forThisProcess(config.handover());
+        this.discovery = new MachineDiscovery(config, supervisor::machineOf, access);
         MachineLedger ledger = MachineLedger.open(dataDir);
-        this.inventory = new InventoryCollector(config, new CodeHashes(), ledger::installedUpdates);
+        this.inventory = new InventoryCollector(config, new CodeHashes(), ledger::installedUpdates, access);
         Clock clock = options.clockOrDefault();
         Journal journal = Journal.open(dataDir);
         if (options.standalone()) {
             this.history = History.open(dataDir);
-            this.executor = new Executor(config, dataDir, journal, ledger, Downloads.LOCAL_FILES, supervisor, discovery, inventory, clock);
+            this.executor = new Executor(config, dataDir, journal, ledger, Downloads.LOCAL_FILES, supervisor, discovery, inventory, clock,
+                    access);
             LocalOrchestrator policy = new LocalOrchestrator(config, options.catalog().toAbsolutePath(), history, executor, inventory, clock,
                     "standalone-policy@" + hostname);
             this.cycle = found -> standaloneCycle(found, policy, history);
         } else {
             this.history = null;
-            ServerClient client = new ServerClient(options.server());
+            ServerClient client = new ServerClient(options.server(), ServerTransport.sslContext(options.tlsCa()));
             Credentials credentials = new Credentials(dataDir);
             credentials.forServer(client.base()).ifPresent(c -> client.useCredential(c.credential()));
-            this.executor = new Executor(config, dataDir, journal, ledger, client, supervisor, discovery, inventory, clock);
+            this.executor = new Executor(config, dataDir, journal, ledger, client, supervisor, discovery, inventory, clock, access);
             this.cycle = found -> serverCycle(found, client, credentials);
         }
     }
@@ -119,7 +125,7 @@ public final class Node implements AutoCloseable {
                 && new Credentials(dataDir).forServer(new ServerClient(options.server()).base()).isEmpty()) {
             throw new ConfigException("--token", "this node has not enrolled with " + options.server() + " yet (no credential in "
                     + dataDir + "); pass the one-time enrollment token with --token (an operator creates one with"
-                    + " POST /api/v1/enrollment-tokens)");
+                    + " 'hotpatch token enroll')");
         }
         FileChannel ch = null;
         try {
@@ -162,6 +168,14 @@ public final class Node implements AutoCloseable {
             if (o.catalog() != null) {
                 throw new ConfigException("--catalog", "--catalog is for --standalone mode; a node with a server gets packages from it");
             }
+            try {
+                ServerTransport.check(o.server(), o.insecure(), "--server");
+                if (o.tlsCa() != null) {
+                    ServerTransport.sslContext(o.tlsCa());
+                }
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException(e.getMessage().startsWith("--tls-ca") ? "--tls-ca" : "--server", e.getMessage());
+            }
         }
         if (o.interval() != null && (o.interval().isNegative() || o.interval().isZero())) {
             throw new ConfigException("--interval", "--interval must be positive, e.g. 30s");
@@ -185,7 +199,7 @@ public final class Node implements AutoCloseable {
         }
         supervisor.ensureRunning();
         MachineDiscovery.Found found = discovery.discover();
-        found.warnings().forEach(w -> LOG.log(System.Logger.Level.WARNING, w));
+        said.report(found.warnings(), found.notices());
         executor.reconcile(found.machines());
         next = cycle.run(found);
     }
@@ -200,6 +214,8 @@ public final class Node implements AutoCloseable {
             } catch (ServerUnavailableException e) {
                 LOG.log(System.Logger.Level.WARNING, e.getMessage() + "; retrying at the next check-in");
                 wait = interval(null);
+            } catch (NodeRefusedException e) {
+                throw e; // a refused token or credential does not heal by retrying: stop and say why
             } catch (NodeException e) {
                 LOG.log(System.Logger.Level.ERROR, e.getMessage());
                 wait = interval(null);

@@ -22,33 +22,45 @@ import java.time.Duration;
  * @param standalone run without a server, by the config's local policy
  * @param catalog    folder of signed {@code .hotpatch} packages (standalone)
  * @param clock      the clock maintenance windows are evaluated with; null: the system clock
+ * @param tlsCa      certificates (PEM) the server's TLS certificate is verified against; null: the system's CAs
+ * @param insecure   allow plain {@code http://} to a server on another host
  */
 public record NodeOptions(URI server, String token, Path config, Path dataDir, Duration interval, boolean standalone, Path catalog,
-                          Clock clock) {
+                          Clock clock, Path tlsCa, boolean insecure) {
     /** Options for server mode. */
     public static NodeOptions server(URI server, String token) {
-        return new NodeOptions(server, token, null, null, null, false, null, null);
+        return new NodeOptions(server, token, null, null, null, false, null, null, null, false);
     }
 
     /** Options for standalone mode over the packages in {@code catalog}. */
     public static NodeOptions standalone(Path catalog) {
-        return new NodeOptions(null, null, null, null, null, true, catalog, null);
+        return new NodeOptions(null, null, null, null, null, true, catalog, null, null, false);
     }
 
     public NodeOptions withConfig(Path file) {
-        return new NodeOptions(server, token, file, dataDir, interval, standalone, catalog, clock);
+        return new NodeOptions(server, token, file, dataDir, interval, standalone, catalog, clock, tlsCa, insecure);
     }
 
     public NodeOptions withDataDir(Path dir) {
-        return new NodeOptions(server, token, config, dir, interval, standalone, catalog, clock);
+        return new NodeOptions(server, token, config, dir, interval, standalone, catalog, clock, tlsCa, insecure);
     }
 
     public NodeOptions withInterval(Duration d) {
-        return new NodeOptions(server, token, config, dataDir, d, standalone, catalog, clock);
+        return new NodeOptions(server, token, config, dataDir, d, standalone, catalog, clock, tlsCa, insecure);
     }
 
     public NodeOptions withClock(Clock c) {
-        return new NodeOptions(server, token, config, dataDir, interval, standalone, catalog, c);
+        return new NodeOptions(server, token, config, dataDir, interval, standalone, catalog, c, tlsCa, insecure);
+    }
+
+    /** Verify the server's certificate against exactly the certificates in {@code caFile} (a private CA, or the server's own). */
+    public NodeOptions withTlsCa(Path caFile) {
+        return new NodeOptions(server, token, config, dataDir, interval, standalone, catalog, clock, caFile, insecure);
+    }
+
+    /** Allow (or not) plain {@code http://} to a server on another host. */
+    public NodeOptions withInsecure(boolean allow) {
+        return new NodeOptions(server, token, config, dataDir, interval, standalone, catalog, clock, tlsCa, allow);
     }
 
     /** The data folder to use: the given one, else {@code ~/.hotpatch/node}. */

@@ -3,6 +3,7 @@ package dev.hotpatch.node;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.SigningKey;
 import dev.hotpatch.node.command.Action;
 import dev.hotpatch.node.command.Artifact;
 import dev.hotpatch.node.command.CommandResult;
@@ -27,12 +28,15 @@ class BaselineInstallTest {
     private String name;
     private Path appJar;
     private Node node;
+    private SigningKey key;
 
     @BeforeEach
     void startSupervisedMachine() throws Exception {
         name = TestApp.machineName("base");
         appJar = TestApp.jar(dir.resolve("app/fees.jar"), "1.0", 10, -1);
+        key = SigningKey.generate(dir.resolve("key"), "CN=Baseline Test");
         Path config = Files.writeString(dir.resolve("node.properties"), "node.manage = configured\n"
+                + "node.trust = " + dir.resolve("key") + "\n"
                 + "machine." + name + ".launch = " + Jdks.java17() + " -cp " + appJar + " " + TestApp.MAIN + "\n"
                 + "machine." + name + ".jars = " + appJar + "\n"
                 + "machine." + name + ".settle = 1s\n"
@@ -89,6 +93,33 @@ class BaselineInstallTest {
     }
 
     @Test
+    void installBaseline_refusesUnsignedUntrustedAndMismatchedReleases_beforeChangingAnything() throws Exception {
+        long before = awaitRunning("1.0").pid();
+        String oldSha = Sha256.hex(appJar);
+        Path v2 = TestApp.jar(dir.resolve("dist/fees-2.0.jar"), "2.0", 10, -1);
+        Path other = TestApp.jar(dir.resolve("dist/other-2.0.jar"), "2.0", 7, -1);
+        SigningKey stranger = SigningKey.generate(dir.resolve("stranger"), "CN=Stranger");
+
+        CommandResult unsigned = node.run(name, baseline("2.0", v2, true, null), "test");
+        CommandResult untrusted = node.run(name, baseline("2.0", v2, true, TestApp.descriptor(dir.resolve("s.release"), "2.0", v2, stranger)), "test");
+        CommandResult otherJar = node.run(name, baseline("2.0", v2, true, TestApp.descriptor(dir.resolve("o.release"), "2.0", other, key)), "test");
+        CommandResult otherVersion = node.run(name, baseline("2.0", v2, true, TestApp.descriptor(dir.resolve("v.release"), "2.1", v2, key)), "test");
+
+        assertThat(unsigned.status()).isEqualTo(Status.REFUSED);
+        assertThat(unsigned.message()).contains("without the publisher's signed release descriptor").contains("nothing was changed");
+        assertThat(untrusted.status()).isEqualTo(Status.REFUSED);
+        assertThat(untrusted.message()).contains("failed verification on the node").contains("CN=Stranger")
+                .contains(dev.hotpatch.format.CertificateFingerprint.of(stranger.certificate()));
+        assertThat(otherJar.status()).isEqualTo(Status.REFUSED);
+        assertThat(otherJar.message()).contains("is not a file the publisher signed");
+        assertThat(otherVersion.status()).isEqualTo(Status.REFUSED);
+        assertThat(otherVersion.message()).contains("signed for version 2.1");
+        assertThat(Sha256.hex(appJar)).as("the jar on disk is untouched").isEqualTo(oldSha);
+        assertThat(awaitRunning("1.0").pid()).as("never restarted").isEqualTo(before);
+        assertThat(dir.resolve("data/artifacts").resolve(name)).as("nothing was even backed up").doesNotExist();
+    }
+
+    @Test
     void installBaseline_withoutRestart_isPendingUntilTheRestartConfirmsIt() throws Exception {
         long before = awaitRunning("1.0").pid();
         Path v2 = TestApp.jar(dir.resolve("dist/fees-2.0.jar"), "2.0", 10, -1);
@@ -107,9 +138,13 @@ class BaselineInstallTest {
         assertThat(log()).contains("fees 2.0 started");
     }
 
-    private static Action.InstallBaseline baseline(String version, Path jar, boolean restart) throws IOException {
+    private Action.InstallBaseline baseline(String version, Path jar, boolean restart) throws IOException {
+        return baseline(version, jar, restart, TestApp.descriptor(dir.resolve(version + "-" + System.nanoTime() + ".release"), version, jar, key));
+    }
+
+    private static Action.InstallBaseline baseline(String version, Path jar, boolean restart, Artifact descriptor) throws IOException {
         return new Action.InstallBaseline("baseline-" + version, "KB-B-" + version, version,
-                List.of(new Artifact(jar.getFileName().toString(), Sha256.hex(jar), jar.toUri())), restart, false);
+                List.of(new Artifact(jar.getFileName().toString(), Sha256.hex(jar), jar.toUri())), restart, false, descriptor);
     }
 
     private MachineInventory awaitRunning(String version) throws Exception {

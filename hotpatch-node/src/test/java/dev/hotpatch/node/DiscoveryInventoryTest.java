@@ -32,7 +32,8 @@ class DiscoveryInventoryTest {
         try (TargetJvm target = TargetJvm.builder(Jdks.java17()).directory(appDir).classpath(Path.of("fees.jar"))
                 .jvmArgs("-Dhotpatch.machine=" + name).mainClass(TestApp.MAIN).start()) {
             target.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(20));
-            MachineDiscovery discovery = new MachineDiscovery(NodeConfig.defaults(), pid -> Optional.empty());
+            NodeConfig all = NodeConfig.load(Files.writeString(dir.resolve("all.properties"), "node.manage = all\n"));
+            MachineDiscovery discovery = new MachineDiscovery(all, pid -> Optional.empty());
 
             Optional<LocalMachine> found = discovery.discover().machine(name);
 
@@ -45,7 +46,7 @@ class DiscoveryInventoryTest {
             assertThat(m.classPath()).containsExactly(appDir.toRealPath().resolve("fees.jar"));
 
             CodeHashes hashes = new CodeHashes();
-            InventoryCollector collector = new InventoryCollector(NodeConfig.defaults(), hashes, n -> List.of());
+            InventoryCollector collector = new InventoryCollector(all, hashes, n -> List.of());
             MachineInventory report = collector.collect(m).report();
 
             assertThat(report.name()).isEqualTo(name);
@@ -91,6 +92,25 @@ class DiscoveryInventoryTest {
             assertThat(report.config().region()).isEqualTo("ap-east");
             assertThat(report.installedUpdates()).containsExactly("KB-R-1");
             assertThat(report.restart()).isEqualTo("none");
+        }
+    }
+
+    @Test
+    void discover_byDefault_doesNotAdoptANamedJvmItsConfigDoesNotList_andSaysHowTo() throws Exception {
+        Path jar = TestApp.jar(dir.resolve("fees.jar"), "1.0", 10, -1);
+        String name = TestApp.machineName("unasked");
+        try (TargetJvm target = TargetJvm.builder(Jdks.java17()).classpath(jar).jvmArgs("-Dhotpatch.machine=" + name)
+                .mainClass(TestApp.MAIN).start()) {
+            target.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(20));
+
+            MachineDiscovery.Found found = new MachineDiscovery(NodeConfig.defaults(), pid -> Optional.empty()).discover();
+            assertThat(found.machine(name)).as("a JVM that only names itself is not adopted by default").isEmpty();
+            assertThat(found.notices()).anyMatch(n -> n.contains("'" + name + "'") && n.contains("machine." + name + ".")
+                    && n.contains("node.manage = all"));
+
+            Path config = Files.writeString(dir.resolve("node.properties"), "machine." + name + ".region = eu-west\n");
+            assertThat(new MachineDiscovery(NodeConfig.load(config), pid -> Optional.empty()).discover().machine(name))
+                    .as("listing it in the config adopts it").isPresent();
         }
     }
 }

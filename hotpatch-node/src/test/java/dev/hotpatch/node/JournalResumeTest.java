@@ -152,7 +152,8 @@ class JournalResumeTest {
 
     private static Action.InstallBaseline baseline(String version, Path jar) throws IOException {
         return new Action.InstallBaseline("baseline-" + version, null, version,
-                List.of(new Artifact(jar.getFileName().toString(), Sha256.hex(jar), jar.toUri())), true, false);
+                List.of(new Artifact(jar.getFileName().toString(), Sha256.hex(jar), jar.toUri())), true, false,
+                TestApp.descriptor(jar.resolveSibling(version + ".release"), version, jar, SigningKey.load(jar.getParent().getParent().resolve("key"))));
     }
 
     private History.Entry history(String command) {

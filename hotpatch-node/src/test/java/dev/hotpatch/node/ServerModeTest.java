@@ -61,8 +61,19 @@ class ServerModeTest {
         Files.copy(keyDir.resolve(SigningKey.CERTIFICATE), dir.resolve("server-trust").resolve("e2e.crt"));
         Path pkg = TestApp.hotpatch(dir.resolve("KB-E2E-0001.hotpatch"), "KB-E2E-0001", jar, 20, key, dir);
         assertThat(post("/api/v1/images", "{\"publisher\":\"test\",\"offer\":\"fees\",\"sku\":\"1.x\"}").get("id").asText()).isNotEmpty();
-        send("POST", "/api/v1/images/test:fees:1.x/baselines?version=1.0&kind=planned&releasedOn=2026-01-05&fileName=fees.jar",
-                "application/octet-stream", Files.readAllBytes(jar), 201);
+        Path descriptor = dir.resolve("fees-1.0.release");
+        TestApp.descriptor(descriptor, "1.0", jar, key);
+        String boundary = "b" + System.nanoTime();
+        java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+        for (String[] part : new String[][] {{"jar", "fees.jar", jar.toString()}, {"descriptor", "fees-1.0.release", descriptor.toString()}}) {
+            form.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + part[0] + "\"; filename=\"" + part[1]
+                    + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            form.writeBytes(Files.readAllBytes(Path.of(part[2])));
+            form.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        form.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        send("POST", "/api/v1/images/test:fees:1.x/baselines?version=1.0&kind=planned&releasedOn=2026-01-05",
+                "multipart/form-data; boundary=" + boundary, form.toByteArray(), 201);
         send("POST", "/api/v1/updates", "application/octet-stream", Files.readAllBytes(pkg), 201);
         String enrollment = post("/api/v1/enrollment-tokens", "{}").get("token").asText();
 

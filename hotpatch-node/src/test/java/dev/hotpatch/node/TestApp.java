@@ -71,6 +71,18 @@ final class TestApp {
         }
     }
 
+    /** A signed release descriptor of baseline {@code version} made of {@code jars}, written to {@code out}, as a command names it. */
+    static dev.hotpatch.node.command.Artifact descriptor(Path out, String version, Path jar, SigningKey key) {
+        try {
+            dev.hotpatch.format.ReleaseDescriptor d = dev.hotpatch.format.ReleaseDescriptor.baseline("test/fees/1.x", version)
+                    .file(dev.hotpatch.format.ReleaseDescriptor.FileEntry.of(jar)).build();
+            dev.hotpatch.format.ReleaseDescriptorWriter.write(d, key, out);
+            return new dev.hotpatch.node.command.Artifact(out.getFileName().toString(), Sha256.hex(out), out.toUri());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /**
      * A signed hotpatch {@code id} that changes {@code Fees.fee} to divide by {@code divisor}, for
      * the build {@code baselineJar}; written to {@code out}.

@@ -8,13 +8,16 @@ import dev.hotpatch.server.catalog.Publishing;
 import dev.hotpatch.server.history.History;
 import dev.hotpatch.server.install.Commands;
 import dev.hotpatch.server.install.Operations;
+import dev.hotpatch.server.machine.Binding;
 import dev.hotpatch.server.machine.Hotfixes;
 import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.node.NodeProtocol;
 import dev.hotpatch.server.store.Blobs;
+import dev.hotpatch.server.store.DataFolder;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Ids;
 import dev.hotpatch.server.store.Leases;
+import dev.hotpatch.server.tls.ServerTls;
 import io.javalin.Javalin;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -23,6 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -71,9 +75,21 @@ public final class HotpatchServer implements AutoCloseable {
             Database.prepareDataDir(dataDir);
             Path tmp = dataDir.resolve("tmp");
             Files.createDirectories(tmp);
+            // Uploads spooled by a previous run that died mid-request.
+            try (var left = Files.newDirectoryStream(tmp, "upload-*")) {
+                for (Path p : left) {
+                    Files.deleteIfExists(p);
+                }
+            }
             Files.createDirectories(trustDir());
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot prepare the data folder " + dataDir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot prepare the data folder " + dataDir + ": " + describe(e)
+                    + "; make it writable by this user, or pass another --data folder", e);
+        }
+        List<String> unwritable = DataFolder.problems(dataDir, options.dbUrl == null);
+        if (!unwritable.isEmpty()) {
+            throw new UncheckedIOException("cannot start on the data folder " + dataDir + ": " + String.join("; ", unwritable)
+                    + "; make it writable by this user, or pass another --data folder", new IOException(unwritable.get(0)));
         }
         db = options.dbUrl == null ? Database.sqlite(dataDir) : Database.open(options.dbUrl, options.dbUser, options.dbPassword);
         try {
@@ -98,14 +114,22 @@ public final class HotpatchServer implements AutoCloseable {
                 background.execute(() -> drainQuietly(assessor));
             };
             Publishing publishing = new Publishing(db, catalog, blobs, clock, trustDir(), assessor::markStale, reassess);
+            Binding binding = new Binding(db, clock, history, machines);
             NodeProtocol nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
-                    options.checkInInterval, options.assessmentInterval);
+                    options.checkInInterval, options.assessmentInterval, binding);
             Api api = new Api(new Api.Services(db, clock, catalog, publishing, machines, assessor, operations, history, tokens, nodes,
                     new Hotfixes(db, machines, catalog), blobs, dataDir.resolve("tmp"), version(), reassess));
             Optional<Path> admin = tokens.bootstrapAdmin(dataDir, options.out);
             adminTokenFile = admin.orElse(Files.exists(dataDir.resolve("admin.token")) ? dataDir.resolve("admin.token") : null);
             leases = new Leases(db, clock, Ids.next("replica", clock.instant()));
-            app = Javalin.create(api::configure).start(options.bind, options.port);
+            ServerTls tls = options.tlsCert == null ? null : ServerTls.load(options.tlsCert, options.tlsKey);
+            app = Javalin.create(cfg -> {
+                api.configure(cfg);
+                if (tls != null) {
+                    // With a connector of our own Javalin adds no plain HTTP one: the server speaks HTTPS only.
+                    cfg.jetty.addConnector((server, http) -> tls.connector(server, http, options.bind, options.port));
+                }
+            }).start(options.bind, options.port);
             if (!options.maintenanceInterval.isZero()) {
                 scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
                     Thread t = new Thread(r, "hotpatch-maintenance");
@@ -119,7 +143,7 @@ public final class HotpatchServer implements AutoCloseable {
             stop();
             throw e;
         }
-        options.out.println("hotpatch server: listening on http://" + options.bind + ":" + port() + "/ (database: " + db + ")");
+        options.out.println("hotpatch server: listening on " + url() + " (database: " + db + ")");
         return this;
     }
 
@@ -159,6 +183,12 @@ public final class HotpatchServer implements AutoCloseable {
             throw new IllegalStateException("server not started");
         }
         return app.port();
+    }
+
+    /** The server's base URL, {@code https://} when it serves TLS: {@code http://127.0.0.1:8080/}. */
+    public String url() {
+        String host = options.bind.contains(":") ? "[" + options.bind + "]" : options.bind;
+        return (options.tlsCert != null ? "https://" : "http://") + host + ":" + port() + "/";
     }
 
     /** The admin token file this server created (or found) in its data folder; null when there is none. */
@@ -219,6 +249,13 @@ public final class HotpatchServer implements AutoCloseable {
         }
     }
 
+    private static String describe(IOException e) {
+        if (e instanceof java.nio.file.FileSystemException f && f.getReason() != null) {
+            return f.getFile() + ": " + f.getReason();
+        }
+        return e.getMessage();
+    }
+
     private static String version() {
         String v = HotpatchServer.class.getPackage().getImplementationVersion();
         return v == null ? "dev" : v;
@@ -240,8 +277,23 @@ public final class HotpatchServer implements AutoCloseable {
         private Duration commandLease = Duration.ofMinutes(10);
         private Duration maintenanceInterval = Duration.ofSeconds(30);
         private PrintStream out = System.out;
+        private Path tlsCert;
+        private Path tlsKey;
 
         private Builder() {
+        }
+
+        /**
+         * Serve HTTPS only, with the certificate chain in {@code certPem} (server certificate first)
+         * and its unencrypted private key in {@code keyPem}; both PEM. Default: plain HTTP.
+         */
+        public Builder tls(Path certPem, Path keyPem) {
+            if ((certPem == null) != (keyPem == null)) {
+                throw new IllegalArgumentException("TLS needs both the certificate (--tls-cert) and its key (--tls-key)");
+            }
+            this.tlsCert = certPem;
+            this.tlsKey = keyPem;
+            return this;
         }
 
         /** TCP port; 0 picks a free one (see {@link HotpatchServer#port()}). Default 8080. */
@@ -346,10 +398,13 @@ public final class HotpatchServer implements AutoCloseable {
 
     /**
      * Runs a server until the process is stopped: {@code [--port N] [--bind ADDR] [--data DIR]
-     * [--db-url URL] [--trust DIR]}. The CLI's {@code hotpatch server} is the usual way in.
+     * [--db-url URL] [--trust DIR] [--tls-cert FILE --tls-key FILE]}. The CLI's {@code hotpatch server}
+     * is the usual way in.
      */
     public static void main(String[] args) throws InterruptedException {
         Builder b = builder();
+        Path tlsCert = null;
+        Path tlsKey = null;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             String v = i + 1 < args.length ? args[i + 1] : null;
@@ -359,14 +414,25 @@ public final class HotpatchServer implements AutoCloseable {
                 case "--data" -> b.dataDir(Path.of(v));
                 case "--db-url" -> b.dbUrl(v);
                 case "--trust" -> b.trustDir(Path.of(v));
+                case "--tls-cert" -> tlsCert = Path.of(v);
+                case "--tls-key" -> tlsKey = Path.of(v);
                 default -> {
-                    System.err.println("usage: hotpatch server [--port N] [--bind ADDR] [--data DIR] [--db-url URL] [--trust DIR]");
+                    System.err.println("usage: hotpatch server [--port N] [--bind ADDR] [--data DIR] [--db-url URL] [--trust DIR]"
+                            + " [--tls-cert FILE --tls-key FILE]");
                     System.exit(2);
                 }
             }
             i++;
         }
-        HotpatchServer server = b.build().start();
+        HotpatchServer server;
+        try {
+            server = b.tls(tlsCert, tlsKey).build().start();
+        } catch (RuntimeException e) {
+            // One clear line: what went wrong and what to do; the details of a bug are in the log above.
+            System.err.println("hotpatch server: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            System.exit(1);
+            return;
+        }
         Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "hotpatch-server-stop"));
         Thread.currentThread().join();
     }

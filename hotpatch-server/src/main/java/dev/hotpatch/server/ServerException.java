@@ -100,4 +100,28 @@ public abstract class ServerException extends RuntimeException {
             super("too-large", message, hint);
         }
     }
+
+    /** The server cannot do it now for a reason on its side that an operator must fix, e.g. a read-only data folder (HTTP 503). */
+    public static final class Unavailable extends ServerException {
+        private static final long serialVersionUID = 1L;
+
+        public Unavailable(String message, String hint) {
+            super("unavailable", message, hint);
+        }
+    }
+
+    /** Too many attempts from one source lately (HTTP 429); {@link #retryAfterSeconds()} says when to try again. */
+    public static final class RateLimited extends ServerException {
+        private static final long serialVersionUID = 1L;
+        private final long retryAfterSeconds;
+
+        public RateLimited(String message, long retryAfterSeconds) {
+            super("too-many-requests", message, "wait " + retryAfterSeconds + " s; check the credential the client sends");
+            this.retryAfterSeconds = retryAfterSeconds;
+        }
+
+        public long retryAfterSeconds() {
+            return retryAfterSeconds;
+        }
+    }
 }

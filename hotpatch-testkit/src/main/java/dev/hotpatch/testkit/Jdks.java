@@ -18,14 +18,18 @@ import org.junit.jupiter.api.Assumptions;
 /**
  * The Java runtimes that tests start target JVMs on: Java 17 (the default here) and Java 25.
  *
- * <p>A JDK that is not installed is not a test failure: every method that needs a {@code java}
- * executable aborts the calling test through JUnit {@link Assumptions} with a message naming the
- * path it looked at and how to point it elsewhere, so the test is reported as skipped.
- * Thread-safe.
+ * <p>Hot patching is promised on both, so a missing JDK must never go unnoticed. On CI (the
+ * environment variable {@value #CI} is set, as {@code .ci/run} and every CI service do) every
+ * method that needs a {@code java} executable <em>fails</em> the calling test, naming the path it
+ * looked at and how to point it elsewhere. On a developer machine without the JDK it aborts the
+ * test through JUnit {@link Assumptions} with the same message, so the test is reported as skipped
+ * (and {@code .ci/run} fails a run with any skipped test). Thread-safe.
  */
 public final class Jdks {
     /** System property naming the Java 25 home; the parent pom sets it from {@code java25.home}. */
     public static final String JAVA25_PROPERTY = "hotpatch.test.java25";
+    /** Environment variable that marks a CI run: a missing JDK then fails tests instead of skipping them. */
+    public static final String CI = "CI";
 
     private static final Path JAVA17_HOME = Path.of("/usr/lib/jvm/java-17-openjdk-amd64");
     private static final Path JAVA25_HOME = Path.of("/usr/lib/jvm/temurin-25-jdk-amd64");
@@ -81,11 +85,31 @@ public final class Jdks {
         return root.resolve("bin").resolve("java");
     }
 
-    /** Aborts the calling test (reported as skipped) unless {@code java} is an executable file. */
+    /**
+     * Returns {@code java} if it is an executable file; otherwise fails the calling test on CI and
+     * aborts it (reported as skipped) elsewhere.
+     */
     static Path assumeInstalled(Path java, String what, String hint) {
-        Assumptions.assumeTrue(Files.isRegularFile(java) && Files.isExecutable(java),
-                () -> what + " is not installed at " + java + ": test skipped (" + hint + ")");
+        return assumeInstalled(java, what, hint, onCi());
+    }
+
+    static Path assumeInstalled(Path java, String what, String hint, boolean strict) {
+        if (Files.isRegularFile(java) && Files.isExecutable(java)) {
+            return java;
+        }
+        String message = what + " is not installed at " + java + " (" + hint + ")";
+        if (strict) {
+            throw new AssertionError(message + ": failing, not skipping, because " + CI + " is set and hot patching is"
+                    + " promised on Java 17 and 25; .ci/run explains how CI gets JDK 25");
+        }
+        Assumptions.abort(message + ": test skipped");
         return java;
+    }
+
+    /** Whether this is a CI run ({@value #CI} set to anything but empty or {@code false}). */
+    static boolean onCi() {
+        String ci = System.getenv(CI);
+        return ci != null && !ci.isBlank() && !ci.trim().equalsIgnoreCase("false");
     }
 
     private static int readFeatureVersion(Path java) {

@@ -132,6 +132,39 @@ public final class TargetJvm implements AutoCloseable {
         }
     }
 
+    /**
+     * Kills the target the way a crash or the OOM killer would (SIGKILL on Unix): no shutdown hook
+     * runs. Waits until it is gone.
+     */
+    public void kill() {
+        process.destroyForcibly();
+        try {
+            if (!process.waitFor(GRACE.toMillis() * 4, TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(describe() + " did not die after SIGKILL" + outputSoFar());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while killing " + describe(), e);
+        }
+    }
+
+    /**
+     * Stops the target normally (SIGTERM on Unix: shutdown hooks run) and waits until it is gone.
+     *
+     * @throws AssertionError if it is still running after {@code timeout}
+     */
+    public void stop(Duration timeout) {
+        process.destroy();
+        try {
+            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError(describe() + " did not stop within " + timeout + " after SIGTERM" + outputSoFar());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while stopping " + describe(), e);
+        }
+    }
+
     /** Destroys the target: a normal termination request, then a forcible kill after 5 s. */
     @Override
     public void close() {
@@ -220,6 +253,8 @@ public final class TargetJvm implements AutoCloseable {
         private String mainClass;
         private Path directory;
         private boolean dynamicAgentLoading = true;
+        private String user;
+        private final List<String> launcher = new ArrayList<>();
 
         private Builder(Path java) {
             this.java = Objects.requireNonNull(java, "java");
@@ -287,6 +322,24 @@ public final class TargetJvm implements AutoCloseable {
         }
 
         /**
+         * Runs the target as {@code user} (its uid and primary group, no supplementary groups) through
+         * {@code setpriv}; the test must run as root. The class path and Java must be readable by that user.
+         */
+        public Builder runAs(String user) {
+            this.user = Objects.requireNonNull(user, "user");
+            return this;
+        }
+
+        /**
+         * Runs the target through {@code prefix} (e.g. {@code unshare … sh -c '… exec "$0" "$@"'}): the
+         * JVM's command line follows it. {@link #pid()} is then the launcher's process.
+         */
+        public Builder launcher(String... prefix) {
+            launcher.addAll(Arrays.asList(prefix));
+            return this;
+        }
+
+        /**
          * Starts the target; the calling test is skipped if the {@code java} executable is not
          * installed.
          */
@@ -296,7 +349,11 @@ public final class TargetJvm implements AutoCloseable {
             }
             Jdks.assumeInstalled(java, "Java", "Java 17 is the default JDK; Java 25 is looked for where -D"
                     + Jdks.JAVA25_PROPERTY + " points, else in /usr/lib/jvm/temurin-25-jdk-amd64");
-            List<String> cmd = new ArrayList<>();
+            List<String> cmd = new ArrayList<>(launcher);
+            if (user != null) {
+                // setpriv execs java: the process keeps its pid.
+                cmd.addAll(List.of("setpriv", "--reuid=" + user, "--regid=" + user, "--clear-groups", "--"));
+            }
             cmd.add(java.toString());
             if (dynamicAgentLoading && Jdks.featureVersion(java) >= 21) {
                 cmd.add("-XX:+EnableDynamicAgentLoading");

@@ -24,13 +24,27 @@ class JdksTest {
     }
 
     @Test
-    void skipsRatherThanFailsWhenAJdkIsMissing() {
+    void aMissingJdk_isSkippedWithTheReasonOnADeveloperMachine() {
         Path missing = Path.of("/nonexistent/jdk/bin/java");
-        assertThatThrownBy(() -> Jdks.featureVersion(missing))
+        assertThatThrownBy(() -> Jdks.assumeInstalled(missing, "Java 25", "set -Dx", false))
                 .isInstanceOf(TestAbortedException.class)
-                .hasMessageContaining(missing.toString());
+                .hasMessageContaining(missing.toString()).hasMessageContaining("test skipped");
+    }
+
+    @Test
+    void aMissingJdk_failsTheTestOnCi() {
+        Path missing = Path.of("/nonexistent/jdk/bin/java");
+        assertThatThrownBy(() -> Jdks.assumeInstalled(missing, "Java 25", "set -Dx", true))
+                .isInstanceOf(AssertionError.class)
+                .hasMessageContaining(missing.toString()).hasMessageContaining("failing, not skipping, because CI is set");
+    }
+
+    @Test
+    void theMissingJdkRule_followsTheEnvironment() {
+        Path missing = Path.of("/nonexistent/jdk/bin/java");
+        Class<? extends Throwable> expected = Jdks.onCi() ? AssertionError.class : TestAbortedException.class;
+        assertThatThrownBy(() -> Jdks.featureVersion(missing)).isInstanceOf(expected).hasMessageContaining(missing.toString());
         assertThatThrownBy(() -> TargetJvm.builder(missing).mainClass("x.Y").start())
-                .isInstanceOf(TestAbortedException.class)
-                .hasMessageContaining("not installed");
+                .isInstanceOf(expected).hasMessageContaining("not installed");
     }
 }

@@ -3,6 +3,7 @@ package dev.hotpatch.bench.fleet;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.util.Map;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -86,6 +87,20 @@ final class ApiClient {
 
     Response postBytes(String path, String token, byte[] body) {
         return send(prepare("POST", path, token, body, "application/octet-stream"));
+    }
+
+    /** A multipart/form-data POST of named files. */
+    Response postFiles(String path, String token, Map<String, Map.Entry<String, byte[]>> files) {
+        String boundary = "bench-" + System.nanoTime();
+        java.io.ByteArrayOutputStream b = new java.io.ByteArrayOutputStream();
+        files.forEach((part, file) -> {
+            b.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + part + "\"; filename=\"" + file.getKey()
+                    + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            b.writeBytes(file.getValue());
+            b.writeBytes("\r\n".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        });
+        b.writeBytes(("--" + boundary + "--\r\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        return send(prepare("POST", path, token, b.toByteArray(), "multipart/form-data; boundary=" + boundary));
     }
 
     static byte[] json(Object value) {

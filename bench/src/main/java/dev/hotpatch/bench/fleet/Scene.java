@@ -4,6 +4,8 @@ import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.Classification;
 import dev.hotpatch.format.PackageManifest;
 import dev.hotpatch.format.PackageWriter;
+import dev.hotpatch.format.ReleaseDescriptor;
+import dev.hotpatch.format.ReleaseDescriptorWriter;
 import dev.hotpatch.format.RebootBehavior;
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.SigningKey;
@@ -75,8 +77,15 @@ final class Scene implements AutoCloseable {
         ApiClient api = server.api;
         this.imageId = api.postJson("/api/v1/images", server.adminToken, Map.of("publisher", "bench", "offer", "app", "sku", "1.x"))
                 .expect(201, "create image").json().get("id").asText();
-        this.baselineId = api.postBytes("/api/v1/images/" + imageId + "/baselines?version=1.0&kind=planned&releasedOn=" + BASELINE_DATE
-                        + "&fileName=app-1.0.jar", server.adminToken, baselineJar)
+        Path descriptor = keyDir.resolve("app-1.0.release");
+        Path jarFile = Files.write(keyDir.resolve("app-1.0.jar"), baselineJar);
+        ReleaseDescriptorWriter.write(ReleaseDescriptor.baseline(IMAGE, "1.0").file(ReleaseDescriptor.FileEntry.of(jarFile)).build(), key,
+                descriptor);
+        Map<String, Map.Entry<String, byte[]>> files = new LinkedHashMap<>();
+        files.put("jar", Map.entry("app-1.0.jar", baselineJar));
+        files.put("descriptor", Map.entry("app-1.0.release", Files.readAllBytes(descriptor)));
+        this.baselineId = api.postFiles("/api/v1/images/" + imageId + "/baselines?version=1.0&kind=planned&releasedOn=" + BASELINE_DATE,
+                        server.adminToken, files)
                 .expect(201, "publish baseline 1.0").json().get("id").asText();
     }
 

@@ -28,7 +28,6 @@ import java.time.Instant;
 import java.time.YearMonth;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
-import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -47,12 +46,13 @@ import picocli.CommandLine.Option;
  * console until Ctrl-C.
  */
 @Command(name = "demo", description = {
-        "Run the fleet loop end to end in under a minute, in this process.",
-        "Starts a server (temporary data folder, free port), the fees sample app (its 1.0 undercharges: fee 100 = 2) and a",
-        "node, publishes the image, the 1.0 baseline and a hotpatch built from 1.0 -> 1.0.1 with a fresh key, assesses,",
-        "installs now, and shows the app answering fee 100 = 3 without a restart, then Get-HotFix and the history.",
-        "Prints every command as you would type it. Stops everything at the end; --keep-running leaves it up for the web",
-        "console until Ctrl-C."})
+        "Run the fleet loop end to end in this process (server, node, app; about 15 s).",
+        "Starts a server (temporary data folder, free port), the fees sample app (its 1.0 undercharges: fee 100 = 2) " +
+                "and a node, publishes the image, the 1.0 baseline and a hotpatch built from 1.0 -> 1.0.1 with a fresh key, " +
+                "assesses, installs now, and shows the app answering fee 100 = 3 without a restart, then Get-HotFix and the " +
+                "history.",
+        "Prints every command as you would type it. Stops everything at the end; --keep-running leaves it up for the " +
+                "web console until Ctrl-C."})
 public final class DemoCommand extends HotpatchCommand {
     static final String IMAGE = "acme/fees/1.x";
     static final String MACHINE = "fees-demo";
@@ -110,21 +110,18 @@ public final class DemoCommand extends HotpatchCommand {
             say("It trusts the new key's certificate ($DEMO/server/trusted-publishers/demo-publisher.crt). The commands below");
             say("talk to it as you would: export HOTPATCH_SERVER=" + url + " HOTPATCH_TOKEN=$(cat " + tokenFile + ")");
 
-            YearMonth baselineMonth = lastBaselineMonthBefore(YearMonth.now(ZoneOffset.UTC));
-            Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
-            Instant published = isBaselineMonth(YearMonth.now(ZoneOffset.UTC))
-                    ? baselineMonth.plusMonths(1).atDay(1).atStartOfDay(ZoneOffset.UTC).toInstant() : now;
-            String kb = "KB" + published.atZone(ZoneOffset.UTC).getYear() + "-0001";
+            // The image's first baseline is its starting point, so the demo publishes it and its hotpatch today, on any day
+            // of the year, exactly as the README's fleet steps do.
+            String kb = "KB" + YearMonth.now(ZoneOffset.UTC).getYear() + "-0001";
             run(true, "image", "add", IMAGE);
-            run(true, "baseline", "publish", "--image", IMAGE, "--version", "1.0", "--released-on", baselineMonth.atDay(1).toString(),
+            run(true, "baseline", "publish", "--image", IMAGE, "--version", "1.0", "--key", work.resolve("keys").toString(),
                     jars.baseline().toString());
             Path pkg = work.resolve(kb + ".hotpatch");
             run(false, "build", "--baseline", jars.baseline().toString(), "--patched", jars.fixed().toString(), "--id", kb,
                     "--title", "Round card fees half-up", "--classification", "Security", "--severity", "Important",
-                    "--image", IMAGE, "--baseline-id", "1.0", "--published", published.toString(), "--key", work.resolve("keys").toString(),
-                    "--out", pkg.toString());
+                    "--image", IMAGE, "--baseline-id", "1.0", "--key", work.resolve("keys").toString(), "--out", pkg.toString());
             run(true, "update", "publish", pkg.toString());
-            run(true, "schedule", "--image", IMAGE, "--year", Integer.toString(baselineMonth.getYear()));
+            run(true, "schedule", "--image", IMAGE);
 
             Path java = Path.of(System.getProperty("java.home"), "bin", "java");
             List<String> jvmArgs = List.of("-javaagent:" + AgentJar.path() + "=name=" + MACHINE + ",trust=" + work.resolve("keys")
@@ -209,19 +206,6 @@ public final class DemoCommand extends HotpatchCommand {
             out().println("Stopped the node, the app and the server; removed " + work + ".");
             out().flush();
         }
-    }
-
-    /** The first month before {@code now} that is a planned baseline month on the default cadence (Jan, Apr, Jul, Oct). */
-    static YearMonth lastBaselineMonthBefore(YearMonth now) {
-        YearMonth m = now.minusMonths(1);
-        while (!isBaselineMonth(m)) {
-            m = m.minusMonths(1);
-        }
-        return m;
-    }
-
-    private static boolean isBaselineMonth(YearMonth m) {
-        return (m.getMonthValue() - 1) % 3 == 0;
     }
 
     private Path nodeConfig() throws IOException {

@@ -16,6 +16,11 @@ public abstract class ActionCommand extends FleetCommand {
     @Mixin
     WaitOptions waiting;
 
+    /** The {@code --timeout} given, or null; commands that also act on a local JVM use it as that JVM's deadline. */
+    protected java.time.Duration timeout() {
+        return waiting.timeout();
+    }
+
     /** Waits for {@code operation} as the options say, prints it, and returns the exit code. */
     protected int follow(JsonNode operation) {
         String id = operation.path("id").asText();

@@ -42,10 +42,16 @@ public final class ApiClient {
      * @param token the bearer secret ({@code hpt_…}); null sends none, and the server answers 401
      */
     public ApiClient(URI base, String token) {
+        this(base, token, dev.hotpatch.node.server.ServerTransport.sslContext(null));
+    }
+
+    /** A client that verifies an {@code https://} server's certificate with {@code tls}. */
+    public ApiClient(URI base, String token, javax.net.ssl.SSLContext tls) {
         String b = base.toString();
         this.base = URI.create(b.endsWith("/") ? b.substring(0, b.length() - 1) : b);
         this.token = token;
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER).build();
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).followRedirects(HttpClient.Redirect.NEVER)
+                .sslContext(tls).build();
     }
 
     public URI base() {
@@ -88,6 +94,12 @@ public final class ApiClient {
                 .method("PATCH", HttpRequest.BodyPublishers.ofString(body.toString(), StandardCharsets.UTF_8)), "PATCH " + path);
     }
 
+    /** PUT raw bytes (a descriptor). */
+    public JsonNode put(String path, String contentType, byte[] body) {
+        return send(request(path, UPLOAD_TIMEOUT).header("Content-Type", contentType).PUT(HttpRequest.BodyPublishers.ofByteArray(body)),
+                "PUT " + path);
+    }
+
     /** POST raw bytes (a package, a jar) with query parameters. */
     public JsonNode upload(String path, Map<String, ?> query, String contentType, byte[] body) {
         return send(request(path + query(query), UPLOAD_TIMEOUT).header("Content-Type", contentType)
@@ -123,7 +135,8 @@ public final class ApiClient {
         } catch (ConnectException e) {
             throw new ServerUnreachableException(base, "connection refused", e);
         } catch (IOException e) {
-            throw new ServerUnreachableException(base, e.toString(), e);
+            String tls = dev.hotpatch.node.server.ServerTransport.explain(e, base);
+            throw new ServerUnreachableException(base, tls != null ? tls : e.toString(), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ServerUnreachableException(base, "interrupted while waiting for " + call, e);
@@ -147,8 +160,9 @@ public final class ApiClient {
         try {
             JsonNode e = MAPPER.readTree(text);
             if (e != null && e.hasNonNull("message")) {
-                return new ApiException(status, e.path("error").asText("http-" + status), e.get("message").asText(),
-                        e.path("hint").asText(""), call);
+                // The server speaks REST in its messages and hints; a CLI user is told CLI commands and flags.
+                return new ApiException(status, e.path("error").asText("http-" + status), CliHints.translate(e.get("message").asText()),
+                        CliHints.translate(e.path("hint").asText("")), call);
             }
         } catch (JsonProcessingException ignored) {
             // Not the API's error shape (a proxy's page, say): report the start of the body below.

@@ -1,5 +1,6 @@
 package dev.hotpatch.cli.fleet;
 
+import dev.hotpatch.node.server.ServerTransport;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
@@ -34,14 +35,25 @@ public final class Connection {
     @Option(names = "--token-file", paramLabel = "FILE", description = "Read the API token from this file (keeps it out of 'ps').")
     Path tokenFile;
 
+    @Option(names = "--tls-ca", paramLabel = "FILE", description = "Verify an https:// server against the certificates in FILE (PEM: the"
+            + " server's own, or its CA's; default: $HOTPATCH_TLS_CA, else the system's CAs).")
+    Path tlsCa;
+
+    @Option(names = "--insecure", description = "Allow plain http:// to a server on another host (the token travels unprotected).")
+    boolean insecure;
+
     /** Where and as whom to call, and where the token came from (for messages). */
     public record Resolved(URI server, String token, String tokenSource) {
     }
 
     /** A client for the resolved server and token. @throws IllegalArgumentException (a usage error) when there is no usable URL or token */
     public ApiClient client() {
-        Resolved r = resolve(System.getenv(), Path.of(System.getProperty("user.home")));
-        return new ApiClient(r.server(), r.token());
+        Map<String, String> env = System.getenv();
+        Resolved r = resolve(env, Path.of(System.getProperty("user.home")));
+        ServerTransport.check(r.server(), insecure, "--server");
+        String ca = env.get("HOTPATCH_TLS_CA");
+        Path caFile = tlsCa != null ? tlsCa : ca == null || ca.isBlank() ? null : Path.of(ca);
+        return new ApiClient(r.server(), r.token(), ServerTransport.sslContext(caFile));
     }
 
     /** The server URL alone (for messages and the console link). */

@@ -9,7 +9,7 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch history}: the update history of a machine, or of the fleet. */
 @Command(name = "history", description = {
-        "Show the update history: every install, uninstall, restart and refusal, newest first.",
+        "Show the update history: installs, uninstalls, restarts and refusals, newest first.",
         "Who asked, what, when and the outcome (requested, succeeded, failed, refused, pending-restart, not-attempted).",
         "The last 30 days by default; without --machine, the whole fleet's."})
 public final class HistoryCommand extends FleetCommand {
@@ -50,10 +50,10 @@ public final class HistoryCommand extends FleetCommand {
             out.flush();
             return;
         }
-        Table t = fleet ? new Table("WHEN (UTC)", "MACHINE", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS")
-                : new Table("WHEN (UTC)", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS");
+        Table t = fleet ? new Table("WHEN", "MACHINE", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS")
+                : new Table("WHEN", "ACTION", "KB", "OUTCOME", "WHO", "DETAILS");
         for (JsonNode e : entries) {
-            String when = Times.second(e.path("at"));
+            String when = Times.human(e.path("at"));
             if (fleet) {
                 t.add(when, e.path("machineName").asText(), e.path("action").asText(), e.path("kbId").asText(""), e.path("outcome").asText(),
                         e.path("actor").asText(""), e.path("details").asText(""));

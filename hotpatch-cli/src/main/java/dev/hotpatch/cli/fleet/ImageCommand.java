@@ -14,7 +14,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch image}: the catalog's images (release lines named publisher/offer/sku). */
 @Command(name = "image", description = {
-        "Manage images: release lines of an application or library, named publisher/offer/sku.",
+        "Manage images: release lines of an application or library (publisher/offer/sku).",
         "Like Azure's supported images: each is hotpatch-supported or not, and enrolls its machines by default or not."})
 public final class ImageCommand extends CommandGroup {
 
@@ -66,7 +66,7 @@ public final class ImageCommand extends CommandGroup {
 
     /** {@code hotpatch image set}. */
     @Command(name = "set", description = {
-            "Change an image: hotpatch support, enrollment default, release cadence (needs a publisher token).",
+            "Change an image's hotpatch support, enrollment default or cadence (publisher).",
             "Its machines are re-assessed: e.g. --supported false turns them NotSupported."})
     public static final class Set extends FleetCommand {
         @Parameters(index = "0", paramLabel = "IMAGE", description = "The image (id or publisher/offer/sku).")

@@ -14,10 +14,12 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch install}: Install updates now on one machine. */
 @Command(name = "install", description = {
         "Install a machine's missing updates now.",
-        "Chooses the missing updates of the given classifications, plus --include-kb, minus --exclude-kb (no classification",
-        "and no include list: all). Hotpatches go in live; restart updates and baselines are staged, then the JVM restarts",
-        "as --reboot says. Runs at once, not availability-first. Shows progress and waits; --no-wait prints the operation id.",
-        "Exit 0 when everything installed, 3 when refused (machine not eligible: nothing changed), 1 when something failed."})
+        "Chooses the missing updates of the given classifications, plus --include-kb, minus --exclude-kb (no " +
+                "classification and no include list: all). Hotpatches go in live; restart updates and baselines are staged, " +
+                "then the JVM restarts as --reboot says. Runs at once, not availability-first. Shows progress and waits; " +
+                "--no-wait prints the operation id.",
+        "Exit 0 when everything installed, 3 when refused (machine not eligible: nothing changed), 1 when something " +
+                "failed."})
 public final class InstallCommand extends ActionCommand {
     @Option(names = "--machine", required = true, paramLabel = "NAME", description = "The machine (name or id).")
     String machine;

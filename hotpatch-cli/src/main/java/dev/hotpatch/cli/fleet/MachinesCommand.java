@@ -9,8 +9,11 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch machines}: the fleet's machines with their hotpatch status and missing updates. */
 @Command(name = "machines", description = {
         "List the machines the server knows, with filters.",
-        "One line per machine: hotpatch status (Enabled, Disabled, NotSupported, PendingEvaluation, ActionRequired) and why,",
-        "missing updates (total/critical/security/other), image and baseline, Java version, node and last assessment."})
+        "One line per machine: its hotpatch status (Enabled, Disabled, NotSupported, PendingEvaluation or " +
+                "ActionRequired), how many updates it misses (all, critical, security), the baseline it runs (image and " +
+                "version) and why it has its status, in 100 columns.",
+        "--wide adds the other missing updates, the Java version, the node, the last assessment and the whole reason; " +
+                "--json has everything."})
 public final class MachinesCommand extends FleetCommand {
     @Option(names = "--status", paramLabel = "S", description = "Only this status: Enabled, Disabled, NotSupported, PendingEvaluation, ActionRequired.")
     String status;
@@ -40,6 +43,9 @@ public final class MachinesCommand extends FleetCommand {
     @Option(names = "--offset", paramLabel = "N", defaultValue = "0", description = "Skip the first N.")
     int offset;
 
+    @Option(names = "--wide", description = "Every column, with the whole status reason (lines may be long).")
+    boolean wide;
+
     @Override
     public Integer call() {
         if (limit < 1 || offset < 0) {
@@ -58,16 +64,29 @@ public final class MachinesCommand extends FleetCommand {
             out().flush();
             return ExitPolicy.OK;
         }
-        Table t = new Table("NAME", "STATUS", "MISSING T/C/S/O", "IMAGE", "BASELINE", "JAVA", "NODE", "LAST ASSESSED", "REASON");
+        Table t = wide ? new Table("NAME", "STATUS", "MISSING", "CRITICAL", "SECURITY", "OTHER", "BASELINE", "JAVA", "NODE",
+                "LAST ASSESSED", "REASON") : new Table("NAME", "STATUS", "MISSING", "CRITICAL", "SECURITY", "BASELINE", "NOTE");
         for (JsonNode m : machines) {
             JsonNode miss = m.path("missing");
-            String counts = m.path("lastAssessedAt").isNull() ? "" : miss.path("total").asInt() + "/" + miss.path("critical").asInt() + "/"
-                    + miss.path("security").asInt() + "/" + miss.path("other").asInt();
-            t.add(m.path("name").asText() + (m.path("present").asBoolean(true) ? "" : " (gone)"), m.path("status").asText(), counts,
-                    m.path("image").asText(""), m.path("baselineVersion").asText(""), m.path("jvm").path("version").asText(""),
-                    m.path("node").asText(""), Times.minute(m.path("lastAssessedAt")), m.path("statusReason").asText(""));
+            boolean assessed = !m.path("lastAssessedAt").isNull() && !m.path("lastAssessedAt").isMissingNode();
+            String total = assessed ? miss.path("total").asText() : "-";
+            String critical = assessed ? miss.path("critical").asText() : "-";
+            String security = assessed ? miss.path("security").asText() : "-";
+            String name = m.path("name").asText() + (m.path("present").asBoolean(true) ? "" : " (gone)");
+            String baseline = (m.path("image").asText("") + " " + m.path("baselineVersion").asText("")).trim();
+            String reason = m.path("statusReason").asText("");
+            if (wide) {
+                t.add(name, m.path("status").asText(), total, critical, security, assessed ? miss.path("other").asText() : "-", baseline,
+                        m.path("jvm").path("version").asText(""), m.path("node").asText(""), Times.human(m.path("lastAssessedAt")), reason);
+            } else {
+                t.add(name, m.path("status").asText(), total, critical, security, baseline, assessed ? reason : "not assessed yet");
+            }
         }
-        t.print(out());
+        if (wide) {
+            t.print(out());
+        } else {
+            t.print(out(), 100);
+        }
         return ExitPolicy.OK;
     }
 }

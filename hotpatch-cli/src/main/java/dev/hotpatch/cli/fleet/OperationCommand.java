@@ -8,7 +8,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch operation}: the status of a long operation, optionally waiting for its end. */
 @Command(name = "operation", description = {
-        "Show an operation (install, uninstall, rollback, restart, assess) and its per-update results.",
+        "Show an operation (install, uninstall, rollback, restart, assess) and its results.",
         "With --wait, follows it to its end; the exit code then says how it ended (0 succeeded, 3 refused, 1 otherwise)."})
 public final class OperationCommand extends ActionCommand {
     @Parameters(index = "0", paramLabel = "ID", description = "The operation id (printed by install --no-wait and friends).")

@@ -97,7 +97,7 @@ public final class OperationWatch {
         String took = created != null && completed != null ? " in " + Times.duration(Duration.between(created, completed)) : "";
         out.println("Operation " + op.path("id").asText() + " (" + op.path("type").asText() + " on " + op.path("machine").asText() + "): "
                 + label(op.path("state").asText()) + took);
-        out.println("  requested by " + op.path("createdBy").asText() + " at " + Times.second(op.path("createdAt")) + " UTC"
+        out.println("  requested by " + op.path("createdBy").asText() + " at " + Times.human(op.path("createdAt"))
                 + request(op.path("request")));
         if (op.hasNonNull("message") && !op.path("message").asText().isBlank()) {
             out.println("  note: " + op.path("message").asText());
@@ -127,7 +127,7 @@ public final class OperationWatch {
         String state = op.path("state").asText();
         if (changed("op", state)) {
             String what = switch (state) {
-                case "queued" -> "queued; the machine's node picks it up at its next check-in";
+                case "queued" -> "queued; " + pickup(op);
                 case "in_progress" -> "in progress";
                 default -> label(state);
             };
@@ -149,6 +149,28 @@ public final class OperationWatch {
                     line("  " + type + " " + s + (c.hasNonNull("resultMessage") ? ": " + c.path("resultMessage").asText() : ""));
                 }
             }
+        }
+    }
+
+    /**
+     * When the node should pick a queued operation up, from what the server knows: the node's last
+     * check-in and the check-in interval (a node holding a connection open gets it sooner).
+     */
+    private String pickup(JsonNode op) {
+        try {
+            JsonNode machine = api.get("/api/v1/machines/" + ApiClient.seg(op.path("machineId").asText()));
+            int every = api.get("/healthz").path("checkInIntervalSeconds").asInt(0);
+            Instant seen = Times.parse(machine.path("lastSeenAt"));
+            String node = machine.path("node").asText("the machine's node");
+            if (every <= 0 || seen == null) {
+                return "waiting for " + node + " to pick it up";
+            }
+            long ago = Math.max(0, Duration.between(seen, Instant.now()).toSeconds());
+            long within = Math.max(0, every - ago);
+            return "waiting for node " + node + " (last check-in " + ago + " s ago, every " + every + " s): it picks it up within about "
+                    + within + " s" + (ago > 2L * every ? ", unless the node is down" : "");
+        } catch (RuntimeException e) {
+            return "waiting for the machine's node to pick it up at its next check-in";
         }
     }
 
@@ -189,7 +211,9 @@ public final class OperationWatch {
         if (r.hasNonNull("kbId")) {
             b.append("; ").append(r.path("kbId").asText());
         }
-        if (r.hasNonNull("baselineId")) {
+        if (r.hasNonNull("baseline")) {
+            b.append("; baseline ").append(r.path("baseline").asText());
+        } else if (r.hasNonNull("baselineId")) {
             b.append("; baseline ").append(r.path("baselineId").asText());
         }
         return b.toString();

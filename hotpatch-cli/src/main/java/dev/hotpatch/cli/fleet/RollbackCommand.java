@@ -7,14 +7,14 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch rollback}: put a machine back on its last known good baseline, with a restart. */
 @Command(name = "rollback", description = {
         "Roll a machine back to its last known good baseline (restarts the JVM).",
-        "The seed's rollback: installs the baseline the machine ran before its current one (or --baseline), restarts, and",
-        "confirms it runs; if it does not come back, the node puts the current one back. To drop a hotpatch, which needs",
-        "no restart, use 'hotpatch uninstall --machine M'. Waits by default."})
+        "As in Azure Update Manager's rollback, this installs the baseline the machine ran before its current one (or --baseline), restarts, " +
+                "and confirms it runs; if it does not come back, the node puts the current one back. To drop a hotpatch, which " +
+                "needs no restart, use 'hotpatch uninstall --machine M'. Waits by default."})
 public final class RollbackCommand extends ActionCommand {
     @Option(names = "--machine", required = true, paramLabel = "NAME", description = "The machine (name or id).")
     String machine;
 
-    @Option(names = "--baseline", paramLabel = "ID", description = "Roll back to this baseline id instead of the last known good one.")
+    @Option(names = "--baseline", paramLabel = "VERSION", description = "Roll back to this baseline (version, or id) instead of the last known good one.")
     String baseline;
 
     @Override

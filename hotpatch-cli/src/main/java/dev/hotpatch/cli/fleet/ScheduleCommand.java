@@ -10,8 +10,8 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch schedule}: an image's release calendar for a year. */
 @Command(name = "schedule", description = {
         "Show an image's release calendar for a year.",
-        "Per month: what the cadence plans (a planned baseline, or a hotpatch release) and what was released (planned or",
-        "unplanned baseline, hotpatch, none), with each release."})
+        "Per month: what the cadence plans (a planned baseline, or a hotpatch release) and what was released (planned " +
+                "or unplanned baseline, hotpatch, none), with each release."})
 public final class ScheduleCommand extends FleetCommand {
     @Option(names = "--image", required = true, paramLabel = "IMAGE", description = "The image (id or publisher/offer/sku).")
     String image;

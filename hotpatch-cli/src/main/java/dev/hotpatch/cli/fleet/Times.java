@@ -9,24 +9,25 @@ import java.time.format.DateTimeParseException;
 import java.util.Locale;
 
 /**
- * How times from the API (ISO-8601 UTC) are shown in tables: to the minute or second, in UTC. Public
- * for the Get-HotFix view of {@code hotpatch list}; not an API.
+ * How the CLI shows times to people: one format everywhere, {@code 2026-02-20 16:00:05 UTC}
+ * (JSON output keeps ISO-8601 instants). Public for the local commands of the parent package;
+ * not an API.
  */
 public final class Times {
-    private static final DateTimeFormatter MINUTE = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm 'UTC'", Locale.ROOT).withZone(ZoneOffset.UTC);
-    private static final DateTimeFormatter SECOND = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss", Locale.ROOT).withZone(ZoneOffset.UTC);
+    private static final DateTimeFormatter HUMAN = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss 'UTC'", Locale.ROOT)
+            .withZone(ZoneOffset.UTC);
 
     private Times() {
     }
 
-    /** {@code 2026-02-20 16:00 UTC}; empty for null; the text itself when it is not an instant. */
-    public static String minute(JsonNode instant) {
-        return format(instant, MINUTE);
+    /** {@code 2026-02-20 16:00:05 UTC}; empty for null; the text itself when it is not an instant. */
+    public static String human(JsonNode instant) {
+        return format(instant, HUMAN);
     }
 
-    /** {@code 2026-02-20 16:00:05} (UTC). */
-    public static String second(JsonNode instant) {
-        return format(instant, SECOND);
+    /** {@code 2026-02-20 16:00:05 UTC}; empty for null. */
+    public static String human(Instant instant) {
+        return instant == null ? "" : HUMAN.format(instant);
     }
 
     /** {@code 1.4 s}, {@code 3 min 20 s}. */

@@ -13,15 +13,15 @@ import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch token}: API tokens for operators and one-time enrollment tokens for nodes. */
 @Command(name = "token", description = {
-        "Manage credentials: operator API tokens (roles reader, operator, publisher, admin) and node enrollment tokens.",
+        "Manage operator API tokens (roles reader to admin) and node enrollment tokens.",
         "A secret is shown once, when it is created; the server keeps only its hash."})
 public final class TokenCommand extends CommandGroup {
 
     /** {@code hotpatch token create}. */
     @Command(name = "create", description = {
-            "Create an operator API token (needs an admin token). Prints the secret once.",
-            "Roles: reader (reads everything), operator (also assess, install, uninstall, rollback, restart; enrollment tokens),",
-            "publisher (also images, baselines, updates), admin (all, and tokens and nodes)."})
+        "Create an operator API token (needs an admin token). Prints the secret once.",
+        "Roles: reader (reads everything), operator (also assess, install, uninstall, rollback, restart; enrollment " +
+                "tokens), publisher (also images, baselines, updates), admin (all, and tokens and nodes)."})
     public static final class Create extends FleetCommand {
         @Option(names = "--name", required = true, paramLabel = "NAME", description = "Who or what holds it, e.g. ci-publisher.")
         String name;
@@ -47,7 +47,7 @@ public final class TokenCommand extends CommandGroup {
 
     /** {@code hotpatch token enroll}. */
     @Command(name = "enroll", description = {
-            "Create a one-time enrollment token for a node (needs an operator token). Prints the secret once.",
+            "Create a one-time enrollment token for a node; prints the secret once.",
             "Start the node with it: hotpatch node --server URL --token SECRET. It is used up by the first enrollment."})
     public static final class Enroll extends FleetCommand {
         @Option(names = "--name", paramLabel = "NAME", description = "A label, e.g. the host it is for.")
@@ -74,7 +74,7 @@ public final class TokenCommand extends CommandGroup {
             } else {
                 out().println(t.path("token").asText());
                 out().flush();
-                err().println("Created enrollment token " + t.path("id").asText() + ", valid until " + Times.minute(t.path("expiresAt"))
+                err().println("Created enrollment token " + t.path("id").asText() + ", valid until " + Times.human(t.path("expiresAt"))
                         + ", for one node: hotpatch node --server " + api().base() + " --token SECRET");
                 err().flush();
             }
@@ -94,8 +94,8 @@ public final class TokenCommand extends CommandGroup {
             }
             Table t = new Table("ID", "NAME", "ROLE", "CREATED", "BY", "REVOKED");
             for (JsonNode x : list) {
-                t.add(x.path("id").asText(), x.path("name").asText(), x.path("role").asText(), Times.minute(x.path("createdAt")),
-                        x.path("createdBy").asText(""), Times.minute(x.path("revokedAt")));
+                t.add(x.path("id").asText(), x.path("name").asText(), x.path("role").asText(), Times.human(x.path("createdAt")),
+                        x.path("createdBy").asText(""), Times.human(x.path("revokedAt")));
             }
             t.print(out());
             return ExitPolicy.OK;

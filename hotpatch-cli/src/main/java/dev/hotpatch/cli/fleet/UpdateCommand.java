@@ -26,12 +26,13 @@ public final class UpdateCommand extends CommandGroup {
 
     /** {@code hotpatch update publish}. */
     @Command(name = "publish", description = {
-            "Publish an update (needs a publisher token).",
-            "With FILE.hotpatch: a signed hotpatch, verified by the server against its trusted publishers before anything is",
-            "stored; it must target the image's current baseline and every class it replaces must be in it with the expected",
-            "bytes. Without a file: an update that needs a restart, described by --kb, --title, --classification and --image,",
-            "optionally with an --artifact for nodes to install. Exit 3 when refused (untrusted, tampered, wrong baseline,",
-            "release calendar): nothing is published."})
+        "Publish an update (needs a publisher token).",
+        "With FILE.hotpatch: a signed hotpatch, verified by the server against its trusted publishers before anything " +
+                "is stored; it must target the image's current baseline and every class it replaces must be in it with the " +
+                "expected bytes. Without a file: an update that needs a restart, described by --kb, --title, --classification " +
+                "and --image, optionally with an --artifact for nodes to install, signed like hotpatches: --key DIR signs it " +
+                "here, or --descriptor FILE sends one from 'hotpatch update sign'. Exit 3 when refused (untrusted, tampered, " +
+                "wrong baseline, release calendar): nothing is published."})
     public static final class Publish extends FleetCommand {
         @Parameters(index = "0", arity = "0..1", paramLabel = "FILE.hotpatch", description = "The signed hotpatch package.")
         Path file;
@@ -73,6 +74,12 @@ public final class UpdateCommand extends CommandGroup {
         @Option(names = "--artifact", paramLabel = "FILE", description = "Restart update: the file nodes install (e.g. a replacement jar).")
         Path artifact;
 
+        @Option(names = "--key", paramLabel = "DIR", description = "Restart update: the publisher's key folder, to sign it here.")
+        Path key;
+
+        @Option(names = "--descriptor", paramLabel = "FILE", description = "Restart update: its signed descriptor from 'hotpatch update sign'.")
+        Path descriptor;
+
         @Override
         public Integer call() {
             JsonNode u = file != null ? publishPackage() : publishRestartUpdate();
@@ -85,7 +92,7 @@ public final class UpdateCommand extends CommandGroup {
                         + u.path("baselineVersion").asText() + ": " + u.path("title").asText());
                 if (hotpatch) {
                     out().println("  " + u.path("classes").size() + (u.path("classes").size() == 1 ? " class" : " classes") + ", signed by "
-                            + u.path("signer").asText() + ", published " + Times.minute(u.path("publishedAt")));
+                            + u.path("signer").asText() + ", published " + Times.human(u.path("publishedAt")));
                 }
                 out().println("Machines on that baseline now list it as missing; see 'hotpatch machines' and 'hotpatch updates --machine M'.");
                 out().flush();
@@ -95,9 +102,9 @@ public final class UpdateCommand extends CommandGroup {
 
         private JsonNode publishPackage() {
             if (kb != null || title != null || classification != null || severity != null || !cves.isEmpty() || rebootBehavior != null
-                    || published != null || !supersedes.isEmpty() || artifact != null) {
-                throw usage("--kb, --title, --classification, --severity, --cve, --reboot-behavior, --published, --supersedes and --artifact"
-                        + " describe a restart update; a .hotpatch package carries its own manifest");
+                    || published != null || !supersedes.isEmpty() || artifact != null || key != null || descriptor != null) {
+                throw usage("--kb, --title, --classification, --severity, --cve, --reboot-behavior, --published, --supersedes, --artifact,"
+                        + " --key and --descriptor describe a restart update; a .hotpatch package carries its own manifest and signature");
             }
             Path pkg = existingFile(file, "package");
             byte[] bytes;
@@ -117,6 +124,10 @@ public final class UpdateCommand extends CommandGroup {
             }
             if (override) {
                 throw usage("--override is for releases on the calendar; a restart update is not one");
+            }
+            if ((key == null) == (descriptor == null)) {
+                throw usage("restart updates are signed: give --key DIR (the publisher's key folder) or --descriptor FILE"
+                        + " (from 'hotpatch update sign'), not both");
             }
             if (published != null) {
                 try {
@@ -141,15 +152,80 @@ public final class UpdateCommand extends CommandGroup {
             }
             meta.set("cves", Json.strings(cves));
             meta.set("supersedes", Json.strings(supersedes));
-            if (artifact == null) {
-                return api().post("/api/v1/updates", meta);
-            }
-            Path art = existingFile(artifact, "--artifact");
+            Path art = artifact == null ? null : existingFile(artifact, "--artifact");
+            Path signed = null;
             try {
-                return api().upload("/api/v1/updates", new ApiClient.Form().field("metadata", meta.toString())
-                        .file("artifact", art.getFileName().toString(), "application/octet-stream", Files.readAllBytes(art)));
+                if (key != null) {
+                    signed = ReleaseSigning.signToTemp(Sign.descriptor(image, kb, rebootBehavior, art), existingFolder(key, "--key"));
+                }
+                ApiClient.Form form = new ApiClient.Form().field("metadata", meta.toString())
+                        .file("descriptor", "update.release", "application/vnd.hotpatch.release",
+                                ReleaseSigning.readDescriptor(signed != null ? signed : existingFile(descriptor, "--descriptor")));
+                if (art != null) {
+                    form.file("artifact", art.getFileName().toString(), "application/octet-stream", Files.readAllBytes(art));
+                }
+                return api().upload("/api/v1/updates", form);
             } catch (IOException e) {
                 throw new UncheckedIOException("cannot read " + art + ": " + e.getMessage(), e);
+            } finally {
+                ReleaseSigning.delete(signed);
+            }
+        }
+    }
+
+    /** {@code hotpatch update sign}. */
+    @Command(name = "sign", description = {
+            "Sign a restart update: write the publisher's signed descriptor of it (image, KB id, reboot behavior, and the",
+            "artifact's name, size and SHA-256) with the key folder from 'hotpatch keygen'. Publish it with 'hotpatch update",
+            "publish --kb … --descriptor FILE [--artifact FILE]'. Needs no server."})
+    public static final class Sign extends dev.hotpatch.cli.HotpatchCommand {
+        @Option(names = "--image", required = true, paramLabel = "IMAGE", description = "The image, publisher/offer/sku.")
+        String image;
+
+        @Option(names = "--kb", required = true, paramLabel = "KB", description = "The update's KB id.")
+        String kb;
+
+        @Option(names = "--reboot-behavior", paramLabel = "R", description = "CanRequestReboot (default) or AlwaysRequiresReboot.")
+        String rebootBehavior;
+
+        @Option(names = "--artifact", paramLabel = "FILE", description = "The file nodes install, if any.")
+        Path artifact;
+
+        @Option(names = "--key", required = true, paramLabel = "DIR", description = "The publisher's key folder.")
+        Path key;
+
+        @Option(names = "--out", paramLabel = "FILE", description = "Where to write the descriptor (default: KB.release here).")
+        Path outFile;
+
+        @Override
+        public Integer call() {
+            Path art = artifact == null ? null : existingFile(artifact, "--artifact");
+            Path file = (outFile != null ? outFile : Path.of(kb.strip() + ".release")).toAbsolutePath();
+            dev.hotpatch.format.ReleaseDescriptor written = ReleaseSigning.sign(descriptor(image, kb, rebootBehavior, art),
+                    existingFolder(key, "--key"), file);
+            if (json()) {
+                printJson(Json.status("ok").put("descriptor", file.toString()).put("signer", written.signerNames())
+                        .put("fingerprint", written.signerFingerprint()));
+            } else {
+                out().println("Signed update " + kb + " for " + image + (art == null ? " (no artifact)" : " with " + art.getFileName()) + " as "
+                        + written.signerNames() + " (" + written.signerFingerprint() + "): " + file);
+                out().flush();
+            }
+            return ExitPolicy.OK;
+        }
+
+        static dev.hotpatch.format.ReleaseDescriptor descriptor(String image, String kb, String reboot, Path artifact) {
+            try {
+                dev.hotpatch.format.ReleaseDescriptor.Builder b = dev.hotpatch.format.ReleaseDescriptor.update(image.strip(), kb.strip());
+                if (reboot != null) {
+                    b.rebootBehavior(dev.hotpatch.format.RebootBehavior.parse(reboot));
+                }
+                if (artifact != null) {
+                    b.files(ReleaseSigning.entries(List.of(artifact)));
+                }
+                return b.build();
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("cannot sign this update: " + e.getMessage());
             }
         }
     }
@@ -179,7 +255,7 @@ public final class UpdateCommand extends CommandGroup {
             Table t = new Table("KB ID", "Update name", "Classification", "Reboot behavior", "Published date", "Image", "Baseline", "Supersedes");
             for (JsonNode u : list) {
                 t.add(u.path("kbId").asText(), u.path("title").asText(), u.path("classification").asText(), u.path("rebootBehavior").asText(),
-                        Times.minute(u.path("publishedAt")), u.path("image").asText(), u.path("baselineVersion").asText(),
+                        Times.human(u.path("publishedAt")), u.path("image").asText(), u.path("baselineVersion").asText(),
                         OperationWatch.join(u.path("supersedes")));
             }
             t.print(out());

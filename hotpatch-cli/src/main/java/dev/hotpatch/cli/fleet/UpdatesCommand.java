@@ -12,11 +12,11 @@ import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code hotpatch updates}: a machine's Updates view, as on the seed's portal page. */
+/** {@code hotpatch updates}: a machine's Updates view, as on Azure Update Manager's portal page. */
 @Command(name = "updates", description = {
         "Show a machine's hotpatch status and missing updates (its Updates view).",
-        "Hotpatch status and reason, last assessed, missing updates counted as total, critical, security and other,",
-        "then the missing updates: update name, classification, KB ID, reboot behavior, published date.",
+        "Hotpatch status and reason, last assessed, missing updates counted as total, critical, security and other, " +
+                "then the missing updates: update name, classification, KB ID, reboot behavior, published date.",
         "Shows the last assessment; 'hotpatch assess --machine M' assesses now."})
 public final class UpdatesCommand extends FleetCommand {
     @Option(names = "--machine", required = true, paramLabel = "NAME", description = "The machine (name or id).")
@@ -71,7 +71,7 @@ public final class UpdatesCommand extends FleetCommand {
             out.println("Image: " + image + ", baseline " + a.path("baselineVersion").asText("unknown")
                     + (a.path("baselineId").isNull() ? "" : current ? " (current)" : " (not the current one)"));
         }
-        out.println("Last assessed: " + (a.path("lastAssessedAt").isNull() ? "never" : Times.minute(a.path("lastAssessedAt"))));
+        out.println("Last assessed: " + (a.path("lastAssessedAt").isNull() ? "never" : Times.human(a.path("lastAssessedAt"))));
         out.println();
         JsonNode m = a.path("missing");
         new Table("Total missing updates", "Missing critical updates", "Missing security updates", "Other missing updates")
@@ -85,7 +85,7 @@ public final class UpdatesCommand extends FleetCommand {
             Table t = new Table("Update name", "Classifications", "KB ID", "Reboot behavior", "Published date");
             for (JsonNode u : updates) {
                 t.add(u.path("updateName").asText(), u.path("classification").asText(), u.path("kbId").asText(),
-                        u.path("rebootBehavior").asText(), Times.minute(u.path("publishedDate")));
+                        u.path("rebootBehavior").asText(), Times.human(u.path("publishedDate")));
             }
             t.print(out);
         }

@@ -60,8 +60,11 @@ public sealed interface Action permits Action.Assess, Action.InstallHotpatch, Ac
      * @param jars       the new jars
      * @param restart    restart now
      * @param rollback   this returns the machine to an earlier baseline
+     * @param descriptor the publisher's signed release descriptor of the jars; the node verifies it against its own trust
+     *                   folder before changing anything, and refuses a command without one
      */
-    record InstallBaseline(String baselineId, String kbId, String version, List<Artifact> jars, boolean restart, boolean rollback)
+    record InstallBaseline(String baselineId, String kbId, String version, List<Artifact> jars, boolean restart, boolean rollback,
+                           Artifact descriptor)
             implements Action {
         public InstallBaseline {
             jars = List.copyOf(jars);

@@ -1,9 +1,7 @@
 package dev.hotpatch.node.command;
 
-import dev.hotpatch.attach.AgentClient;
 import dev.hotpatch.attach.ApplyResult;
 import dev.hotpatch.attach.AttachException;
-import dev.hotpatch.attach.InstalledHotpatch;
 import dev.hotpatch.attach.NotSupportedException;
 import dev.hotpatch.attach.UninstallResult;
 import dev.hotpatch.format.HotpatchPackage;
@@ -11,6 +9,7 @@ import dev.hotpatch.format.PackageException;
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.node.NodeException;
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
@@ -64,9 +63,17 @@ public final class Executor {
     private final InventoryCollector inventory;
     private final Comeback comeback;
     private final Clock clock;
+    private final TargetAccess access;
 
     public Executor(NodeConfig config, Path dataDir, Journal journal, MachineLedger ledger, Downloads downloads, Supervisor supervisor,
                     MachineDiscovery discovery, InventoryCollector inventory, Clock clock) {
+        this(config, dataDir, journal, ledger, downloads, supervisor, discovery, inventory, clock, TargetAccess.sameUser());
+    }
+
+    /** @param access how to reach a JVM's agent: as this user, or as each JVM's own user for a root node */
+    public Executor(NodeConfig config, Path dataDir, Journal journal, MachineLedger ledger, Downloads downloads, Supervisor supervisor,
+                    MachineDiscovery discovery, InventoryCollector inventory, Clock clock, TargetAccess access) {
+        this.access = access;
         this.config = config;
         this.dataDir = dataDir;
         this.journal = journal;
@@ -216,12 +223,14 @@ public final class Executor {
                         + "; nothing was installed", Map.of());
             }
             journal.write(e.phase(Journal.Phase.APPLYING));
-            try (AgentClient agent = AgentClient.connect(m.pid(), AGENT_NAME.matcher(m.name()).matches() ? m.name() : "")) {
-                ApplyResult r = agent.apply(pkg, trust.get(), actor(e));
+            try {
+                TargetAccess.Applied applied = access.apply(m.pid(), AGENT_NAME.matcher(m.name()).matches() ? m.name() : "", pkg, trust.get(),
+                        actor(e));
+                ApplyResult r = applied.result();
                 Map<String, Object> details = new LinkedHashMap<>();
                 details.put("kbId", verified.manifest().id());
                 details.put("pid", m.pid());
-                details.put("agentLoadedNow", agent.loadedNow());
+                details.put("agentLoadedNow", applied.loadedNow());
                 details.put("durationMicros", r.durationMicros());
                 List<Map<String, Object>> classes = new ArrayList<>();
                 for (ApplyResult.PatchedClass pc : r.classes()) {
@@ -255,29 +264,27 @@ public final class Executor {
             return notRunning(e);
         }
         LocalMachine m = running.get();
-        Optional<AgentClient> client;
+        journal.write(e.phase(Journal.Phase.APPLYING));
+        TargetAccess.Uninstalled un;
         try {
-            client = AgentClient.connectIfPresent(m.pid());
+            un = access.uninstall(m.pid(), a.kbId(), actor(e));
         } catch (NotSupportedException x) {
             return result(e, Status.REFUSED, x.getMessage(), Map.of());
         }
-        if (client.isEmpty()) {
+        if (!un.present()) {
             return result(e, Status.NOOP, "no hotpatch agent runs in JVM " + m.pid() + ", so no hotpatch is installed", Map.of());
         }
-        journal.write(e.phase(Journal.Phase.APPLYING));
-        try (AgentClient agent = client.get()) {
-            if (a.kbId() != null && agent.list().stream().map(InstalledHotpatch::id).noneMatch(a.kbId()::equals)) {
-                return result(e, Status.NOOP, "hotpatch " + a.kbId() + " is not installed in JVM " + m.pid(), Map.of());
-            }
-            UninstallResult r = agent.uninstall(a.kbId(), actor(e));
-            Map<String, Object> details = Map.of("kbId", r.id(), "pid", m.pid());
-            return switch (r.outcome()) {
-                case OK -> result(e, Status.SUCCEEDED, "uninstalled " + r.id() + " live from JVM " + m.pid() + "; " + r.message(), details);
-                case NOOP -> result(e, Status.NOOP, r.message(), details);
-                case REFUSED -> result(e, Status.REFUSED, "the agent refused to uninstall " + a.kbId() + ": " + r.message(), details);
-                case FAILED -> result(e, Status.FAILED, "the agent failed to uninstall " + a.kbId() + ": " + r.message(), details);
-            };
+        if (un.result() == null) {
+            return result(e, Status.NOOP, "hotpatch " + a.kbId() + " is not installed in JVM " + m.pid(), Map.of());
         }
+        UninstallResult r = un.result();
+        Map<String, Object> details = Map.of("kbId", r.id(), "pid", m.pid());
+        return switch (r.outcome()) {
+            case OK -> result(e, Status.SUCCEEDED, "uninstalled " + r.id() + " live from JVM " + m.pid() + "; " + r.message(), details);
+            case NOOP -> result(e, Status.NOOP, r.message(), details);
+            case REFUSED -> result(e, Status.REFUSED, "the agent refused to uninstall " + a.kbId() + ": " + r.message(), details);
+            case FAILED -> result(e, Status.FAILED, "the agent failed to uninstall " + a.kbId() + ": " + r.message(), details);
+        };
     }
 
     // ---- restarts --------------------------------------------------------------------------------
@@ -364,6 +371,11 @@ public final class Executor {
         List<Journal.Swap> swaps = new ArrayList<>();
         try {
             PrivateFiles.folder(staging);
+            String unsigned = SignedRelease.problem(a, config.trustFor(mc), downloads, staging, name);
+            if (unsigned != null) {
+                deleteTree(staging);
+                return result(e, Status.REFUSED, unsigned + "; nothing was changed on machine " + name, Map.of());
+            }
             for (Map.Entry<Artifact, Path> t : targets.entrySet()) {
                 Path staged = staging.resolve(t.getKey().sha256() + ".jar");
                 String problem = fetchVerified(t.getKey(), staged);
@@ -409,6 +421,17 @@ public final class Executor {
     /** A restart update that brings no file: it counts as installed once the machine restarts. */
     private CommandResult stageWithoutFiles(Journal.Entry e, Action.InstallBaseline a) {
         String name = e.command().machine();
+        Path check = folder("staging").resolve(e.command().id());
+        try {
+            String unsigned = SignedRelease.problem(a, config.trustFor(config.machine(name)), downloads, PrivateFiles.folder(check), name);
+            if (unsigned != null) {
+                return result(e, Status.REFUSED, unsigned + "; nothing was changed on machine " + name, Map.of());
+            }
+        } catch (IOException x) {
+            return result(e, Status.FAILED, "cannot use " + check + ": " + x.getMessage(), Map.of());
+        } finally {
+            deleteTree(check);
+        }
         ledger.addPending(name, new MachineLedger.Pending(e.command().id(), a, List.of(), clock.instant()));
         if (!a.restart()) {
             return result(e, Status.PENDING_RESTART, a.what() + " has no file to install on machine " + name

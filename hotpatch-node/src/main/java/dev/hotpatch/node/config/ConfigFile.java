@@ -1,6 +1,8 @@
 package dev.hotpatch.node.config;
 
 import dev.hotpatch.format.Classification;
+import dev.hotpatch.format.OwnerOnly;
+import dev.hotpatch.format.UnsafePathException;
 import dev.hotpatch.node.ConfigException;
 import java.io.IOException;
 import java.net.URI;
@@ -33,7 +35,7 @@ import java.util.regex.Pattern;
 final class ConfigFile {
     private static final Pattern MACHINE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern IMAGE = Pattern.compile("[^/\\s]{1,64}/[^/\\s]{1,64}/[^/\\s]{1,64}");
-    private static final List<String> NODE_KEYS = List.of("node.name", "node.trust", "node.timeZone", "node.classes", "node.manage",
+    private static final List<String> NODE_KEYS = List.of("node.name", "node.trust", "node.timeZone", "node.classes", "node.manage", "node.handover",
             "policy.enabled", "policy.classifications", "policy.window");
     /** Machine fields, longest first so that {@code launch.directory} wins over a machine named {@code x.launch}. */
     private static final List<String> MACHINE_FIELDS = sortedLongestFirst(List.of("timeZone", "region", "zone",
@@ -55,7 +57,23 @@ final class ConfigFile {
         return new ConfigFile(file).read();
     }
 
+    /**
+     * The config names the trust folder and the commands the node runs, so it must pass the shared
+     * owner-only rule: a file another user can change would let them choose both.
+     */
+    private void requireSafe() {
+        try {
+            OwnerOnly.requireTrustedFile(file, "config file");
+        } catch (UnsafePathException e) {
+            throw new ConfigException("--config", e.getMessage() + "; the config chooses the trust folder and the commands"
+                    + " the node runs, so only its owner (or root) may be able to change it");
+        } catch (IOException e) {
+            // Missing or unreadable: reading it below says so in the usual words.
+        }
+    }
+
     private NodeConfig read() {
+        requireSafe();
         List<String> text;
         try {
             text = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -108,9 +126,10 @@ final class ConfigFile {
     private NodeConfig build(Map<String, String> values) {
         String nodeName = null;
         Path trust = null;
+        Path handover = null;
         ZoneId zone = null;
         NodeConfig.ClassReporting classes = NodeConfig.ClassReporting.ALL;
-        boolean onlyConfigured = false;
+        boolean onlyConfigured = true; // safe default: a node adopts only the machines its config lists
         boolean enabled = Policy.DEFAULT.enabled();
         Set<Classification> classifications = Policy.DEFAULT.classifications();
         MaintenanceWindow window = Policy.DEFAULT.window();
@@ -125,6 +144,7 @@ final class ConfigFile {
             switch (key) {
                 case "node.name" -> nodeName = requireName(key, v);
                 case "node.trust" -> trust = folder(key, v);
+                case "node.handover" -> handover = path(v);
                 case "node.timeZone" -> zone = zone(key, v);
                 case "node.classes" -> classes = classReporting(key, v);
                 case "node.manage" -> onlyConfigured = manage(key, v);
@@ -151,7 +171,8 @@ final class ConfigFile {
                 }
             }
         }
-        return new NodeConfig(file, nodeName, trust, zone, classes, onlyConfigured, new Policy(enabled, classifications, window), machines);
+        return new NodeConfig(file, nodeName, trust, zone, classes, onlyConfigured, new Policy(enabled, classifications, window), machines,
+                handover);
     }
 
     private Map<String, String> splitMachineKey(String key, Map<String, Map<String, String>> out) {

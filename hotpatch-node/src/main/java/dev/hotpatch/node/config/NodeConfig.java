@@ -16,12 +16,14 @@ import java.util.TreeMap;
  * @param trust     default folder of trusted publisher certificates
  * @param timeZone  default time zone of machines that set none; null: the host's
  * @param classes   which per-class hashes inventories carry
- * @param onlyConfigured manage only the machines the file configures ({@code node.manage = configured}), not every named JVM
+ * @param onlyConfigured manage only the machines the file configures ({@code node.manage = configured}, the default), not
+ *                       every named JVM ({@code all})
  * @param policy    the standalone policy
  * @param machines  configured machines by name
+ * @param handover  where a node running as root hands packages and the agent jar to other users' JVMs; null: the default
  */
 public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone, ClassReporting classes, boolean onlyConfigured,
-                         Policy policy, Map<String, MachineConfig> machines) {
+                         Policy policy, Map<String, MachineConfig> machines, Path handover) {
     /** Which classes an inventory lists with their hashes, besides the jars. */
     public enum ClassReporting {
         /** Every class on the class path (capped), so the server can match a build whose jars were repackaged. */
@@ -38,7 +40,7 @@ public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone
 
     /** The settings when no config file is given. */
     public static NodeConfig defaults() {
-        return new NodeConfig(null, null, null, null, ClassReporting.ALL, false, Policy.DEFAULT, Map.of());
+        return new NodeConfig(null, null, null, null, ClassReporting.ALL, true, Policy.DEFAULT, Map.of(), null);
     }
 
     /**

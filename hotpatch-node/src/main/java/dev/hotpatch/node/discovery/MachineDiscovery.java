@@ -2,6 +2,7 @@ package dev.hotpatch.node.discovery;
 
 import dev.hotpatch.attach.JvmInfo;
 import dev.hotpatch.attach.LocalJvms;
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
 import java.io.IOException;
@@ -24,11 +25,12 @@ import java.util.function.LongFunction;
  * it as a configured machine, by its agent's {@code name=} option or its {@code -Dhotpatch.machine}
  * property, or by a config {@code match} on its main class or jar; JVMs without a name are left
  * alone. When two JVMs claim one name the one with the lower pid is the machine and the other is
- * reported in {@link Found#warnings()}. With {@code node.manage = configured} only the machines the config
- * file lists are machines. Thread-safe (stateless apart from its inputs).
+ * reported in {@link Found#warnings()}. With {@code node.manage = configured} (the default) only the
+ * machines the config file lists are machines; named JVMs left out that way are in {@link Found#notices()}. Thread-safe (stateless apart from its inputs).
  */
 public final class MachineDiscovery {
     private final NodeConfig config;
+    private final TargetAccess access;
     private final LongFunction<Optional<String>> launchedAs;
 
     /**
@@ -36,16 +38,27 @@ public final class MachineDiscovery {
      * @param launchedAs the configured machine a process (or one of its ancestors) was launched as by this node
      */
     public MachineDiscovery(NodeConfig config, LongFunction<Optional<String>> launchedAs) {
+        this(config, launchedAs, TargetAccess.sameUser());
+    }
+
+    /** @param access how to read a JVM's system properties: as this user, or as each JVM's own user for a root node */
+    public MachineDiscovery(NodeConfig config, LongFunction<Optional<String>> launchedAs, TargetAccess access) {
         this.config = config;
         this.launchedAs = launchedAs;
+        this.access = access;
     }
 
     /** What one look at the host found. */
-    public record Found(List<LocalMachine> machines, List<JvmInfo> unnamed, List<String> warnings) {
+    public record Found(List<LocalMachine> machines, List<JvmInfo> unnamed, List<String> warnings, List<String> notices) {
         public Found {
             machines = List.copyOf(machines);
             unnamed = List.copyOf(unnamed);
             warnings = List.copyOf(warnings);
+            notices = List.copyOf(notices);
+        }
+
+        public Found(List<LocalMachine> machines, List<JvmInfo> unnamed, List<String> warnings) {
+            this(machines, unnamed, warnings, List.of());
         }
 
         /** The machine named {@code name}, if running. */
@@ -59,10 +72,18 @@ public final class MachineDiscovery {
         Map<String, LocalMachine> byName = new LinkedHashMap<>();
         List<JvmInfo> unnamed = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
-        for (JvmInfo jvm : LocalJvms.list()) {
+        List<String> notices = new ArrayList<>();
+        for (JvmInfo jvm : access.listJvms()) {
             Optional<LocalMachine> m = describe(jvm);
             if (m.isEmpty()) {
                 unnamed.add(jvm);
+                if (!jvm.machineName().isEmpty() && config.onlyConfigured() && !config.machines().containsKey(jvm.machineName())) {
+                    notices.add("JVM " + jvm.pid() + " calls itself machine '" + jvm.machineName() + "', which this node's config does not"
+                            + " list, so it is not managed (node.manage = configured, the default); to manage it, add a line"
+                            + " machine." + jvm.machineName() + ".region = … (any machine." + jvm.machineName() + ".* key) to "
+                            + (config.file() == null ? "a config file given with --config" : config.file().toString())
+                            + ", or set node.manage = all");
+                }
                 continue;
             }
             LocalMachine first = byName.putIfAbsent(m.get().name(), m.get());
@@ -71,12 +92,12 @@ public final class MachineDiscovery {
                         + "', which is JVM " + first.pid() + "; it is ignored until it gets its own name (-Dhotpatch.machine=NAME)");
             }
         }
-        return new Found(new ArrayList<>(byName.values()), unnamed, warnings);
+        return new Found(new ArrayList<>(byName.values()), unnamed, warnings, notices);
     }
 
     /** The machine running as process {@code pid}, if that is a named JVM. */
     public Optional<LocalMachine> at(long pid) {
-        return LocalJvms.find(pid).flatMap(this::describe);
+        return access.findJvm(pid).flatMap(this::describe);
     }
 
     private Optional<LocalMachine> describe(JvmInfo jvm) {
@@ -106,7 +127,7 @@ public final class MachineDiscovery {
         String problem = "";
         String runtime = "";
         try {
-            Properties props = LocalJvms.systemProperties(jvm.pid());
+            Properties props = access.systemProperties(jvm.pid());
             runtime = (props.getProperty("java.runtime.name", "") + " " + props.getProperty("java.runtime.version", "")).trim();
             cwd = pathIn(jvm.pid(), props.getProperty("user.dir", ""), null);
             String sep = props.getProperty("path.separator", ":");

@@ -1,9 +1,10 @@
 package dev.hotpatch.node.inventory;
 
-import dev.hotpatch.attach.AgentClient;
 import dev.hotpatch.attach.AgentInfo;
+import dev.hotpatch.attach.AgentReport;
 import dev.hotpatch.attach.AttachException;
 import dev.hotpatch.attach.InstalledHotpatch;
+import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
@@ -32,14 +33,21 @@ public final class InventoryCollector {
     private final NodeConfig config;
     private final CodeHashes hashes;
     private final Function<String, List<String>> installedUpdates;
+    private final TargetAccess access;
 
     /**
      * @param installedUpdates restart updates and baselines the node installed, by machine name
      */
     public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates) {
+        this(config, hashes, installedUpdates, TargetAccess.sameUser());
+    }
+
+    /** @param access how to ask a JVM's agent: as this user, or as each JVM's own user for a root node */
+    public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates, TargetAccess access) {
         this.config = config;
         this.hashes = hashes;
         this.installedUpdates = installedUpdates;
+        this.access = access;
     }
 
     /**
@@ -84,7 +92,8 @@ public final class InventoryCollector {
             }
         }
         List<MachineInventory.Hotpatch> hotpatches = new ArrayList<>();
-        MachineInventory.Agent agent = agent(m, hotpatches, problems);
+        AgentExtras[] extras = new AgentExtras[1];
+        MachineInventory.Agent agent = agent(m, hotpatches, problems, extras);
         Map<String, String> inUse = new LinkedHashMap<>(switch (config.classes()) {
             case ALL -> disk;
             case DIRECTORIES -> fromFolders;
@@ -113,7 +122,8 @@ public final class InventoryCollector {
                 new MachineInventory.Jvm(m.jvm().vendor(), m.jvm().javaVersion(), m.runtime()), agent, c.image(), jars, classes,
                 hotpatches, installedUpdates.apply(m.name()), config(c), m.startedAt(), m.jvm().status().label(),
                 m.jvm().reason(), m.source().name().toLowerCase(Locale.ROOT),
-                c.supervised() ? "supervised" : c.restartCommand().isEmpty() ? "none" : "command", problems);
+                c.supervised() ? "supervised" : c.restartCommand().isEmpty() ? "none" : "command", problems,
+                extras[0] == null ? null : extras[0].quarantined(), extras[0] == null ? null : extras[0].restartPending());
         return new Collected(report, disk, jarFiles);
     }
 
@@ -123,29 +133,68 @@ public final class InventoryCollector {
                 c.tags(), c.healthUrl() == null ? null : c.healthUrl().toString());
     }
 
-    private static MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems) {
+    /** What the agent said besides its hotpatches: quarantine and a pending restart (C1); null when it was not asked. */
+    private record AgentExtras(List<MachineInventory.Quarantined> quarantined, MachineInventory.RestartPending restartPending) {
+    }
+
+    private MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems,
+                                         AgentExtras[] extras) {
         if (!m.jvm().agentPresent()) {
             return new MachineInventory.Agent(false, null, "none");
         }
         try {
-            Optional<AgentClient> client = AgentClient.connectIfPresent(m.pid());
-            if (client.isEmpty()) {
+            TargetAccess.Inspection a = access.inspect(m.pid());
+            if (!a.present()) {
                 return new MachineInventory.Agent(false, null, "none");
             }
-            try (AgentClient a = client.get()) {
-                AgentInfo info = a.ping();
-                for (InstalledHotpatch hp : a.list()) {
-                    List<MachineInventory.Hash> classes = new ArrayList<>();
-                    for (InstalledHotpatch.InstalledClass ic : hp.classes()) {
-                        classes.add(new MachineInventory.Hash(ic.name().replace('.', '/'), ic.sha256()));
-                    }
-                    out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classes));
+            AgentInfo info = a.info();
+            List<MachineInventory.Quarantined> quarantined = new ArrayList<>();
+            for (InstalledHotpatch hp : a.installed()) {
+                if (hp.state().equals(InstalledHotpatch.QUARANTINED)) {
+                    quarantined.add(new MachineInventory.Quarantined(hp.id(), hp.stateSince(), hp.stateReason()));
+                } else if (!hp.live()) {
+                    problems.add("hotpatch " + hp.id() + " is " + hp.state() + " in the JVM and not running: " + hp.stateReason());
+                } else {
+                    out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classesInUse(hp), hp.state()));
                 }
-                return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
             }
+            problems.addAll(a.problems());
+            AgentReport.RestartPending pending = a.restartPending();
+            extras[0] = new AgentExtras(quarantined,
+                    pending == null ? null : new MachineInventory.RestartPending(pending.since(), pending.reason()));
+            }
+            return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
         } catch (AttachException e) {
             problems.add("cannot ask its agent: " + e.getMessage());
             return new MachineInventory.Agent(true, null, m.jvm().mode().isEmpty() ? "none" : m.jvm().mode());
         }
+    }
+
+    /**
+     * The hashes of the bytes the hotpatch's classes actually run, one per loaded copy (contract
+     * C4), so that the server verifies what runs and not the package against itself. A superseded
+     * hotpatch's classes run a later one's bytes: none are listed for it. An older agent reports
+     * no copies: its class hash (the package's) is passed on as before.
+     */
+    private static List<MachineInventory.Hash> classesInUse(InstalledHotpatch hp) {
+        List<MachineInventory.Hash> classes = new ArrayList<>();
+        if (hp.state().equals(InstalledHotpatch.SUPERSEDED)) {
+            return classes;
+        }
+        for (InstalledHotpatch.InstalledClass ic : hp.classes()) {
+            String name = ic.name().replace('.', '/');
+            if (ic.copies().isEmpty()) {
+                if (ic.loaders() > 0) {
+                    classes.add(new MachineInventory.Hash(name, ic.sha256()));
+                }
+                continue;
+            }
+            for (InstalledHotpatch.Copy copy : ic.copies()) {
+                if (!copy.sha256().isEmpty()) {
+                    classes.add(new MachineInventory.Hash(name, copy.sha256()));
+                }
+            }
+        }
+        return classes;
     }
 }

@@ -30,18 +30,38 @@ import java.util.Map;
  * @param nameSource       where the name came from: {@code supervised}, {@code agent}, {@code property}, {@code config}
  * @param restart          how the node restarts it: {@code supervised}, {@code command} or {@code none}
  * @param problems         what the node could not find out, e.g. an unreadable class path
+ * @param quarantined      hotpatches the agent holds back after the JVM died during their probation (contract C1);
+ *                         null when unknown (no agent, or an older one)
+ * @param restartPending   a restart the JVM owes because code it runs changed on disk (contract C1); null when none or unknown
  */
 @JsonInclude(JsonInclude.Include.NON_NULL)
 public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
                                List<Hotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
                                String hotpatchStatus, String statusReason, String nameSource, String restart,
-                               List<String> problems) {
+                               List<String> problems, List<Quarantined> quarantined, RestartPending restartPending) {
     public MachineInventory {
         jars = jars == null ? List.of() : List.copyOf(jars);
         classes = classes == null ? List.of() : List.copyOf(classes);
         hotpatches = hotpatches == null ? List.of() : List.copyOf(hotpatches);
         installedUpdates = installedUpdates == null ? List.of() : List.copyOf(installedUpdates);
         problems = problems == null ? List.of() : List.copyOf(problems);
+        quarantined = quarantined == null ? null : List.copyOf(quarantined);
+    }
+
+    /** An inventory without the agent's quarantine and restart reports (unknown). */
+    public MachineInventory(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
+                            List<Hotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
+                            String hotpatchStatus, String statusReason, String nameSource, String restart, List<String> problems) {
+        this(name, pid, jvm, agent, image, jars, classes, hotpatches, installedUpdates, config, startedAt, hotpatchStatus,
+                statusReason, nameSource, restart, problems, null, null);
+    }
+
+    /** A hotpatch the agent does not re-apply because the JVM died during its probation, and why (contract C1). */
+    public record Quarantined(String id, Instant since, String reason) {
+    }
+
+    /** A restart the JVM owes: since when the agent knows, and which file changed (contract C1). */
+    public record RestartPending(Instant since, String reason) {
     }
 
     /** The running JVM. */
@@ -56,10 +76,20 @@ public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, Stri
     public record Hash(String name, String sha256) {
     }
 
-    /** An installed hotpatch with the SHA-256 of each of its classes' bytes. */
-    public record Hotpatch(String id, Instant installedAt, List<Hash> classes) {
+    /**
+     * An installed hotpatch with, per loaded copy of each of its classes, the SHA-256 of the bytes
+     * that copy runs (a class loaded by two loaders appears twice; one not loaded yet, not at all).
+     * {@code state} is {@code active} or {@code superseded} (whose classes run a later hotpatch's
+     * bytes, so none are listed for it); null from an older agent.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Hotpatch(String id, Instant installedAt, List<Hash> classes, String state) {
         public Hotpatch {
             classes = List.copyOf(classes);
+        }
+
+        public Hotpatch(String id, Instant installedAt, List<Hash> classes) {
+            this(id, installedAt, classes, null);
         }
     }
 

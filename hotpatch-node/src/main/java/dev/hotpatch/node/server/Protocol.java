@@ -28,10 +28,16 @@ final class Protocol {
     }
 
     /** Commands to run now, in order per machine, and when to check in next. */
-    record CheckInResponse(String nodeId, Instant serverTime, int checkInIntervalSeconds, List<WireCommand> commands) {
+    record CheckInResponse(String nodeId, Instant serverTime, int checkInIntervalSeconds, List<WireCommand> commands,
+                           List<Refused> refused) {
         CheckInResponse {
             commands = commands == null ? List.of() : commands;
+            refused = refused == null ? List.of() : refused;
         }
+    }
+
+    /** A machine of the check-in that belongs to another node; the server ignored its report. */
+    record Refused(String machine, String reason) {
     }
 
     /**

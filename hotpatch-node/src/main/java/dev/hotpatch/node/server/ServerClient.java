@@ -2,6 +2,7 @@ package dev.hotpatch.node.server;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import dev.hotpatch.node.NodeException;
+import dev.hotpatch.node.NodeRefusedException;
 import dev.hotpatch.node.command.Action;
 import dev.hotpatch.node.command.Artifact;
 import dev.hotpatch.node.command.Command;
@@ -50,9 +51,15 @@ public final class ServerClient implements Downloads {
     }
 
     public ServerClient(URI server) {
+        this(server, ServerTransport.sslContext(null));
+    }
+
+    /** A client that verifies an {@code https://} server's certificate with {@code tls} ({@link ServerTransport#sslContext}). */
+    public ServerClient(URI server, javax.net.ssl.SSLContext tls) {
         String s = server.toString();
         this.base = URI.create(s.endsWith("/") ? s : s + "/");
-        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER).build();
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).followRedirects(HttpClient.Redirect.NEVER)
+                .sslContext(tls).build();
     }
 
     /** The server's base URL. */
@@ -79,6 +86,10 @@ public final class ServerClient implements Downloads {
     public CheckIn checkIn(String hostname, String version, List<MachineInventory> machines) {
         Protocol.CheckInResponse r = send("POST", "api/v1/node/check-in", requireCredential(),
                 new Protocol.CheckInRequest(hostname, version, machines), Protocol.CheckInResponse.class, "checking in");
+        for (Protocol.Refused refused : r.refused()) {
+            System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "the server refused this node's report of machine "
+                    + refused.machine() + ": " + refused.reason());
+        }
         List<Command> commands = new ArrayList<>();
         List<CommandResult> unknown = new ArrayList<>();
         for (Protocol.WireCommand w : r.commands()) {
@@ -150,10 +161,11 @@ public final class ServerClient implements Downloads {
                     jars.add(artifact(castMap(o)));
                 }
                 yield new Action.InstallBaseline(string(p, "baselineId"), string(p, "kbId"), string(p, "version"), jars,
-                        Boolean.TRUE.equals(p.get("restart")), Boolean.TRUE.equals(p.get("rollback")));
+                        Boolean.TRUE.equals(p.get("restart")), Boolean.TRUE.equals(p.get("rollback")), descriptor(p));
             }
-            case Action.INSTALL_UPDATE -> new Action.InstallBaseline(null, string(p, "kbId"), null, List.of(artifact(map(p, "artifact"))),
-                    Boolean.TRUE.equals(p.get("restart")), false);
+            case Action.INSTALL_UPDATE -> new Action.InstallBaseline(null, string(p, "kbId"), null,
+                    p.get("artifact") == null ? List.of() : List.of(artifact(map(p, "artifact"))), Boolean.TRUE.equals(p.get("restart")),
+                    false, descriptor(p));
             default -> throw new IllegalArgumentException("unknown command type");
         };
         if (w.id() == null || w.machine() == null) {
@@ -170,6 +182,21 @@ public final class ServerClient implements Downloads {
             throw new IllegalArgumentException("a file in its payload has no downloadUrl or sha256");
         }
         return new Artifact(string(a, "fileName"), sha, base.resolve(url.startsWith("/") ? url.substring(1) : url));
+    }
+
+    /** The signed release descriptor a baseline or update command names; null when it names none (the executor refuses it). */
+    private Artifact descriptor(Map<String, Object> p) {
+        Object d = p.get("descriptor");
+        if (d == null) {
+            return null;
+        }
+        Map<String, Object> m = castMap(d);
+        String url = string(m, "downloadUrl");
+        String sha = string(m, "sha256");
+        if (url == null || sha == null) {
+            throw new IllegalArgumentException("its descriptor has no downloadUrl or sha256");
+        }
+        return new Artifact("release.descriptor", sha, base.resolve(url.startsWith("/") ? url.substring(1) : url));
     }
 
     private static Map<String, Object> map(Map<String, Object> p, String key) {
@@ -217,7 +244,11 @@ public final class ServerClient implements Downloads {
         try {
             resp = http.send(req, HttpResponse.BodyHandlers.ofByteArray());
         } catch (IOException e) {
-            throw new ServerUnavailableException("the server " + base + " could not be reached while " + what + ": " + e, e);
+            String tls = ServerTransport.explain(e, base);
+            if (tls != null) {
+                throw new ServerUnavailableException(tls + " (while " + what + ")", e);
+            }
+            throw new ServerUnavailableException("the server " + base + " could not be reached while " + what + ": " + reason(e), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NodeException("interrupted while " + what, e);
@@ -226,9 +257,12 @@ public final class ServerClient implements Downloads {
         if (code / 100 != 2) {
             String text = errorText(resp.body());
             if (code == 401 || code == 403) {
-                throw new NodeException("the server " + base + " refused this node while " + what + " (HTTP " + code + "): " + text
-                        + (path.endsWith("enroll") ? "; get a new one-time enrollment token and pass it with --token"
-                        : "; the node's credential may have been revoked: delete credential.json in the node's data folder and enroll again with a new --token"));
+                throw new NodeRefusedException(path.endsWith("enroll")
+                        ? "the server " + base + " refused the enrollment token: " + text + ". Start the node again with a new"
+                                + " token: --token hpe_… (an operator creates one with 'hotpatch token enroll')"
+                        : "the server " + base + " refused this node's credential while " + what + " (HTTP " + code + "): " + text
+                                + ". The node was probably revoked: delete credential.json in the node's data folder and start it"
+                                + " again with a new --token");
             }
             if (code >= 500 || code == 429) {
                 throw new ServerUnavailableException("the server " + base + " failed while " + what + " (HTTP " + code + "): " + text, null);
@@ -240,6 +274,24 @@ public final class ServerClient implements Downloads {
         } catch (IOException e) {
             throw new NodeException("the server " + base + " sent an answer this node cannot read while " + what + ": " + e.getMessage(), e);
         }
+    }
+
+    /** One readable phrase for a failed connection: what people see in the log at every retry. */
+    static String reason(IOException e) {
+        if (e instanceof java.net.ConnectException) {
+            return "connection refused (is the server running, and is the URL's host and port right?)";
+        }
+        if (e instanceof java.net.http.HttpConnectTimeoutException || e instanceof java.net.http.HttpTimeoutException) {
+            return "no answer in time (" + e.getMessage() + ")";
+        }
+        if (e instanceof java.net.UnknownHostException || e.getCause() instanceof java.net.UnknownHostException) {
+            return "unknown host (check the URL)";
+        }
+        if (e instanceof javax.net.ssl.SSLException) {
+            return "TLS failed: " + e.getMessage();
+        }
+        String m = e.getMessage();
+        return (m == null || m.isBlank()) ? e.getClass().getSimpleName() : m;
     }
 
     private static String errorText(byte[] body) {

@@ -33,7 +33,7 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * Standalone mode's local policy, the seed's "local / third-party orchestration": installs the
+ * Standalone mode's local policy, Azure Stack HCI's "local / third-party orchestration": installs the
  * signed hotpatches found in a catalog folder on the local machines they apply to, with no server.
  *
  * <p>A package is installed on a machine when all of these hold: it verifies against the machine's

@@ -26,6 +26,28 @@ class ConfigFileTest {
     }
 
     @Test
+    void load_refusesAConfigFileOthersCanWrite() throws IOException {
+        Path file = write("node.trust = trust\n");
+        Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw-rw-"));
+
+        assertThatThrownBy(() -> NodeConfig.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("config file " + file + " is writable by other users (mode rw-rw-rw-)")
+                .hasMessageContaining("chmod go-w");
+    }
+
+    @Test
+    void load_refusesAConfigFileOfAnotherUser() throws IOException {
+        if (dev.hotpatch.format.OwnerOnly.myUid() != 0) {
+            throw new AssertionError("chown to another uid needs root; run this module's tests as root (CI does)");
+        }
+        Path file = write("node.trust = trust\n");
+        Files.setAttribute(file, "unix:uid", 4242);
+
+        assertThatThrownBy(() -> NodeConfig.load(file)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("belongs to uid 4242");
+    }
+
+    @Test
     void load_readsNodePolicyAndMachines() throws IOException {
         NodeConfig c = NodeConfig.load(write("""
                 # the node

@@ -58,6 +58,7 @@ public final class Api {
     private static final String STARTED = "hotpatch.started";
     private static final long MAX_PACKAGE = 64L << 20;
     private static final long MAX_JAR = 256L << 20;
+    private static final long MAX_DESCRIPTOR = dev.hotpatch.format.ReleaseDescriptor.MAX_FILE_BYTES;
 
     /** Everything the routes call. */
     public record Services(Database db, Clock clock, Catalog catalog, Publishing publishing, Machines machines, Assessor assessor,
@@ -69,8 +70,12 @@ public final class Api {
     public record Whoami(String kind, String id, String name, String role) {
     }
 
-    /** Liveness and the store in use. */
-    public record Health(String status, String database, String version, Instant time) {
+    /**
+     * Liveness, the store in use, and how often nodes check in (how long a queued command may wait for a polling node);
+     * {@code status} {@code failing} (HTTP 503) with the {@code problems} when the server cannot write its data.
+     */
+    public record Health(String status, String database, String version, Instant time, int checkInIntervalSeconds,
+                         List<String> problems) {
     }
 
     /** A new operator token. */
@@ -95,12 +100,15 @@ public final class Api {
 
     private final Services s;
     private final Metrics metrics;
+    private final RequestLimits limits = new RequestLimits(RequestLimits.defaultBudget());
+    private final dev.hotpatch.server.auth.FailedLogins failedLogins;
     private final List<Route> routes;
     private final byte[] openApi;
 
     public Api(Services s) {
         this.s = s;
         this.metrics = new Metrics(s.db());
+        this.failedLogins = new dev.hotpatch.server.auth.FailedLogins(s.clock(), 30, Duration.ofMinutes(1));
         this.routes = routes();
         try {
             this.openApi = Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(OpenApi.document(routes, s.version()));
@@ -114,8 +122,9 @@ public final class Api {
         config.jsonMapper(new io.javalin.json.JavalinJackson(Json.MAPPER, false));
         config.startup.showJavalinBanner = false;
         config.startup.showOldJavalinVersionWarning = false;
-        // JSON bodies (a node's check-in with class hashes can be large); uploads stream and are bounded separately.
-        config.http.maxRequestSize = 64L << 20;
+        // JSON bodies: the largest is a node's check-in (RequestLimits); uploads are spooled to disk and bounded separately.
+        config.http.maxRequestSize = RequestLimits.NODE_BODY;
+        config.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrors()));
         config.jetty.multipartConfig.maxFileSize(MAX_JAR, io.javalin.config.SizeUnit.BYTES);
         config.jetty.multipartConfig.maxTotalRequestSize(MAX_JAR + (8L << 20), io.javalin.config.SizeUnit.BYTES);
         config.jetty.multipartConfig.maxInMemoryFileSize(1, io.javalin.config.SizeUnit.MB);
@@ -129,20 +138,37 @@ public final class Api {
                 metrics.request(ctx.method().name(), endpoint, ctx.status().getCode(), System.nanoTime() - started);
             }
         });
-        config.routes.exception(ServerException.class, (e, ctx) -> error(ctx, status(e), e.code(), e.getMessage(), e.hint()));
+        config.routes.exception(ServerException.class, (e, ctx) -> {
+            if (e instanceof ServerException.RateLimited rl) {
+                ctx.header("Retry-After", Long.toString(rl.retryAfterSeconds()));
+            }
+            error(ctx, status(e), e.code(), e.getMessage(), e.hint());
+        });
         config.routes.exception(io.javalin.http.HttpResponseException.class, (e, ctx) -> {
             switch (e.getStatus()) {
                 case 404 -> error(ctx, 404, "no-route", "no route " + ctx.method().name() + " " + ctx.path(), "see /api/openapi.json for the API");
                 case 405 -> error(ctx, 405, "method-not-allowed", ctx.method().name() + " is not allowed on " + ctx.path(), "see /api/openapi.json");
+                case 413 -> {
+                    ServerException.TooLarge t = RequestLimits.tooLarge(ctx, ctx.req().getContentLengthLong(), RequestLimits.cap(ctx));
+                    error(ctx, 413, t.code(), t.getMessage(), t.hint());
+                }
                 default -> error(ctx, e.getStatus(), "http-" + e.getStatus(), e.getMessage(), "");
             }
         });
         config.routes.exception(Exception.class, (e, ctx) -> {
-            org.slf4j.LoggerFactory.getLogger(Api.class).error("internal error on {} {}", ctx.method(), ctx.path(), e);
-            error(ctx, 500, "internal", "the server failed: " + e, "this is a bug; the request may be retried, and the server log has details");
+            ServerException known = StoreErrors.explain(e, s.tmpDir().getParent());
+            if (known != null) {
+                error(ctx, status(known), known.code(), known.getMessage(), known.hint());
+                return;
+            }
+            // The exception's text stays in the log: it may name internal types, paths or SQL.
+            String incident = dev.hotpatch.server.store.Ids.next("err", s.clock().instant());
+            org.slf4j.LoggerFactory.getLogger(Api.class).error("internal error {} on {} {}", incident, ctx.method(), ctx.path(), e);
+            error(ctx, 500, "internal", "the server failed on this request (incident " + incident + ")",
+                    "this is a bug; the request may be retried; the server log has the details under " + incident);
         });
         for (Route r : routes) {
-            config.routes.addHttpHandler(r.method(), r.path(), r.handler(), r.access());
+            config.routes.addHttpHandler(r.method(), r.path(), limits.guard(r), r.access());
         }
     }
 
@@ -169,8 +195,14 @@ public final class Api {
         // Meta
         r.add(new Route(get, "/", Access.PUBLIC, "console", "Web console (static page; it calls the API with your token)", List.of(), null, null,
                 String.class, false, 200, this::console));
-        r.add(new Route(get, "/healthz", Access.PUBLIC, "meta", "Liveness", List.of(), null, null, Health.class, false, 200,
-                ctx -> ctx.json(new Health("ok", s.db().engine().name().toLowerCase(java.util.Locale.ROOT), s.version(), s.clock().instant()))));
+        r.add(new Route(get, "/healthz", Access.PUBLIC, "meta", "Liveness: 503 when the server cannot write its data folder", List.of(), null,
+                null, Health.class, false, 200, ctx -> {
+                    List<String> problems = dev.hotpatch.server.store.DataFolder.problems(s.tmpDir().getParent(),
+                            s.db().engine() == Database.Engine.SQLITE);
+                    ctx.status(problems.isEmpty() ? 200 : 503).json(new Health(problems.isEmpty() ? "ok" : "failing",
+                            s.db().engine().name().toLowerCase(java.util.Locale.ROOT), s.version(), s.clock().instant(),
+                            (int) s.nodes().checkInInterval().toSeconds(), problems));
+                }));
         r.add(new Route(get, "/api/openapi.json", Access.READER, "meta", "This OpenAPI document", List.of(), null, null, null, false, 200,
                 ctx -> ctx.contentType("application/json").result(openApi)));
         r.add(new Route(get, "/metrics", Access.READER, "meta", "Prometheus metrics (text format 0.0.4)", List.of(), null, null,
@@ -253,7 +285,7 @@ public final class Api {
                 false, 202, ctx -> ctx.status(202).json(s.operations().uninstall(ctx.pathParam("machine"),
                         bodyOr(ctx, UninstallRequest.class, new UninstallRequest(null)).kbId(), actor(ctx)))));
         r.add(new Route(post, "/api/v1/machines/{machine}/rollback-baseline", Access.OPERATOR, "install",
-                "Roll back to the last known good baseline (or baselineId), with a restart", List.of(), RollbackRequest.class, "json",
+                "Roll back to the last known good baseline (or baselineId: a baseline id or version of the machine's image), with a restart", List.of(), RollbackRequest.class, "json",
                 Operation.class, false, 202, ctx -> ctx.status(202).json(s.operations().rollbackBaseline(ctx.pathParam("machine"),
                         bodyOr(ctx, RollbackRequest.class, new RollbackRequest(null)).baselineId(), actor(ctx)))));
         r.add(new Route(post, "/api/v1/machines/{machine}/restart", Access.OPERATOR, "install", "Restart the machine's JVM", List.of(),
@@ -326,6 +358,7 @@ public final class Api {
                     boolean fresh = s.operations().complete(p.id(), p.name(), ctx.pathParam("command"), body(ctx, CommandResult.class));
                     ctx.json(new Ack(true, !fresh));
                 }));
+        new TrustApi(s).addTo(r);
         return List.copyOf(r);
     }
 
@@ -348,24 +381,33 @@ public final class Api {
     private void blob(Context ctx) {
         Blobs.Blob b = s.blobs().get(ctx.pathParam("sha256")).orElseThrow(() -> new ServerException.NotFound("file", ctx.pathParam("sha256"),
                 "use the downloadUrl the catalog or a command gives"));
-        ctx.contentType(b.mediaType()).header("X-Content-SHA256", b.sha256()).result(b.content());
+        // Streamed a chunk at a time: a 256 MiB jar never sits in memory.
+        ctx.contentType(b.mediaType()).header("X-Content-SHA256", b.sha256()).result(s.blobs().open(b));
     }
 
     private void publishBaseline(Context ctx) throws IOException {
+        try (Uploads uploads = new Uploads(s.tmpDir())) {
+            publishBaseline(ctx, uploads);
+        }
+    }
+
+    private void publishBaseline(Context ctx, Uploads uploads) {
         List<Publishing.Upload> jars = new ArrayList<>();
+        Publishing.Upload descriptor = null;
         if (ctx.isMultipartFormData()) {
-            List<UploadedFile> files = ctx.uploadedFiles("jar");
+            List<UploadedFile> files = Uploads.files(ctx, "jar");
             if (files.isEmpty()) {
-                files = ctx.uploadedFiles();
+                files = Uploads.parsing(ctx, ctx::uploadedFileMap).entrySet().stream().filter(e -> !"descriptor".equals(e.getKey()))
+                        .flatMap(e -> e.getValue().stream()).toList();
             }
             for (UploadedFile f : files) {
-                try (InputStream in = f.content()) {
-                    jars.add(new Publishing.Upload(f.filename(), readBounded(in, MAX_JAR, "jar " + f.filename())));
-                }
+                jars.add(uploads.spool(f, MAX_JAR, "jar"));
             }
+            UploadedFile d = Uploads.file(ctx, "descriptor");
+            descriptor = d == null ? null : uploads.spool(d, MAX_DESCRIPTOR, "the descriptor");
         } else {
             String name = field(ctx, "fileName");
-            jars.add(new Publishing.Upload(name == null ? "baseline.jar" : name, readBounded(ctx.bodyInputStream(), MAX_JAR, "the jar")));
+            jars.add(uploads.spool(ctx.bodyInputStream(), name == null ? "baseline.jar" : name, MAX_JAR, "the jar"));
         }
         String released = field(ctx, "releasedOn");
         LocalDate date;
@@ -376,55 +418,53 @@ public final class Api {
         }
         Publishing.BaselineRequest req = new Publishing.BaselineRequest(field(ctx, "version"), field(ctx, "kind"), date, field(ctx, "kbId"),
                 field(ctx, "title"), field(ctx, "classification"), list(field(ctx, "cves")), Boolean.parseBoolean(field(ctx, "override")));
-        ctx.status(201).json(s.publishing().publishBaseline(ctx.pathParam("image"), req, jars, actor(ctx)));
+        ctx.status(201).json(s.publishing().publishBaseline(ctx.pathParam("image"), req, jars, descriptor, actor(ctx)));
     }
 
     private void publishUpdate(Context ctx) throws IOException {
+        try (Uploads uploads = new Uploads(s.tmpDir())) {
+            publishUpdate(ctx, uploads);
+        }
+    }
+
+    private void publishUpdate(Context ctx, Uploads uploads) throws IOException {
         String type = ctx.contentType() == null ? "" : ctx.contentType().toLowerCase(java.util.Locale.ROOT);
         if (type.startsWith("application/json")) {
-            ctx.status(201).json(s.publishing().publishRestartUpdate(body(ctx, Publishing.RestartUpdateRequest.class), null, actor(ctx)));
+            ctx.status(201).json(s.publishing().publishRestartUpdate(body(ctx, Publishing.RestartUpdateRequest.class), null, null,
+                    actor(ctx)));
             return;
         }
         boolean override = Boolean.parseBoolean(field(ctx, "override"));
         if (ctx.isMultipartFormData()) {
-            UploadedFile pkg = ctx.uploadedFile("package");
+            UploadedFile pkg = Uploads.file(ctx, "package");
             if (pkg == null) {
-                String meta = ctx.formParam("metadata");
+                String meta = Uploads.formParam(ctx, "metadata");
                 if (meta == null) {
                     throw new ServerException.BadRequest("missing-package", "the upload has neither a 'package' file nor 'metadata'",
                             "send the .hotpatch as part 'package', or a restart update as part 'metadata' (JSON) with an optional 'artifact'");
                 }
                 Publishing.RestartUpdateRequest req = parse(meta, Publishing.RestartUpdateRequest.class);
-                UploadedFile art = ctx.uploadedFile("artifact");
-                Publishing.Upload upload = null;
-                if (art != null) {
-                    try (InputStream in = art.content()) {
-                        upload = new Publishing.Upload(art.filename(), readBounded(in, MAX_JAR, "artifact " + art.filename()));
-                    }
-                }
-                ctx.status(201).json(s.publishing().publishRestartUpdate(req, upload, actor(ctx)));
+                UploadedFile art = Uploads.file(ctx, "artifact");
+                Publishing.Upload upload = art == null ? null : uploads.spool(art, MAX_JAR, "artifact");
+                UploadedFile d = Uploads.file(ctx, "descriptor");
+                Publishing.Upload descriptor = d == null ? null : uploads.spool(d, MAX_DESCRIPTOR, "the descriptor");
+                ctx.status(201).json(s.publishing().publishRestartUpdate(req, upload, descriptor, actor(ctx)));
                 return;
             }
             try (InputStream in = pkg.content()) {
-                publishPackage(ctx, in, override);
+                publishPackage(ctx, uploads.spool(in, pkg.filename(), MAX_PACKAGE, "the package"), override);
             }
             return;
         }
-        publishPackage(ctx, ctx.bodyInputStream(), override);
+        publishPackage(ctx, uploads.spool(ctx.bodyInputStream(), "package.hotpatch", MAX_PACKAGE, "the package"), override);
     }
 
-    private void publishPackage(Context ctx, InputStream in, boolean override) throws IOException {
-        Path tmp = Files.createTempFile(s.tmpDir(), "upload-", ".hotpatch");
+    private void publishPackage(Context ctx, Publishing.Upload pkg, boolean override) {
         try {
-            Files.write(tmp, readBounded(in, MAX_PACKAGE, "the package"));
-            try {
-                ctx.status(201).json(s.publishing().publishHotpatch(tmp, field(ctx, "image"), field(ctx, "baseline"), override, actor(ctx)));
-            } catch (ServerException.Refused e) {
-                metrics.event("package_refused");
-                throw e;
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
+            ctx.status(201).json(s.publishing().publishHotpatch(pkg.file(), field(ctx, "image"), field(ctx, "baseline"), override, actor(ctx)));
+        } catch (ServerException.Refused e) {
+            metrics.event("package_refused");
+            throw e;
         }
     }
 
@@ -437,7 +477,22 @@ public final class Api {
         }
         String header = ctx.header("Authorization");
         String bearer = header != null && header.regionMatches(true, 0, "Bearer ", 0, 7) ? header.substring(7).trim() : null;
-        Principal p = s.tokens().authenticate(bearer);
+        // Guessing is presenting credentials: a request without any is only told it needs one.
+        boolean presented = bearer != null && !bearer.isBlank();
+        String source = ctx.ip();
+        if (presented) {
+            failedLogins.checkAllowed(source);
+        }
+        Principal p;
+        try {
+            p = s.tokens().authenticate(bearer);
+        } catch (ServerException.Unauthenticated e) {
+            if (presented) {
+                metrics.event("auth_failed");
+                failedLogins.failed(source, ctx.method().name() + " " + ctx.path(), e.getMessage());
+            }
+            throw e;
+        }
         boolean ok = switch (access) {
             case NODE -> Principal.NODE.equals(p.kind());
             case ENROLLMENT -> Principal.ENROLLMENT.equals(p.kind());
@@ -453,11 +508,11 @@ public final class Api {
         ctx.attribute(PRINCIPAL, p);
     }
 
-    private static Principal principal(Context ctx) {
+    static Principal principal(Context ctx) {
         return ctx.attribute(PRINCIPAL);
     }
 
-    private static String actor(Context ctx) {
+    static String actor(Context ctx) {
         return principal(ctx).actor();
     }
 
@@ -474,6 +529,10 @@ public final class Api {
             return 409;
         } else if (e instanceof ServerException.TooLarge) {
             return 413;
+        } else if (e instanceof ServerException.Unavailable) {
+            return 503;
+        } else if (e instanceof ServerException.RateLimited) {
+            return 429;
         }
         return 422;
     }
@@ -487,7 +546,7 @@ public final class Api {
 
     // ---- input ---------------------------------------------------------------------------------
 
-    private static <T> T body(Context ctx, Class<T> type) {
+    static <T> T body(Context ctx, Class<T> type) {
         T v = bodyOr(ctx, type, null);
         if (v == null) {
             throw new ServerException.BadRequest("missing-body", "this call needs a JSON body (" + type.getSimpleName() + ")",
@@ -496,29 +555,47 @@ public final class Api {
         return v;
     }
 
-    private static <T> T bodyOr(Context ctx, Class<T> type, T fallback) {
-        byte[] bytes = ctx.bodyAsBytes();
+    static <T> T bodyOr(Context ctx, Class<T> type, T fallback) {
+        byte[] bytes = boundedBody(ctx);
         if (bytes.length == 0) {
             return fallback;
         }
-        return parse(new String(bytes, StandardCharsets.UTF_8), type);
+        return parse(bytes, type);
+    }
+
+    /** The request body, refused past the route's cap ({@link RequestLimits}) even when it comes without a length. */
+    private static byte[] boundedBody(Context ctx) {
+        long cap = RequestLimits.cap(ctx);
+        try (InputStream in = ctx.bodyInputStream()) {
+            byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cap + 1));
+            if (b.length > cap) {
+                throw RequestLimits.tooLarge(ctx, -1, cap);
+            }
+            return b;
+        } catch (IOException e) {
+            throw new ServerException.BadRequest("body-unreadable", "the request body could not be read: " + e.getMessage(), "send it again");
+        }
     }
 
     private static <T> T parse(String json, Class<T> type) {
+        return parse(json.getBytes(StandardCharsets.UTF_8), type);
+    }
+
+    private static <T> T parse(byte[] json, Class<T> type) {
         try {
             T v = Json.MAPPER.readValue(json, type);
             if (v == null) {
                 throw new ServerException.BadRequest("invalid-json", "the body is JSON null", "send a JSON object");
             }
             return v;
-        } catch (JsonProcessingException e) {
+        } catch (IOException e) {
             throw new ServerException.BadRequest("invalid-json", "the body is not a valid " + type.getSimpleName() + ": "
-                    + e.getOriginalMessage(), "see /api/openapi.json for its fields");
+                    + JsonProblems.describe(e), "see /api/openapi.json for its fields");
         }
     }
 
     private static String field(Context ctx, String name) {
-        String v = ctx.isMultipartFormData() ? ctx.formParam(name) : null;
+        String v = ctx.isMultipartFormData() ? Uploads.formParam(ctx, name) : null;
         return v != null ? v : ctx.queryParam(name);
     }
 
@@ -555,17 +632,5 @@ public final class Api {
             throw new ServerException.BadRequest("invalid-days", "days " + days + " is out of range", "pass 1 to 3660");
         }
         return s.clock().instant().minus(Duration.ofDays(days));
-    }
-
-    private static byte[] readBounded(InputStream in, long limit, String what) throws IOException {
-        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-        byte[] buf = new byte[64 * 1024];
-        for (int n; (n = in.read(buf)) > 0; ) {
-            out.write(buf, 0, n);
-            if (out.size() > limit) {
-                throw new ServerException.TooLarge(what + " is larger than " + (limit >> 20) + " MiB", "upload a smaller file");
-            }
-        }
-        return out.toByteArray();
     }
 }

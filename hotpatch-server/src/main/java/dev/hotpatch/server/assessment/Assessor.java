@@ -162,6 +162,11 @@ public final class Assessor {
         } else if (!enabled) {
             status = Assessment.DISABLED;
             reason = "hotpatch is turned off for this machine" + (cfg.hotpatch() == null ? " (image default)" : " (node config)");
+        } else if (r.restartPending() != null) {
+            status = Assessment.ACTION_REQUIRED;
+            reason = "restart pending: " + (r.restartPending().reason() == null || r.restartPending().reason().isBlank()
+                    ? "the JVM's code on disk changed after it was loaded" : r.restartPending().reason())
+                    + "; hotpatches are offered again once the JVM runs the code on disk";
         } else if (!baseline.id().equals(image.currentBaselineId())) {
             status = Assessment.ACTION_REQUIRED;
             reason = "baseline restart owed: the machine runs baseline " + baseline.version() + ", but the current baseline of "
@@ -187,7 +192,7 @@ public final class Assessor {
                 superseded.addAll(u.supersedes());
             }
             for (Update u : updates) {
-                if (installed.contains(u.kbId()) || superseded.contains(u.kbId()) || (u.isHotpatch() && !live)) {
+                if (installed.contains(u.kbId()) || superseded.contains(u.kbId()) || (u.isHotpatch() && (!live || r.restartPending() != null))) {
                     continue;
                 }
                 missing.add(new MissingUpdate(u.title(), u.classification(), u.kbId(), u.rebootBehavior(), u.publishedAt(), u.kind(),

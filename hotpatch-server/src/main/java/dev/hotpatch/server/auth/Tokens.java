@@ -199,8 +199,32 @@ public final class Tokens {
             }
             return Optional.empty();
         });
+        if (p.isEmpty() && bearer.startsWith("hpe_")) {
+            throw enrollmentRefusal(hash);
+        }
         return p.orElseThrow(() -> new ServerException.Unauthenticated("the credential is unknown, revoked, used up or expired",
                 "use a valid API token (hpt_…), node credential (hpn_…) or unused enrollment token (hpe_…)"));
+    }
+
+    /**
+     * Why an enrollment token was refused: used, expired or unknown. Only a caller holding the
+     * secret learns this, and it tells a node operator what to do instead of retrying forever.
+     */
+    private ServerException enrollmentRefusal(String hash) {
+        Optional<long[]> row = db.read(h -> h.createQuery("SELECT used_at, expires_at FROM enrollment_tokens WHERE token_hash = :h")
+                .bind("h", hash)
+                .map((rs, ctx) -> new long[] {rs.getObject(1) == null ? -1 : rs.getLong(1), rs.getLong(2)})
+                .findOne());
+        String fix = "ask an operator for a new one-time token ('hotpatch token enroll')";
+        if (row.isEmpty()) {
+            return new ServerException.Unauthenticated("the enrollment token is not one this server issued (mistyped, or from another"
+                    + " server)", fix + " and check the node's --server");
+        }
+        if (row.get()[0] >= 0) {
+            return new ServerException.Unauthenticated("the enrollment token was already used, at " + Instant.ofEpochMilli(row.get()[0])
+                    + "; each token enrolls one node once", fix + "; a node that enrolled keeps its credential in its data folder");
+        }
+        return new ServerException.Unauthenticated("the enrollment token expired at " + Instant.ofEpochMilli(row.get()[1]), fix + " (tokens live 24 h unless created with a longer expiry)");
     }
 
     private static String name(String name) {

@@ -150,7 +150,8 @@ public final class Catalog {
         Baseline x = b.get();
         int classes = jars.stream().mapToInt(Baseline.Jar::classCount).sum();
         return Optional.of(new Baseline(x.id(), x.imageId(), x.image(), x.version(), x.kind(), x.releasedOn(), x.kbId(), x.title(),
-                x.classification(), x.cves(), x.rebootBehavior(), x.releaseOverride(), x.createdAt(), x.createdBy(), classes, jars));
+                x.classification(), x.cves(), x.rebootBehavior(), x.releaseOverride(), x.createdAt(), x.createdBy(), classes, jars,
+                x.descriptor()));
     }
 
     /** A baseline of {@code image} named by id, version, the SHA-256 of one of its jars, or {@code sha256:} and a prefix of it. */
@@ -226,7 +227,7 @@ public final class Catalog {
         Update x = u.get();
         return Optional.of(new Update(x.kbId(), x.imageId(), x.image(), x.baselineId(), x.baselineVersion(), x.kind(), x.title(),
                 x.classification(), x.severity(), x.cves(), x.rebootBehavior(), x.publishedAt(), x.supersedes(), x.artifact(),
-                x.signer(), x.releaseOverride(), x.createdAt(), x.createdBy(), classes));
+                x.signer(), x.releaseOverride(), x.createdAt(), x.createdBy(), classes, x.descriptor()));
     }
 
     /** The image's release calendar over everything published so far. */
@@ -292,21 +293,22 @@ public final class Catalog {
     }
 
     private static final String BASELINE_SELECT = "SELECT b.id, b.image_id, i.publisher, i.offer, i.sku, b.version, b.kind,"
-            + " b.released_on, b.kb_id, b.title, b.classification, b.cves, b.release_override, b.created_at, b.created_by"
-            + " FROM baselines b JOIN images i ON i.id = b.image_id";
+            + " b.released_on, b.kb_id, b.title, b.classification, b.cves, b.release_override, b.created_at, b.created_by,"
+            + " b.descriptor_sha256, b.signer, b.signer_sha256 FROM baselines b JOIN images i ON i.id = b.image_id";
 
     private static Baseline baselineRow(ResultSet rs, List<Baseline.Jar> jars) throws SQLException {
         return new Baseline(rs.getString("id"), rs.getString("image_id"),
                 rs.getString("publisher") + "/" + rs.getString("offer") + "/" + rs.getString("sku"), rs.getString("version"),
                 rs.getString("kind"), LocalDate.parse(rs.getString("released_on")), rs.getString("kb_id"), rs.getString("title"),
                 rs.getString("classification"), splitList(rs.getString("cves")), "AlwaysRequiresReboot",
-                rs.getBoolean("release_override"), Instant.ofEpochMilli(rs.getLong("created_at")), rs.getString("created_by"), 0, jars);
+                rs.getBoolean("release_override"), Instant.ofEpochMilli(rs.getLong("created_at")), rs.getString("created_by"), 0, jars,
+                SignedDescriptor.of(rs.getString("descriptor_sha256"), rs.getString("signer"), rs.getString("signer_sha256")));
     }
 
     private static final String UPDATE_SELECT = "SELECT u.kb_id, u.image_id, i.publisher, i.offer, i.sku, u.baseline_id, b.version,"
             + " u.kind, u.title, u.classification, u.severity, u.cves, u.reboot_behavior, u.published_at, u.supersedes,"
-            + " u.artifact_sha256, u.artifact_name, u.artifact_size, u.signer, u.release_override, u.created_at, u.created_by"
-            + " FROM updates u JOIN images i ON i.id = u.image_id JOIN baselines b ON b.id = u.baseline_id";
+            + " u.artifact_sha256, u.artifact_name, u.artifact_size, u.signer, u.release_override, u.created_at, u.created_by,"
+            + " u.descriptor_sha256, u.signer_sha256 FROM updates u JOIN images i ON i.id = u.image_id JOIN baselines b ON b.id = u.baseline_id";
 
     private static Update updateRow(ResultSet rs, List<Update.ClassEntry> classes) throws SQLException {
         String sha = rs.getString("artifact_sha256");
@@ -318,6 +320,7 @@ public final class Catalog {
                 rs.getString("severity"), splitList(rs.getString("cves")), rs.getString("reboot_behavior"),
                 Instant.ofEpochMilli(rs.getLong("published_at")), splitList(rs.getString("supersedes")), artifact,
                 rs.getString("signer"), rs.getBoolean("release_override"), Instant.ofEpochMilli(rs.getLong("created_at")),
-                rs.getString("created_by"), classes);
+                rs.getString("created_by"), classes,
+                SignedDescriptor.of(rs.getString("descriptor_sha256"), rs.getString("signer"), rs.getString("signer_sha256")));
     }
 }

@@ -2,7 +2,6 @@ package dev.hotpatch.server.catalog;
 
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.server.ServerException;
-import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.LinkedHashMap;
@@ -22,11 +21,12 @@ record JarIndex(String fileName, String sha256, long size, Map<String, String> c
     private static final long MAX_INFLATED = 1L << 30;
     private static final int MAX_ENTRIES = 200_000;
 
-    static JarIndex of(String fileName, byte[] jar) {
+    /** Indexes the jar in {@code file} (already hashed by its uploader: {@code sha256}, {@code size}), streaming it. */
+    static JarIndex of(String fileName, java.nio.file.Path file, String sha256, long size) {
         Map<String, String> classes = new LinkedHashMap<>();
         long inflated = 0;
         int entries = 0;
-        try (ZipInputStream zin = new ZipInputStream(new ByteArrayInputStream(jar))) {
+        try (ZipInputStream zin = new ZipInputStream(new java.io.BufferedInputStream(java.nio.file.Files.newInputStream(file)))) {
             byte[] buf = new byte[64 * 1024];
             for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
                 if (++entries > MAX_ENTRIES) {
@@ -58,7 +58,7 @@ record JarIndex(String fileName, String sha256, long size, Map<String, String> c
         if (classes.isEmpty()) {
             throw refused(fileName, "holds no classes");
         }
-        return new JarIndex(fileName, Sha256.hex(jar), jar.length, classes);
+        return new JarIndex(fileName, sha256, size, classes);
     }
 
     private static ServerException.Refused refused(String fileName, String why) {

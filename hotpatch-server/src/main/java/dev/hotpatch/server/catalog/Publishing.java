@@ -6,7 +6,7 @@ import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.PackageException;
 import dev.hotpatch.format.PackageManifest;
 import dev.hotpatch.format.RebootBehavior;
-import dev.hotpatch.format.Sha256;
+import dev.hotpatch.format.ReleaseDescriptor;
 import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.server.ServerException;
 import dev.hotpatch.server.release.ReleaseCalendar;
@@ -44,6 +44,9 @@ public final class Publishing {
     private final Blobs blobs;
     private final Clock clock;
     private final Path trustDir;
+    private final ReleaseSignatures signatures;
+    /** Media type of stored release descriptors. */
+    static final String DESCRIPTOR_TYPE = "application/vnd.hotpatch.release";
     private final BiConsumer<Handle, String> imageChanged;
     private final Runnable published;
 
@@ -59,12 +62,13 @@ public final class Publishing {
         this.blobs = blobs;
         this.clock = clock;
         this.trustDir = trustDir;
+        this.signatures = new ReleaseSignatures(trustDir);
         this.imageChanged = imageChanged;
         this.published = published;
     }
 
-    /** A file received from a client. */
-    public record Upload(String fileName, byte[] bytes) {
+    /** A file received from a client, spooled to {@code file} (never held in memory), with its size and SHA-256. */
+    public record Upload(String fileName, Path file, long size, String sha256) {
     }
 
     /** Fields of a new baseline; null ones take defaults (kind planned, released today, classification Security). */
@@ -78,7 +82,19 @@ public final class Publishing {
                                        List<String> supersedes) {
     }
 
-    public Baseline publishBaseline(String imageRef, BaselineRequest r, List<Upload> jars, String actor) {
+    /**
+     * Publishes a baseline: its jars and the publisher's signed descriptor of them, which must be
+     * signed by a trusted publisher and name exactly these jars, this image, version and kind.
+     * Version, kind and KB id default to the descriptor's.
+     */
+    public Baseline publishBaseline(String imageRef, BaselineRequest given, List<Upload> jars, Upload descriptor, String actor) {
+        ReleaseSignatures.Verified signed = signatures.verify(descriptor, "baseline " + (given.version() == null ? "" : given.version() + " ")
+                + "of " + imageRef, "baseline");
+        ReleaseDescriptor d = signed.descriptor();
+        BaselineRequest r = new BaselineRequest(given.version() == null ? d.version() : given.version(),
+                given.kind() == null || given.kind().isBlank() ? d.kind() : given.kind(), given.releasedOn(),
+                given.kbId() == null || given.kbId().isBlank() ? d.kbId() : given.kbId(), given.title(), given.classification(),
+                given.cves(), given.override());
         if (r.version() == null || r.version().isBlank() || r.version().length() > 100) {
             throw new ServerException.BadRequest("missing-version", "a baseline needs a version (1–100 characters)",
                     "pass version, e.g. 2.17.1");
@@ -98,7 +114,7 @@ public final class Publishing {
         List<JarIndex> indexed = new ArrayList<>();
         Set<String> shas = new HashSet<>();
         for (Upload u : jars) {
-            JarIndex j = JarIndex.of(u.fileName(), u.bytes());
+            JarIndex j = JarIndex.of(u.fileName(), u.file(), u.sha256(), u.size());
             if (!shas.add(j.sha256())) {
                 throw new ServerException.BadRequest("duplicate-jar", "jar '" + u.fileName() + "' was uploaded twice", "upload each jar once");
             }
@@ -116,20 +132,23 @@ public final class Publishing {
             if (kb != null && kbTaken(h, kb)) {
                 throw new ServerException.Conflict("duplicate-kb", "KB id " + kb + " is already used", "choose another KB id");
             }
+            ReleaseSignatures.matchBaseline(signed, image.name(), r.version(), kind, kb, jars);
             catalog.calendar(h, image).checkBaseline(r.version(), kind.equals("planned"), released, r.override());
             String title = r.title() == null || r.title().isBlank()
                     ? "Baseline " + r.version() + " for " + image.name() : r.title().trim();
             h.createUpdate("INSERT INTO baselines (id, image_id, version, kind, released_on, kb_id, title, classification, cves,"
-                            + " release_override, created_at, created_by)"
-                            + " VALUES (:id, :i, :v, :k, :d, :kb, :t, :c, :cves, :o, :at, :by)")
+                            + " release_override, created_at, created_by, descriptor_sha256, signer, signer_sha256)"
+                            + " VALUES (:id, :i, :v, :k, :d, :kb, :t, :c, :cves, :o, :at, :by, :ds, :sig, :sigsha)")
                     .bind("id", id).bind("i", image.id()).bind("v", r.version()).bind("k", kind).bind("d", released.toString())
                     .bind("kb", kb).bind("t", title).bind("c", classification.label()).bind("cves", String.join(",", cves))
                     .bind("o", r.override()).bind("at", now.toEpochMilli()).bind("by", actor)
+                    .bind("ds", descriptor.sha256()).bind("sig", signed.signer()).bind("sigsha", signed.certificateSha256())
                     .execute();
+            blobs.put(h, descriptor.sha256(), DESCRIPTOR_TYPE, descriptor.file());
             int pos = 0;
             for (int i = 0; i < indexed.size(); i++) {
                 JarIndex j = indexed.get(i);
-                blobs.put(h, j.sha256(), "application/java-archive", jars.get(i).bytes());
+                blobs.put(h, j.sha256(), "application/java-archive", jars.get(i).file());
                 h.createUpdate("INSERT INTO baseline_jars (baseline_id, position, file_name, sha256, size, class_count)"
                                 + " VALUES (:b, :p, :n, :s, :z, :c)")
                         .bind("b", id).bind("p", pos++).bind("n", safeFileName(j.fileName())).bind("s", j.sha256())
@@ -181,9 +200,9 @@ public final class Publishing {
             throw new ServerException.Refused("not-a-hotpatch", "package " + m.id() + " declares " + m.rebootBehavior().label()
                     + "; a .hotpatch is installed live and must be NeverReboots", "publish restart-requiring updates as JSON metadata instead");
         }
-        byte[] bytes;
+        long size;
         try {
-            bytes = Files.readAllBytes(packageFile);
+            size = Files.size(packageFile);
         } catch (IOException e) {
             throw new IllegalStateException("cannot re-read the uploaded package " + packageFile, e);
         }
@@ -210,9 +229,9 @@ public final class Publishing {
             ReleaseCalendar cal = catalog.calendar(h, image);
             cal.checkHotpatch(m.id(), baseline.id(), baseline.version(), date, override);
             String fileName = m.id() + ".hotpatch";
-            blobs.put(h, pkg.sha256(), "application/vnd.hotpatch", bytes);
+            blobs.put(h, pkg.sha256(), "application/vnd.hotpatch", packageFile);
             insertUpdate(h, m.id(), image.id(), baseline.id(), Update.HOTPATCH, m.title(), m.classification().label(), m.severity(),
-                    m.cves(), m.rebootBehavior().label(), m.published(), m.supersedes(), pkg.sha256(), fileName, bytes.length,
+                    m.cves(), m.rebootBehavior().label(), m.published(), m.supersedes(), pkg.sha256(), fileName, size,
                     pkg.signerNames(), override, now, actor);
             var batch = h.prepareBatch("INSERT INTO update_classes (kb_id, class_name, kind, baseline_sha256, sha256)"
                     + " VALUES (:kb, :n, :k, :b, :s)");
@@ -228,23 +247,29 @@ public final class Publishing {
         return out;
     }
 
-    /** Publishes an update that needs a restart, with an optional artifact for nodes to install. */
-    public Update publishRestartUpdate(RestartUpdateRequest r, Upload artifact, String actor) {
+    /**
+     * Publishes an update that needs a restart, with an optional artifact for nodes to install, and
+     * the publisher's signed descriptor of it (KB id, image, reboot behavior, the artifact's
+     * SHA-256), which must be signed by a trusted publisher. The reboot behavior defaults to the descriptor's.
+     */
+    public Update publishRestartUpdate(RestartUpdateRequest r, Upload artifact, Upload descriptor, String actor) {
         String kb = kb(r.kbId());
         if (r.title() == null || r.title().isBlank() || r.title().length() > 300) {
             throw new ServerException.BadRequest("missing-title", "update " + kb + " needs a title (1–300 characters)", "pass title");
         }
         Classification classification = classification(r.classification());
-        RebootBehavior reboot;
+        RebootBehavior given;
         try {
-            reboot = RebootBehavior.parse(r.rebootBehavior() == null ? "CanRequestReboot" : r.rebootBehavior());
+            given = r.rebootBehavior() == null ? null : RebootBehavior.parse(r.rebootBehavior());
         } catch (IllegalArgumentException e) {
             throw new ServerException.BadRequest("invalid-reboot-behavior", e.getMessage(), "use CanRequestReboot or AlwaysRequiresReboot");
         }
-        if (reboot == RebootBehavior.NEVER_REBOOTS) {
+        if (given == RebootBehavior.NEVER_REBOOTS) {
             throw new ServerException.Refused("live-update-needs-package", "update " + kb + " claims NeverReboots, but only a signed"
                     + " .hotpatch package can be installed live", "upload the signed .hotpatch instead, or use CanRequestReboot/AlwaysRequiresReboot");
         }
+        ReleaseSignatures.Verified signed = signatures.verify(descriptor, "update " + kb, "update");
+        RebootBehavior reboot = given != null ? given : signed.descriptor().rebootBehavior();
         List<String> cves = cves(r.cves());
         String severity = r.severity() == null ? "" : r.severity().trim();
         if (severity.length() > 40) {
@@ -252,9 +277,11 @@ public final class Publishing {
         }
         Instant now = clock.instant();
         Instant published = r.publishedAt() == null ? now : r.publishedAt();
-        String artifactSha = artifact == null ? null : Sha256.hex(artifact.bytes());
+        String artifactSha = artifact == null ? null : artifact.sha256();
+        String imageRef = r.image() != null && !r.image().isBlank() ? r.image() : signed.descriptor().image();
         Update out = db.tx(h -> {
-            Image image = catalog.image(h, r.image());
+            Image image = catalog.image(h, imageRef);
+            ReleaseSignatures.matchUpdate(signed, image.name(), kb, reboot.label(), artifact);
             Baseline baseline = r.baseline() == null || r.baseline().isBlank()
                     ? catalog.findBaseline(h, image, image.currentBaselineId()).orElseThrow(() -> new ServerException.Conflict("no-baseline",
                             "image " + image.name() + " has no baseline yet", "publish the baseline first"))
@@ -266,16 +293,43 @@ public final class Publishing {
             List<String> supersedes = r.supersedes() == null ? List.of() : r.supersedes();
             checkSupersedes(h, kb, supersedes, baseline);
             if (artifact != null) {
-                blobs.put(h, artifactSha, "application/octet-stream", artifact.bytes());
+                blobs.put(h, artifactSha, "application/octet-stream", artifact.file());
             }
             insertUpdate(h, kb, image.id(), baseline.id(), Update.RESTART, r.title().trim(), classification.label(), severity, cves,
                     reboot.label(), published, supersedes, artifactSha, artifact == null ? null : safeFileName(artifact.fileName()),
-                    artifact == null ? 0 : artifact.bytes().length, null, false, now, actor);
+                    artifact == null ? 0 : artifact.size(), signed.signer(), false, now, actor);
+            blobs.put(h, descriptor.sha256(), DESCRIPTOR_TYPE, descriptor.file());
+            h.createUpdate("UPDATE updates SET descriptor_sha256 = :ds, signer_sha256 = :sigsha WHERE kb_id = :kb")
+                    .bind("ds", descriptor.sha256()).bind("sigsha", signed.certificateSha256()).bind("kb", kb).execute();
             imageChanged.accept(h, image.id());
             return catalog.update(h, kb);
         });
         this.published.run();
         return out;
+    }
+
+    /**
+     * Attaches a signed descriptor to a baseline published before baselines were signed, so that
+     * nodes may install it: it must be signed by a trusted publisher and name exactly the jars the
+     * catalog holds for that baseline. A baseline that has a descriptor keeps it.
+     */
+    public Baseline attachDescriptor(String baselineRef, Upload descriptor, String actor) {
+        Baseline b = db.read(h -> catalog.baseline(h, baselineRef));
+        ReleaseSignatures.Verified signed = signatures.verify(descriptor, "baseline " + b.version() + " of " + b.image(), "baseline");
+        List<Upload> stored = b.jars().stream().map(j -> new Upload(j.fileName(), null, j.size(), j.sha256())).toList();
+        ReleaseSignatures.matchBaseline(signed, b.image(), b.version(), b.kind(), b.kbId(), stored);
+        return db.tx(h -> {
+            int n = h.createUpdate("UPDATE baselines SET descriptor_sha256 = :ds, signer = :sig, signer_sha256 = :sigsha"
+                            + " WHERE id = :id AND descriptor_sha256 IS NULL")
+                    .bind("ds", descriptor.sha256()).bind("sig", signed.signer()).bind("sigsha", signed.certificateSha256())
+                    .bind("id", b.id()).execute();
+            if (n != 1) {
+                throw new ServerException.Conflict("already-signed", "baseline " + b.version() + " of " + b.image()
+                        + " has a signed descriptor already", "a baseline's descriptor is immutable, like the baseline");
+            }
+            blobs.put(h, descriptor.sha256(), DESCRIPTOR_TYPE, descriptor.file());
+            return catalog.baseline(h, b.id());
+        });
     }
 
     private void insertUpdate(Handle h, String kb, String imageId, String baselineId, String kind, String title, String classification,

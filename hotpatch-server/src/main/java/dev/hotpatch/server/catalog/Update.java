@@ -9,12 +9,15 @@ import java.util.List;
  *
  * @param kind     {@code hotpatch} or {@code restart}
  * @param artifact the file nodes download (the package for a hotpatch); may be null for a restart update
- * @param signer   subject of the certificate that signed a hotpatch; null otherwise
+ * @param signer     subject of the certificate that signed the package (hotpatch) or the descriptor (restart update)
+ * @param descriptor a restart update's signed descriptor; null for a hotpatch (the package is signed itself) and for a
+ *                   restart update published before they were signed (never installed by a node)
  */
 public record Update(String kbId, String imageId, String image, String baselineId, String baselineVersion, String kind,
                      String title, String classification, String severity, List<String> cves, String rebootBehavior,
                      Instant publishedAt, List<String> supersedes, Artifact artifact, String signer,
-                     boolean releaseOverride, Instant createdAt, String createdBy, List<ClassEntry> classes) {
+                     boolean releaseOverride, Instant createdAt, String createdBy, List<ClassEntry> classes,
+                     SignedDescriptor descriptor) {
     public static final String HOTPATCH = "hotpatch";
     public static final String RESTART = "restart";
 

@@ -121,8 +121,17 @@ public final class Operations {
             String opId = createOperation(h, "install", machine, actor, now, window, request, message);
             int pos = 0;
             boolean restartNeeded = false;
+            int enqueued = 0;
             for (MissingUpdate m : chosen) {
                 insertItem(h, opId, pos, m.kbId(), m.updateName(), m.classification(), m.rebootBehavior(), now);
+                String unsigned = unsignedRelease(h, m);
+                if (unsigned != null) {
+                    setItem(h, opId, pos, Operation.Item.FAILED, unsigned, now);
+                    history.append(h, machine.id(), machine.name(), machine.node(), "install", m.kbId(), actor, "refused", unsigned, opId);
+                    pos++;
+                    continue;
+                }
+                enqueued++;
                 Map<String, Object> payload = new LinkedHashMap<>();
                 String type;
                 if ("hotpatch".equals(m.kind())) {
@@ -143,6 +152,7 @@ public final class Operations {
                     payload.put("title", u.title());
                     payload.put("rebootBehavior", u.rebootBehavior());
                     payload.put("artifact", u.artifact());
+                    payload.put("descriptor", u.descriptor());
                     payload.put("restart", false);
                     restartNeeded = true;
                 }
@@ -155,7 +165,7 @@ public final class Operations {
             String kbs = chosen.stream().map(MissingUpdate::kbId).reduce((a, b) -> a + ", " + b).orElse("nothing to install");
             history.append(h, machine.id(), machine.name(), machine.node(), "install", null, actor, "requested",
                     chosen.size() + " update(s): " + kbs + "; reboot " + reboot + "; max " + window.toMinutes() + " min", opId);
-            if (chosen.isEmpty() && !"Always".equals(reboot)) {
+            if (enqueued == 0 && !"Always".equals(reboot)) {
                 settle(h, opId);
             }
             return operation(h, opId);
@@ -207,17 +217,26 @@ public final class Operations {
                         + " has run no other baseline, so there is no last known good one to roll back to",
                         "pass baselineId to choose a baseline of its image");
             }
-            Baseline b = catalog.findBaseline(h, target).orElse(null);
+            String ref = target;
+            Baseline b = catalog.findBaseline(h, ref).or(() -> machine.imageId() == null ? Optional.empty()
+                    : catalog.findBaseline(h, catalog.image(h, machine.imageId()), ref)).orElse(null);
             if (b == null || !b.imageId().equals(machine.imageId())) {
                 throw new ServerException.Refused("unknown-baseline", "baseline '" + target + "' is not a baseline of the machine's image "
                         + machine.image(), "list baselines with GET /api/v1/images/{id}/baselines");
+            }
+            if (b.descriptor() == null) {
+                throw new ServerException.Refused("unsigned-baseline", "baseline " + b.version() + " of " + b.image()
+                        + " was published before baselines were signed, so nodes do not install it",
+                        "have a publisher attach its signed descriptor: 'hotpatch baseline sign --image " + b.image() + " --version "
+                                + b.version() + " --key DIR --attach JAR…' (PUT /api/v1/baselines/{id}/descriptor)");
             }
             if (b.id().equals(machine.baselineId())) {
                 throw new ServerException.Conflict("already-on-baseline", "machine " + machine.name() + " already runs baseline " + b.version(),
                         "to drop hotpatches, uninstall them instead");
             }
             Instant now = clock.instant();
-            String opId = createOperation(h, "rollback-baseline", machine, actor, now, DEFAULT_DURATION, Map.of("baselineId", b.id()), null);
+            String opId = createOperation(h, "rollback-baseline", machine, actor, now, DEFAULT_DURATION,
+                    Map.of("baselineId", b.id(), "baseline", b.image() + " " + b.version()), null);
             insertItem(h, opId, 0, b.kbId() == null ? b.id() : b.kbId(), b.title(), b.classification(), b.rebootBehavior(), now);
             Map<String, Object> payload = baselinePayload(b, true);
             payload.put("rollback", true);
@@ -556,8 +575,25 @@ public final class Operations {
         p.put("version", b.version());
         p.put("image", b.image());
         p.put("jars", b.jars());
+        p.put("descriptor", b.descriptor());
         p.put("restart", restart);
         return p;
+    }
+
+    /** Why a baseline or restart update cannot be sent to a node (it has no signed descriptor); null when it can. */
+    private String unsignedRelease(Handle h, MissingUpdate m) {
+        if ("baseline".equals(m.kind())) {
+            Baseline b = catalog.baseline(h, m.baselineId());
+            return b.descriptor() != null ? null : "baseline " + b.version() + " of " + b.image() + " was published before baselines"
+                    + " were signed, so nodes do not install it; a publisher attaches its signed descriptor with 'hotpatch baseline sign"
+                    + " --attach'";
+        }
+        if (!"hotpatch".equals(m.kind())) {
+            Update u = catalog.update(h, m.kbId());
+            return u.descriptor() != null ? null : "update " + u.kbId() + " was published before restart updates were signed, so"
+                    + " nodes do not install it; publish it again, signed, under a new KB id";
+        }
+        return null;
     }
 
     private static boolean kbExists(Handle h, String kb) {

@@ -15,7 +15,7 @@ public record Machine(String id, String name, String nodeId, String node, boolea
                       String baselineVersion, String matchDetail, String status, String statusReason, Instant lastAssessedAt,
                       Missing missing, MachineReport.Config config, List<MachineReport.InstalledHotpatch> hotpatches) {
 
-    /** Counts of missing updates, as on the seed's Updates view. */
+    /** Counts of missing updates, as on Azure Update Manager's Updates view. */
     public record Missing(int total, int critical, int security, int other) {
     }
 }

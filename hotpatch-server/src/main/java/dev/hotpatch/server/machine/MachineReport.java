@@ -19,9 +19,12 @@ import java.util.regex.Pattern;
  * @param jars              jars on the class path, by file name and SHA-256 of the file
  * @param classes           optional: classes loaded, by internal name and SHA-256 of the bytes in use
  * @param installedUpdates  KB ids of restart updates (non-hotpatch) installed on the machine
+ * @param restartPending    set when the agent found code on disk changed after the JVM loaded it: the JVM runs other
+ *                          bytes than its jars hold until it restarts (null: none, or an older agent)
  */
 public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
-                            List<InstalledHotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt) {
+                            List<InstalledHotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
+                            RestartPending restartPending) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}");
     private static final int MAX_CLASSES = 200_000;
 
@@ -31,6 +34,10 @@ public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String 
 
     /** The hotpatch agent in the JVM. {@code mode}: {@code enrolled} (-javaagent), {@code attached}, or {@code none}. */
     public record Agent(boolean present, String version, String mode) {
+    }
+
+    /** Code on disk changed after the JVM loaded it; hotpatches for the new code are refused until the JVM restarts. */
+    public record RestartPending(Instant since, String reason) {
     }
 
     /** A named SHA-256: a jar file or a class. */

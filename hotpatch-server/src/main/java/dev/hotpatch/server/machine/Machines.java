@@ -79,11 +79,12 @@ public final class Machines {
         boolean changed = !digest.equals(existing.get().get("code_digest"));
         if (!changed && json.equals(existing.get().get("report"))) {
             // Rewriting an unchanged report (tens of KiB with class hashes) was most of a check-in's write.
-            h.createUpdate("UPDATE machines SET node_id = :node, last_seen_at = :t, present = TRUE WHERE id = :id")
+            // Never node_id: a machine stays bound to its node (see Binding); another node's report changes nothing.
+            h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE WHERE id = :id AND node_id = :node")
                     .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("id", id)
                     .execute();
         } else {
-            h.createUpdate("UPDATE machines SET node_id = :node, last_seen_at = :t, present = TRUE, report = :r, code_digest = :d WHERE id = :id")
+            h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE, report = :r, code_digest = :d WHERE id = :id AND node_id = :node")
                     .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("id", id)
                     .execute();
         }
@@ -191,6 +192,9 @@ public final class Machines {
         MachineReport.Config c = r.configOrEmpty();
         parts.add("cfg:" + c.hotpatch() + "/" + c.groupOrchestration() + "/" + c.group());
         parts.add("a:" + (r.agent() != null && r.agent().present()));
+        if (r.restartPending() != null) {
+            parts.add("rp:" + r.restartPending().since());
+        }
         return Sha256.hex(String.join("\n", parts).getBytes(StandardCharsets.UTF_8));
     }
 

@@ -21,8 +21,13 @@ public final class CheckIn {
      * The server's answer: commands to run now, in order per machine, and when to check in next.
      *
      * @param checkInIntervalSeconds check in again after this long (sooner after posting command results)
+     * @param refused                machines of this check-in that belong to another node and were not recorded
      */
-    public record Response(String nodeId, Instant serverTime, int checkInIntervalSeconds, List<Command> commands) {
+    public record Response(String nodeId, Instant serverTime, int checkInIntervalSeconds, List<Command> commands, List<Refused> refused) {
+    }
+
+    /** A machine the node reported but does not own: the report was ignored; {@code reason} says whose it is and what to do. */
+    public record Refused(String machine, String reason) {
     }
 
     /** Enrollment: the node's self-description, sent with an enrollment token. */

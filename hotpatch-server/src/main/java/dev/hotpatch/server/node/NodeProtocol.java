@@ -6,6 +6,7 @@ import dev.hotpatch.server.auth.Principal;
 import dev.hotpatch.server.auth.Tokens;
 import dev.hotpatch.server.install.Commands;
 import dev.hotpatch.server.install.Operations;
+import dev.hotpatch.server.machine.Binding;
 import dev.hotpatch.server.machine.MachineReport;
 import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.store.Database;
@@ -15,6 +16,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -35,9 +37,10 @@ public final class NodeProtocol {
     private final Commands commands;
     private final Duration checkInInterval;
     private final Duration assessmentInterval;
+    private final Binding binding;
 
     public NodeProtocol(Database db, Clock clock, Tokens tokens, Machines machines, Assessor assessor, Operations operations,
-                        Commands commands, Duration checkInInterval, Duration assessmentInterval) {
+                        Commands commands, Duration checkInInterval, Duration assessmentInterval, Binding binding) {
         this.db = db;
         this.clock = clock;
         this.tokens = tokens;
@@ -47,6 +50,7 @@ public final class NodeProtocol {
         this.commands = commands;
         this.checkInInterval = checkInInterval;
         this.assessmentInterval = assessmentInterval;
+        this.binding = binding;
     }
 
     public CheckIn.EnrollResponse enroll(Principal enrollment, CheckIn.EnrollRequest req) {
@@ -80,7 +84,13 @@ public final class NodeProtocol {
             if (req != null && req.hostname() != null && !req.hostname().isBlank()) {
                 h.createUpdate("UPDATE nodes SET hostname = :v WHERE id = :id").bind("v", req.hostname()).bind("id", node.id()).execute();
             }
+            List<CheckIn.Refused> refused = new ArrayList<>();
             for (Machines.Prepared p : prepared) {
+                Optional<String> notOurs = binding.refusal(h, node.id(), node.name(), p.report().name());
+                if (notOurs.isPresent()) {
+                    refused.add(new CheckIn.Refused(p.report().name(), notOurs.get()));
+                    continue;
+                }
                 Machines.Recorded rec = machines.record(h, node.id(), p, now);
                 if (rec.codeChanged()) {
                     assessor.assess(h, rec.machineId());
@@ -97,7 +107,12 @@ public final class NodeProtocol {
             if (!claimed.givenUp().isEmpty()) {
                 operations.expireOverdue(h, claimed.givenUp());
             }
-            return new CheckIn.Response(node.id(), now, (int) checkInInterval.toSeconds(), claimed.commands());
+            return new CheckIn.Response(node.id(), now, (int) checkInInterval.toSeconds(), claimed.commands(), refused);
         });
+    }
+
+    /** How often nodes are asked to check in: the most a queued command waits for a node that polls. */
+    public Duration checkInInterval() {
+        return checkInInterval;
     }
 }

@@ -13,7 +13,14 @@ import java.util.Optional;
  * cadence; the months between are hotpatch months; an unplanned baseline takes the place of a
  * hotpatch month. Rules: a planned baseline only in a baseline month; a hotpatch only against the
  * image's current baseline; baselines in date order (each starts a new cycle); one release per
- * month unless the publisher overrides. Pure computation over the releases given; immutable.
+ * month unless the publisher overrides.
+ *
+ * <p>An image's <em>first</em> baseline is its starting point, not a release on the cadence: it
+ * records the build that machines already run when the image is onboarded, so it may be dated in
+ * any month and does not take that month's release. Without this, onboarding an image (and the
+ * README's walkthrough) would be refused in the eight hotpatch months of a quarterly cadence, and
+ * its first hotpatch refused in the four others. Pure computation over the releases given;
+ * immutable.
  */
 public final class ReleaseCalendar {
     private final Cadence cadence;
@@ -70,10 +77,13 @@ public final class ReleaseCalendar {
     /** Checks that a new baseline may be published on {@code date}; throws with the rule broken. */
     public void checkBaseline(String version, boolean planned, LocalDate date, boolean override) {
         YearMonth month = YearMonth.from(date);
+        if (releases.stream().noneMatch(Release::isBaseline)) {
+            return; // the image's starting point: any month, and it takes no month's release
+        }
         if (planned && !cadence.isBaselineMonth(month)) {
             throw new ServerException.Refused("not-a-baseline-month", "planned baseline " + version + " is dated " + date
                     + ", but " + month + " is a hotpatch month for this image (planned baselines come in " + cadence.describe() + ")",
-                    "publish it with kind=unplanned if it replaces a hotpatch month, or date it in a baseline month");
+                    "publish it with kind=unplanned if it replaces a hotpatch month, or date it in a baseline month with releasedOn");
         }
         Optional<Release> current = currentBaseline();
         if (current.isPresent() && date.isBefore(current.get().date())) {
@@ -111,7 +121,8 @@ public final class ReleaseCalendar {
     }
 
     private void checkMonthFree(YearMonth month, String what, boolean override) {
-        List<Release> in = releases.stream().filter(r -> r.month().equals(month)).toList();
+        Release start = releases.stream().filter(Release::isBaseline).findFirst().orElse(null);
+        List<Release> in = releases.stream().filter(r -> r.month().equals(month) && r != start).toList();
         if (!in.isEmpty() && !override) {
             Release first = in.get(0);
             throw new ServerException.Conflict("month-taken", what + " would be a second release in " + month + ": "

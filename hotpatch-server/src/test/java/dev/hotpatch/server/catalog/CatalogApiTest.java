@@ -102,10 +102,10 @@ class CatalogApiTest {
     }
 
     @BothStores
-    void publish_restartUpdateAsJson_andRefusesALiveOneWithoutPackage(TestServer s) throws Exception {
+    void publish_restartUpdateWithItsSignedDescriptor_andRefusesALiveOneWithoutPackage(TestServer s) throws Exception {
         Scene scene = new Scene(s);
-        TestServer.Response r = s.post("/api/v1/updates", s.adminToken, Map.of("kbId", "KB2026-0100", "image", Scene.IMAGE,
-                "title", "Logging library update", "classification", "Updates", "rebootBehavior", "CanRequestReboot"));
+        TestServer.Response r = Fixtures.publishRestartUpdate(s, Map.of("kbId", "KB2026-0100", "image", Scene.IMAGE,
+                "title", "Logging library update", "classification", "Updates", "rebootBehavior", "CanRequestReboot"), null, null);
         assertThat(r.status()).as(r.body()).isEqualTo(201);
         assertThat(r.json().get("kind").asText()).isEqualTo("restart");
         assertThat(r.json().get("baselineId").asText()).isEqualTo(scene.baseline10);
@@ -119,8 +119,9 @@ class CatalogApiTest {
     @BothStores
     void publish_refusesAJarThatIsNotAJar(TestServer s) throws Exception {
         Scene scene = new Scene(s);
-        TestServer.Response r = s.postBytes("/api/v1/images/" + scene.imageId + "/baselines?version=2.0&kind=planned&releasedOn=2026-04-02",
-                s.adminToken, "application/java-archive", "garbage".getBytes());
+        byte[] garbage = "garbage".getBytes();
+        TestServer.Response r = scene.publishBaseline("2.0", "planned", "2026-04-02", garbage, false,
+                Fixtures.baselineDescriptor(Fixtures.trustedKey(), Scene.IMAGE, "2.0", "planned", Map.of("fees-2.0.jar", garbage)));
         assertThat(r.status()).isEqualTo(422);
         assertThat(r.json().get("error").asText()).isEqualTo("malformed-jar");
         assertThat(s.get("/api/v1/images/" + scene.imageId + "/baselines", s.adminToken).json()).hasSize(1);

@@ -89,8 +89,8 @@ class InstallTest {
     void installNow_filtersByClassificationAndKbLists_andRefusesUnknownKbs(TestServer s) throws Exception {
         Scene scene = new Scene(s);
         scene.publishHotpatch("KB2026-0001", "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false);
-        s.post("/api/v1/updates", s.adminToken, Map.of("kbId", "KB2026-0100", "image", Scene.IMAGE, "title", "Non-security update",
-                "classification", "Updates", "rebootBehavior", "CanRequestReboot", "publishedAt", "2026-02-11T00:00:00Z"));
+        Fixtures.publishRestartUpdate(s, Map.of("kbId", "KB2026-0100", "image", Scene.IMAGE, "title", "Non-security update",
+                "classification", "Updates", "rebootBehavior", "CanRequestReboot", "publishedAt", "2026-02-11T00:00:00Z"), null, null);
         Node node = Node.enroll(s, "host-1");
         Map<String, Object> report = Fixtures.machine("billing-1", scene.jar10, List.of(), null);
         node.checkIn(report);
@@ -122,8 +122,8 @@ class InstallTest {
     void installNow_restartRequiringUpdate_isFollowedByOneRestart_andFailuresAreReported(TestServer s) throws Exception {
         Scene scene = new Scene(s);
         scene.publishHotpatch("KB2026-0001", "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false);
-        s.post("/api/v1/updates", s.adminToken, Map.of("kbId", "KB2026-0100", "image", Scene.IMAGE, "title", "Driver",
-                "classification", "Critical", "rebootBehavior", "AlwaysRequiresReboot"));
+        Fixtures.publishRestartUpdate(s, Map.of("kbId", "KB2026-0100", "image", Scene.IMAGE, "title", "Driver",
+                "classification", "Critical", "rebootBehavior", "AlwaysRequiresReboot"), null, null);
         Node node = Node.enroll(s, "host-1");
         Map<String, Object> report = Fixtures.machine("billing-1", scene.jar10, List.of(), null);
         node.checkIn(report);

@@ -7,6 +7,9 @@ import dev.hotpatch.server.testing.BothStores;
 import dev.hotpatch.server.testing.Fixtures;
 import dev.hotpatch.server.testing.Fixtures.Scene;
 import dev.hotpatch.server.testing.TestServer;
+import java.time.Instant;
+import java.time.LocalDate;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -70,5 +73,36 @@ class CalendarApiTest {
         r = s.patch("/api/v1/images/" + scene.imageId, s.adminToken, Map.of("cadenceMonths", 5));
         assertThat(r.status()).isEqualTo(400);
         assertThat(r.json().get("error").asText()).isEqualTo("invalid-cadence");
+    }
+
+    /**
+     * The README's fleet walkthrough on any day of the year: add an image, publish the build the
+     * machines run today as its first baseline (no date: the server's today), publish a hotpatch
+     * built today. Before the first-baseline rule this was refused in 8 of 12 months.
+     */
+    @BothStores
+    void onboarding_firstBaselineAndItsHotpatch_areAcceptedInEveryMonth(TestServer s) throws Exception {
+        Fixtures.trust(s);
+        for (int month = 1; month <= 12; month++) {
+            LocalDate today = LocalDate.of(2026, month, 17);
+            s.clock.set(Instant.parse(today + "T09:30:00Z"));
+            String sku = "m" + month;
+            TestServer.Response img = s.post("/api/v1/images", s.adminToken, Map.of("publisher", "acme", "offer", "fees", "sku", sku,
+                    "hotpatchSupported", true));
+            assertThat(img.status()).as(img.body()).isEqualTo(201);
+            byte[] v1 = Fixtures.cls("acme/Fees v1 " + month);
+            Map<String, Object> parts = new LinkedHashMap<>();
+            parts.put("version", "1.0");
+            parts.put("jar", new TestServer.FilePart("fees-1.0.jar", Fixtures.jar(Map.of("acme/Fees", v1))));
+            TestServer.Response bl = s.postMultipart("/api/v1/images/" + img.json().get("id").asText() + "/baselines", s.adminToken, parts);
+            assertThat(bl.status()).as(today + ": first baseline " + bl.body()).isEqualTo(201);
+            assertThat(bl.json().get("releasedOn").asText()).isEqualTo(today.toString());
+            byte[] pkg = Fixtures.hotpatch(Fixtures.trustedKey(), "KB2026-" + (100 + month), "acme/fees/" + sku, "1.0",
+                    s.clock.instant(), List.of(dev.hotpatch.format.ClassPatch.replace("acme/Fees", Fixtures.sha(v1),
+                            Fixtures.cls("acme/Fees v2 " + month))), List.of());
+            TestServer.Response hp = s.postMultipart("/api/v1/updates", s.adminToken,
+                    Map.of("package", new TestServer.FilePart("KB.hotpatch", pkg)));
+            assertThat(hp.status()).as(today + ": hotpatch in the month of the first baseline " + hp.body()).isEqualTo(201);
+        }
     }
 }

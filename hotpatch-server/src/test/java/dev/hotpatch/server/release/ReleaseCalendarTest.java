@@ -70,4 +70,19 @@ class ReleaseCalendarTest {
                 .extracting(e -> ((ServerException) e).code()).isEqualTo("baseline-out-of-order");
         cal.checkBaseline("2.0", true, LocalDate.parse("2026-04-01"), false);
     }
+
+    @Test
+    void firstBaseline_isTheStartingPoint_anyMonth_andTakesNoMonthsRelease() {
+        ReleaseCalendar empty = new ReleaseCalendar(Cadence.QUARTERLY, List.of());
+        empty.checkBaseline("1.0", true, LocalDate.parse("2026-02-10"), false);
+        Release start = new Release(Release.PLANNED_BASELINE, "bl-1", "1.0", LocalDate.parse("2026-02-10"), false);
+        ReleaseCalendar cal = new ReleaseCalendar(Cadence.QUARTERLY, List.of(start));
+        cal.checkHotpatch("KB1", "bl-1", "1.0", LocalDate.parse("2026-02-20"), false);
+        // Later baselines follow the cadence again.
+        assertThatThrownBy(() -> cal.checkBaseline("1.1", true, LocalDate.parse("2026-03-03"), false))
+                .extracting(e -> ((ServerException) e).code()).isEqualTo("not-a-baseline-month");
+        ReleaseCalendar withHotpatch = new ReleaseCalendar(Cadence.QUARTERLY, List.of(start, FEB));
+        assertThatThrownBy(() -> withHotpatch.checkHotpatch("KB2", "bl-1", "1.0", LocalDate.parse("2026-02-25"), false))
+                .extracting(e -> ((ServerException) e).code()).isEqualTo("month-taken");
+    }
 }

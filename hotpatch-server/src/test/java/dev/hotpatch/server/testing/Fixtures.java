@@ -8,6 +8,8 @@ import dev.hotpatch.format.Classification;
 import dev.hotpatch.format.PackageManifest;
 import dev.hotpatch.format.PackageWriter;
 import dev.hotpatch.format.RebootBehavior;
+import dev.hotpatch.format.ReleaseDescriptor;
+import dev.hotpatch.format.ReleaseDescriptorWriter;
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.SigningKey;
 import java.io.ByteArrayOutputStream;
@@ -121,6 +123,51 @@ public final class Fixtures {
         return b;
     }
 
+    /** A signed descriptor of baseline {@code version} of {@code image} made of {@code jars} (file name → bytes). */
+    public static byte[] baselineDescriptor(SigningKey key, String image, String version, String kind, Map<String, byte[]> jars)
+            throws IOException {
+        ReleaseDescriptor.Builder b = ReleaseDescriptor.baseline(image, version).kind(kind);
+        jars.forEach((name, bytes) -> b.file(new ReleaseDescriptor.FileEntry(name, bytes.length, sha(bytes))));
+        return signed(b.build(), key);
+    }
+
+    /** A signed descriptor of restart update {@code kb} of {@code image}, with the artifact when not null. */
+    public static byte[] updateDescriptor(SigningKey key, String image, String kb, RebootBehavior reboot, String artifactName,
+                                          byte[] artifact) throws IOException {
+        ReleaseDescriptor.Builder b = ReleaseDescriptor.update(image, kb).rebootBehavior(reboot);
+        if (artifact != null) {
+            b.file(new ReleaseDescriptor.FileEntry(artifactName, artifact.length, sha(artifact)));
+        }
+        return signed(b.build(), key);
+    }
+
+    private static byte[] signed(ReleaseDescriptor d, SigningKey key) throws IOException {
+        Path file = Files.createTempFile("hotpatch-descriptor-", ".release");
+        try {
+            ReleaseDescriptorWriter.write(d, key, file);
+            return Files.readAllBytes(file);
+        } finally {
+            Files.deleteIfExists(file);
+        }
+    }
+
+    /**
+     * Publishes a signed restart update {@code kb} for {@code image} (JSON metadata, the signed
+     * descriptor, and the artifact when not null) as multipart, like {@code hotpatch update publish --key}.
+     */
+    public static TestServer.Response publishRestartUpdate(TestServer server, Map<String, Object> metadata, String artifactName,
+                                                           byte[] artifact) throws IOException {
+        RebootBehavior reboot = RebootBehavior.parse(String.valueOf(metadata.getOrDefault("rebootBehavior", "CanRequestReboot")));
+        Map<String, Object> parts = new LinkedHashMap<>();
+        parts.put("metadata", TestServer.JSON.writeValueAsString(metadata));
+        parts.put("descriptor", new TestServer.FilePart("update.release", updateDescriptor(trustedKey(), String.valueOf(metadata.get("image")),
+                String.valueOf(metadata.get("kbId")), reboot, artifactName, artifact)));
+        if (artifact != null) {
+            parts.put("artifact", new TestServer.FilePart(artifactName, artifact));
+        }
+        return server.postMultipart("/api/v1/updates", server.adminToken, parts);
+    }
+
     /**
      * The standard scene: image {@code acme/fees/1.x} (quarterly, Jan/Apr/Jul/Oct) and its planned
      * baseline {@code 1.0} released 2026-01-05, whose jar holds {@code acme/Fees} and {@code acme/Util}.
@@ -148,13 +195,27 @@ public final class Fixtures {
             baseline10 = bl.json().get("id").asText();
         }
 
+        /** Publishes baseline {@code version} with one jar, signed by the trusted publisher, as 'hotpatch baseline publish --key' does. */
         public TestServer.Response publishBaseline(String version, String kind, String date, byte[] jar, boolean override) {
+            try {
+                return publishBaseline(version, kind, date, jar, override,
+                        baselineDescriptor(trustedKey(), IMAGE, version, kind, Map.of("fees-" + version + ".jar", jar)));
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+
+        /** Publishes baseline {@code version} with one jar and the given descriptor (null: none). */
+        public TestServer.Response publishBaseline(String version, String kind, String date, byte[] jar, boolean override, byte[] descriptor) {
             Map<String, Object> parts = new LinkedHashMap<>();
             parts.put("version", version);
             parts.put("kind", kind);
             parts.put("releasedOn", date);
             parts.put("override", String.valueOf(override));
             parts.put("jar", new TestServer.FilePart("fees-" + version + ".jar", jar));
+            if (descriptor != null) {
+                parts.put("descriptor", new TestServer.FilePart("fees-" + version + ".release", descriptor));
+            }
             return server.postMultipart("/api/v1/images/" + imageId + "/baselines", server.adminToken, parts);
         }
 

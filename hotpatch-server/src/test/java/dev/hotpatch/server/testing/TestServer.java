@@ -36,7 +36,8 @@ public final class TestServer implements AutoCloseable {
     public final HotpatchServer server;
     public final String adminToken;
     public final String startupOutput;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    private final HttpClient http;
+    private final String scheme;
 
     public TestServer(String store) throws IOException {
         this(store, null, null);
@@ -44,7 +45,18 @@ public final class TestServer implements AutoCloseable {
 
     /** A server on {@code dbUrl} and {@code dataDir} when given (a second replica), else on fresh ones. */
     public TestServer(String store, String sharedDbUrl, Path sharedTrust) throws IOException {
+        this(store, sharedDbUrl, sharedTrust, null);
+    }
+
+    /** A server that serves HTTPS with {@code tls} when not null; its client pins that certificate. */
+    public TestServer(String store, String sharedDbUrl, Path sharedTrust, dev.hotpatch.testkit.SelfSignedTls tls) throws IOException {
         this.store = store;
+        this.scheme = tls == null ? "http" : "https";
+        HttpClient.Builder hb = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10));
+        if (tls != null) {
+            hb.sslContext(trusting(tls.certificate()));
+        }
+        this.http = hb.build();
         this.dataDir = Files.createTempDirectory("hotpatch-server-test-");
         this.trustDir = sharedTrust != null ? sharedTrust : Files.createDirectories(dataDir.resolve("trust"));
         if (sharedDbUrl != null) {
@@ -60,14 +72,32 @@ public final class TestServer implements AutoCloseable {
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         this.server = HotpatchServer.builder().port(0).dataDir(dataDir).dbUrl(dbUrl).clock(clock).trustDir(trustDir)
+                .tls(tls == null ? null : tls.cert(), tls == null ? null : tls.key())
                 .maintenanceInterval(Duration.ZERO).out(new PrintStream(out, true, StandardCharsets.UTF_8)).build().start();
         this.startupOutput = out.toString(StandardCharsets.UTF_8);
         Path tokenFile = server.adminTokenFile();
         this.adminToken = tokenFile == null ? null : Files.readString(tokenFile).trim();
     }
 
+    /** A TLS context that trusts exactly {@code cert} (pinned), as a node given --tls-ca would. */
+    public static javax.net.ssl.SSLContext trusting(java.security.cert.X509Certificate cert) {
+        try {
+            java.security.KeyStore ks = java.security.KeyStore.getInstance(java.security.KeyStore.getDefaultType());
+            ks.load(null, null);
+            ks.setCertificateEntry("server", cert);
+            javax.net.ssl.TrustManagerFactory tmf = javax.net.ssl.TrustManagerFactory.getInstance(
+                    javax.net.ssl.TrustManagerFactory.getDefaultAlgorithm());
+            tmf.init(ks);
+            javax.net.ssl.SSLContext ctx = javax.net.ssl.SSLContext.getInstance("TLS");
+            ctx.init(null, tmf.getTrustManagers(), null);
+            return ctx;
+        } catch (java.security.GeneralSecurityException | IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public String url(String path) {
-        return "http://127.0.0.1:" + server.port() + path;
+        return scheme + "://127.0.0.1:" + server.port() + path;
     }
 
     /** An HTTP answer: status, raw body and parsed JSON (null when not JSON). */
@@ -107,6 +137,11 @@ public final class TestServer implements AutoCloseable {
     public Response postBytes(String path, String token, String contentType, byte[] body) {
         return send(HttpRequest.newBuilder(URI.create(url(path))).header("Content-Type", contentType)
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)), token);
+    }
+
+    public Response putBytes(String path, String token, byte[] body) {
+        return send(HttpRequest.newBuilder(URI.create(url(path))).header("Content-Type", "application/octet-stream")
+                .PUT(HttpRequest.BodyPublishers.ofByteArray(body)), token);
     }
 
     /** A multipart/form-data POST; values that are {@link FilePart}s become file parts, others form fields. */
@@ -179,6 +214,19 @@ public final class TestServer implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
+        }
+    }
+
+    /**
+     * Runs one SQL statement on the server's database directly, as an operator with database access
+     * would (for state the API cannot produce, e.g. rows written by an older version); returns the update count.
+     */
+    public int sql(String statement) {
+        String url = dbUrl != null ? dbUrl : "jdbc:sqlite:" + dataDir.resolve("hotpatch.db") + "?busy_timeout=30000";
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url); java.sql.Statement st = c.createStatement()) {
+            return st.executeUpdate(statement);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("SQL failed: " + statement + ": " + e.getMessage(), e);
         }
     }
 

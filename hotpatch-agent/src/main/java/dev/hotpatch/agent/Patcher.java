@@ -1,0 +1,323 @@
+package dev.hotpatch.agent;
+
+import dev.hotpatch.format.ClassPatch;
+import dev.hotpatch.format.Sha256;
+import java.io.IOException;
+import java.lang.instrument.ClassDefinition;
+import java.lang.instrument.Instrumentation;
+import java.lang.instrument.UnmodifiableClassException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The state model and the redefinition: brings every loaded copy of the patched classes to the
+ * bytes an installed set dictates, and keeps the {@link PatchTransformer}'s plan for classes that
+ * load later in step with it.
+ *
+ * <p>A package is <em>active</em> unless a later installed package supersedes it; a class copy runs
+ * the bytes of the active package that replaces its baseline, else its baseline. Apply, supersede
+ * and uninstall are one mechanism: compute the copies whose bytes must change, check every one
+ * against the bytes it is expected to run now, and redefine them all in one
+ * {@code redefineClasses} call, which HotSpot applies to all classes or none.
+ *
+ * <p>Not thread-safe: the engine serialises calls (the transformer reads an immutable plan).
+ */
+final class Patcher {
+    private final Instrumentation inst;
+    private final LoadedClasses loaded;
+    private final CodeSourceLedger ledger;
+    private final PatchTransformer transformer;
+
+    Patcher(Instrumentation inst, CodeSourceLedger ledger) {
+        this.inst = inst;
+        this.ledger = ledger;
+        this.loaded = new LoadedClasses();
+        this.transformer = new PatchTransformer(loaded, ledger);
+        inst.addTransformer(transformer, false);
+        for (Class<?> k : inst.getAllLoadedClasses()) {
+            ledger.loaded(k.getProtectionDomain());
+        }
+    }
+
+    /** Outcome for one class name: how many loaded copies now run new bytes. */
+    static final class ClassOutcome {
+        int copies;
+    }
+
+    /** One loaded copy of a class and the SHA-256 of the bytes it runs (as the agent last defined them). */
+    static final class Copy {
+        final String loader;
+        final String sha256;
+
+        Copy(String loader, String sha256) {
+            this.loader = loader;
+            this.sha256 = sha256;
+        }
+    }
+
+    /** One class copy to redefine, with the state it moves to. */
+    private static final class Change {
+        final ClassDefinition definition;
+        final String internalName;
+        final String baselineSha;
+        final String newSha;
+
+        Change(ClassDefinition definition, String internalName, String baselineSha, String newSha) {
+            this.definition = definition;
+            this.internalName = internalName;
+            this.baselineSha = baselineSha;
+            this.newSha = newSha;
+        }
+    }
+
+    /**
+     * Brings every loaded copy of {@code names} (all names with an installed patch when empty) to
+     * the bytes {@code installed} dictates, in one redefinition. {@code adding}, when not null, is
+     * the package being applied: its copies must run its baseline or a superseded patch, and unless
+     * {@code allowPending} at least one of its classes must be found in this JVM (loaded, or on its
+     * class path with the baseline's bytes).
+     *
+     * @throws Refusal when a check fails or the JVM refuses the redefinition; nothing changed then
+     */
+    Map<String, ClassOutcome> converge(List<Installed> installed, Set<String> names, Installed adding, boolean allowPending) {
+        Set<String> wanted = names.isEmpty() ? patchedNames(installed) : names;
+        Map<String, ClassOutcome> outcome = new HashMap<>();
+        List<Change> changes = new ArrayList<>();
+        Set<String> seen = new HashSet<>();
+        List<Installed> active = active(installed);
+        int matches = 0;
+        try (CodeSources sources = new CodeSources(ledger)) {
+            for (Class<?> k : inst.getAllLoadedClasses()) {
+                String internal = k.getName().replace('.', '/');
+                if (!wanted.contains(internal) || k.isArray()) {
+                    continue;
+                }
+                seen.add(internal);
+                LoadedClasses.Tracked t;
+                try {
+                    t = loaded.track(k, sources);
+                } catch (ChangedCodeSourceException e) {
+                    if (adding != null && adding.classes.containsKey(internal)) {
+                        throw new Refusal(e.getMessage() + " (" + internal + " in loader " + LoadedClasses.describe(k.getClassLoader()) + ")", e);
+                    }
+                    continue;
+                } catch (IOException e) {
+                    if (adding != null && adding.classes.containsKey(internal)) {
+                        throw new Refusal("cannot check " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
+                                + ": " + e.getMessage() + "; nothing was changed");
+                    }
+                    continue;
+                }
+                if (adding != null) {
+                    ClassPatch mine = adding.classes.get(internal);
+                    if (mine != null && !t.baselineSha.equals(mine.baselineSha256())) {
+                        throw new Refusal("class " + internal + " in loader " + LoadedClasses.describe(k.getClassLoader())
+                                + " does not match the baseline of " + adding.id() + ": expected bytes " + mine.baselineSha256()
+                                + ", found " + t.baselineSha + ". This JVM runs a different build than the package was made for;"
+                                + " nothing was changed");
+                    }
+                    if (mine != null) {
+                        matches++;
+                    }
+                }
+                String desired = desired(active, internal, t.baselineSha);
+                if (desired.equals(t.currentSha)) {
+                    if (!desired.equals(t.baselineSha)) {
+                        outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
+                    }
+                    continue;
+                }
+                byte[] bytes = bytesFor(installed, desired);
+                if (bytes == null) {
+                    throw new Refusal("internal: no bytes known for " + internal + " sha " + desired + "; nothing was changed");
+                }
+                changes.add(new Change(new ClassDefinition(k, bytes), internal, t.baselineSha, desired));
+                if (!desired.equals(t.baselineSha)) {
+                    outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
+                }
+            }
+            if (adding != null) {
+                matches += checkNotYetLoaded(adding, seen, sources);
+                if (matches == 0 && !allowPending) {
+                    throw noneFound(adding);
+                }
+            }
+        }
+        List<ClassDefinition> defs = new ArrayList<>();
+        for (Change c : changes) {
+            defs.add(c.definition);
+        }
+        redefine(defs);
+        for (Change c : changes) {
+            loaded.record(c.definition.getDefinitionClass().getClassLoader(), c.internalName, c.baselineSha, c.newSha);
+        }
+        return outcome;
+    }
+
+    /** Swaps the transformer's plan to {@code installed}'s active packages. */
+    void plan(List<Installed> installed) {
+        Map<String, Map<String, byte[]>> plan = new HashMap<>();
+        for (Installed i : active(installed)) {
+            for (ClassPatch c : i.classes.values()) {
+                byte[] bytes = c.bytes();
+                loaded.remember(bytes);
+                plan.computeIfAbsent(c.name(), x -> new HashMap<>()).put(c.baselineSha256(), bytes);
+            }
+        }
+        transformer.plan(Collections.unmodifiableMap(plan));
+    }
+
+    /** After a new plan is live, patches copies that loaded between the scan and the plan switch. */
+    void catchUp(List<Installed> installed) {
+        try {
+            converge(installed, Collections.<String>emptySet(), null, true);
+        } catch (Refusal e) {
+            System.err.println("[hotpatch] catching up classes loaded during the operation failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Every loaded copy of {@code names}, per class name: its loader and the SHA-256 of the bytes it
+     * runs, which for a copy the agent redefined or whose load it transformed is the hash of the
+     * bytes it handed to the JVM, and otherwise the hash of its class file.
+     */
+    Map<String, List<Copy>> copiesInUse(Set<String> names) {
+        Map<String, List<Copy>> out = new LinkedHashMap<>();
+        try (CodeSources sources = new CodeSources(ledger)) {
+            for (Class<?> k : inst.getAllLoadedClasses()) {
+                String internal = k.getName().replace('.', '/');
+                if (!names.contains(internal) || k.isArray()) {
+                    continue;
+                }
+                String sha;
+                try {
+                    sha = loaded.track(k, sources).currentSha;
+                } catch (IOException e) {
+                    sha = "";
+                }
+                out.computeIfAbsent(internal, x -> new ArrayList<>()).add(new Copy(LoadedClasses.describe(k.getClassLoader()), sha));
+            }
+        }
+        return out;
+    }
+
+    /** Installed packages not superseded by another installed package, oldest first. */
+    static List<Installed> active(List<Installed> installed) {
+        Set<String> superseded = new HashSet<>();
+        for (Installed i : installed) {
+            superseded.addAll(i.manifest.supersedes());
+        }
+        List<Installed> out = new ArrayList<>();
+        for (Installed i : installed) {
+            if (!superseded.contains(i.id())) {
+                out.add(i);
+            }
+        }
+        return out;
+    }
+
+    static Set<String> patchedNames(List<Installed> installed) {
+        Set<String> names = new HashSet<>();
+        for (Installed i : installed) {
+            names.addAll(i.classes.keySet());
+        }
+        return names;
+    }
+
+    /**
+     * For package classes with no loaded copy: if the application class path holds the class, its
+     * bytes must be the package's baseline, so a package for another build is refused now rather
+     * than left pending forever. Returns how many were found there with the baseline's bytes.
+     */
+    private static int checkNotYetLoaded(Installed adding, Set<String> seen, CodeSources sources) {
+        int found = 0;
+        for (ClassPatch c : adding.classes.values()) {
+            if (seen.contains(c.name())) {
+                continue;
+            }
+            byte[] onClassPath;
+            try {
+                onClassPath = sources.readResource(ClassLoader.getSystemClassLoader(), c.name() + ".class");
+            } catch (ChangedCodeSourceException e) {
+                throw new Refusal(e.getMessage(), e);
+            } catch (IOException e) {
+                continue;
+            }
+            if (onClassPath == null) {
+                continue;
+            }
+            if (!Sha256.hex(onClassPath).equals(c.baselineSha256())) {
+                throw new Refusal("class " + c.name() + " on this JVM's class path does not match the baseline of "
+                        + adding.id() + ": expected bytes " + c.baselineSha256() + ", found " + Sha256.hex(onClassPath)
+                        + ". This JVM runs a different build than the package was made for; nothing was changed");
+            }
+            found++;
+        }
+        return found;
+    }
+
+    private static Refusal noneFound(Installed adding) {
+        List<String> names = new ArrayList<>();
+        for (String n : adding.classes.keySet()) {
+            names.add(n.replace('/', '.'));
+        }
+        String baseline = adding.manifest.baseline() == null || adding.manifest.baseline().isEmpty() ? ""
+                : " (" + adding.manifest.baseline() + ")";
+        return new Refusal("none of the classes of " + adding.id() + " (" + String.join(", ", names) + ") is loaded in this"
+                + " JVM or on its class path, so this JVM does not match the baseline" + baseline + " the package was built for:"
+                + " it does not seem to contain that library. Nothing was changed. If the classes come later from another"
+                + " class loader, install it anyway with --allow-pending; they are then patched when they load");
+    }
+
+    private void redefine(List<ClassDefinition> defs) {
+        if (defs.isEmpty()) {
+            return;
+        }
+        try {
+            inst.redefineClasses(defs.toArray(new ClassDefinition[0]));
+        } catch (ClassNotFoundException | UnmodifiableClassException | UnsupportedOperationException | LinkageError e) {
+            StringBuilder which = new StringBuilder();
+            for (ClassDefinition d : defs) {
+                which.append(which.length() == 0 ? "" : ", ").append(d.getDefinitionClass().getName()).append(" in ")
+                        .append(LoadedClasses.describe(d.getDefinitionClass().getClassLoader()));
+            }
+            throw new Refusal("the JVM refused to redefine " + which + ": " + e
+                    + ". Nothing was changed; this fix needs a baseline (restart)", e);
+        }
+    }
+
+    /** Class bytes by SHA-256: seen before (baselines, earlier states) or carried by an installed package. */
+    private byte[] bytesFor(List<Installed> installed, String sha) {
+        byte[] known = loaded.blob(sha);
+        if (known != null) {
+            return known;
+        }
+        for (Installed i : installed) {
+            for (ClassPatch c : i.classes.values()) {
+                if (c.sha256().equals(sha)) {
+                    byte[] b = c.bytes();
+                    loaded.remember(b);
+                    return b;
+                }
+            }
+        }
+        return null;
+    }
+
+    /** The SHA-256 a class copy with this baseline should run under the active set. */
+    private static String desired(List<Installed> active, String internal, String baselineSha) {
+        for (int i = active.size() - 1; i >= 0; i--) {
+            ClassPatch c = active.get(i).patchFor(internal, baselineSha);
+            if (c != null) {
+                return c.sha256();
+            }
+        }
+        return baselineSha;
+    }
+}

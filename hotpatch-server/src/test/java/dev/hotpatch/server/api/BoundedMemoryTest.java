@@ -1,0 +1,243 @@
+package dev.hotpatch.server.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.hotpatch.format.ReleaseDescriptor;
+import dev.hotpatch.format.ReleaseDescriptorWriter;
+import dev.hotpatch.format.Sha256;
+import dev.hotpatch.server.testing.Fixtures;
+import dev.hotpatch.server.testing.PostgresCluster;
+import dev.hotpatch.server.testing.ReadOnlyMount;
+import dev.hotpatch.server.testing.ServerProcess;
+import dev.hotpatch.server.testing.TestServer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.SequenceInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.jar.JarEntry;
+import java.util.jar.JarOutputStream;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * What one in-process server cannot show: a real server process with a small heap takes uploads
+ * and serves downloads far larger than its heap, survives concurrent huge bodies, and refuses to
+ * start on a read-only data folder with one line.
+ */
+class BoundedMemoryTest {
+    private static final String IMAGE = "acme/big/1.x";
+    @TempDir
+    Path dir;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+
+    private List<String> dbArgs(String store) {
+        if (store.equals("sqlite")) {
+            return List.of();
+        }
+        PostgresCluster pg = PostgresCluster.get();
+        if (pg == null) {
+            throw new IllegalStateException("PostgreSQL unavailable: " + PostgresCluster.unavailableReason());
+        }
+        return List.of("--db-url", pg.newDatabase());
+    }
+
+    private String[] args(String store, Path trust) {
+        List<String> a = new ArrayList<>(dbArgs(store));
+        a.add("--trust");
+        a.add(trust.toString());
+        return a.toArray(String[]::new);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aBaselineFarLargerThanTheHeap_isUploadedAndDownloadedStreaming(String store) throws Exception {
+        Path trust = Files.createDirectories(dir.resolve("trust"));
+        Files.writeString(trust.resolve("publisher.crt"), Fixtures.trustedKey().certificatePem());
+        Path jar = bigJar(dir.resolve("big-1.0.jar"), 160);
+        Path descriptor = dir.resolve("big-1.0.release");
+        ReleaseDescriptorWriter.write(ReleaseDescriptor.baseline(IMAGE, "1.0").file(ReleaseDescriptor.FileEntry.of(jar)).build(),
+                Fixtures.trustedKey(), descriptor);
+        try (ServerProcess server = ServerProcess.start(dir.resolve("data"), List.of("-Xmx64m", "-XX:+ExitOnOutOfMemoryError"),
+                args(store, trust))) {
+            String admin = server.adminToken();
+            assertThat(json(server, "POST", "/api/v1/images", admin, "{\"publisher\":\"acme\",\"offer\":\"big\",\"sku\":\"1.x\"}").statusCode())
+                    .isEqualTo(201);
+            HttpResponse<String> published = multipart(server, "/api/v1/images/acme:big:1.x/baselines?releasedOn=2026-01-05", admin,
+                    Map.of("jar", jar, "descriptor", descriptor));
+            assertThat(published.statusCode()).as(published.body()).isEqualTo(201);
+            String url = TestServer.JSON.readTree(published.body()).at("/jars/0/downloadUrl").asText();
+
+            Path back = dir.resolve("downloaded.jar");
+            HttpResponse<Path> download = http.send(HttpRequest.newBuilder(URI.create(server.url + url.substring(1)))
+                    .header("Authorization", "Bearer " + admin).build(), HttpResponse.BodyHandlers.ofFile(back));
+            assertThat(download.statusCode()).isEqualTo(200);
+            assertThat(Files.size(back)).isEqualTo(Files.size(jar));
+            assertThat(Sha256.hex(back)).isEqualTo(Sha256.hex(jar));
+            assertThat(server.process.isAlive()).isTrue();
+            assertThat(server.output()).doesNotContain("OutOfMemoryError");
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void concurrentHugeBodies_areRefusedOrQueued_andNeverRunTheHeapOut(String store) throws Exception {
+        Path trust = Files.createDirectories(dir.resolve("trust"));
+        try (ServerProcess server = ServerProcess.start(dir.resolve("data"), List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError"),
+                args(store, trust))) {
+            String admin = server.adminToken();
+            String enrollment = TestServer.JSON.readTree(json(server, "POST", "/api/v1/enrollment-tokens", admin, "{}").body())
+                    .get("token").asText();
+            String node = TestServer.JSON.readTree(json(server, "POST", "/api/v1/node/enroll", enrollment,
+                    "{\"hostname\":\"h\",\"nodeVersion\":\"t\"}").body()).get("credential").asText();
+
+            // The reproduction from the issue: ten 60 MB admin bodies and eight 60 MB check-ins at once.
+            byte[] huge = new byte[60_000_000];
+            java.util.Arrays.fill(huge, (byte) ' ');
+            ExecutorService pool = Executors.newFixedThreadPool(18);
+            List<Future<Integer>> answers = new ArrayList<>();
+            for (int i = 0; i < 18; i++) {
+                boolean checkIn = i >= 10;
+                answers.add(pool.submit(() -> status(server, checkIn ? "/api/v1/node/check-in" : "/api/v1/images", checkIn ? node : admin, huge)));
+            }
+            for (Future<Integer> f : answers) {
+                assertThat(f.get()).as("413, or the connection closed after it").isIn(413, -1);
+            }
+
+            // Bodies within the limits: the budget queues them or answers 503, never lets them exhaust the heap.
+            byte[] big = checkInBody(110_000);
+            assertThat(big.length).isBetween(13 << 20, 16 << 20);
+            answers.clear();
+            for (int i = 0; i < 12; i++) {
+                byte[] body = new String(big, StandardCharsets.UTF_8).replace("\"big-0\"", "\"big-" + i + "\"").getBytes(StandardCharsets.UTF_8);
+                answers.add(pool.submit(() -> status(server, "/api/v1/node/check-in", node, body)));
+            }
+            List<Integer> statuses = new ArrayList<>();
+            for (Future<Integer> f : answers) {
+                statuses.add(f.get());
+            }
+            pool.shutdown();
+            assertThat(statuses).as(statuses.toString()).allMatch(st -> st == 200 || st == 503).contains(200);
+
+            assertThat(server.process.isAlive()).isTrue();
+            assertThat(server.output()).doesNotContain("OutOfMemoryError");
+            assertThat(status(server, "/api/v1/node/check-in", node, "{\"machines\":[]}".getBytes(StandardCharsets.UTF_8))).isEqualTo(200);
+            HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create(server.url + "healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(health.statusCode()).isEqualTo(200);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"sqlite", "postgresql"})
+    void aRestartOnAReadOnlyDataFolder_printsOneClearLine(String store) throws Exception {
+        Path data = dir.resolve("data");
+        Path trust = Files.createDirectories(dir.resolve("trust"));
+        String[] args = args(store, trust);
+        try (ServerProcess first = ServerProcess.start(data, List.of())) {
+            assertThat(first.adminToken()).startsWith("hpt_");
+        }
+        ServerProcess.Result r;
+        try (ReadOnlyMount ro = ReadOnlyMount.of(data)) {
+            r = ServerProcess.runToExit(data, List.of(), store.equals("sqlite") ? new String[0] : args);
+        }
+        assertThat(r.exit()).isEqualTo(1);
+        List<String> lines = r.output().lines().filter(l -> !l.isBlank()).toList();
+        assertThat(lines).as(r.output()).hasSize(1);
+        assertThat(lines.get(0)).startsWith("hotpatch server: cannot").contains(data.toString()).contains("Read-only file system")
+                .contains("writable");
+    }
+
+    private int status(ServerProcess server, String path, String token, byte[] body) {
+        try {
+            return http.send(HttpRequest.newBuilder(URI.create(server.url + path.substring(1))).timeout(Duration.ofSeconds(120))
+                    .header("Authorization", "Bearer " + token).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString()).statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private HttpResponse<String> json(ServerProcess server, String method, String path, String token, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create(server.url + path.substring(1))).header("Authorization", "Bearer " + token)
+                .header("Content-Type", "application/json").method(method, HttpRequest.BodyPublishers.ofString(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A multipart upload streamed from the files, never held whole in this JVM either. */
+    private HttpResponse<String> multipart(ServerProcess server, String path, String token, Map<String, Path> files) throws Exception {
+        String boundary = "bm" + System.nanoTime();
+        List<InputStream> parts = new ArrayList<>();
+        for (Map.Entry<String, Path> f : files.entrySet()) {
+            parts.add(new java.io.ByteArrayInputStream(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + f.getKey()
+                    + "\"; filename=\"" + f.getValue().getFileName() + "\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .getBytes(StandardCharsets.UTF_8)));
+            parts.add(Files.newInputStream(f.getValue()));
+            parts.add(new java.io.ByteArrayInputStream("\r\n".getBytes(StandardCharsets.UTF_8)));
+        }
+        parts.add(new java.io.ByteArrayInputStream(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8)));
+        return http.send(HttpRequest.newBuilder(URI.create(server.url + path.substring(1))).timeout(Duration.ofMinutes(5))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "multipart/form-data; boundary=" + boundary)
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new SequenceInputStream(Collections.enumeration(parts)))).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A jar with one class and {@code mib} MiB of incompressible data. */
+    private static Path bigJar(Path out, int mib) throws IOException {
+        Random random = new Random(42);
+        byte[] buf = new byte[1 << 20];
+        try (OutputStream o = Files.newOutputStream(out); JarOutputStream jar = new JarOutputStream(o)) {
+            jar.putNextEntry(new JarEntry("acme/Big.class"));
+            jar.write(Fixtures.cls("acme/Big"));
+            jar.closeEntry();
+            JarEntry data = new JarEntry("acme/data.bin");
+            data.setMethod(JarEntry.DEFLATED);
+            jar.setLevel(java.util.zip.Deflater.NO_COMPRESSION);
+            jar.putNextEntry(data);
+            for (int i = 0; i < mib; i++) {
+                random.nextBytes(buf);
+                jar.write(buf);
+            }
+            jar.closeEntry();
+        }
+        return out;
+    }
+
+    /** A check-in of machine {@code big-0} reporting {@code classes} class hashes, as a node with many classes sends. */
+    private static byte[] checkInBody(int classes) throws IOException {
+        StringBuilder b = new StringBuilder("{\"hostname\":\"h\",\"nodeVersion\":\"t\",\"machines\":[{\"name\":\"big-0\",\"pid\":1,"
+                + "\"jars\":[],\"classes\":[");
+        String sha = "a".repeat(64);
+        for (int i = 0; i < classes; i++) {
+            b.append(i == 0 ? "" : ",").append("{\"name\":\"org/example/pkg").append(i % 50).append("/SomeFairlyTypicalClass").append(i)
+                    .append("\",\"sha256\":\"").append(sha).append("\"}");
+        }
+        b.append("]}]}");
+        return b.toString().getBytes(StandardCharsets.UTF_8);
+    }
+
+    @SuppressWarnings("unused")
+    private static JsonNode parse(String body) throws IOException {
+        return TestServer.JSON.readTree(body);
+    }
+}

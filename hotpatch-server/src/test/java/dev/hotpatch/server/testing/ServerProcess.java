@@ -1,0 +1,117 @@
+package dev.hotpatch.server.testing;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real server process ({@code java … dev.hotpatch.server.HotpatchServer}, the test JVM's class
+ * path), for what one in-process server cannot show: a bounded heap, a kill -9, two processes on
+ * one PostgreSQL, a start that fails. Output goes to {@code log} in the data folder.
+ */
+public final class ServerProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on (https?://127\\.0\\.0\\.1:(\\d+)/)");
+
+    public final Process process;
+    public final Path dataDir;
+    public final Path log;
+    public final String url;
+    public final int port;
+
+    private ServerProcess(Process process, Path dataDir, Path log, String url, int port) {
+        this.process = process;
+        this.dataDir = dataDir;
+        this.log = log;
+        this.url = url;
+        this.port = port;
+    }
+
+    /** Starts a server with {@code jvmArgs} and server {@code args} ({@code --data} is added) and waits until it listens. */
+    public static ServerProcess start(Path dataDir, List<String> jvmArgs, String... args) throws IOException {
+        Process p = launch(dataDir, jvmArgs, args);
+        Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
+        long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+        while (System.nanoTime() < deadline) {
+            String out = Files.exists(log) ? Files.readString(log, StandardCharsets.UTF_8) : "";
+            Matcher m = LISTENING.matcher(out);
+            if (m.find()) {
+                return new ServerProcess(p, dataDir, log, m.group(1), Integer.parseInt(m.group(2)));
+            }
+            if (!p.isAlive()) {
+                throw new IllegalStateException("server process exited with " + p.exitValue() + ":\n" + out);
+            }
+            sleep(100);
+        }
+        p.destroyForcibly();
+        throw new IllegalStateException("server process did not listen within 90 s:\n" + Files.readString(log));
+    }
+
+    /** Runs a server that is expected to fail to start; returns its exit code and everything it printed. */
+    public static Result runToExit(Path dataDir, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
+        Process p = launch(dataDir, jvmArgs, args);
+        if (!p.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            throw new IllegalStateException("the server did not exit within 90 s");
+        }
+        return new Result(p.exitValue(), Files.readString(dataDir.resolveSibling(dataDir.getFileName() + ".log"), StandardCharsets.UTF_8));
+    }
+
+    /** A finished process: exit code and output (stdout and stderr together). */
+    public record Result(int exit, String output) {
+    }
+
+    private static Process launch(Path dataDir, List<String> jvmArgs, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        cmd.addAll(jvmArgs);
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add("dev.hotpatch.server.HotpatchServer");
+        cmd.add("--port");
+        cmd.add("0");
+        cmd.add("--data");
+        cmd.add(dataDir.toString());
+        cmd.addAll(List.of(args));
+        Path log = dataDir.resolveSibling(dataDir.getFileName() + ".log");
+        return new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    }
+
+    /** The admin token this server wrote (the first server on a database does). */
+    public String adminToken() throws IOException {
+        return Files.readString(dataDir.resolve("admin.token")).trim();
+    }
+
+    public String output() throws IOException {
+        return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    /** {@code kill -9}: the process gets no chance to clean up. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            process.waitFor();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
