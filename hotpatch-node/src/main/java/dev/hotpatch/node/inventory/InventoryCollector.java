@@ -162,7 +162,6 @@ public final class InventoryCollector {
             AgentReport.RestartPending pending = a.restartPending();
             extras[0] = new AgentExtras(quarantined,
                     pending == null ? null : new MachineInventory.RestartPending(pending.since(), pending.reason()));
-            }
             return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
         } catch (AttachException e) {
             problems.add("cannot ask its agent: " + e.getMessage());
