@@ -205,7 +205,8 @@ final class JarDiff {
                     verdicts.addAll(o.verdicts());
                     for (Verdict v : o.verdicts()) {
                         if (v.refused()) {
-                            refusals.add(new Refusal(o.name(), v.member(), v.detail()));
+                            // the rule names the member, as the redefinition rules do, so the printed line says which one
+                            refusals.add(new Refusal(o.name(), v.member(), v.member().isEmpty() ? v.detail() : v.member() + ": " + v.detail()));
                         }
                     }
                     continue;
