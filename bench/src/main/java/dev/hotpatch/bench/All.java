@@ -27,7 +27,8 @@ public final class All {
     /** Every benchmark, in the order they run. */
     static Map<String, Benchmark> benchmarks() {
         Map<String, Benchmark> all = new LinkedHashMap<>();
-        for (Benchmark b : List.of(new WarmApply(), new ColdApply(), new Throughput(), new BuilderSpeed(), new AgentCost())) {
+        for (Benchmark b : List.of(new WarmApply(), new ColdApply(), new Throughput(), new BuilderSpeed(), new AgentCost(),
+                new InstallNow())) {
             all.put(b.name(), b);
         }
         return all;

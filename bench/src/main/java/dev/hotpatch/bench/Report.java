@@ -60,6 +60,16 @@ final class Report {
                 String.format(Locale.ROOT, "%+.1f%% loss", loss), target, verdict));
     }
 
+    /**
+     * An absolute time goal: {@code subject}'s median against {@code maxMillis}, shown with the
+     * baseline beside it and their ratio.
+     */
+    void goal(String benchmark, String measure, Sample subject, Sample baseline, double maxMillis) {
+        double r = subject.median() / baseline.median();
+        add(new Row(benchmark, measure, subject.brief(), baseline.brief(), String.format(Locale.ROOT, "%.2f×", r),
+                "≤ " + Sample.fmt(maxMillis) + " ms", subject.median() <= maxMillis ? "met" : "missed"));
+    }
+
     /** A figure with no baseline ratio, e.g. a size. */
     void figure(String benchmark, String measure, String value, String baseline) {
         add(new Row(benchmark, measure, value, baseline, "—", "—", "—"));

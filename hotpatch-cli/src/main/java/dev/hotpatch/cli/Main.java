@@ -5,6 +5,9 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import dev.hotpatch.cli.demo.DemoCommand;
 import dev.hotpatch.cli.fleet.AssessCommand;
+import dev.hotpatch.cli.fleet.ComplianceCommand;
+import dev.hotpatch.cli.fleet.PolicyCommand;
+import dev.hotpatch.cli.fleet.RolloutCommand;
 import dev.hotpatch.cli.fleet.BaselineCommand;
 import dev.hotpatch.cli.fleet.HistoryCommand;
 import dev.hotpatch.cli.fleet.MoveCommand;
@@ -91,7 +94,7 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("apply", new ApplyCommand());
         cl.addSubcommand("list", new ListCommand());
         cl.addSubcommand("uninstall", new UninstallCommand());
-        cl.addSubcommand("quarantine", new QuarantineCommand());
+        cl.addSubcommand("quarantine", QuarantineCommand.line());
         cl.addSubcommand("agent-path", new AgentPathCommand());
         cl.addSubcommand("server", new ServerCommand());
         cl.addSubcommand("node", new NodeCommand());
@@ -122,6 +125,9 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("restart", new RestartCommand());
         cl.addSubcommand("operation", new OperationCommand());
         cl.addSubcommand("move", new MoveCommand());
+        cl.addSubcommand("rollout", RolloutCommand.line());
+        cl.addSubcommand("policy", PolicyCommand.line());
+        cl.addSubcommand("compliance", new ComplianceCommand());
         cl.addSubcommand("demo", new DemoCommand());
         ExitPolicy policy = new ExitPolicy();
         cl.setOut(out);

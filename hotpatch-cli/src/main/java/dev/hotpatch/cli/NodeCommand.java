@@ -26,7 +26,8 @@ import picocli.CommandLine.Option;
                 "later runs need no token. Standalone mode: --standalone --catalog DIR installs the signed packages in DIR by " +
                 "the config's local policy.",
         "A JVM is a machine when it has a stable name: -Dhotpatch.machine=NAME, the agent's name= option, or the config " +
-                "file (see hotpatch-node/README.md). Runs until Ctrl-C or SIGTERM; --once runs one round and exits."})
+                "file (see hotpatch-node/README.md). In server mode commands also arrive at once over a long-poll the node " +
+                "keeps open; it still checks in at its interval. Runs until Ctrl-C or SIGTERM; --once runs one round and exits."})
 final class NodeCommand extends HotpatchCommand {
     @Option(names = "--server", paramLabel = "URL", description = "The Hotpatch server, e.g. http://127.0.0.1:8080.")
     String server;

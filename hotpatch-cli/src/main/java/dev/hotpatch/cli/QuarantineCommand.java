@@ -7,22 +7,37 @@ import dev.hotpatch.attach.ApplyResult;
 import dev.hotpatch.attach.InstalledHotpatch;
 import java.util.List;
 import java.util.Optional;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** {@code hotpatch quarantine}: the hotpatches an enrolled JVM holds back after dying during their probation, and clearing one. */
+/**
+ * {@code hotpatch quarantine}: with {@code --pid}, the hotpatches an enrolled JVM holds back after
+ * dying during their probation, and clearing one; its {@code list} and {@code clear} subcommands do
+ * the same across the fleet through the server.
+ */
 @Command(name = "quarantine", description = {
-        "Show or clear the hotpatches a JVM holds back after a crash.",
+        "Show or clear the hotpatches held back after a crash.",
         "An enrolled JVM that dies (killed, crashed; not a normal stop) within the probation after a hotpatch was " +
                 "applied (agent option probation=, default 10m) does not re-apply that hotpatch at its next start: it is " +
                 "quarantined, with the reason.",
         "Without --clear this lists them; --clear ID applies the stored package again, live, with every check of a " +
                 "first apply, and starts a new probation. 'hotpatch uninstall --id ID' drops it instead.",
+        "Across the fleet the server blocks a quarantined update for its image (no automatic install, no rollout): " +
+                "'hotpatch quarantine list' shows these quarantines and 'hotpatch quarantine clear ID' lifts one.",
         "Exit 0 when cleared (or nothing to show), 3 when refused (nothing changed), 1 on failure or time-out."})
 final class QuarantineCommand extends HotpatchCommand {
-    @Option(names = "--pid", required = true, paramLabel = "PID", description = "Process id of the JVM (see 'hotpatch ps').")
-    long pid;
+
+    /** The command with the fleet's subcommands, for the top-level command list. */
+    static CommandLine line() {
+        return new CommandLine(new QuarantineCommand())
+                .addSubcommand("list", new dev.hotpatch.cli.fleet.QuarantineCommand.Listing())
+                .addSubcommand("clear", new dev.hotpatch.cli.fleet.QuarantineCommand.Clear());
+    }
+
+    @Option(names = "--pid", paramLabel = "PID", description = "Process id of the JVM (see 'hotpatch ps').")
+    Long pid;
 
     @Option(names = "--clear", paramLabel = "KB…", description = "The quarantined hotpatch to apply again.")
     String clear;
@@ -35,6 +50,9 @@ final class QuarantineCommand extends HotpatchCommand {
 
     @Override
     public Integer call() {
+        if (pid == null) {
+            throw usage("give --pid PID for one JVM's quarantined hotpatches, or use 'hotpatch quarantine list' for the fleet's");
+        }
         long target = pid(pid);
         Optional<AgentClient> maybe = AgentClient.connectIfPresent(target, timeout.get());
         if (maybe.isEmpty()) {

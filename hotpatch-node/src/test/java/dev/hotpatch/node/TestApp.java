@@ -21,7 +21,10 @@ import java.util.zip.ZipFile;
 /**
  * A small target application for node tests, built in versions: {@code demo.App} prints
  * {@code fees <version> started, fee=<n>} and then answers {@code fee} on standard input (or
- * sleeps when standard input is closed); {@code demo.Fees} is the class hotpatches replace.
+ * sleeps when standard input is closed); {@code demo.Fees} is the class hotpatches replace. With
+ * {@code -Dfees.healthPort=N} (0: any) it also serves {@code GET /health} on 127.0.0.1, printing
+ * {@code health port <port>} first: 200 until the line {@code sick} arrives on standard input,
+ * 503 until {@code well}.
  */
 final class TestApp {
     static final String MAIN = "demo.App";
@@ -39,7 +42,17 @@ final class TestApp {
     static Path jar(Path out, String version, int divisor, int exitCode) {
         String app = "package demo;\n"
                 + "public class App {\n"
+                + "  static volatile boolean sick;\n"
                 + "  public static void main(String[] args) throws Exception {\n"
+                + "    String hp = System.getProperty(\"fees.healthPort\");\n"
+                + "    if (hp != null) {\n"
+                + "      com.sun.net.httpserver.HttpServer s = com.sun.net.httpserver.HttpServer.create(\n"
+                + "          new java.net.InetSocketAddress(\"127.0.0.1\", Integer.parseInt(hp)), 0);\n"
+                + "      s.createContext(\"/health\", ex -> { byte[] b = (sick ? \"sick\" : \"ok\").getBytes();\n"
+                + "        ex.sendResponseHeaders(sick ? 503 : 200, b.length); ex.getResponseBody().write(b); ex.close(); });\n"
+                + "      s.start();\n"
+                + "      System.out.println(\"health port \" + s.getAddress().getPort());\n"
+                + "    }\n"
                 + "    Fees f = new Fees();\n"
                 + "    System.out.println(\"fees \" + Fees.version() + \" started, fee=\" + f.fee(100));\n"
                 + "    System.out.flush();\n"
@@ -47,6 +60,7 @@ final class TestApp {
                 + "    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));\n"
                 + "    for (String line; (line = in.readLine()) != null; ) {\n"
                 + "      if (line.equals(\"fee\")) { System.out.println(\"fee=\" + f.fee(100)); System.out.flush(); }\n"
+                + "      if (line.equals(\"sick\") || line.equals(\"well\")) { sick = line.equals(\"sick\"); System.out.println(\"health \" + line); System.out.flush(); }\n"
                 + "    }\n"
                 + "    Thread.sleep(Long.MAX_VALUE);\n"
                 + "  }\n"

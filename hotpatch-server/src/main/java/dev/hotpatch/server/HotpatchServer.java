@@ -1,6 +1,12 @@
 package dev.hotpatch.server;
 
 import dev.hotpatch.server.api.Api;
+import dev.hotpatch.server.api.AutomationApi;
+import dev.hotpatch.server.approval.Approvals;
+import dev.hotpatch.server.compliance.Compliance;
+import dev.hotpatch.server.policy.Policies;
+import dev.hotpatch.server.quarantine.Quarantines;
+import dev.hotpatch.server.rollout.Automation;
 import dev.hotpatch.server.assessment.Assessor;
 import dev.hotpatch.server.auth.Tokens;
 import dev.hotpatch.server.catalog.Catalog;
@@ -52,6 +58,10 @@ public final class HotpatchServer implements AutoCloseable {
     private Leases leases;
     private Path adminTokenFile;
     private Assessor assessor;
+    private Automation automation;
+    private ScheduledExecutorService automationTimer;
+    private final java.util.concurrent.locks.ReentrantLock automating = new java.util.concurrent.locks.ReentrantLock();
+    private NodeProtocol nodes;
     private java.util.concurrent.ExecutorService background;
     /** How long a publish request itself spends re-assessing machines before leaving the rest to the background. */
     private static final Duration SYNC_REASSESSMENT = Duration.ofSeconds(2);
@@ -115,10 +125,15 @@ public final class HotpatchServer implements AutoCloseable {
             };
             Publishing publishing = new Publishing(db, catalog, blobs, clock, trustDir(), assessor::markStale, reassess);
             Binding binding = new Binding(db, clock, history, machines);
-            NodeProtocol nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
+            nodes = new NodeProtocol(db, clock, tokens, machines, assessor, operations, commands,
                     options.checkInInterval, options.assessmentInterval, binding);
+            Policies policies = new Policies(db, clock, catalog, machines);
+            Quarantines quarantines = new Quarantines(db, clock, catalog, history);
+            Approvals approvals = new Approvals(db, clock, catalog, policies, quarantines);
+            automation = new Automation(db, clock, catalog, machines, operations, history, policies, quarantines, approvals);
             Api api = new Api(new Api.Services(db, clock, catalog, publishing, machines, assessor, operations, history, tokens, nodes,
-                    new Hotfixes(db, machines, catalog), blobs, dataDir.resolve("tmp"), version(), reassess));
+                    new Hotfixes(db, machines, catalog), blobs, dataDir.resolve("tmp"), version(), reassess,
+                    new AutomationApi.Services(policies, approvals, automation, quarantines, new Compliance(db, clock, catalog, policies))));
             Optional<Path> admin = tokens.bootstrapAdmin(dataDir, options.out);
             adminTokenFile = admin.orElse(Files.exists(dataDir.resolve("admin.token")) ? dataDir.resolve("admin.token") : null);
             leases = new Leases(db, clock, Ids.next("replica", clock.instant()));
@@ -138,6 +153,15 @@ public final class HotpatchServer implements AutoCloseable {
                 });
                 long every = options.maintenanceInterval.toMillis();
                 scheduler.scheduleWithFixedDelay(this::maintainQuietly, every, every, TimeUnit.MILLISECONDS);
+                if (!options.automationInterval.isZero()) {
+                    automationTimer = Executors.newSingleThreadScheduledExecutor(r -> {
+                        Thread t = new Thread(r, "hotpatch-automation");
+                        t.setDaemon(true);
+                        return t;
+                    });
+                    long a = options.automationInterval.toMillis();
+                    automationTimer.scheduleWithFixedDelay(this::automateQuietly, a, a, TimeUnit.MILLISECONDS);
+                }
             }
         } catch (RuntimeException e) {
             stop();
@@ -153,6 +177,15 @@ public final class HotpatchServer implements AutoCloseable {
             scheduler.shutdownNow();
             scheduler = null;
         }
+        if (automationTimer != null) {
+            automationTimer.shutdownNow();
+            try {
+                automationTimer.awaitTermination(30, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            automationTimer = null;
+        }
         if (background != null) {
             background.shutdownNow();
             try {
@@ -161,6 +194,10 @@ public final class HotpatchServer implements AutoCloseable {
                 Thread.currentThread().interrupt();
             }
             background = null;
+        }
+        if (nodes != null) {
+            nodes.close();
+            nodes = null;
         }
         if (app != null) {
             app.stop();
@@ -206,9 +243,40 @@ public final class HotpatchServer implements AutoCloseable {
     }
 
     /**
+     * Runs automatic patching now, if this replica holds the automation lease (and is not running
+     * it already): records quarantines, starts the rollouts the approval rules call for, and
+     * advances every unfinished rollout. The server runs it every {@code automationInterval}.
+     */
+    public void runAutomation() {
+        if (!automating.tryLock()) {
+            return;
+        }
+        try {
+            Duration every = options.automationInterval.isZero() ? Duration.ofSeconds(20) : options.automationInterval;
+            if (!leases.tryAcquire("automation", every.multipliedBy(3).compareTo(Duration.ofMinutes(1)) < 0 ? Duration.ofMinutes(1)
+                    : every.multipliedBy(3))) {
+                return;
+            }
+            automation.run();
+        } finally {
+            automating.unlock();
+        }
+    }
+
+    private void automateQuietly() {
+        try {
+            runAutomation();
+        } catch (RuntimeException e) {
+            // The next run retries: every step re-reads the state it acts on.
+            LOG.warn("automation run failed: {}", e.toString());
+        }
+    }
+
+    /**
      * Runs the periodic duties now, if this replica holds the maintenance lease: settles operations
      * whose window ran out, re-assesses machines a catalog change left stale (unless this replica
-     * is re-assessing them already), and prunes history older than the retention period (at most hourly).
+     * is re-assessing them already), and prunes history older than the retention period (at most hourly);
+     * then {@linkplain #runAutomation() automatic patching}.
      */
     public void runMaintenance() {
         if (!leases.tryAcquire("maintenance", options.maintenanceInterval.isZero() ? Duration.ofMinutes(1)
@@ -229,6 +297,7 @@ public final class HotpatchServer implements AutoCloseable {
                 LOG.info("pruned {} history entries older than {}", n, history.retention());
             }
         }
+        runAutomation();
     }
 
     private void maintainQuietly() {
@@ -276,6 +345,7 @@ public final class HotpatchServer implements AutoCloseable {
         private Duration historyRetention = Duration.ofDays(365);
         private Duration commandLease = Duration.ofMinutes(10);
         private Duration maintenanceInterval = Duration.ofSeconds(30);
+        private Duration automationInterval = Duration.ofSeconds(5);
         private PrintStream out = System.out;
         private Path tlsCert;
         private Path tlsKey;
@@ -375,6 +445,19 @@ public final class HotpatchServer implements AutoCloseable {
                 throw new IllegalArgumentException("maintenance interval must not be negative");
             }
             this.maintenanceInterval = d;
+            return this;
+        }
+
+        /**
+         * How often automatic patching runs (quarantines, automatic rollouts, advancing waves);
+         * zero leaves it to {@link HotpatchServer#runMaintenance()}. It has no timer when the
+         * maintenance interval is zero either. Default 5 s.
+         */
+        public Builder automationInterval(Duration d) {
+            if (d.isNegative()) {
+                throw new IllegalArgumentException("automation interval must not be negative");
+            }
+            this.automationInterval = d;
             return this;
         }
 

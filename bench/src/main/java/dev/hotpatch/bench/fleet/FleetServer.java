@@ -42,8 +42,14 @@ final class FleetServer implements AutoCloseable {
 
     /** Starts a server on {@code store}; {@code pg} must be given for PostgreSQL. */
     static FleetServer start(Store store, ThrowawayPostgres pg, PrintStream log) throws IOException {
+        return start(store, pg, log, b -> b);
+    }
+
+    /** Starts a server on {@code store} with the options {@code tune} changes (a clock, no timers). */
+    static FleetServer start(Store store, ThrowawayPostgres pg, PrintStream log, java.util.function.UnaryOperator<HotpatchServer.Builder> tune)
+            throws IOException {
         Path data = Files.createTempDirectory("hotpatch-bench-server-");
-        HotpatchServer.Builder b = HotpatchServer.builder().port(0).dataDir(data).out(log);
+        HotpatchServer.Builder b = tune.apply(HotpatchServer.builder().port(0).dataDir(data).out(log));
         if (store == Store.POSTGRESQL) {
             b.dbUrl(pg.newDatabase());
         }

@@ -7,6 +7,7 @@
  * mvn -o -q -pl hotpatch-server install -DskipTests &amp;&amp; mvn -o -q -pl bench package
  * java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.CheckInThroughput       # ~5 min
  * java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.AssessmentAfterPublish  # ~5 min
+ * java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.RolloutOverhead         # ~20 min
  * </pre>
  *
  * <ul>
@@ -16,6 +17,9 @@
  *       {@code --report-classes=false --machines=1} gives the lightest check-in.</li>
  *   <li>{@link dev.hotpatch.bench.fleet.AssessmentAfterPublish}: 10,000 machines registered by
  *       check-in, a hotpatch published, time until every machine is re-assessed.</li>
+ *   <li>{@link dev.hotpatch.bench.fleet.RolloutOverhead}: 10,000 machines patched by an automatic
+ *       availability-first rollout on a compressed clock; the overhead over the policy's own waits
+ *       (soaks, maintenance windows), goal ≤ 1%.</li>
  * </ul>
  *
  * Both take {@code --store=sqlite|postgresql|all} (default all; PostgreSQL is a throwaway cluster

@@ -11,9 +11,9 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch assess}: Assess now, then the machine's Updates view. */
 @Command(name = "assess", description = {
         "Assess a machine now and show the result.",
-        "The machine's node reports it afresh at its next check-in and the server assesses it; then prints the Updates " +
-                "view (as 'hotpatch updates'). Waits by default (at most 10 minutes unless --timeout says otherwise); --no-wait " +
-                "prints the operation id."})
+        "The machine's node reports it afresh (at once when it waits for commands, else at its next check-in) and the " +
+                "server assesses it; then prints the Updates view (as 'hotpatch updates'). Waits by default (at most 10 " +
+                "minutes unless --timeout says otherwise); --no-wait prints the operation id."})
 public final class AssessCommand extends ActionCommand {
     private static final Duration DEFAULT_WAIT = Duration.ofMinutes(10);
 

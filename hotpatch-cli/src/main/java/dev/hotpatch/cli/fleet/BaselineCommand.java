@@ -25,12 +25,13 @@ public final class BaselineCommand extends CommandGroup {
 
     /** {@code hotpatch baseline publish}. */
     @Command(name = "publish", description = {
-        "Publish a baseline: the jar(s) of an exact build (needs a publisher token), signed like hotpatches: --key DIR " +
-                "signs it here with the publisher's key folder, or --descriptor FILE sends a descriptor made by 'hotpatch " +
-                "baseline sign'. The server and every node verify the signature against their trusted publishers before " +
-                "using the jars.",
-        "Checked against the release calendar: a planned baseline must fall in a baseline month (else publish it --kind " +
-                "unplanned), must not be older than the current one, and a second release in a month needs --override.",
+        "Publish a baseline: the jar(s) of an exact build (needs a publisher token).",
+        "Baselines are signed like hotpatches: --key DIR signs it here with the publisher's key folder, or " +
+                "--descriptor FILE sends a descriptor made by 'hotpatch baseline sign'. The server and every node " +
+                "verify the signature against their trusted publishers before using the jars.",
+        "Checked against the release calendar: a planned baseline must fall in a baseline month (else publish " +
+                "it --kind unplanned), must not be older than the current one, and a second release in a month needs " +
+                "--override.",
         "Exit 3 when refused by those rules (nothing is published)."})
     public static final class Publish extends FleetCommand {
         @Option(names = "--image", required = true, paramLabel = "IMAGE", description = "The image (id or publisher/offer/sku).")
@@ -126,10 +127,12 @@ public final class BaselineCommand extends CommandGroup {
 
     /** {@code hotpatch baseline sign}. */
     @Command(name = "sign", description = {
-            "Sign a baseline: write the publisher's signed descriptor of the build's jar(s) (image, version, kind, each jar's",
-            "name, size and SHA-256) with the key folder from 'hotpatch keygen'. Publish it with 'hotpatch baseline publish",
-            "--descriptor FILE JAR…' from anywhere, or --attach it to a baseline the server already holds unsigned (published",
-            "before baselines were signed), which nodes install only once it is signed. Needs no server unless --attach."})
+        "Sign a baseline: write the publisher's signed descriptor of a build's jars.",
+        "The descriptor names the image, version and kind, and each jar's name, size and SHA-256; it is " +
+                "signed with the key folder from 'hotpatch keygen'. Publish it with 'hotpatch baseline publish " +
+                "--descriptor FILE JAR…' from anywhere, or --attach it to a baseline the server already holds " +
+                "unsigned (published before baselines were signed), which nodes install only once it is signed.",
+        "Needs no server unless --attach is given."})
     public static final class Sign extends FleetCommand {
         @Option(names = "--image", required = true, paramLabel = "IMAGE", description = "The image, publisher/offer/sku.")
         String image;

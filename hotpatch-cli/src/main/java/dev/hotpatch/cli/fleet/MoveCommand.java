@@ -7,9 +7,10 @@ import picocli.CommandLine.Option;
 
 /** {@code hotpatch move}: bind a machine to another node. */
 @Command(name = "move", description = {
-        "Move a machine to another node (operator token). A machine belongs to the node that first reported it; any",
-        "other node reporting the same name is refused for it and the attempt is recorded in history (see",
-        "'hotpatch history --machine M --action claim'). Move it when the JVM really moved, e.g. to a new host."})
+        "Move a machine to another node (needs an operator token).",
+        "A machine belongs to the node that first reported it; any other node reporting the same name is " +
+                "refused for it and the attempt is recorded in history (see 'hotpatch history --machine M --action " +
+                "claim'). Move it when the JVM really moved, for example to a new host."})
 public final class MoveCommand extends FleetCommand {
     @Option(names = "--machine", required = true, paramLabel = "NAME", description = "The machine (name or id).")
     String machine;

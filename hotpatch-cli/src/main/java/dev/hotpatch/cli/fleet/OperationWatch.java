@@ -167,10 +167,11 @@ public final class OperationWatch {
             }
             long ago = Math.max(0, Duration.between(seen, Instant.now()).toSeconds());
             long within = Math.max(0, every - ago);
-            return "waiting for node " + node + " (last check-in " + ago + " s ago, every " + every + " s): it picks it up within about "
-                    + within + " s" + (ago > 2L * every ? ", unless the node is down" : "");
+            return "waiting for node " + node + ": at once while it waits for commands, else at its next check-in (last " + ago
+                    + " s ago, every " + every + " s: within about " + within + " s" + (ago > 2L * every ? ", unless the node is down" : "")
+                    + ")";
         } catch (RuntimeException e) {
-            return "waiting for the machine's node to pick it up at its next check-in";
+            return "waiting for the machine's node to pick it up (at once while it waits for commands, else at its next check-in)";
         }
     }
 

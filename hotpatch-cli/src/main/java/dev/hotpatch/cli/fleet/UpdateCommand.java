@@ -175,9 +175,11 @@ public final class UpdateCommand extends CommandGroup {
 
     /** {@code hotpatch update sign}. */
     @Command(name = "sign", description = {
-            "Sign a restart update: write the publisher's signed descriptor of it (image, KB id, reboot behavior, and the",
-            "artifact's name, size and SHA-256) with the key folder from 'hotpatch keygen'. Publish it with 'hotpatch update",
-            "publish --kb … --descriptor FILE [--artifact FILE]'. Needs no server."})
+        "Sign a restart update: write the publisher's signed descriptor of it.",
+        "The descriptor names the image, KB id and reboot behavior, and the artifact's name, size and " +
+                "SHA-256; it is signed with the key folder from 'hotpatch keygen'. Publish it with 'hotpatch update " +
+                "publish --kb … --descriptor FILE [--artifact FILE]'.",
+        "Needs no server."})
     public static final class Sign extends dev.hotpatch.cli.HotpatchCommand {
         @Option(names = "--image", required = true, paramLabel = "IMAGE", description = "The image, publisher/offer/sku.")
         String image;

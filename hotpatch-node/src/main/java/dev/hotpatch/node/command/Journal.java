@@ -19,8 +19,9 @@ import java.util.regex.Pattern;
  * {@code <data>/journal/}, replaced atomically at every step. A node killed mid-command finds the
  * last step it completed here when it starts again, and finishes or undoes the work from there;
  * a finished command stays until its result has been delivered ({@link #remove}), so a result is
- * never lost and a repeated delivery of the command returns the same result. Not thread-safe: the
- * node runs one command at a time.
+ * never lost and a repeated delivery of the command returns the same result. Thread-safe for
+ * different commands (each has its own file, replaced atomically); one command's entry is written
+ * by one thread at a time (the executor's lock per machine).
  */
 public final class Journal {
     private static final Pattern SAFE_ID = Pattern.compile("[A-Za-z0-9._:-]{1,200}");

@@ -18,7 +18,8 @@ import java.util.Map;
  * in {@code <data>/machines/}: the restart updates it installed (reported as
  * {@code installedUpdates}), and the changes staged for the next restart (jar swaps of baselines
  * and restart updates, in the order they were made), which that restart confirms together or
- * undoes together. Not thread-safe: the node runs one command at a time.
+ * undoes together. Thread-safe for different machines (a file each); one machine's record is
+ * changed by one thread at a time (the executor's lock per machine).
  */
 public final class MachineLedger {
     private final Path dir;

@@ -16,7 +16,12 @@ public enum Status {
     /** Declined, nothing changed: verification failed, the machine is not eligible, the agent refused. */
     REFUSED("refused"),
     /** The package is for other code than the machine runs (baseline mismatch): not an error. */
-    NOT_APPLICABLE("not_applicable");
+    NOT_APPLICABLE("not_applicable"),
+    /**
+     * The JVM did not answer within the node's deadline (it is stopped or hung): the outcome is
+     * unknown, and the machine's next report shows what it runs once it answers.
+     */
+    TIMED_OUT("timed_out");
 
     private final String label;
 

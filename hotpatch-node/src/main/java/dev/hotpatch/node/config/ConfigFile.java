@@ -35,13 +35,14 @@ import java.util.regex.Pattern;
 final class ConfigFile {
     private static final Pattern MACHINE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
     private static final Pattern IMAGE = Pattern.compile("[^/\\s]{1,64}/[^/\\s]{1,64}/[^/\\s]{1,64}");
-    private static final List<String> NODE_KEYS = List.of("node.name", "node.trust", "node.timeZone", "node.classes", "node.manage", "node.handover",
-            "policy.enabled", "policy.classifications", "policy.window");
+    private static final List<String> NODE_KEYS = List.of("node.name", "node.trust", "node.timeZone", "node.classes", "node.manage",
+            "node.handover", "node.targetTimeout", "node.installTimeout", "node.healthInterval", "policy.enabled", "policy.classifications",
+            "policy.window");
     /** Machine fields, longest first so that {@code launch.directory} wins over a machine named {@code x.launch}. */
     private static final List<String> MACHINE_FIELDS = sortedLongestFirst(List.of("timeZone", "region", "zone",
             "availabilitySet", "updateDomain", "patchMode", "hotpatch", "group", "groupOrchestration", "image",
             "restartCommand", "launch", "launch.directory", "launch.log", "healthUrl", "tags", "jars", "trust", "match",
-            "window", "restartTimeout", "settle"));
+            "window", "restartTimeout", "settle", "healthCommand", "healthTimeout"));
 
     private final Path file;
     private final Path base;
@@ -133,6 +134,9 @@ final class ConfigFile {
         boolean enabled = Policy.DEFAULT.enabled();
         Set<Classification> classifications = Policy.DEFAULT.classifications();
         MaintenanceWindow window = Policy.DEFAULT.window();
+        Duration targetTimeout = null;
+        Duration installTimeout = null;
+        Duration healthInterval = null;
         Map<String, Map<String, String>> machineFields = new TreeMap<>();
         for (Map.Entry<String, String> e : values.entrySet()) {
             String key = e.getKey();
@@ -148,6 +152,9 @@ final class ConfigFile {
                 case "node.timeZone" -> zone = zone(key, v);
                 case "node.classes" -> classes = classReporting(key, v);
                 case "node.manage" -> onlyConfigured = manage(key, v);
+                case "node.targetTimeout" -> targetTimeout = duration(key, v);
+                case "node.installTimeout" -> installTimeout = duration(key, v);
+                case "node.healthInterval" -> healthInterval = duration(key, v);
                 case "policy.enabled" -> enabled = bool(key, v);
                 case "policy.classifications" -> classifications = classifications(key, v);
                 case "policy.window" -> window = window(key, v);
@@ -172,7 +179,7 @@ final class ConfigFile {
             }
         }
         return new NodeConfig(file, nodeName, trust, zone, classes, onlyConfigured, new Policy(enabled, classifications, window), machines,
-                handover);
+                handover, targetTimeout, installTimeout, healthInterval);
     }
 
     private Map<String, String> splitMachineKey(String key, Map<String, Map<String, String>> out) {
@@ -207,6 +214,15 @@ final class ConfigFile {
                     + " set restartCommand when something else (systemd, a container runtime) runs the JVM, or launch when the node"
                     + " should run and supervise it, not both");
         }
+        if (f.containsKey("healthUrl") && f.containsKey("healthCommand")) {
+            throw new ConfigException(p + "healthCommand", where(p + "healthCommand") + ": machine " + name + " has both healthUrl and"
+                    + " healthCommand; give it one health check: healthUrl for an HTTP endpoint (2xx is healthy), or healthCommand for a"
+                    + " command run without a shell (exit code 0 is healthy)");
+        }
+        if (f.containsKey("healthTimeout") && !f.containsKey("healthUrl") && !f.containsKey("healthCommand")) {
+            throw new ConfigException(p + "healthTimeout", where(p + "healthTimeout") + ": " + p + "healthTimeout is set but machine "
+                    + name + " has no health check; set " + p + "healthUrl or " + p + "healthCommand too, or remove this key");
+        }
         for (String needsLaunch : List.of("launch.directory", "launch.log")) {
             if (f.containsKey(needsLaunch) && launch == null) {
                 throw new ConfigException(p + needsLaunch, where(p + needsLaunch) + ": " + p + needsLaunch
@@ -240,7 +256,9 @@ final class ConfigFile {
                 text(f.get("match")),
                 f.containsKey("window") ? window(p + "window", f.get("window")) : null,
                 f.containsKey("restartTimeout") ? duration(p + "restartTimeout", f.get("restartTimeout")) : null,
-                f.containsKey("settle") ? duration(p + "settle", f.get("settle")) : null);
+                f.containsKey("settle") ? duration(p + "settle", f.get("settle")) : null,
+                f.containsKey("healthCommand") ? command(p + "healthCommand", f.get("healthCommand")) : null,
+                f.containsKey("healthTimeout") ? duration(p + "healthTimeout", f.get("healthTimeout")) : null);
     }
 
     // ---- values --------------------------------------------------------------------------

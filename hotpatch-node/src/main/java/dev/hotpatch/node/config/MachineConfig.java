@@ -29,7 +29,7 @@ import java.util.Map;
  * @param launch             command the node runs and supervises as this machine; empty when none
  * @param launchDirectory    working folder of {@code launch}
  * @param launchLog          file the supervised process's output is appended to; null: the node's data folder
- * @param healthUrl          checked after a restart: an HTTP 2xx means healthy
+ * @param healthUrl          its health check: an HTTP 2xx answer means healthy; probed periodically, after every command and after a restart
  * @param tags               free labels
  * @param jars               the application's jar files: what a baseline install replaces
  * @param trust              folder of trusted publisher certificates for this machine's packages
@@ -37,16 +37,21 @@ import java.util.Map;
  * @param window             maintenance window for standalone mode; null: the policy's
  * @param restartTimeout     how long a restart may take before it counts as failed
  * @param settle             how long a restarted JVM must stay up before it counts as back
+ * @param healthCommand      command whose exit code 0 means healthy (run without a shell); empty when none
+ * @param healthTimeout      how long one health probe (URL or command) may take before it counts as failed
  */
 public record MachineConfig(String name, ZoneId timeZone, String region, String zone, String availabilitySet,
                             Integer updateDomain, PatchMode patchMode, Boolean hotpatch, String group,
                             String groupOrchestration, String image, List<String> restartCommand, List<String> launch,
                             Path launchDirectory, Path launchLog, URI healthUrl, Map<String, String> tags, List<Path> jars,
-                            Path trust, String match, MaintenanceWindow window, Duration restartTimeout, Duration settle) {
+                            Path trust, String match, MaintenanceWindow window, Duration restartTimeout, Duration settle,
+                            List<String> healthCommand, Duration healthTimeout) {
     /** Default {@link #restartTimeout}. */
     public static final Duration DEFAULT_RESTART_TIMEOUT = Duration.ofSeconds(120);
     /** Default {@link #settle}. */
     public static final Duration DEFAULT_SETTLE = Duration.ofSeconds(2);
+    /** Default {@link #healthTimeout}. */
+    public static final Duration DEFAULT_HEALTH_TIMEOUT = Duration.ofSeconds(5);
 
     public MachineConfig {
         restartCommand = restartCommand == null ? List.of() : List.copyOf(restartCommand);
@@ -55,12 +60,19 @@ public record MachineConfig(String name, ZoneId timeZone, String region, String 
         jars = jars == null ? List.of() : List.copyOf(jars);
         restartTimeout = restartTimeout == null ? DEFAULT_RESTART_TIMEOUT : restartTimeout;
         settle = settle == null ? DEFAULT_SETTLE : settle;
+        healthCommand = healthCommand == null ? List.of() : List.copyOf(healthCommand);
+        healthTimeout = healthTimeout == null ? DEFAULT_HEALTH_TIMEOUT : healthTimeout;
     }
 
     /** A machine the config file does not mention: only its name is known. */
     public static MachineConfig unconfigured(String name) {
         return new MachineConfig(name, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-                null, null, null, null, null, null, null, null);
+                null, null, null, null, null, null, null, null, null, null);
+    }
+
+    /** Whether the config gives this machine a health check (a URL or a command). */
+    public boolean hasHealthCheck() {
+        return healthUrl != null || !healthCommand.isEmpty();
     }
 
     /** Whether the node launches and supervises this machine's JVM itself. */

@@ -1,6 +1,7 @@
 package dev.hotpatch.node.config;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.ZoneId;
 import java.util.Map;
 import java.util.Optional;
@@ -21,9 +22,20 @@ import java.util.TreeMap;
  * @param policy    the standalone policy
  * @param machines  configured machines by name
  * @param handover  where a node running as root hands packages and the agent jar to other users' JVMs; null: the default
+ * @param targetTimeout  how long a look at a JVM may take (attach, reading its properties, asking its agent)
+ * @param installTimeout how long an install or uninstall in a JVM may take, loading the agent included
+ * @param healthInterval time between two health probes of a machine that has a health check
  */
 public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone, ClassReporting classes, boolean onlyConfigured,
-                         Policy policy, Map<String, MachineConfig> machines, Path handover) {
+                         Policy policy, Map<String, MachineConfig> machines, Path handover, Duration targetTimeout, Duration installTimeout,
+                         Duration healthInterval) {
+    /** Default {@link #targetTimeout}. */
+    public static final Duration DEFAULT_TARGET_TIMEOUT = Duration.ofSeconds(15);
+    /** Default {@link #installTimeout}. */
+    public static final Duration DEFAULT_INSTALL_TIMEOUT = Duration.ofSeconds(120);
+    /** Default {@link #healthInterval}. */
+    public static final Duration DEFAULT_HEALTH_INTERVAL = Duration.ofSeconds(10);
+
     /** Which classes an inventory lists with their hashes, besides the jars. */
     public enum ClassReporting {
         /** Every class on the class path (capped), so the server can match a build whose jars were repackaged. */
@@ -36,11 +48,14 @@ public record NodeConfig(Path file, String nodeName, Path trust, ZoneId timeZone
 
     public NodeConfig {
         machines = Map.copyOf(new TreeMap<>(machines));
+        targetTimeout = targetTimeout == null ? DEFAULT_TARGET_TIMEOUT : targetTimeout;
+        installTimeout = installTimeout == null ? DEFAULT_INSTALL_TIMEOUT : installTimeout;
+        healthInterval = healthInterval == null ? DEFAULT_HEALTH_INTERVAL : healthInterval;
     }
 
     /** The settings when no config file is given. */
     public static NodeConfig defaults() {
-        return new NodeConfig(null, null, null, null, ClassReporting.ALL, true, Policy.DEFAULT, Map.of(), null);
+        return new NodeConfig(null, null, null, null, ClassReporting.ALL, true, Policy.DEFAULT, Map.of(), null, null, null, null);
     }
 
     /**

@@ -19,11 +19,24 @@ import java.util.List;
  * @param workingDir the JVM's working folder ({@code user.dir}); null when unreadable
  * @param startedAt  when the process started; null when the OS does not say
  * @param problem    why the class path could not be read; empty when it was
+ * @param unanswered why the JVM did not answer the last look (it is stopped or hung), so that the rest is what
+ *                   the node saw of this same process before; empty when it answered
  */
 public record LocalMachine(String name, NameSource source, JvmInfo jvm, String runtime, MachineConfig config, List<Path> classPath,
-                           Path workingDir, Instant startedAt, String problem) {
+                           Path workingDir, Instant startedAt, String problem, String unanswered) {
     public LocalMachine {
         classPath = List.copyOf(classPath);
+        unanswered = unanswered == null ? "" : unanswered;
+    }
+
+    /** Whether the JVM answered the last look. */
+    public boolean answering() {
+        return unanswered.isEmpty();
+    }
+
+    /** This machine, seen again in the same process, which did not answer for {@code why}. */
+    public LocalMachine notAnswering(String why) {
+        return new LocalMachine(name, source, jvm, runtime, config, classPath, workingDir, startedAt, problem, why);
     }
 
     /** Where a machine's name came from, in the order discovery tries them. */

@@ -5,19 +5,27 @@ import dev.hotpatch.attach.LocalJvms;
 import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
+import dev.hotpatch.node.target.ProcessState;
+import dev.hotpatch.node.target.TargetCalls;
+import dev.hotpatch.node.target.TargetTimeoutException;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongFunction;
+import java.util.stream.Collectors;
 
 /**
  * Finds the machines on this host: every local JVM ({@link LocalJvms}) that has a stable name,
@@ -26,26 +34,54 @@ import java.util.function.LongFunction;
  * property, or by a config {@code match} on its main class or jar; JVMs without a name are left
  * alone. When two JVMs claim one name the one with the lower pid is the machine and the other is
  * reported in {@link Found#warnings()}. With {@code node.manage = configured} (the default) only the
- * machines the config file lists are machines; named JVMs left out that way are in {@link Found#notices()}. Thread-safe (stateless apart from its inputs).
+ * machines the config file lists are machines; named JVMs left out that way are in {@link Found#notices()}.
+ *
+ * <p>A JVM that is stopped or hung must not hold the node up: every look at a JVM goes through
+ * {@link TargetCalls} under a deadline, the listing of JVMs is shared and may be a few seconds old
+ * ({@link JvmListing}), and a JVM's system properties (class path, working folder) are read once
+ * per process, since they do not change while it runs. A machine whose JVM stops answering stays
+ * the machine it was (same process, same name), marked {@link LocalMachine#unanswered()}.
+ * Thread-safe.
  */
 public final class MachineDiscovery {
+    /** How long a look waits for a fresh listing of the JVMs when an earlier one exists. */
+    private static final Duration LISTING_WAIT = Duration.ofSeconds(3);
+
     private final NodeConfig config;
     private final TargetAccess access;
     private final LongFunction<Optional<String>> launchedAs;
+    private final TargetCalls calls;
+    private final JvmListing listing;
+    /** System properties per process, with the start time that tells a reused pid apart. */
+    private final Map<Long, Seen<Properties>> properties = new ConcurrentHashMap<>();
+    /** The machine each process was when it last answered. */
+    private final Map<Long, Seen<LocalMachine>> identities = new ConcurrentHashMap<>();
+    /** What the last look at the host found. */
+    private volatile Found last;
+
+    private record Seen<T>(Instant startedAt, T value) {
+    }
 
     /**
      * @param config     the node's config
      * @param launchedAs the configured machine a process (or one of its ancestors) was launched as by this node
      */
     public MachineDiscovery(NodeConfig config, LongFunction<Optional<String>> launchedAs) {
-        this(config, launchedAs, TargetAccess.sameUser());
+        this(config, launchedAs, TargetAccess.sameUser(), new TargetCalls(config.targetTimeout(), config.installTimeout(), late -> {
+        }));
     }
 
-    /** @param access how to read a JVM's system properties: as this user, or as each JVM's own user for a root node */
-    public MachineDiscovery(NodeConfig config, LongFunction<Optional<String>> launchedAs, TargetAccess access) {
+    /**
+     * @param access how to list JVMs and read their system properties: as this user, or as each JVM's own user for a root node
+     * @param calls  how the JVMs are reached under deadlines (shared with the rest of the node)
+     */
+    public MachineDiscovery(NodeConfig config, LongFunction<Optional<String>> launchedAs, TargetAccess access, TargetCalls calls) {
         this.config = config;
         this.launchedAs = launchedAs;
         this.access = access;
+        this.calls = calls;
+        Duration first = calls.lookDeadline().plusSeconds(30);
+        this.listing = new JvmListing(access::listJvms, LISTING_WAIT.compareTo(first) < 0 ? LISTING_WAIT : first, first);
     }
 
     /** What one look at the host found. */
@@ -73,7 +109,11 @@ public final class MachineDiscovery {
         List<JvmInfo> unnamed = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         List<String> notices = new ArrayList<>();
-        for (JvmInfo jvm : access.listJvms()) {
+        List<JvmInfo> jvms = listing.get();
+        Set<Long> pids = jvms.stream().map(JvmInfo::pid).collect(Collectors.toSet());
+        properties.keySet().retainAll(pids);
+        identities.keySet().retainAll(pids);
+        for (JvmInfo jvm : jvms) {
             Optional<LocalMachine> m = describe(jvm);
             if (m.isEmpty()) {
                 unnamed.add(jvm);
@@ -92,18 +132,96 @@ public final class MachineDiscovery {
                         + "', which is JVM " + first.pid() + "; it is ignored until it gets its own name (-Dhotpatch.machine=NAME)");
             }
         }
-        return new Found(new ArrayList<>(byName.values()), unnamed, warnings, notices);
+        Found found = new Found(new ArrayList<>(byName.values()), unnamed, warnings, notices);
+        last = found;
+        return found;
+    }
+
+    /**
+     * Machine {@code name} as the last look found it, when its JVM is still that same process
+     * (pid and start time), else as a fresh look finds it. Cheaper than {@link #discover()}, which
+     * attaches to every JVM on the host: for finding the JVM a command goes to. What the JVM is
+     * running may have changed since (take a fresh look for a report).
+     */
+    public Optional<LocalMachine> machine(String name) {
+        Found f = last;
+        if (f != null) {
+            Optional<LocalMachine> m = f.machine(name);
+            if (m.isPresent() && m.get().startedAt() != null && m.get().startedAt().equals(startedAt(m.get().pid()))) {
+                Optional<String> blocked = calls.unanswered(m.get().pid());
+                return Optional.of(blocked.isPresent() ? m.get().notAnswering(blocked.get()) : m.get());
+            }
+        }
+        return discover().machine(name);
+    }
+
+    /**
+     * Machine {@code name} as it is now: its JVM looked at afresh (one attach, to that JVM alone)
+     * when the last look found it and it is still that process, else a fresh look at the host. For
+     * reports after a command, which must show what the JVM runs now (an agent loaded meanwhile).
+     */
+    public Optional<LocalMachine> machineNow(String name) {
+        Found f = last;
+        if (f != null) {
+            Optional<LocalMachine> m = f.machine(name);
+            if (m.isPresent() && m.get().startedAt() != null && m.get().startedAt().equals(startedAt(m.get().pid()))) {
+                Optional<LocalMachine> now = at(m.get().pid());
+                if (now.isPresent() && now.get().name().equals(name)) {
+                    return now;
+                }
+            }
+        }
+        return discover().machine(name);
     }
 
     /** The machine running as process {@code pid}, if that is a named JVM. */
     public Optional<LocalMachine> at(long pid) {
-        return access.findJvm(pid).flatMap(this::describe);
+        Optional<String> blocked = calls.unanswered(pid);
+        if (blocked.isPresent()) {
+            return known(pid).map(m -> m.notAnswering(blocked.get()));
+        }
+        try {
+            return calls.look(pid, "a look at it (attach)", () -> access.findJvm(pid)).flatMap(this::describe);
+        } catch (TargetTimeoutException e) {
+            return known(pid).map(m -> m.notAnswering(e.getMessage()));
+        }
     }
 
     private Optional<LocalMachine> describe(JvmInfo jvm) {
+        Optional<LocalMachine> m = name(jvm);
+        m.ifPresent(x -> {
+            if (x.answering()) {
+                identities.put(x.pid(), new Seen<>(x.startedAt(), x));
+            }
+        });
+        return m;
+    }
+
+    /** The machine process {@code pid} was when it last answered, if it is still that process. */
+    private Optional<LocalMachine> known(long pid) {
+        Seen<LocalMachine> s = identities.get(pid);
+        return s != null && Objects.equals(s.startedAt(), startedAt(pid)) ? Optional.of(s.value()) : Optional.empty();
+    }
+
+    private static Instant startedAt(long pid) {
+        return ProcessHandle.of(pid).flatMap(h -> h.info().startInstant()).orElse(null);
+    }
+
+    private Optional<LocalMachine> name(JvmInfo jvm) {
+        Optional<String> blocked = calls.unanswered(jvm.pid());
+        Optional<LocalMachine> before = known(jvm.pid());
+        if (blocked.isPresent() && before.isPresent()) {
+            return Optional.of(before.get().notAnswering(blocked.get()));
+        }
         String name;
         LocalMachine.NameSource source;
         Optional<String> launched = launchedAs.apply(jvm.pid());
+        if (before.isPresent() && launched.isEmpty() && jvm.machineName().isEmpty()
+                && before.get().source() != LocalMachine.NameSource.CONFIG) {
+            // It had a name a moment ago and the same process has none now: the look failed, it did not lose its name.
+            return Optional.of(before.get().notAnswering("JVM " + jvm.pid() + " did not answer a look at it"
+                    + (jvm.reason().isEmpty() ? "" : " (" + jvm.reason() + ")") + ": " + ProcessState.describe(jvm.pid())));
+        }
         if (launched.isPresent()) {
             name = launched.get();
             source = LocalMachine.NameSource.SUPERVISED;
@@ -121,21 +239,38 @@ public final class MachineDiscovery {
         if (config.onlyConfigured() && !config.machines().containsKey(name)) {
             return Optional.empty();
         }
-        Instant started = ProcessHandle.of(jvm.pid()).flatMap(h -> h.info().startInstant()).orElse(null);
+        Instant started = startedAt(jvm.pid());
         List<Path> classPath = List.of();
         Path cwd = null;
         String problem = "";
         String runtime = "";
         try {
-            Properties props = access.systemProperties(jvm.pid());
+            Properties props = systemProperties(jvm.pid(), started);
             runtime = (props.getProperty("java.runtime.name", "") + " " + props.getProperty("java.runtime.version", "")).trim();
             cwd = pathIn(jvm.pid(), props.getProperty("user.dir", ""), null);
             String sep = props.getProperty("path.separator", ":");
             classPath = classPath(jvm.pid(), props.getProperty("java.class.path", ""), props.getProperty("jdk.module.path", ""), sep, cwd);
+        } catch (TargetTimeoutException e) {
+            if (before.isPresent()) {
+                return Optional.of(before.get().notAnswering(e.getMessage()));
+            }
+            return Optional.of(new LocalMachine(name, source, jvm, runtime, config.machine(name), classPath, cwd, started,
+                    "cannot read its class path: " + e.getMessage(), e.getMessage()));
         } catch (RuntimeException e) {
             problem = "cannot read its class path: " + e.getMessage();
         }
-        return Optional.of(new LocalMachine(name, source, jvm, runtime, config.machine(name), classPath, cwd, started, problem));
+        return Optional.of(new LocalMachine(name, source, jvm, runtime, config.machine(name), classPath, cwd, started, problem, ""));
+    }
+
+    /** The JVM's system properties, read once per process: they do not change while it runs. */
+    private Properties systemProperties(long pid, Instant started) {
+        Seen<Properties> s = properties.get(pid);
+        if (s != null && Objects.equals(s.startedAt(), started)) {
+            return s.value();
+        }
+        Properties p = calls.look(pid, "the attach request for its class path", () -> access.systemProperties(pid));
+        properties.put(pid, new Seen<>(started, p));
+        return p;
     }
 
     private static List<Path> classPath(long pid, String classPath, String modulePath, String sep, Path cwd) {

@@ -8,23 +8,34 @@ import dev.hotpatch.node.access.TargetAccess;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.config.NodeConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
+import dev.hotpatch.node.target.TargetCalls;
+import dev.hotpatch.node.target.TargetTimeoutException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 
 /**
  * Builds a machine's {@link MachineInventory}: hashes its class path (jars, classes, manifest
  * {@code Class-Path} jars), asks its agent, when one runs, for its version and installed
- * hotpatches (it never loads an agent), and adds the config. Thread-safe when {@link CodeHashes} is.
+ * hotpatches (it never loads an agent), and adds the config and the health check's counters.
+ *
+ * <p>Asking the agent is a call into the JVM under the node's look deadline ({@link TargetCalls}).
+ * When the JVM does not answer (it is stopped or hung), the report says so ({@code agent.reachable}
+ * false, the reason in {@code problems}) and carries the hotpatches the agent listed when this same
+ * process last answered, so that a stopped JVM is neither shown as patch-free nor as healthy.
+ * Thread-safe when {@link CodeHashes} is.
  */
 public final class InventoryCollector {
     /** Most classes an inventory lists; the server refuses more. */
@@ -34,20 +45,41 @@ public final class InventoryCollector {
     private final CodeHashes hashes;
     private final Function<String, List<String>> installedUpdates;
     private final TargetAccess access;
+    private final TargetCalls calls;
+    private final Function<LocalMachine, MachineInventory.Health> health;
+    /** What each machine's agent said when its JVM last answered. */
+    private final Map<String, LastLook> lastLooks = new ConcurrentHashMap<>();
+
+    private record LastLook(long pid, Instant startedAt, MachineInventory.Agent agent, List<MachineInventory.Hotpatch> hotpatches, Instant at) {
+    }
+
+    /** What one look at a machine's agent found. */
+    private record Look(boolean present, String version, String mode, List<InstalledHotpatch> installed) {
+    }
 
     /**
      * @param installedUpdates restart updates and baselines the node installed, by machine name
      */
     public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates) {
-        this(config, hashes, installedUpdates, TargetAccess.sameUser());
+        this(config, hashes, installedUpdates, TargetAccess.sameUser(), new TargetCalls(config.targetTimeout(), config.installTimeout(),
+                late -> {
+                }), m -> null);
     }
 
-    /** @param access how to ask a JVM's agent: as this user, or as each JVM's own user for a root node */
-    public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates, TargetAccess access) {
+    /**
+     * @param installedUpdates restart updates and baselines the node installed, by machine name
+     * @param access           how to ask a JVM's agent: as this user, or as each JVM's own user for a root node
+     * @param calls            how the JVMs are reached under deadlines (shared with the rest of the node)
+     * @param health           a machine's health as its check last ran, or null when it has none
+     */
+    public InventoryCollector(NodeConfig config, CodeHashes hashes, Function<String, List<String>> installedUpdates, TargetAccess access,
+                              TargetCalls calls, Function<LocalMachine, MachineInventory.Health> health) {
         this.config = config;
         this.hashes = hashes;
         this.installedUpdates = installedUpdates;
         this.access = access;
+        this.calls = calls;
+        this.health = health;
     }
 
     /**
@@ -122,7 +154,7 @@ public final class InventoryCollector {
                 new MachineInventory.Jvm(m.jvm().vendor(), m.jvm().javaVersion(), m.runtime()), agent, c.image(), jars, classes,
                 hotpatches, installedUpdates.apply(m.name()), config(c), m.startedAt(), m.jvm().status().label(),
                 m.jvm().reason(), m.source().name().toLowerCase(Locale.ROOT),
-                c.supervised() ? "supervised" : c.restartCommand().isEmpty() ? "none" : "command", problems,
+                c.supervised() ? "supervised" : c.restartCommand().isEmpty() ? "none" : "command", problems, health.apply(m),
                 extras[0] == null ? null : extras[0].quarantined(), extras[0] == null ? null : extras[0].restartPending());
         return new Collected(report, disk, jarFiles);
     }
@@ -139,15 +171,20 @@ public final class InventoryCollector {
 
     private MachineInventory.Agent agent(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems,
                                          AgentExtras[] extras) {
+        if (!m.answering()) {
+            problems.add(m.unanswered());
+            return asLastSeen(m, out, problems);
+        }
         if (!m.jvm().agentPresent()) {
-            return new MachineInventory.Agent(false, null, "none");
+            return new MachineInventory.Agent(false, null, "none", false);
         }
         try {
-            TargetAccess.Inspection a = access.inspect(m.pid());
+            TargetAccess.Inspection a = calls.look(m.pid(), "a look at its agent (what is installed)", () -> access.inspect(m.pid()));
             if (!a.present()) {
-                return new MachineInventory.Agent(false, null, "none");
+                return new MachineInventory.Agent(false, null, "none", false);
             }
             AgentInfo info = a.info();
+            List<MachineInventory.Hotpatch> found = new ArrayList<>();
             List<MachineInventory.Quarantined> quarantined = new ArrayList<>();
             for (InstalledHotpatch hp : a.installed()) {
                 if (hp.state().equals(InstalledHotpatch.QUARANTINED)) {
@@ -155,17 +192,23 @@ public final class InventoryCollector {
                 } else if (!hp.live()) {
                     problems.add("hotpatch " + hp.id() + " is " + hp.state() + " in the JVM and not running: " + hp.stateReason());
                 } else {
-                    out.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classesInUse(hp), hp.state()));
+                    found.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classesInUse(hp), hp.state()));
                 }
             }
+            out.addAll(found);
             problems.addAll(a.problems());
             AgentReport.RestartPending pending = a.restartPending();
             extras[0] = new AgentExtras(quarantined,
                     pending == null ? null : new MachineInventory.RestartPending(pending.since(), pending.reason()));
-            return new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode());
+            MachineInventory.Agent agent = new MachineInventory.Agent(true, info.version(), info.mode().isEmpty() ? a.mode() : info.mode(), true);
+            lastLooks.put(m.name(), new LastLook(m.pid(), m.startedAt(), agent, found, Instant.now()));
+            return agent;
+        } catch (TargetTimeoutException e) {
+            problems.add(e.getMessage());
+            return asLastSeen(m, out, problems);
         } catch (AttachException e) {
             problems.add("cannot ask its agent: " + e.getMessage());
-            return new MachineInventory.Agent(true, null, m.jvm().mode().isEmpty() ? "none" : m.jvm().mode());
+            return new MachineInventory.Agent(true, null, m.jvm().mode().isEmpty() ? "none" : m.jvm().mode(), false);
         }
     }
 
@@ -195,5 +238,19 @@ public final class InventoryCollector {
             }
         }
         return classes;
+    }
+
+    /** The agent and hotpatches as this same JVM's agent last reported them, marked unreachable. */
+    private MachineInventory.Agent asLastSeen(LocalMachine m, List<MachineInventory.Hotpatch> out, List<String> problems) {
+        LastLook last = lastLooks.get(m.name());
+        if (last == null || last.pid() != m.pid() || !Objects.equals(last.startedAt(), m.startedAt())) {
+            return new MachineInventory.Agent(m.jvm().agentPresent(), null, m.jvm().mode().isEmpty() ? "none" : m.jvm().mode(), false);
+        }
+        out.addAll(last.hotpatches());
+        if (!last.hotpatches().isEmpty()) {
+            problems.add("its hotpatches are listed as its agent reported them at " + last.at());
+        }
+        MachineInventory.Agent a = last.agent();
+        return new MachineInventory.Agent(a.present(), a.version(), a.mode(), false);
     }
 }

@@ -30,6 +30,7 @@ import java.util.Map;
  * @param nameSource       where the name came from: {@code supervised}, {@code agent}, {@code property}, {@code config}
  * @param restart          how the node restarts it: {@code supervised}, {@code command} or {@code none}
  * @param problems         what the node could not find out, e.g. an unreadable class path
+ * @param health           the machine's health check as the node last ran it; null when it has none
  * @param quarantined      hotpatches the agent holds back after the JVM died during their probation (contract C1);
  *                         null when unknown (no agent, or an older one)
  * @param restartPending   a restart the JVM owes because code it runs changed on disk (contract C1); null when none or unknown
@@ -38,7 +39,7 @@ import java.util.Map;
 public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
                                List<Hotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
                                String hotpatchStatus, String statusReason, String nameSource, String restart,
-                               List<String> problems, List<Quarantined> quarantined, RestartPending restartPending) {
+                               List<String> problems, Health health, List<Quarantined> quarantined, RestartPending restartPending) {
     public MachineInventory {
         jars = jars == null ? List.of() : List.copyOf(jars);
         classes = classes == null ? List.of() : List.copyOf(classes);
@@ -48,12 +49,12 @@ public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, Stri
         quarantined = quarantined == null ? null : List.copyOf(quarantined);
     }
 
-    /** An inventory without the agent's quarantine and restart reports (unknown). */
+    /** An inventory without health, the agent's quarantine and restart reports (unknown). */
     public MachineInventory(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
                             List<Hotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
                             String hotpatchStatus, String statusReason, String nameSource, String restart, List<String> problems) {
         this(name, pid, jvm, agent, image, jars, classes, hotpatches, installedUpdates, config, startedAt, hotpatchStatus,
-                statusReason, nameSource, restart, problems, null, null);
+                statusReason, nameSource, restart, problems, null, null, null);
     }
 
     /** A hotpatch the agent does not re-apply because the JVM died during its probation, and why (contract C1). */
@@ -68,8 +69,26 @@ public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, Stri
     public record Jvm(String vendor, String version, String runtime) {
     }
 
-    /** The hotpatch agent; {@code mode}: {@code enrolled}, {@code attached} or {@code none}. */
-    public record Agent(boolean present, String version, String mode) {
+    /**
+     * The hotpatch agent; {@code mode}: {@code enrolled}, {@code attached} or {@code none};
+     * {@code reachable}: whether the node talked to the agent in this collection (false when there
+     * is none, or the JVM did not answer and what is reported is what the agent last said).
+     */
+    public record Agent(boolean present, String version, String mode, Boolean reachable) {
+    }
+
+    /**
+     * The machine's health check as the node last ran it (contract C1). The counters count since
+     * this JVM started, so a lost or repeated report cannot fake health.
+     *
+     * @param state     {@code passing}, {@code failing} or {@code unknown} (not probed yet in this JVM)
+     * @param checkedAt the last probe
+     * @param detail    the last probe's one-line detail, e.g. {@code HTTP 503 from http://127.0.0.1:8081/health}
+     * @param samples   probes since the JVM started
+     * @param failures  failed probes since the JVM started
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Health(String state, Instant checkedAt, String detail, Long samples, Long failures) {
     }
 
     /** A named SHA-256: a jar file or a class. */

@@ -4,10 +4,8 @@ import dev.hotpatch.node.NodeException;
 import dev.hotpatch.node.config.MachineConfig;
 import dev.hotpatch.node.discovery.LocalMachine;
 import dev.hotpatch.node.discovery.MachineDiscovery;
+import dev.hotpatch.node.health.HealthCheck;
 import java.io.IOException;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,7 +20,8 @@ import java.util.OptionalLong;
 /**
  * Waits for a restarted machine to be back: a new JVM process carrying the machine's name, whose
  * class path can be read, that is still running after the machine's settle time and, when the
- * config gives a health URL, answers it with HTTP 2xx, all within the machine's restart timeout.
+ * config gives a health check, passes it (a health URL answers HTTP 2xx, a health command exits 0),
+ * all within the machine's restart timeout.
  * A supervised process that exits while starting fails the wait at once, with its exit code and
  * the end of its log. Stateless apart from its collaborators; thread-safe.
  */
@@ -33,7 +32,6 @@ public final class Comeback {
 
     private final MachineDiscovery discovery;
     private final Supervisor supervisor;
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     public Comeback(MachineDiscovery discovery, Supervisor supervisor) {
         this.discovery = discovery;
@@ -65,14 +63,15 @@ public final class Comeback {
                         throw new NodeException("machine " + m.name() + " started (pid " + lm.pid() + ") but exited within "
                                 + m.settle().toMillis() + " ms" + logTail(m));
                     }
-                    if (m.healthUrl() == null) {
+                    Optional<HealthCheck> check = HealthCheck.of(m);
+                    if (check.isEmpty()) {
                         return lm;
                     }
-                    String health = health(m);
-                    if (health == null) {
+                    HealthCheck.Probe probe = check.get().probe(m.name(), lm.pid());
+                    if (probe.passing()) {
                         return lm;
                     }
-                    lastSeen = "JVM " + lm.pid() + " runs but its health URL " + m.healthUrl() + " " + health;
+                    lastSeen = "JVM " + lm.pid() + " runs but fails its health check: " + probe.detail();
                 }
             }
             sleep(supervisor.supervises(m.name()) ? POLL : POLL_ALL);
@@ -109,20 +108,6 @@ public final class Comeback {
             OptionalInt code = supervisor.exitCode(m.name());
             throw new NodeException("machine " + m.name() + " exited while starting" + (code.isPresent() ? " with code " + code.getAsInt() : "")
                     + logTail(m));
-        }
-    }
-
-    /** Null when healthy, else what the health URL answered. */
-    private String health(MachineConfig m) {
-        try {
-            HttpResponse<Void> r = http.send(HttpRequest.newBuilder(m.healthUrl()).timeout(Duration.ofSeconds(5)).GET().build(),
-                    HttpResponse.BodyHandlers.discarding());
-            return r.statusCode() / 100 == 2 ? null : "answered HTTP " + r.statusCode();
-        } catch (IOException e) {
-            return "did not answer (" + e.getMessage() + ")";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new NodeException("interrupted while checking the health of machine " + m.name(), e);
         }
     }
 

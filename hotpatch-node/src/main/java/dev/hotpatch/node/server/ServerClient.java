@@ -36,6 +36,8 @@ import java.util.Objects;
  */
 public final class ServerClient implements Downloads {
     private static final Duration TIMEOUT = Duration.ofSeconds(60);
+    /** How much longer than the wait itself a long-poll request may take before the node gives up on it. */
+    private static final Duration WAIT_MARGIN = Duration.ofSeconds(15);
     private static final long MAX_DOWNLOAD = 512L << 20;
 
     private final URI base;
@@ -86,6 +88,29 @@ public final class ServerClient implements Downloads {
     public CheckIn checkIn(String hostname, String version, List<MachineInventory> machines) {
         Protocol.CheckInResponse r = send("POST", "api/v1/node/check-in", requireCredential(),
                 new Protocol.CheckInRequest(hostname, version, machines), Protocol.CheckInResponse.class, "checking in");
+        return checkIn(r);
+    }
+
+    /**
+     * Waits up to {@code timeout} for commands for this node's machines (the long-poll route,
+     * contract C2); returns them as soon as the server has some, or none at the timeout.
+     *
+     * @throws RouteMissingException      when the server has no such route (it is older than this node)
+     * @throws ServerUnavailableException when the server cannot be reached or fails
+     */
+    public CheckIn waitForCommands(Duration timeout) {
+        long seconds = Math.max(1, timeout.toSeconds());
+        Protocol.CheckInResponse r = send("GET", "api/v1/node/commands/wait?timeoutSeconds=" + seconds, requireCredential(), null,
+                Protocol.CheckInResponse.class, "waiting for commands", Duration.ofSeconds(seconds).plus(WAIT_MARGIN));
+        return checkIn(r == null ? new Protocol.CheckInResponse(null, null, 0, List.of(), List.of()) : r);
+    }
+
+    /** Whether the node holds a credential for this server (it has enrolled). */
+    public boolean hasCredential() {
+        return credential != null;
+    }
+
+    private CheckIn checkIn(Protocol.CheckInResponse r) {
         for (Protocol.Refused refused : r.refused()) {
             System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "the server refused this node's report of machine "
                     + refused.machine() + ": " + refused.reason());
@@ -111,10 +136,33 @@ public final class ServerClient implements Downloads {
             status = Status.REFUSED.label();
             details.put("notApplicable", true);
         }
-        Protocol.Ack ack = send("POST", "api/v1/node/commands/" + r.commandId() + "/result", requireCredential(),
+        Protocol.Ack ack;
+        try {
+            ack = postResult(r, status, details);
+        } catch (InvalidStatusException e) {
+            if (r.status() != Status.TIMED_OUT) {
+                throw e;
+            }
+            // A server older than this node knows no timed_out: it gets a failure that says so.
+            details.put("timedOut", true);
+            ack = postResult(r, Status.FAILED.label(), details);
+        }
+        return ack != null && ack.duplicate();
+    }
+
+    private Protocol.Ack postResult(CommandResult r, String status, Map<String, Object> details) {
+        return send("POST", "api/v1/node/commands/" + r.commandId() + "/result", requireCredential(),
                 new Protocol.ResultBody(status, r.message(), r.startedAt(), r.finishedAt(), details, r.report()), Protocol.Ack.class,
                 "posting the result of command " + r.commandId());
-        return ack != null && ack.duplicate();
+    }
+
+    /** The server refused a result's status as unknown (HTTP 400 {@code invalid-status}). */
+    private static final class InvalidStatusException extends NodeException {
+        private static final long serialVersionUID = 1L;
+
+        InvalidStatusException(String message) {
+            super(message);
+        }
     }
 
     @Override
@@ -231,12 +279,17 @@ public final class ServerClient implements Downloads {
     }
 
     private <T> T send(String method, String path, String bearer, Object body, Class<T> type, String what) {
+        return send(method, path, bearer, body, type, what, TIMEOUT);
+    }
+
+    private <T> T send(String method, String path, String bearer, Object body, Class<T> type, String what, Duration timeout) {
         URI u = base.resolve(path);
         HttpRequest req;
         try {
-            req = HttpRequest.newBuilder(u).timeout(TIMEOUT).header("Authorization", "Bearer " + bearer)
+            req = HttpRequest.newBuilder(u).timeout(timeout).header("Authorization", "Bearer " + bearer)
                     .header("Content-Type", "application/json").header("Accept", "application/json")
-                    .method(method, HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(body))).build();
+                    .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+                            : HttpRequest.BodyPublishers.ofByteArray(Json.MAPPER.writeValueAsBytes(body))).build();
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot write the request body for " + u, e);
         }
@@ -267,6 +320,14 @@ public final class ServerClient implements Downloads {
             if (code >= 500 || code == 429) {
                 throw new ServerUnavailableException("the server " + base + " failed while " + what + " (HTTP " + code + "): " + text, null);
             }
+            String error = errorCode(resp.body());
+            if (code == 404 && "no-route".equals(error)) {
+                throw new RouteMissingException("the server " + base + " has no route " + method + " /" + path.replaceFirst("\\?.*", "")
+                        + " (it is older than this node) while " + what + ": " + text);
+            }
+            if (code == 400 && "invalid-status".equals(error)) {
+                throw new InvalidStatusException("the server " + base + " rejected the request while " + what + " (HTTP 400): " + text);
+            }
             throw new NodeException("the server " + base + " rejected the request while " + what + " (HTTP " + code + "): " + text);
         }
         try {
@@ -292,6 +353,14 @@ public final class ServerClient implements Downloads {
         }
         String m = e.getMessage();
         return (m == null || m.isBlank()) ? e.getClass().getSimpleName() : m;
+    }
+
+    private static String errorCode(byte[] body) {
+        try {
+            return Json.MAPPER.readValue(body, Protocol.ApiError.class).error();
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     private static String errorText(byte[] body) {

@@ -153,4 +153,41 @@ class ConfigFileTest {
         assertThatThrownBy(() -> NodeConfig.load(dir.resolve("absent.properties"))).isInstanceOf(ConfigException.class)
                 .hasMessageContaining("cannot read config file");
     }
+
+    @Test
+    void load_readsDeadlinesAndHealthChecks_withDefaultsWhenUnset() throws IOException {
+        NodeConfig c = NodeConfig.load(write("""
+                node.targetTimeout = 5s
+                node.installTimeout = 2m
+                node.healthInterval = 30s
+                machine.fees.healthCommand = /usr/local/bin/check-fees --quick "two words"
+                machine.fees.healthTimeout = 3s
+                machine.web.healthUrl = http://127.0.0.1:8081/health
+                """));
+        assertThat(c.targetTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(c.installTimeout()).isEqualTo(Duration.ofMinutes(2));
+        assertThat(c.healthInterval()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(c.machine("fees").healthCommand()).containsExactly("/usr/local/bin/check-fees", "--quick", "two words");
+        assertThat(c.machine("fees").healthTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(c.machine("fees").hasHealthCheck()).isTrue();
+        assertThat(c.machine("web").healthTimeout()).isEqualTo(MachineConfig.DEFAULT_HEALTH_TIMEOUT);
+        assertThat(c.machine("other").hasHealthCheck()).isFalse();
+
+        NodeConfig d = NodeConfig.defaults();
+        assertThat(d.targetTimeout()).isEqualTo(NodeConfig.DEFAULT_TARGET_TIMEOUT);
+        assertThat(d.installTimeout()).isEqualTo(NodeConfig.DEFAULT_INSTALL_TIMEOUT);
+        assertThat(d.healthInterval()).isEqualTo(NodeConfig.DEFAULT_HEALTH_INTERVAL);
+    }
+
+    @Test
+    void load_refusesTwoHealthChecksOrATimeoutWithoutOne() throws IOException {
+        assertThatThrownBy(() -> NodeConfig.load(write("machine.a.healthUrl = http://127.0.0.1:1/h\nmachine.a.healthCommand = true\n")))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("both healthUrl and healthCommand")
+                .satisfies(e -> assertThat(((ConfigException) e).key()).isEqualTo("machine.a.healthCommand"));
+        assertThatThrownBy(() -> NodeConfig.load(write("machine.a.healthTimeout = 5s\n"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("has no health check");
+        assertThatThrownBy(() -> NodeConfig.load(write("node.targetTimeout = 0s\n"))).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("positive duration");
+        assertThatThrownBy(() -> NodeConfig.load(write("machine.a.healthCommand = \"unclosed\n"))).hasMessageContaining("quote is not closed");
+    }
 }

@@ -63,7 +63,7 @@ public final class Api {
     /** Everything the routes call. */
     public record Services(Database db, Clock clock, Catalog catalog, Publishing publishing, Machines machines, Assessor assessor,
                            Operations operations, History history, Tokens tokens, NodeProtocol nodes, Hotfixes hotfixes, Blobs blobs,
-                           Path tmpDir, String version, Runnable reassess) {
+                           Path tmpDir, String version, Runnable reassess, AutomationApi.Services automation) {
     }
 
     /** Who is calling, as {@code GET /api/v1/whoami} answers. */
@@ -359,6 +359,8 @@ public final class Api {
                     ctx.json(new Ack(true, !fresh));
                 }));
         new TrustApi(s).addTo(r);
+        r.addAll(new AutomationApi(s.automation()).routes());
+        r.addAll(CommandWaitApi.routes(s.nodes().waits()));
         return List.copyOf(r);
     }
 
@@ -603,7 +605,7 @@ public final class Api {
         return csv == null || csv.isBlank() ? List.of() : Arrays.stream(csv.split(",")).map(String::trim).filter(x -> !x.isEmpty()).toList();
     }
 
-    private static int intParam(Context ctx, String name, int fallback) {
+    static int intParam(Context ctx, String name, int fallback) {
         String v = ctx.queryParam(name);
         if (v == null || v.isBlank()) {
             return fallback;

@@ -6,17 +6,21 @@ import dev.hotpatch.server.store.Json;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 import org.jdbi.v3.core.Handle;
 
 /**
  * The command queue in the {@code commands} table. Claiming is a conditional UPDATE per command
  * ({@code WHERE state = 'pending' OR the lease ran out}): whichever replica's statement wins
  * delivers it, the others see zero rows changed, so concurrent check-ins never hand the same
- * command to two callers within a lease. Thread-safe.
+ * command to two callers within a lease. Whoever queues a command, the node of its machine is told
+ * once the transaction commits ({@link #onEnqueued}), so that a node waiting on the long-poll gets
+ * it at once. Thread-safe.
  */
 public final class Commands {
     /** Deliveries after which a command without a result is given up as failed. */
@@ -25,9 +29,18 @@ public final class Commands {
     };
 
     private final Duration lease;
+    private volatile Consumer<String> enqueued;
 
     public Commands(Duration lease) {
         this.lease = lease;
+    }
+
+    /**
+     * Tells {@code listener} the node id of the machine of every command queued from now on, after
+     * the queuing transaction commits (on the committing thread; it must return quickly).
+     */
+    public void onEnqueued(Consumer<String> listener) {
+        this.enqueued = listener;
     }
 
     /** Queues a command in the caller's transaction; returns its id. */
@@ -39,7 +52,35 @@ public final class Commands {
                 .bind("id", id).bind("m", machineId).bind("op", operationId).bind("p", position).bind("ip", itemPosition)
                 .bind("t", type).bind("pl", Json.write(payload)).bind("now", now.toEpochMilli())
                 .execute();
+        Consumer<String> listener = enqueued;
+        if (listener != null) {
+            h.createQuery("SELECT node_id FROM machines WHERE id = :m").bind("m", machineId).mapTo(String.class).findOne().ifPresent(node -> {
+                if (h.isInTransaction()) {
+                    h.afterCommit(() -> listener.accept(node));
+                } else {
+                    listener.accept(node);
+                }
+            });
+        }
         return id;
+    }
+
+    /**
+     * Which of {@code nodeIds} have a command a claim would hand out now: pending, or delivered with
+     * its lease run out, and not behind a command of the same machine still in its lease.
+     */
+    public Set<String> deliverable(Handle h, Collection<String> nodeIds, Instant now) {
+        Set<String> out = new HashSet<>();
+        List<String> ids = new ArrayList<>(nodeIds);
+        for (int i = 0; i < ids.size(); i += 500) {
+            out.addAll(h.createQuery("SELECT DISTINCT m.node_id FROM machines m JOIN commands c ON c.machine_id = m.id"
+                            + " WHERE m.node_id IN (<nodes>) AND (c.state = 'pending' OR (c.state = 'delivered' AND c.lease_until < :t))"
+                            + " AND NOT EXISTS (SELECT 1 FROM commands d WHERE d.machine_id = c.machine_id AND d.state = 'delivered'"
+                            + " AND d.lease_until >= :t)")
+                    .bindList("nodes", ids.subList(i, Math.min(ids.size(), i + 500))).bind("t", now.toEpochMilli())
+                    .mapTo(String.class).list());
+        }
+        return out;
     }
 
     /** Whether the machine has an assess command not yet answered. */

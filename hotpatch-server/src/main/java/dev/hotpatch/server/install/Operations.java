@@ -107,9 +107,6 @@ public final class Operations {
                     notApplicable.add(kb);
                 }
             }
-            // Live hotpatches first, then what needs the restart, then the restart itself.
-            chosen.sort(Comparator.comparingInt(m -> "hotpatch".equals(m.kind()) ? 0 : "restart".equals(m.kind()) ? 1 : 2));
-            Instant now = clock.instant();
             Map<String, Object> request = new LinkedHashMap<>();
             request.put("classifications", List.copyOf(classifications));
             request.put("includeKbs", include);
@@ -118,58 +115,75 @@ public final class Operations {
             request.put("maxDurationMinutes", window.toMinutes());
             String message = notApplicable.isEmpty() ? null
                     : "not applicable to this machine (installed, superseded or for another baseline): " + String.join(", ", notApplicable);
-            String opId = createOperation(h, "install", machine, actor, now, window, request, message);
-            int pos = 0;
-            boolean restartNeeded = false;
-            int enqueued = 0;
-            for (MissingUpdate m : chosen) {
-                insertItem(h, opId, pos, m.kbId(), m.updateName(), m.classification(), m.rebootBehavior(), now);
-                String unsigned = unsignedRelease(h, m);
-                if (unsigned != null) {
-                    setItem(h, opId, pos, Operation.Item.FAILED, unsigned, now);
-                    history.append(h, machine.id(), machine.name(), machine.node(), "install", m.kbId(), actor, "refused", unsigned, opId);
-                    pos++;
-                    continue;
-                }
-                enqueued++;
-                Map<String, Object> payload = new LinkedHashMap<>();
-                String type;
-                if ("hotpatch".equals(m.kind())) {
-                    Update u = catalog.update(h, m.kbId());
-                    type = Command.INSTALL_HOTPATCH;
-                    payload.put("kbId", u.kbId());
-                    payload.put("title", u.title());
-                    payload.put("package", u.artifact());
-                } else if ("baseline".equals(m.kind())) {
-                    Baseline b = catalog.baseline(h, m.baselineId());
-                    type = Command.INSTALL_BASELINE;
-                    payload.putAll(baselinePayload(b, false));
-                    restartNeeded = true;
-                } else {
-                    Update u = catalog.update(h, m.kbId());
-                    type = Command.INSTALL_UPDATE;
-                    payload.put("kbId", u.kbId());
-                    payload.put("title", u.title());
-                    payload.put("rebootBehavior", u.rebootBehavior());
-                    payload.put("artifact", u.artifact());
-                    payload.put("descriptor", u.descriptor());
-                    payload.put("restart", false);
-                    restartNeeded = true;
-                }
-                commands.enqueue(h, machine.id(), opId, pos, pos, type, payload, now);
-                pos++;
-            }
-            if ((restartNeeded && !"Never".equals(reboot)) || "Always".equals(reboot)) {
-                commands.enqueue(h, machine.id(), opId, pos, null, Command.RESTART, Map.of("reason", "install " + opId), now);
-            }
-            String kbs = chosen.stream().map(MissingUpdate::kbId).reduce((a, b) -> a + ", " + b).orElse("nothing to install");
-            history.append(h, machine.id(), machine.name(), machine.node(), "install", null, actor, "requested",
-                    chosen.size() + " update(s): " + kbs + "; reboot " + reboot + "; max " + window.toMinutes() + " min", opId);
-            if (enqueued == 0 && !"Always".equals(reboot)) {
-                settle(h, opId);
-            }
+            String opId = install(h, machine, chosen, reboot, window, request, message, actor);
             return operation(h, opId);
         });
+    }
+
+    /**
+     * Queues the install of {@code chosen} (missing updates of the machine, each a live hotpatch, a
+     * restart update or a baseline) in the caller's transaction, as Install now does once it has
+     * chosen: live hotpatches first, then what needs the restart, then one restart when something
+     * needs it and {@code reboot} allows. For callers that choose the updates themselves (rollouts,
+     * whose actor is {@code rollout:ID}). Returns the operation id.
+     */
+    public String install(Handle h, Machine machine, List<MissingUpdate> chosen, String reboot, Duration window,
+                          Map<String, Object> request, String message, String actor) {
+        List<MissingUpdate> ordered = new ArrayList<>(chosen);
+        // Live hotpatches first, then what needs the restart, then the restart itself.
+        ordered.sort(Comparator.comparingInt(m -> "hotpatch".equals(m.kind()) ? 0 : "restart".equals(m.kind()) ? 1 : 2));
+        Instant now = clock.instant();
+        String opId = createOperation(h, "install", machine, actor, now, window, request, message);
+        int pos = 0;
+        boolean restartNeeded = false;
+        int enqueued = 0;
+        for (MissingUpdate m : ordered) {
+            insertItem(h, opId, pos, m.kbId(), m.updateName(), m.classification(), m.rebootBehavior(), now);
+            String unsigned = unsignedRelease(h, m);
+            if (unsigned != null) {
+                setItem(h, opId, pos, Operation.Item.FAILED, unsigned, now);
+                history.append(h, machine.id(), machine.name(), machine.node(), "install", m.kbId(), actor, "refused", unsigned, opId);
+                pos++;
+                continue;
+            }
+            enqueued++;
+            Map<String, Object> payload = new LinkedHashMap<>();
+            String type;
+            if ("hotpatch".equals(m.kind())) {
+                Update u = catalog.update(h, m.kbId());
+                type = Command.INSTALL_HOTPATCH;
+                payload.put("kbId", u.kbId());
+                payload.put("title", u.title());
+                payload.put("package", u.artifact());
+            } else if ("baseline".equals(m.kind())) {
+                Baseline b = catalog.baseline(h, m.baselineId());
+                type = Command.INSTALL_BASELINE;
+                payload.putAll(baselinePayload(b, false));
+                restartNeeded = true;
+            } else {
+                Update u = catalog.update(h, m.kbId());
+                type = Command.INSTALL_UPDATE;
+                payload.put("kbId", u.kbId());
+                payload.put("title", u.title());
+                payload.put("rebootBehavior", u.rebootBehavior());
+                payload.put("artifact", u.artifact());
+                payload.put("descriptor", u.descriptor());
+                payload.put("restart", false);
+                restartNeeded = true;
+            }
+            commands.enqueue(h, machine.id(), opId, pos, pos, type, payload, now);
+            pos++;
+        }
+        if ((restartNeeded && !"Never".equals(reboot)) || "Always".equals(reboot)) {
+            commands.enqueue(h, machine.id(), opId, pos, null, Command.RESTART, Map.of("reason", "install " + opId), now);
+        }
+        String kbs = ordered.stream().map(MissingUpdate::kbId).reduce((a, b) -> a + ", " + b).orElse("nothing to install");
+        history.append(h, machine.id(), machine.name(), machine.node(), "install", null, actor, "requested",
+                ordered.size() + " update(s): " + kbs + "; reboot " + reboot + "; max " + window.toMinutes() + " min", opId);
+        if (enqueued == 0 && !"Always".equals(reboot)) {
+            settle(h, opId);
+        }
+        return opId;
     }
 
     /** Uninstalls a hotpatch live (the latest one when {@code kb} is null). */
@@ -189,17 +203,20 @@ public final class Operations {
                     "not-installed", "hotpatch " + kb + " is not installed on machine " + machine.name(),
                     "installed: " + installed.stream().map(MachineReport.InstalledHotpatch::id).toList()));
         }
-        return db.tx(h -> {
-            Instant now = clock.instant();
-            String title = catalog.findUpdate(h, target.id()).map(Update::title).orElse(target.id());
-            String opId = createOperation(h, "uninstall", machine, actor, now, DEFAULT_DURATION, Map.of("kbId", target.id()), null);
-            insertItem(h, opId, 0, target.id(), title, catalog.findUpdate(h, target.id()).map(Update::classification).orElse(""),
-                    "NeverReboots", now);
-            commands.enqueue(h, machine.id(), opId, 0, 0, Command.UNINSTALL_HOTPATCH, Map.of("kbId", target.id()), now);
-            history.append(h, machine.id(), machine.name(), machine.node(), "uninstall", target.id(), actor, "requested",
-                    "uninstall hotpatch " + target.id() + " (live)", opId);
-            return operation(h, opId);
-        });
+        return db.tx(h -> operation(h, uninstall(h, machine, target.id(), actor)));
+    }
+
+    /** Queues the live uninstall of hotpatch {@code kb} in the caller's transaction (rollouts' automatic rollback); returns the operation id. */
+    public String uninstall(Handle h, Machine machine, String kb, String actor) {
+        Instant now = clock.instant();
+        String title = catalog.findUpdate(h, kb).map(Update::title).orElse(kb);
+        String opId = createOperation(h, "uninstall", machine, actor, now, DEFAULT_DURATION, Map.of("kbId", kb), null);
+        insertItem(h, opId, 0, kb, title, catalog.findUpdate(h, kb).map(Update::classification).orElse(""),
+                "NeverReboots", now);
+        commands.enqueue(h, machine.id(), opId, 0, 0, Command.UNINSTALL_HOTPATCH, Map.of("kbId", kb), now);
+        history.append(h, machine.id(), machine.name(), machine.node(), "uninstall", kb, actor, "requested",
+                "uninstall hotpatch " + kb + " (live)", opId);
+        return opId;
     }
 
     /** Rolls the machine back to its last known good baseline (or {@code baselineId}), with a restart. */
@@ -234,17 +251,22 @@ public final class Operations {
                 throw new ServerException.Conflict("already-on-baseline", "machine " + machine.name() + " already runs baseline " + b.version(),
                         "to drop hotpatches, uninstall them instead");
             }
-            Instant now = clock.instant();
-            String opId = createOperation(h, "rollback-baseline", machine, actor, now, DEFAULT_DURATION,
-                    Map.of("baselineId", b.id(), "baseline", b.image() + " " + b.version()), null);
-            insertItem(h, opId, 0, b.kbId() == null ? b.id() : b.kbId(), b.title(), b.classification(), b.rebootBehavior(), now);
-            Map<String, Object> payload = baselinePayload(b, true);
-            payload.put("rollback", true);
-            commands.enqueue(h, machine.id(), opId, 0, 0, Command.INSTALL_BASELINE, payload, now);
-            history.append(h, machine.id(), machine.name(), machine.node(), "rollback-baseline", b.kbId(), actor, "requested",
-                    "roll back from " + machine.baselineVersion() + " to baseline " + b.version() + " (restart)", opId);
-            return operation(h, opId);
+            return operation(h, rollbackBaseline(h, machine, b, actor));
         });
+    }
+
+    /** Queues the roll back of the machine to baseline {@code b} (with a restart) in the caller's transaction; returns the operation id. */
+    public String rollbackBaseline(Handle h, Machine machine, Baseline b, String actor) {
+        Instant now = clock.instant();
+        String opId = createOperation(h, "rollback-baseline", machine, actor, now, DEFAULT_DURATION,
+                Map.of("baselineId", b.id(), "baseline", b.image() + " " + b.version()), null);
+        insertItem(h, opId, 0, b.kbId() == null ? b.id() : b.kbId(), b.title(), b.classification(), b.rebootBehavior(), now);
+        Map<String, Object> payload = baselinePayload(b, true);
+        payload.put("rollback", true);
+        commands.enqueue(h, machine.id(), opId, 0, 0, Command.INSTALL_BASELINE, payload, now);
+        history.append(h, machine.id(), machine.name(), machine.node(), "rollback-baseline", b.kbId(), actor, "requested",
+                "roll back from " + machine.baselineVersion() + " to baseline " + b.version() + " (restart)", opId);
+        return opId;
     }
 
     /** Restarts the machine's JVM. */
@@ -284,13 +306,13 @@ public final class Operations {
     public boolean complete(String nodeId, String nodeName, String commandId, CommandResult result) {
         if (result == null || result.status() == null) {
             throw new ServerException.BadRequest("missing-status", "a command result needs a status",
-                    "send {\"status\": \"succeeded|noop|pending_restart|failed|refused\", \"message\": …}");
+                    "send {\"status\": \"succeeded|noop|pending_restart|failed|refused|timed_out\", \"message\": …}");
         }
         String status = result.status().toLowerCase(Locale.ROOT);
         if (!List.of(CommandResult.SUCCEEDED, CommandResult.NOOP, CommandResult.PENDING_RESTART, CommandResult.FAILED,
-                CommandResult.REFUSED).contains(status)) {
+                CommandResult.REFUSED, CommandResult.TIMED_OUT).contains(status)) {
             throw new ServerException.BadRequest("invalid-status", "command status '" + result.status() + "' is not known",
-                    "use succeeded, noop, pending_restart, failed or refused");
+                    "use succeeded, noop, pending_restart, failed, refused or timed_out");
         }
         if (result.machine() != null) {
             result.machine().validate();
@@ -310,8 +332,9 @@ public final class Operations {
             }
             Instant now = clock.instant();
             boolean ok = new CommandResult(status, null, null, null, null, null).ok();
+            // A command the node gave up on (its JVM did not answer) ends like one the server gave up on: its operation times out.
             h.createUpdate("UPDATE commands SET state = :s, completed_at = :t, result = :r WHERE id = :id AND state IN ('pending', 'delivered')")
-                    .bind("s", ok ? "succeeded" : "failed").bind("t", now.toEpochMilli()).bind("r", Json.write(result)).bind("id", commandId)
+                    .bind("s", ok ? "succeeded" : CommandResult.TIMED_OUT.equals(status) ? "expired" : "failed").bind("t", now.toEpochMilli()).bind("r", Json.write(result)).bind("id", commandId)
                     .execute();
             String machineId = (String) cmd.get("machine_id");
             String machineName = (String) cmd.get("name");
@@ -333,6 +356,7 @@ public final class Operations {
                 case CommandResult.NOOP, CommandResult.SUCCEEDED -> "succeeded";
                 case CommandResult.PENDING_RESTART -> "pending-restart";
                 case CommandResult.REFUSED -> "refused";
+                case CommandResult.TIMED_OUT -> "timed-out";
                 default -> "failed";
             };
             if (opId != null) {
@@ -467,7 +491,7 @@ public final class Operations {
         });
     }
 
-    Operation operation(Handle h, String id) {
+    public Operation operation(Handle h, String id) {
         Optional<Map<String, Object>> row = h.createQuery("SELECT o.id, o.type, o.machine_id, m.name, o.state, o.created_at, o.created_by,"
                         + " o.deadline_at, o.completed_at, o.request, o.message FROM operations o JOIN machines m ON m.id = o.machine_id"
                         + " WHERE o.id = :id")

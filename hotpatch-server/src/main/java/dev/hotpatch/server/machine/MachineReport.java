@@ -24,7 +24,7 @@ import java.util.regex.Pattern;
  */
 public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String image, List<Hash> jars, List<Hash> classes,
                             List<InstalledHotpatch> hotpatches, List<String> installedUpdates, Config config, Instant startedAt,
-                            RestartPending restartPending) {
+                            Health health, List<Quarantined> quarantined, RestartPending restartPending) {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,199}");
     private static final int MAX_CLASSES = 200_000;
 
@@ -32,8 +32,30 @@ public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String 
     public record Jvm(String vendor, String version, String runtime) {
     }
 
-    /** The hotpatch agent in the JVM. {@code mode}: {@code enrolled} (-javaagent), {@code attached}, or {@code none}. */
-    public record Agent(boolean present, String version, String mode) {
+    /**
+     * The hotpatch agent in the JVM. {@code mode}: {@code enrolled} (-javaagent), {@code attached}, or {@code none};
+     * {@code reachable}: the node talked to the agent in this collection (null: the node does not say).
+     */
+    public record Agent(boolean present, String version, String mode, Boolean reachable) {
+    }
+
+    /**
+     * The machine's health check as the node last ran it. The counters are cumulative since this JVM
+     * started, so a lost or repeated report cannot fake health: failures over a period are the
+     * difference of two reports of the same JVM (same {@code pid} and {@code startedAt}).
+     *
+     * @param state    {@code passing}, {@code failing} or {@code unknown}
+     * @param samples  probes since the JVM started
+     * @param failures failed probes since the JVM started
+     */
+    public record Health(String state, Instant checkedAt, String detail, Long samples, Long failures) {
+        public static final String PASSING = "passing";
+        public static final String FAILING = "failing";
+        public static final String UNKNOWN = "unknown";
+    }
+
+    /** A hotpatch the agent quarantined: it stopped or broke the JVM soon after being applied, and is not re-applied. */
+    public record Quarantined(String id, Instant since, String reason) {
     }
 
     /** Code on disk changed after the JVM loaded it; hotpatches for the new code are refused until the JVM restarts. */
@@ -76,6 +98,10 @@ public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String 
         return installedUpdates == null ? List.of() : installedUpdates;
     }
 
+    public List<Quarantined> quarantinedOrEmpty() {
+        return quarantined == null ? List.of() : quarantined;
+    }
+
     public Config configOrEmpty() {
         return config == null ? new Config(null, null, null, null, null, null, null, null, null, Map.of()) : config;
     }
@@ -102,6 +128,23 @@ public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String 
             }
             if (hp.classes() != null) {
                 hp.classes().forEach(c -> hash(c, "hotpatch class"));
+            }
+        }
+        if (health != null) {
+            if (health.state() != null && !List.of(Health.PASSING, Health.FAILING, Health.UNKNOWN).contains(health.state())) {
+                throw new ServerException.BadRequest("invalid-health", "machine " + name + " reports health state '" + health.state() + "'",
+                        "send passing, failing or unknown");
+            }
+            if ((health.samples() != null && health.samples() < 0) || (health.failures() != null && health.failures() < 0)
+                    || (health.samples() != null && health.failures() != null && health.failures() > health.samples())) {
+                throw new ServerException.BadRequest("invalid-health", "machine " + name + " reports health counters samples="
+                        + health.samples() + ", failures=" + health.failures(), "send cumulative counts since the JVM started, failures <= samples");
+            }
+        }
+        for (Quarantined q : quarantinedOrEmpty()) {
+            if (q == null || q.id() == null || q.id().isBlank()) {
+                throw new ServerException.BadRequest("invalid-report", "machine " + name + " reports a quarantined hotpatch without id",
+                        "send its KB id");
             }
         }
         Config c = configOrEmpty();

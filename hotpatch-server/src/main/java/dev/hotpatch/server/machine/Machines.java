@@ -69,6 +69,7 @@ public final class Machines {
                     .bind("d", digest).bind("s", PENDING)
                     .execute();
             if (n == 1) {
+                Signals.store(h, id, report, now);
                 return new Recorded(id, report.name(), true, true);
             }
             // Another replica inserted it between our read and write: fall through to update.
@@ -87,6 +88,7 @@ public final class Machines {
             h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE, report = :r, code_digest = :d WHERE id = :id AND node_id = :node")
                     .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("id", id)
                     .execute();
+            Signals.store(h, id, report, now);
         }
         return new Recorded(id, report.name(), false, changed);
     }
@@ -209,7 +211,7 @@ public final class Machines {
         String publisher = rs.getString("publisher");
         return new Machine(rs.getString("id"), rs.getString("name"), rs.getString("node_id"), rs.getString("hostname"),
                 rs.getBoolean("present"), Instant.ofEpochMilli(rs.getLong("first_seen_at")), Instant.ofEpochMilli(rs.getLong("last_seen_at")),
-                r.pid(), r.jvm(), r.agent() == null ? new MachineReport.Agent(false, null, "none") : r.agent(), rs.getString("image_id"),
+                r.pid(), r.jvm(), r.agent() == null ? new MachineReport.Agent(false, null, "none", null) : r.agent(), rs.getString("image_id"),
                 publisher == null ? null : publisher + "/" + rs.getString("offer") + "/" + rs.getString("sku"),
                 rs.getString("baseline_id"), rs.getString("version"), rs.getString("match_detail"), rs.getString("status"),
                 rs.getString("status_reason"), rs.getObject("assessed_at") == null ? null : Instant.ofEpochMilli(rs.getLong("assessed_at")),

@@ -38,6 +38,7 @@ public final class NodeProtocol {
     private final Duration checkInInterval;
     private final Duration assessmentInterval;
     private final Binding binding;
+    private final CommandWaits waits;
 
     public NodeProtocol(Database db, Clock clock, Tokens tokens, Machines machines, Assessor assessor, Operations operations,
                         Commands commands, Duration checkInInterval, Duration assessmentInterval, Binding binding) {
@@ -51,6 +52,43 @@ public final class NodeProtocol {
         this.checkInInterval = checkInInterval;
         this.assessmentInterval = assessmentInterval;
         this.binding = binding;
+        this.waits = new CommandWaits(this, CommandWaits.MAX_WAITING, CommandWaits.POLL);
+        commands.onEnqueued(waits::signal);
+    }
+
+    /** The nodes waiting on the long-poll for their commands (contract C2). */
+    public CommandWaits waits() {
+        return waits;
+    }
+
+    /** Answers the waiting nodes (with no commands) and takes no more waits: the server is stopping. */
+    public void close() {
+        waits.close();
+    }
+
+    /**
+     * Claims the commands deliverable now to the node's machines, as a check-in would but without a
+     * report: for the long-poll. Commands delivered too often without a result fail their operations.
+     */
+    CheckIn.Response claim(String nodeId) {
+        return db.tx(h -> {
+            Instant now = clock.instant();
+            Commands.Claimed claimed = commands.claim(h, nodeId, now);
+            if (!claimed.givenUp().isEmpty()) {
+                operations.expireOverdue(h, claimed.givenUp());
+            }
+            return new CheckIn.Response(nodeId, now, (int) checkInInterval.toSeconds(), claimed.commands(), List.of());
+        });
+    }
+
+    /** The long-poll's answer when nothing came: no commands. */
+    CheckIn.Response nothing(String nodeId) {
+        return new CheckIn.Response(nodeId, clock.instant(), (int) checkInInterval.toSeconds(), List.of(), List.of());
+    }
+
+    /** Which of {@code nodeIds} have commands a claim would hand out now. */
+    java.util.Set<String> deliverable(java.util.Collection<String> nodeIds) {
+        return db.read(h -> commands.deliverable(h, nodeIds, clock.instant()));
     }
 
     public CheckIn.EnrollResponse enroll(Principal enrollment, CheckIn.EnrollRequest req) {

@@ -93,7 +93,10 @@ class CalendarApiTest {
             byte[] v1 = Fixtures.cls("acme/Fees v1 " + month);
             Map<String, Object> parts = new LinkedHashMap<>();
             parts.put("version", "1.0");
-            parts.put("jar", new TestServer.FilePart("fees-1.0.jar", Fixtures.jar(Map.of("acme/Fees", v1))));
+            byte[] jar = Fixtures.jar(Map.of("acme/Fees", v1));
+            parts.put("jar", new TestServer.FilePart("fees-1.0.jar", jar));
+            parts.put("descriptor", new TestServer.FilePart("fees-1.0.release",
+                    Fixtures.baselineDescriptor(Fixtures.trustedKey(), "acme/fees/" + sku, "1.0", "planned", Map.of("fees-1.0.jar", jar))));
             TestServer.Response bl = s.postMultipart("/api/v1/images/" + img.json().get("id").asText() + "/baselines", s.adminToken, parts);
             assertThat(bl.status()).as(today + ": first baseline " + bl.body()).isEqualTo(201);
             assertThat(bl.json().get("releasedOn").asText()).isEqualTo(today.toString());
