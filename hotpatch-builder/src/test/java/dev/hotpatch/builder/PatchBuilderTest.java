@@ -136,7 +136,7 @@ class PatchBuilderTest {
         assertThatThrownBy(() -> PatchBuilder.build(request(baseline, badJar, null, Classification.SECURITY, null), key, out))
                 .isInstanceOfSatisfying(BuildRefusedException.class, e -> {
                     assertThat(e.getMessage()).isEqualTo(e.report().render());
-                    assertThat(e.getMessage()).contains("acme/Fees: becomes volatile — the running field's memory semantics cannot change")
+                    assertThat(e.getMessage()).contains("acme/Fees: field rate J: becomes volatile — the running field's memory semantics cannot change")
                             .endsWith(DiffReport.BASELINE_ADVICE);
                 });
         assertThat(out).doesNotExist();
