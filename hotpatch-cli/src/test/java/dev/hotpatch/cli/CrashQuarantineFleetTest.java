@@ -10,9 +10,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Crash quarantine across the whole chain, with real components: {@code hotpatch server} in this
@@ -21,8 +20,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * each JVM is killed (SIGKILL) within its probation and started again; its agent does not re-apply
  * the hotpatch, the node reports it quarantined, and the server blocks the update for the image:
  * no automatic install, an operator's rollout refused with {@code update-quarantined}, until
- * {@code hotpatch quarantine clear}, after which the server installs it again by itself. On SQLite
- * and PostgreSQL.
+ * {@code hotpatch quarantine clear}, after which the server installs it again by itself. On
+ * PostgreSQL (the health-gate and window tests beside it run on SQLite; the server's own rollout
+ * tests cover both stores).
  */
 class CrashQuarantineFleetTest {
     private static final String KB = FeesCatalog.KB;
@@ -31,10 +31,9 @@ class CrashQuarantineFleetTest {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest
-    @ValueSource(strings = {"sqlite", "postgresql"})
-    void jvmKilledWithinProbation_isNotPatchedAgain_andTheServerBlocksTheUpdate_untilAnOperatorClearsIt(String store) {
-        try (CliServer server = CliServer.start(tmp.resolve("server"), CliServer.storeArgs(store, "--check-in-interval", "1s"))) {
+    @Test
+    void jvmKilledWithinProbation_isNotPatchedAgain_andTheServerBlocksTheUpdate_untilAnOperatorClearsIt() {
+        try (CliServer server = CliServer.start(tmp.resolve("server"), CliServer.storeArgs("postgresql", "--check-in-interval", "1s"))) {
             Path keys = FeesCatalog.publish(server, tmp);
             Path agent = Path.of(CliRun.of("agent-path").out().trim());
             assertThat(server.json("policy", "set", "--fleet", "--window", "always", "--soak-minutes", "0").toString())
@@ -121,6 +120,8 @@ class CrashQuarantineFleetTest {
                 .jvmArgs("-javaagent:" + agent + "=name=" + name + ",trust=" + keys + ",state=" + state, "-Dhotpatch.machine=" + name)
                 .start();
         t.await(l -> l.startsWith("ready"), TargetJvm.REQUEST_TIMEOUT);
+        // Serving: acme.Fees is loaded before any hotpatch comes (see the report: a class not loaded yet fails the gate).
+        FeesApp.fee(t);
         return t;
     }
 
@@ -137,7 +138,7 @@ class CrashQuarantineFleetTest {
             }
             CliServer.sleep(500);
         }
-        throw new AssertionError("no " + what + " within " + BOUND.toSeconds() + " s: " + list);
+        throw new AssertionError("not: " + what + " within " + BOUND.toSeconds() + " s: " + list);
     }
 
     /** The active quarantine of {@value #KB} once {@code reporting} machines report it. */

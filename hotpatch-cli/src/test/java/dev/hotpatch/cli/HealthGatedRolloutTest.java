@@ -16,9 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A hotpatch that breaks real JVMs' health URLs, rolled out through the CLI against real
@@ -26,7 +25,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * {@code /health}, real shop JVMs on Java 17 and 25): the rollout halts after its first wave,
  * the hotpatch is uninstalled live on the failing machines only (same JVMs, old code, healthy
  * again), {@code rollout show} says why, the next wave is never started; the operator cancels it
- * and rolls out the fixed hotpatch, which every machine takes. On SQLite and PostgreSQL.
+ * and rolls out the fixed hotpatch, which every machine takes. On SQLite (crash quarantine, beside
+ * it, runs on PostgreSQL; the server's own rollout tests cover both stores).
  */
 class HealthGatedRolloutTest {
     private static final Duration BOUND = Duration.ofSeconds(180);
@@ -34,10 +34,9 @@ class HealthGatedRolloutTest {
     @TempDir
     Path tmp;
 
-    @ParameterizedTest
-    @ValueSource(strings = {"sqlite", "postgresql"})
-    void brokenHealthUrl_haltsAfterTheFirstWave_rollsBackLiveOnTheFailingMachinesOnly_thenTheFixedHotpatchGoesEverywhere(String store) {
-        try (CliServer server = CliServer.start(tmp.resolve("server"), CliServer.storeArgs(store, "--check-in-interval", "1s"))) {
+    @Test
+    void brokenHealthUrl_haltsAfterTheFirstWave_rollsBackLiveOnTheFailingMachinesOnly_thenTheFixedHotpatchGoesEverywhere() {
+        try (CliServer server = CliServer.start(tmp.resolve("server"), "--check-in-interval", "1s")) {
             ShopApp.Builds builds = ShopApp.compile(tmp.resolve("builds"));
             Path keys = ShopApp.publish(server, builds, tmp);
             // Wave 1 (zone 1): three groups side by side, one machine each; two sell in yen, which the broken fix fails on.
