@@ -213,6 +213,11 @@ public final class MachineDiscovery {
         if (blocked.isPresent() && before.isPresent()) {
             return Optional.of(before.get().notAnswering(blocked.get()));
         }
+        if (before.isPresent() && before.get().jvm().agentPresent() && !jvm.agentPresent()) {
+            // An agent never leaves the JVM it was loaded into: this look was taken before it came (a listing
+            // returned late, see JvmListing), and a fresher look at the same process (after a command) knows better.
+            jvm = before.get().jvm();
+        }
         String name;
         LocalMachine.NameSource source;
         Optional<String> launched = launchedAs.apply(jvm.pid());
