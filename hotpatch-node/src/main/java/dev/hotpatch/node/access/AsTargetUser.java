@@ -73,11 +73,15 @@ final class AsTargetUser implements TargetAccess {
     public List<JvmInfo> listJvms() {
         long self = ProcessHandle.current().pid();
         java.util.Map<Long, List<Long>> byUid = new java.util.TreeMap<>();
+        // Each user as read from its first process: a process may exit before its user's turn comes.
+        java.util.Map<Long, TargetUser> users = new java.util.HashMap<>();
         ProcessHandle.allProcesses().filter(p -> p.pid() != self)
                 .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().startsWith("java")).orElse(false))
                 .forEach(p -> {
                     try {
-                        byUid.computeIfAbsent(TargetUser.of(p.pid()).uid(), k -> new ArrayList<>()).add(p.pid());
+                        TargetUser u = TargetUser.of(p.pid());
+                        users.putIfAbsent(u.uid(), u);
+                        byUid.computeIfAbsent(u.uid(), k -> new ArrayList<>()).add(p.pid());
                     } catch (RuntimeException gone) {
                         // Exited meanwhile.
                     }
@@ -88,7 +92,7 @@ final class AsTargetUser implements TargetAccess {
                 e.getValue().forEach(pid -> same.findJvm(pid).ifPresent(out::add));
                 continue;
             }
-            TargetUser user = TargetUser.of(e.getValue().get(0));
+            TargetUser user = users.get(e.getKey());
             List<Long> pids = List.copyOf(e.getValue());
             Listing last = listings.get(user.uid());
             if (last != null && last.pids.equals(pids) && System.nanoTime() - last.at < LISTING_TTL.toNanos()) {
