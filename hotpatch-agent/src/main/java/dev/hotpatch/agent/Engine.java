@@ -2,16 +2,19 @@ package dev.hotpatch.agent;
 
 import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.HotpatchPackage;
+import dev.hotpatch.format.OwnerOnly;
 import dev.hotpatch.format.PackageException;
 import dev.hotpatch.format.PackageManifest;
 import dev.hotpatch.format.RebootBehavior;
 import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.format.channel.Message;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -561,8 +564,16 @@ final class Engine {
                 throw new Refusal("package file " + file + " is larger than " + HotpatchPackage.MAX_FILE_BYTES + " bytes");
             }
             Path dir = staging != null ? staging : Files.createTempDirectory("hotpatch-stage-");
-            Path copy = Files.createTempFile(dir, "pkg-", ".hotpatch");
-            Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
+            Path copy = OwnerOnly.createTempFile(dir, "pkg-");
+            // Into the owner-only file just created: Files.copy(REPLACE_EXISTING) would re-create it with the
+            // source's mode (read-only, or readable by all, for a package a root node handed over).
+            try (InputStream in = Files.newInputStream(file);
+                 OutputStream out = Files.newOutputStream(copy, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                in.transferTo(out);
+            } catch (IOException e) {
+                deleteQuietly(copy);
+                throw e;
+            }
             return copy;
         } catch (IOException e) {
             throw new Refusal("cannot read package file " + file + " from the target JVM: " + e, e);
