@@ -29,6 +29,22 @@ public final class ProcessState {
         };
     }
 
+    /**
+     * Returns once process {@code pid} is not stopped (resumed, or gone); checks its state every
+     * 50 ms. For calls that must reach a JVM whenever it runs again, on threads that may be left waiting.
+     *
+     * @throws InterruptedException when the waiting thread is interrupted
+     */
+    static void awaitNotStopped(long pid) throws InterruptedException {
+        while (true) {
+            char c = letter(pid);
+            if (c != 'T' && c != 't') {
+                return;
+            }
+            Thread.sleep(50);
+        }
+    }
+
     /** The state letter, or '?' when it cannot be read (not Linux, or the process is gone). */
     private static char letter(long pid) {
         try {

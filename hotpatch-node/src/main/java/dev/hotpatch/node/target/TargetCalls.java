@@ -89,9 +89,19 @@ public final class TargetCalls implements AutoCloseable {
         return call(pid, what, look, work);
     }
 
-    /** Runs a change in JVM {@code pid} ({@code what}, e.g. "the install of KB-1") under the change deadline. */
+    /**
+     * Runs a change in JVM {@code pid} ({@code what}, e.g. "the install of KB-1") under the change
+     * deadline. A stopped JVM (SIGSTOP, a debugger) is held for: the change is sent as soon as it
+     * runs again, so the caller gets a {@link TargetTimeoutException} at the deadline and the change
+     * completes when the JVM resumes (its outcome going to the listener), as with any JVM that does
+     * not answer. The attach library itself sends nothing to a stopped JVM, so without this the
+     * change would fail at once and never complete.
+     */
     public <T> T change(long pid, String what, Callable<T> work) {
-        return call(pid, what, change, work);
+        return call(pid, what, change, () -> {
+            ProcessState.awaitNotStopped(pid);
+            return work.call();
+        });
     }
 
     /** The look deadline. */
@@ -171,7 +181,13 @@ public final class TargetCalls implements AutoCloseable {
             throw new TargetTimeoutException(pid, true, "JVM " + pid + " did not answer " + what + " within " + seconds(deadline) + ": "
                     + ProcessState.describe(pid) + "; the node stopped waiting (what was sent may still complete when the JVM answers)");
         } catch (ExecutionException e) {
-            throw rethrow(e.getCause());
+            Throwable cause = unwrap(e.getCause());
+            if (cause instanceof dev.hotpatch.attach.TimedOutException t) {
+                // The attach library's own deadline, or a JVM it found stopped: a timeout, never a failure of the command.
+                throw new TargetTimeoutException(pid, true, "JVM " + pid + " did not answer " + what + ": " + ProcessState.describe(pid)
+                        + " (" + t.getMessage() + ")");
+            }
+            throw rethrow(cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new NodeException("interrupted while waiting for JVM " + pid + " to answer " + what, e);
