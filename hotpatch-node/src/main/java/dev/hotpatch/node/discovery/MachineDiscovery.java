@@ -119,11 +119,11 @@ public final class MachineDiscovery {
         List<String> warnings = new ArrayList<>();
         List<String> notices = new ArrayList<>();
         JvmListing.Listed listed = listing.get();
-        Set<Long> pids = listed.jvms().stream().map(JvmInfo::pid).collect(Collectors.toSet());
+        List<JvmInfo> jvms = newest(listed);
+        Set<Long> pids = jvms.stream().map(JvmInfo::pid).collect(Collectors.toSet());
         properties.keySet().retainAll(pids);
         identities.keySet().retainAll(pids);
         looks.keySet().retainAll(pids);
-        List<JvmInfo> jvms = newest(listed);
         for (JvmInfo jvm : jvms) {
             Optional<LocalMachine> m = describe(jvm);
             if (m.isEmpty()) {
@@ -203,18 +203,32 @@ public final class MachineDiscovery {
 
     /**
      * The listed JVMs, each replaced by what a single look found when that look began after the
-     * listing did (same process): a listing may be one taken before the node changed a JVM (it is
-     * reused while a fresh one is slow), and must not undo what the node saw afterwards, such as
-     * the agent it loaded, or the report would say the agent and its hotpatches are gone.
+     * listing did (same process), and with the JVMs such a look found that the listing lacks (a
+     * process started after it, still running): a listing may be one taken before the node changed
+     * a JVM or restarted a machine (it is reused while a fresh one is slow), and must not undo what
+     * the node saw afterwards, such as the agent it loaded, or the new JVM of a machine it restarted,
+     * or the report after the command would say the agent is gone, or that the machine is not running.
      */
     private List<JvmInfo> newest(JvmListing.Listed listed) {
         List<JvmInfo> out = new ArrayList<>(listed.jvms().size());
+        Set<Long> listedPids = new java.util.HashSet<>();
         for (JvmInfo jvm : listed.jvms()) {
+            listedPids.add(jvm.pid());
             Look look = looks.get(jvm.pid());
-            boolean newer = look != null && look.begun().isAfter(listed.begun()) && Objects.equals(look.startedAt(), startedAt(jvm.pid()));
-            out.add(newer ? look.jvm() : jvm);
+            out.add(newer(look, listed) ? look.jvm() : jvm);
         }
+        for (Map.Entry<Long, Look> e : looks.entrySet()) {
+            if (!listedPids.contains(e.getKey()) && e.getValue().startedAt() != null && newer(e.getValue(), listed)) {
+                out.add(e.getValue().jvm());
+            }
+        }
+        out.sort(java.util.Comparator.comparingLong(JvmInfo::pid));
         return out;
+    }
+
+    /** Whether {@code look} began after {@code listed} did, at the process that still runs as that pid. */
+    private static boolean newer(Look look, JvmListing.Listed listed) {
+        return look != null && look.begun().isAfter(listed.begun()) && Objects.equals(look.startedAt(), startedAt(look.jvm().pid()));
     }
 
     private Optional<LocalMachine> describe(JvmInfo jvm) {
