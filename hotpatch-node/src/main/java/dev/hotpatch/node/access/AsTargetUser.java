@@ -40,6 +40,12 @@ import java.util.concurrent.TimeUnit;
 final class AsTargetUser implements TargetAccess {
     private static final Duration HELPER_TIMEOUT = Duration.ofMinutes(5);
     private static final int MAX_OUTPUT = 16 << 20;
+    /** Threads of listings: one per JVM of root's and per other user, each ending within attach's or the helper's deadline. */
+    private static final java.util.concurrent.ExecutorService LISTERS = java.util.concurrent.Executors.newCachedThreadPool(r -> {
+        Thread t = new Thread(r, "hotpatch-list-as-user");
+        t.setDaemon(true);
+        return t;
+    });
 
     private final SameUser same;
     private final Handover handover;
@@ -91,32 +97,49 @@ final class AsTargetUser implements TargetAccess {
                         // Exited meanwhile.
                     }
                 });
-        List<JvmInfo> out = new ArrayList<>();
+        // Each of root's JVMs and each user's helper at the same time: one that is stopped or hung then costs
+        // the listing one attach deadline, not one per JVM, and holds up no other JVM's entry.
+        List<CompletableFuture<List<JvmInfo>>> parts = new ArrayList<>();
         for (java.util.Map.Entry<Long, List<Long>> e : byUid.entrySet()) {
             if (e.getKey() == 0) {
-                e.getValue().forEach(pid -> same.findJvm(pid).ifPresent(out::add));
+                for (long pid : e.getValue()) {
+                    parts.add(CompletableFuture.supplyAsync(() -> same.findJvm(pid).map(List::of).orElse(List.of()), LISTERS));
+                }
                 continue;
             }
             TargetUser user = users.get(e.getKey());
             List<Long> pids = List.copyOf(e.getValue());
-            Listing last = listings.get(user.uid());
-            if (last != null && last.pids.equals(pids) && System.nanoTime() - last.at < LISTING_TTL.toNanos()) {
-                out.addAll(last.jvms);
-                continue;
-            }
+            parts.add(CompletableFuture.supplyAsync(() -> listOf(user, pids), LISTERS));
+        }
+        List<JvmInfo> out = new ArrayList<>();
+        for (CompletableFuture<List<JvmInfo>> part : parts) {
             try {
-                long changesBefore = changes.get();
-                List<JvmInfo> found = jvms(run(user, pids.get(0), "list", "0"));
-                if (changes.get() == changesBefore) {
-                    listings.put(user.uid(), new Listing(System.nanoTime(), pids, found));
-                }
-                out.addAll(found);
-            } catch (RuntimeException x) {
-                System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "cannot list the JVMs of " + user + ": " + x.getMessage());
+                out.addAll(part.join());
+            } catch (java.util.concurrent.CompletionException x) {
+                System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "cannot list a JVM: " + x.getCause());
             }
         }
         out.sort(java.util.Comparator.comparingLong(JvmInfo::pid));
         return List.copyOf(out);
+    }
+
+    /** One user's JVMs, by a helper running as that user, or as listed a moment ago for the same processes. */
+    private List<JvmInfo> listOf(TargetUser user, List<Long> pids) {
+        Listing last = listings.get(user.uid());
+        if (last != null && last.pids.equals(pids) && System.nanoTime() - last.at < LISTING_TTL.toNanos()) {
+            return last.jvms;
+        }
+        try {
+            long changesBefore = changes.get();
+            List<JvmInfo> found = jvms(run(user, pids.get(0), "list", "0"));
+            if (changes.get() == changesBefore) {
+                listings.put(user.uid(), new Listing(System.nanoTime(), pids, found));
+            }
+            return found;
+        } catch (RuntimeException x) {
+            System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "cannot list the JVMs of " + user + ": " + x.getMessage());
+            return List.of();
+        }
     }
 
     @Override
