@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
@@ -18,7 +19,9 @@ import java.util.regex.Pattern;
  * A connection to the hotpatch agent in one local JVM: the way to install, list and remove
  * hotpatches in it.
  *
- * <p>{@link #connect} attaches to the JVM, reads the agent's channel from its system properties,
+ * <p>{@link #connect} first looks for the agent's socket in the JVM user's runtime folder
+ * ({@link RuntimeSockets}): an enrolled JVM, or one the agent was attached to before, is then
+ * reached without attaching at all. Otherwise it attaches to the JVM, reads the agent's channel from its system properties,
  * and loads the agent first when it is absent (never into an enrolled JVM, which has it already).
  * Each request then opens the agent's Unix-domain socket, sends one message and reads one reply;
  * only the JVM's own user (or root) can connect to that socket. Before talking, the client checks
@@ -47,8 +50,16 @@ public final class AgentClient implements AutoCloseable {
     private final OsProcess process;
     /** One deadline for every step, or null for the defaults. */
     private final Duration timeout;
+    /** The user the agent's process must run as (checked per connection), or null when only the folder was checked. */
+    private final UserPrincipal peer;
 
     private AgentClient(OsProcess process, Path socket, String mode, boolean loadedNow, String javaVersion, Duration timeout) {
+        this(process, socket, mode, loadedNow, javaVersion, timeout, null);
+    }
+
+    private AgentClient(OsProcess process, Path socket, String mode, boolean loadedNow, String javaVersion, Duration timeout,
+                        UserPrincipal peer) {
+        this.peer = peer;
         this.pid = process.pid();
         this.process = process;
         this.socket = socket;
@@ -108,6 +119,10 @@ public final class AgentClient implements AutoCloseable {
         }
         OsProcess process = OsProcess.of(pid).orElseThrow(() ->
                 new NoSuchJvmException(pid, "no process " + pid + " is running; 'hotpatch ps' lists the local JVMs"));
+        Optional<AgentClient> direct = viaRuntimeFolder(process, self, timeout);
+        if (direct.isPresent()) {
+            return direct;
+        }
         if (!Discovery.finds(pid)) {
             throw new NoSuchJvmException(pid, "process " + pid + " (" + OsProcess.fileName(process.command())
                     + ") is not a Java virtual machine; 'hotpatch ps' lists the local JVMs");
@@ -138,6 +153,44 @@ public final class AgentClient implements AutoCloseable {
             }
             return Optional.of(new AgentClient(process, checkedSocket(after.socket(), process), after.mode(), true,
                     after.javaVersion(), timeout));
+        }
+    }
+
+    /**
+     * The agent reached through the socket in its user's runtime folder, without attaching: the
+     * socket must pass {@link RuntimeSockets}' checks and answer a ping from a process of the JVM's
+     * user. Empty when there is no such socket or it does not answer (a stale socket of a JVM that
+     * died): the caller attaches then, which checks everything again.
+     *
+     * @throws TimedOutException when the JVM is stopped or the agent does not answer in time
+     */
+    private static Optional<AgentClient> viaRuntimeFolder(OsProcess process, OsProcess self, Duration timeout) {
+        if (!process.attachableBy(self)) {
+            return Optional.empty();
+        }
+        Optional<Path> found = RuntimeSockets.find(process, self).socket();
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Path socket = found.get();
+        long pid = process.pid();
+        if (OsProcess.isStopped(pid)) {
+            throw TimedOutException.stopped(pid);
+        }
+        Duration t = timeout == null ? QUERY_TIMEOUT : timeout;
+        try {
+            UserPrincipal owner = Files.getOwner(socket.getParent(), LinkOption.NOFOLLOW_LINKS);
+            Message reply = Channel.exchange(socket, Message.of("op", "ping"), t, owner);
+            if (!"ok".equals(reply.get("status"))) {
+                return Optional.empty();
+            }
+            return Optional.of(new AgentClient(process, socket, reply.get("mode", ""), false, reply.get("javaVersion", ""),
+                    timeout, owner));
+        } catch (java.net.SocketTimeoutException e) {
+            throw OsProcess.isStopped(pid) ? TimedOutException.stopped(pid)
+                    : TimedOutException.after(pid, "a ping to its agent over " + socket, t);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -223,6 +276,14 @@ public final class AgentClient implements AutoCloseable {
         return mode;
     }
 
+    /**
+     * How this client reached the agent: {@code socket} when through the socket in the user's
+     * runtime folder (no attach), {@code attach} when through the JDK attach mechanism.
+     */
+    public String reachedBy() {
+        return peer != null ? "socket" : "attach";
+    }
+
     /** Whether {@link #connect} loaded the agent just now (dynamic attach; on JDK 21+ the JVM printed a JEP 451 warning). */
     public boolean loadedNow() {
         return loadedNow;
@@ -295,7 +356,7 @@ public final class AgentClient implements AutoCloseable {
             throw TimedOutException.stopped(pid);
         }
         try {
-            return Channel.exchange(socket, request, t);
+            return Channel.exchange(socket, request, t, peer);
         } catch (java.net.SocketTimeoutException e) {
             throw OsProcess.isStopped(pid) ? TimedOutException.stopped(pid)
                     : TimedOutException.after(pid, "the request '" + request.get("op", "") + "' to its agent", t);

@@ -72,7 +72,7 @@ final class ApplyCommand extends HotpatchCommand {
     private ObjectNode json(ApplyResult r, AgentClient client, HotpatchPackage pkg, int exit) {
         ObjectNode doc = Json.status(r.outcome().label()).put("pid", client.pid()).put("id", r.id().isEmpty() ? pkg.manifest().id() : r.id())
                 .put("message", r.message()).put("durationMicros", r.durationMicros()).put("agentLoadedNow", client.loadedNow())
-                .put("mode", client.mode()).put("persisted", r.persisted());
+                .put("mode", client.mode()).put("persisted", r.persisted()).put("reachedBy", client.reachedBy());
         if (exit != ExitPolicy.OK) {
             doc.put("exitCode", exit);
         }
