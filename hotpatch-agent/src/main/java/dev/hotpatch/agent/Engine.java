@@ -82,6 +82,37 @@ final class Engine {
         return mode;
     }
 
+    /**
+     * Does ahead of time, on the calling (background) thread, the first-use work of an apply that
+     * does not depend on the package: reading the trust folder, and loading and initialising the
+     * JDK's digest, certificate and signature classes with the trusted publishers' keys. Verifies
+     * nothing and changes nothing: a later apply still runs every check.
+     */
+    void warm() {
+        java.util.List<java.security.cert.X509Certificate> certs = java.util.Collections.emptyList();
+        synchronized (this) {
+            trust.warm();
+            certs = trust.warmCertificates();
+        }
+        try {
+            java.security.MessageDigest.getInstance("SHA-256").digest(new byte[64]);
+            java.security.cert.CertificateFactory.getInstance("X.509");
+            for (java.security.cert.X509Certificate c : certs) {
+                String alg = "EC".equals(c.getPublicKey().getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
+                java.security.Signature sig = java.security.Signature.getInstance(alg);
+                sig.initVerify(c);
+                sig.update(new byte[64]);
+                try {
+                    sig.verify(new byte[72]);
+                } catch (java.security.SignatureException expected) {
+                    // A signature of zeros: the point was to run the verification code once.
+                }
+            }
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            // Warming is an optimisation only; the apply reports any real problem.
+        }
+    }
+
     /** Folder where packages are copied before verification; owner-only, set by the channel. */
     synchronized void stagingDir(Path dir) {
         this.staging = dir;
@@ -201,7 +232,8 @@ final class Engine {
         try {
             Message noop = checkApplicable(pkg);
             if (noop != null) {
-                return noop;
+                deleteQuietly(copy);
+                return noop.put("title", pkg.manifest().title());
             }
         } catch (Refusal e) {
             deleteQuietly(copy);
@@ -216,16 +248,18 @@ final class Engine {
         List<Installed> before = new ArrayList<>(installed);
         installed.add(candidate);
         Map<String, Patcher.ClassOutcome> outcome;
+        // The plan goes first, so that one scan of the loaded classes suffices: a copy that loads
+        // from now on is patched as it loads, one loaded before is found by the scan.
+        patcher.plan(installed);
         try {
             outcome = patcher.converge(installed, names, candidate, allowPending);
         } catch (RuntimeException e) {
             installed.clear();
             installed.addAll(before);
+            patcher.undoPlan(installed, names);
             deleteQuietly(copy);
             throw e;
         }
-        patcher.plan(installed);
-        patcher.catchUp(installed);
         try {
             if (store != null) {
                 StateStore.Record stored = new StateStore.Record(id, store.keep(id, copy), pkg.sha256(), now, record.installedBy);
@@ -241,8 +275,8 @@ final class Engine {
             // All or nothing: a fix that would silently vanish at the next restart is not installed.
             installed.clear();
             installed.addAll(before);
-            patcher.converge(installed, names, null, true);
             patcher.plan(installed);
+            patcher.converge(installed, names, null, true);
             return reply("failed", id + " was redefined but could not be persisted in " + store.dir() + " (" + e.getMessage()
                     + "), so it was rolled back: nothing changed. Fix the state folder (owner-only, space on disk) and retry")
                     .put("id", id);
@@ -256,7 +290,8 @@ final class Engine {
         publishProperties();
         Message m = reply("ok", id + " applied: " + describe(outcome) + (store == null ? "; live in this JVM only (the agent was"
                 + " attached, so nothing re-applies it when the JVM restarts)" : "")).put("id", id)
-                .put("durationMicros", (System.nanoTime() - start) / 1000).put("persisted", store != null);
+                .put("durationMicros", (System.nanoTime() - start) / 1000).put("persisted", store != null)
+                .put("title", candidate.manifest.title());
         int n = 0;
         for (ClassPatch c : candidate.manifest.classes()) {
             Patcher.ClassOutcome o = outcome.get(c.name());
@@ -341,15 +376,15 @@ final class Engine {
         List<Installed> before = new ArrayList<>(installed);
         installed.remove(target);
         Set<String> names = classNames(target, new HashSet<>(target.manifest.supersedes()));
+        patcher.plan(installed);
         try {
             patcher.converge(installed, names, null, true);
         } catch (RuntimeException e) {
             installed.clear();
             installed.addAll(before);
+            patcher.undoPlan(installed, names);
             throw e;
         }
-        patcher.plan(installed);
-        patcher.catchUp(installed);
         if (store != null) {
             List<StateStore.Record> next = without(persisted, target.id());
             try {
@@ -358,8 +393,8 @@ final class Engine {
                 // It would come back at the next restart: undo the live change rather than answer ok.
                 installed.clear();
                 installed.addAll(before);
-                patcher.converge(installed, names, null, true);
                 patcher.plan(installed);
+                patcher.converge(installed, names, null, true);
                 return reply("failed", "could not record the uninstall of " + target.id() + " in " + store.dir() + " ("
                         + e.getMessage() + "), so it was rolled back: " + target.id() + " is still installed and active."
                         + " Fix the state folder (owner-only, space on disk) and retry").put("id", target.id());

@@ -95,11 +95,36 @@ public final class AgentClient implements AutoCloseable {
      * @param timeout the deadline of every step that talks to the JVM; null for the defaults
      */
     public static AgentClient connect(long pid, String machineName, Path trust, Duration timeout) {
+        return connect(pid, machineName, trust, timeout, () -> { });
+    }
+
+    /**
+     * Like {@link #connect(long, String, Path, Duration)}; {@code beforeLoading} runs just before the
+     * agent would be loaded into the JVM, and may throw to stop there with nothing changed (a
+     * caller's own checks can so run while attach is under way).
+     */
+    public static AgentClient connect(long pid, String machineName, Path trust, Duration timeout, Runnable beforeLoading) {
         if (!machineName.isEmpty() && !MACHINE_NAME.matcher(machineName).matches()) {
             throw new IllegalArgumentException("invalid machine name '" + machineName
                     + "': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
-        return open(pid, true, machineName, trust, timeout).orElseThrow();
+        return open(pid, true, machineName, trust, timeout, beforeLoading).orElseThrow();
+    }
+
+    /**
+     * The agent in JVM {@code pid} when it can be reached through the socket in its user's runtime
+     * folder, without attaching; empty otherwise (no agent, an agent without such a socket, or a
+     * JVM this user may not manage). Never attaches, never loads the agent.
+     *
+     * @throws TimedOutException when the JVM is stopped or its agent does not answer in time
+     */
+    public static Optional<AgentClient> connectDirect(long pid, Duration timeout) {
+        OsProcess self = OsProcess.self();
+        if (pid == self.pid()) {
+            return Optional.empty();
+        }
+        Optional<OsProcess> process = OsProcess.of(pid);
+        return process.isEmpty() ? Optional.empty() : viaRuntimeFolder(process.get(), self, timeout);
     }
 
     /** Connects to the agent in JVM {@code pid} if it runs there; never loads it. */
@@ -109,10 +134,11 @@ public final class AgentClient implements AutoCloseable {
 
     /** Connects to the agent in JVM {@code pid} if it runs there, with one deadline for every step (null: the defaults); never loads it. */
     public static Optional<AgentClient> connectIfPresent(long pid, Duration timeout) {
-        return open(pid, false, "", null, timeout);
+        return open(pid, false, "", null, timeout, () -> { });
     }
 
-    private static Optional<AgentClient> open(long pid, boolean load, String machineName, Path trust, Duration timeout) {
+    private static Optional<AgentClient> open(long pid, boolean load, String machineName, Path trust, Duration timeout,
+                                              Runnable beforeLoading) {
         OsProcess self = OsProcess.self();
         if (pid == self.pid()) {
             throw new NoSuchJvmException(pid, "process " + pid + " is this hotpatch process itself");
@@ -140,6 +166,7 @@ public final class AgentClient implements AutoCloseable {
             if (!load) {
                 return Optional.empty();
             }
+            beforeLoading.run();
             Path jar = AgentJar.path();
             requireReadable(process, self, jar, "the agent jar",
                     "hotpatch keeps the agent in its own user's private cache. Run hotpatch as that user (e.g. sudo -u "
