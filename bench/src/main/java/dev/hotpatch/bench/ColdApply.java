@@ -7,6 +7,7 @@ import dev.hotpatch.attach.Outcome;
 import dev.hotpatch.testkit.TargetJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -225,18 +226,24 @@ final class ColdApply implements Benchmark {
         f.enrolledInside.addNanos(r.durationMicros() * 1000);
     }
 
-    /** The CLI's class-data sharing archive, written by its training run as the {@code hotpatch} launcher does. */
+    /** The CLI's class-data sharing archive, written from its training run's class list as the {@code hotpatch} launcher does. */
     private static Path cdsArchive(Workspace ws, Path cli) throws IOException, InterruptedException {
-        Path jsa = ws.fresh("cli-cds-").resolveSibling("hotpatch-cli.jsa");
-        timeProcess(List.of(Workspace.java17().toString(), "-XX:ArchiveClassesAtExit=" + jsa, "-Xlog:cds=off",
-                "-Xlog:cds+dynamic=off", "-cp", cli.toString(), "dev.hotpatch.cli.CdsTraining"));
+        Path dir = ws.fresh("cli-cds-");
+        Files.createDirectories(dir);
+        Path list = dir.resolve("hotpatch-cli.classlist");
+        Path jsa = dir.resolve("hotpatch-cli.jsa");
+        timeProcess(List.of(Workspace.java17().toString(), "-XX:DumpLoadedClassList=" + list, "-cp", cli.toString(),
+                "dev.hotpatch.cli.CdsTraining"));
+        timeProcess(List.of(Workspace.java17().toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + list,
+                "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-cp", cli.toString()));
         return jsa;
     }
 
+    /** The CLI's apply as the {@code hotpatch} launcher runs it: with its CDS archive, C1 only, serial GC. */
     private static List<String> cliCommand(Workspace ws, TargetJvm target, Path cli, Path jsa) {
-        return List.of(Workspace.java17().toString(), "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-Xlog:cds+dynamic=off",
-                "-jar", cli.toString(), "apply", "--pid", Long.toString(target.pid()), ws.patch.toString(), "--trust",
-                ws.keyDir.toString());
+        return List.of(Workspace.java17().toString(), "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-jar", cli.toString(), "apply", "--pid", Long.toString(target.pid()), ws.patch.toString(),
+                "--trust", ws.keyDir.toString());
     }
 
     /** Runs a command to completion and returns its wall time; a non-zero exit is an error, with the output. */

@@ -84,11 +84,34 @@ final class Engine {
 
     /**
      * Does ahead of time, on the calling (background) thread, the first-use work of an apply that
-     * does not depend on the package: reading the trust folder, and loading and initialising the
-     * JDK's digest, certificate and signature classes with the trusted publishers' keys. Verifies
-     * nothing and changes nothing: a later apply still runs every check.
+     * does not depend on the package: reading the trust folder; verifying a tiny signed package kept
+     * in the agent jar ({@code warmup/warmup.hotpatch}, one empty class, checked against its own
+     * {@code warmup/signer.crt} only, whose private key was thrown away) exactly as an apply verifies,
+     * so that the JDK's signed-jar, certificate and ECDSA code has loaded and run once; and initialising
+     * signature checks with the trusted publishers' keys. Applies nothing, trusts nothing new, changes
+     * nothing: a later apply still runs every check.
      */
     void warm() {
+        Path dir;
+        synchronized (this) {
+            dir = staging;
+        }
+        if (dir != null) {
+            Path copy = dir.resolve("warmup-" + System.nanoTime() + ".hotpatch");
+            try (java.io.InputStream pkg = Engine.class.getResourceAsStream("warmup/warmup.hotpatch");
+                 java.io.InputStream crt = Engine.class.getResourceAsStream("warmup/signer.crt")) {
+                if (pkg != null && crt != null) {
+                    Files.copy(pkg, copy);
+                    java.security.cert.X509Certificate cert = (java.security.cert.X509Certificate)
+                            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(crt);
+                    HotpatchPackage.read(copy, TrustStore.of(java.util.List.of(cert))).manifest();
+                }
+            } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+                // Warming is an optimisation only.
+            } finally {
+                deleteQuietly(copy);
+            }
+        }
         java.util.List<java.security.cert.X509Certificate> certs = java.util.Collections.emptyList();
         synchronized (this) {
             trust.warm();
