@@ -66,8 +66,11 @@ final class HotpatchJob {
             return notRunning(e);
         }
         LocalMachine m = running.get();
-        if (!m.answering()) {
-            return ctx.notAnswering(e, m);
+        // Only a call still unanswered keeps a change from being sent; a JVM that a listing merely found stopped or slow
+        // gets it under the change deadline (held until a stopped JVM resumes), like any other.
+        Optional<String> blocked = calls.unanswered(m.pid());
+        if (blocked.isPresent()) {
+            return ctx.notAnswering(e, m.notAnswering(blocked.get()));
         }
         Optional<Path> trust = config.trustFor(m.config());
         if (trust.isEmpty()) {
@@ -149,8 +152,11 @@ final class HotpatchJob {
             return notRunning(e);
         }
         LocalMachine m = running.get();
-        if (!m.answering()) {
-            return ctx.notAnswering(e, m);
+        // Only a call still unanswered keeps a change from being sent; a JVM that a listing merely found stopped or slow
+        // gets it under the change deadline (held until a stopped JVM resumes), like any other.
+        Optional<String> blocked = calls.unanswered(m.pid());
+        if (blocked.isPresent()) {
+            return ctx.notAnswering(e, m.notAnswering(blocked.get()));
         }
         journal.write(e.phase(Journal.Phase.APPLYING));
         Removed removed;
