@@ -37,6 +37,7 @@ final class ServerTap implements AutoCloseable {
     private final Set<String> hidden = ConcurrentHashMap.newKeySet();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final List<JsonNode> checkIns = new CopyOnWriteArrayList<>();
+    private volatile boolean noDigests;
 
     ServerTap(URI server) throws IOException {
         this.server = server;
@@ -58,6 +59,11 @@ final class ServerTap implements AutoCloseable {
     /** Answers {@code path} (without query) with the server's 404 for a route it does not have. */
     void hide(String path) {
         hidden.add(path);
+    }
+
+    /** Answers check-ins as a server without report digests would: without {@code reportDigests} and {@code sendFull}. */
+    void playServerWithoutDigests() {
+        noDigests = true;
     }
 
     /** Requests seen for {@code path} (without query). */
@@ -124,6 +130,11 @@ final class ServerTap implements AutoCloseable {
             }
             r.headers().firstValue("Content-Type").ifPresent(v -> ex.getResponseHeaders().add("Content-Type", v));
             byte[] out = r.body();
+            if (noDigests && path.equals("/api/v1/node/check-in") && r.statusCode() == 200) {
+                com.fasterxml.jackson.databind.node.ObjectNode answer = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(out);
+                answer.remove(List.of("reportDigests", "sendFull"));
+                out = JSON.writeValueAsBytes(answer);
+            }
             ex.sendResponseHeaders(r.statusCode(), out.length == 0 ? -1 : out.length);
             if (out.length > 0) {
                 try (OutputStream o = ex.getResponseBody()) {

@@ -35,7 +35,7 @@ public final class CheckInThroughput {
     }
 
     enum Endpoint {
-        HEALTHZ("GET /healthz"), WHOAMI("GET /api/v1/whoami"), CHECK_IN("POST /api/v1/node/check-in");
+        HEALTHZ("GET /healthz"), WHOAMI("GET /api/v1/whoami"), CHECK_IN("check-in, full reports"), CHECK_IN_DIGEST("check-in, digests");
 
         final String label;
 
@@ -136,6 +136,16 @@ public final class CheckInThroughput {
                 checkIns.add(mine.toArray(HttpRequest[]::new));
             }
             plans.put(Endpoint.CHECK_IN, checkIns);
+            List<HttpRequest[]> digestCheckIns = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<HttpRequest> mine = new ArrayList<>();
+                for (int n = t; n < nodeCount; n += threads) {
+                    mine.add(nodes.get(n).digestCheckInRequest());
+                }
+                digestCheckIns.add(mine.toArray(HttpRequest[]::new));
+            }
+            plans.put(Endpoint.CHECK_IN_DIGEST, digestCheckIns);
+            out.printf(Locale.ROOT, "  digest check-in body: %,d bytes%n", nodes.get(0).digestBodyBytes);
 
             LoadDriver driver = new LoadDriver(server.api, () -> Environment.processCpuSeconds()
                     + (store == FleetServer.Store.POSTGRESQL ? pg.cpuSeconds() : 0));
@@ -148,8 +158,8 @@ public final class CheckInThroughput {
             Map<Endpoint, Stats> rates = new EnumMap<>(Endpoint.class);
             Map<Endpoint, Stats> latency = new EnumMap<>(Endpoint.class);
             Map<Endpoint, Stats> cpuPerRequest = new EnumMap<>(Endpoint.class);
-            Stats ratioHealthz = new Stats();
-            Stats ratioWhoami = new Stats();
+            Map<Endpoint, Stats> ratioHealthz = new EnumMap<>(Endpoint.class);
+            Map<Endpoint, Stats> ratioWhoami = new EnumMap<>(Endpoint.class);
             Endpoint[] order = Endpoint.values();
             int repeats = o.integer("repeats");
             for (int r = 0; r < repeats; r++) {
@@ -169,22 +179,28 @@ public final class CheckInThroughput {
                             e.label, res.perSecond(), res.latencyMs().quantile(0.5), res.latencyMs().quantile(0.99), res.cpuMsPerRequest(),
                             Environment.loadAverage());
                 }
-                ratioHealthz.add(thisRound.get(Endpoint.CHECK_IN) / thisRound.get(Endpoint.HEALTHZ));
-                ratioWhoami.add(thisRound.get(Endpoint.CHECK_IN) / thisRound.get(Endpoint.WHOAMI));
+                for (Endpoint c : List.of(Endpoint.CHECK_IN, Endpoint.CHECK_IN_DIGEST)) {
+                    ratioHealthz.computeIfAbsent(c, k -> new Stats()).add(thisRound.get(c) / thisRound.get(Endpoint.HEALTHZ));
+                    ratioWhoami.computeIfAbsent(c, k -> new Stats()).add(thisRound.get(c) / thisRound.get(Endpoint.WHOAMI));
+                }
             }
             List<String> rows = new ArrayList<>();
             for (Endpoint e : Endpoint.values()) {
                 Stats rate = rates.get(e);
                 Stats lat = latency.get(e);
-                String reports = e == Endpoint.CHECK_IN ? Stats.fmt(rate.median() * perNode) : "—";
-                String ratio = e == Endpoint.CHECK_IN ? String.format(Locale.ROOT, "%.3f (range %.3f–%.3f); ÷ whoami %.3f",
-                        ratioHealthz.median(), ratioHealthz.min(), ratioHealthz.max(), ratioWhoami.median()) : "—";
-                String goal = e == Endpoint.CHECK_IN ? "≥ " + GOAL : "—";
-                String verdict = e == Endpoint.CHECK_IN ? (ratioHealthz.median() >= GOAL ? "met" : "missed") : "—";
+                boolean checkIn = ratioHealthz.containsKey(e);
+                String reports = checkIn ? Stats.fmt(rate.median() * perNode) : "—";
+                String ratio = checkIn ? String.format(Locale.ROOT, "%.3f (range %.3f–%.3f); ÷ whoami %.3f",
+                        ratioHealthz.get(e).median(), ratioHealthz.get(e).min(), ratioHealthz.get(e).max(), ratioWhoami.get(e).median()) : "—";
+                String goal = checkIn ? "≥ " + GOAL : "—";
+                String verdict = checkIn ? (ratioHealthz.get(e).median() >= GOAL ? "met" : "missed") : "—";
                 rows.add(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f ms | %.2f ms | %.3f ms | %s | %s | %s |", store.label, e.label,
                         rate.brief("/s"), reports, lat.quantile(0.5), lat.quantile(0.99), cpuPerRequest.get(e).median(), ratio, goal, verdict));
             }
-            out.printf(Locale.ROOT, "  check-in ÷ /healthz per repeat: %s; ÷ whoami: %s%n", ratioHealthz.brief(""), ratioWhoami.brief(""));
+            for (Endpoint c : ratioHealthz.keySet()) {
+                out.printf(Locale.ROOT, "  %s ÷ /healthz per repeat: %s; ÷ whoami: %s%n", c.label, ratioHealthz.get(c).brief(""),
+                        ratioWhoami.get(c).brief(""));
+            }
             return rows;
         }
     }

@@ -113,17 +113,61 @@ final class Scene implements AutoCloseable {
         return kb;
     }
 
-    /** A node's check-in body for machines {@code first} … {@code first + count - 1}. */
-    byte[] checkInBody(String hostname, int first, int count) {
+    /**
+     * A node's check-in body for machines {@code first} … {@code first + count - 1}, in full; with
+     * {@code withDigests}, each report comes with its digest, as the node daemon sends it.
+     */
+    byte[] checkInBody(String hostname, int first, int count, boolean withDigests) {
         List<Map<String, Object>> machines = new ArrayList<>();
+        Map<String, String> digests = new LinkedHashMap<>();
         for (int i = first; i < first + count; i++) {
             machines.add(report(i));
+            digests.put(machineName(i), digest(i));
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostname", hostname);
         body.put("nodeVersion", "0.1.0");
         body.put("machines", machines);
+        if (withDigests) {
+            body.put("digests", digests);
+        }
         return ApiClient.json(body);
+    }
+
+    /** A node's check-in body for machines {@code first} … {@code first + count - 1}, in full and without digests (an older node). */
+    byte[] checkInBody(String hostname, int first, int count) {
+        return checkInBody(hostname, first, count, false);
+    }
+
+    /**
+     * The steady-state check-in body of a node whose machines' reports the server holds: each
+     * machine as its digest and its health, whose counters stand at {@code probes} probes.
+     */
+    byte[] digestBody(String hostname, int first, int count, long probes) {
+        List<Map<String, Object>> unchanged = new ArrayList<>();
+        for (int i = first; i < first + count; i++) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("name", machineName(i));
+            e.put("digest", digest(i));
+            e.put("health", health(probes));
+            unchanged.add(e);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("hostname", hostname);
+        body.put("nodeVersion", "0.1.0");
+        body.put("unchanged", unchanged);
+        return ApiClient.json(body);
+    }
+
+    /** A passing health check after {@code probes} probes, one every 10 s from the JVM's start. */
+    static Map<String, Object> health(long probes) {
+        return Map.of("state", "passing", "checkedAt", Instant.parse("2026-02-01T08:00:00Z").plusSeconds(10 * probes).toString(),
+                "samples", probes, "failures", 0);
+    }
+
+    /** The digest machine {@code i}'s node sends with its report (opaque to the server; the bench's own). */
+    String digest(int i) {
+        return Sha256.hex(ApiClient.json(report(i)));
     }
 
     /** The report of machine number {@code i}, as the node daemon sends it. */
