@@ -40,7 +40,8 @@ final class Scene implements AutoCloseable {
     static final String IMAGE = "bench/app/1.x";
     private static final LocalDate BASELINE_DATE = LocalDate.of(2026, 1, 5);
 
-    private final FleetServer server;
+    private final ApiClient api;
+    private final String adminToken;
     private final Path keyDir;
     private final SigningKey key;
     private final int classCount;
@@ -58,12 +59,18 @@ final class Scene implements AutoCloseable {
      * @param reportClasses whether reports list every class by hash (the daemon's default) or only the jars
      */
     Scene(FleetServer server, int classCount, boolean reportClasses) throws IOException {
-        this.server = server;
+        this(server.api, server.adminToken, server.trustDir(), classCount, reportClasses);
+    }
+
+    /** The scene set up through {@code api} as the administrator, on a server that trusts the publishers in {@code trustDir}. */
+    Scene(ApiClient api, String adminToken, Path trustDir, int classCount, boolean reportClasses) throws IOException {
+        this.api = api;
+        this.adminToken = adminToken;
         this.classCount = classCount;
         this.reportClasses = reportClasses;
         this.keyDir = Files.createTempDirectory("hotpatch-bench-key-");
         this.key = SigningKey.generate(keyDir.resolve("publisher"), "CN=Bench Publisher");
-        Files.writeString(server.trustDir().resolve("bench-publisher.crt"), key.certificatePem());
+        Files.writeString(trustDir.resolve("bench-publisher.crt"), key.certificatePem());
         Map<String, byte[]> classes = new LinkedHashMap<>();
         for (int i = 0; i < classCount; i++) {
             String name = className(i);
@@ -74,8 +81,7 @@ final class Scene implements AutoCloseable {
         }
         this.patchedClass0Baseline = classes.get(className(0));
         this.baselineJar = jar(classes);
-        ApiClient api = server.api;
-        this.imageId = api.postJson("/api/v1/images", server.adminToken, Map.of("publisher", "bench", "offer", "app", "sku", "1.x"))
+        this.imageId = api.postJson("/api/v1/images", adminToken, Map.of("publisher", "bench", "offer", "app", "sku", "1.x"))
                 .expect(201, "create image").json().get("id").asText();
         Path descriptor = keyDir.resolve("app-1.0.release");
         Path jarFile = Files.write(keyDir.resolve("app-1.0.jar"), baselineJar);
@@ -85,7 +91,7 @@ final class Scene implements AutoCloseable {
         files.put("jar", Map.entry("app-1.0.jar", baselineJar));
         files.put("descriptor", Map.entry("app-1.0.release", Files.readAllBytes(descriptor)));
         this.baselineId = api.postFiles("/api/v1/images/" + imageId + "/baselines?version=1.0&kind=planned&releasedOn=" + BASELINE_DATE,
-                        server.adminToken, files)
+                        adminToken, files)
                 .expect(201, "publish baseline 1.0").json().get("id").asText();
     }
 
@@ -108,7 +114,7 @@ final class Scene implements AutoCloseable {
         byte[] pkg = Files.readAllBytes(file);
         Files.delete(file);
         // One release per calendar month; the later ones of the run need the override.
-        server.api.postBytes("/api/v1/updates" + (n > 1 ? "?override=true" : ""), server.adminToken, pkg).expect(201, "publish " + kb);
+        api.postBytes("/api/v1/updates" + (n > 1 ? "?override=true" : ""), adminToken, pkg).expect(201, "publish " + kb);
         lastKb = kb;
         return kb;
     }

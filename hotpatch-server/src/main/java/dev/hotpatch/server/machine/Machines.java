@@ -270,7 +270,8 @@ public final class Machines {
         parts.add("cfg:" + c.hotpatch() + "/" + c.groupOrchestration() + "/" + c.group());
         parts.add("a:" + (r.agent() != null && r.agent().present()));
         if (r.restartPending() != null) {
-            parts.add("rp:" + r.restartPending().since());
+            // The reason too: an assessment's text quotes it, and machines of one digest share one assessment when a fleet is re-assessed.
+            parts.add("rp:" + r.restartPending().since() + "/" + r.restartPending().reason());
         }
         return Sha256.hex(String.join("\n", parts).getBytes(StandardCharsets.UTF_8));
     }

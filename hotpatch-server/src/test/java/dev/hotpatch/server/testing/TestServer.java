@@ -3,6 +3,7 @@ package dev.hotpatch.server.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hotpatch.server.HotpatchServer;
+import dev.hotpatch.testkit.PostgresCluster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
