@@ -130,7 +130,14 @@ public final class FleetScale {
                         continue;
                     }
                 }
+                Thread stopPg = pg == null ? null : new Thread(pg::close, "stop-postgres");
+                if (stopPg != null) {
+                    Runtime.getRuntime().addShutdownHook(stopPg);
+                }
                 runOn(store, pg, o, out, rows, reassess);
+                if (stopPg != null) {
+                    Runtime.getRuntime().removeShutdownHook(stopPg);
+                }
             } finally {
                 if (pg != null) {
                     pg.close();
@@ -160,7 +167,10 @@ public final class FleetScale {
         out.println("== " + store.label + "  [load average " + Environment.loadAverage() + "]");
         Path trust = Files.createTempDirectory("hotpatch-bench-trust-");
         String dbUrl = pg == null ? null : pg.newDatabase();
-        List<Replica> servers = new ArrayList<>();
+        List<Replica> servers = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // Interrupted (Ctrl-C), the server processes must not outlive this one.
+        Thread stopServers = new Thread(() -> servers.forEach(r -> r.process.process.destroyForcibly()), "stop-servers");
+        Runtime.getRuntime().addShutdownHook(stopServers);
         try {
             servers.add(new Replica(o.get("heap"), dbUrl, trust));
             if (store == FleetServer.Store.POSTGRESQL) {
@@ -227,6 +237,7 @@ public final class FleetScale {
             for (Replica r : servers) {
                 r.close();
             }
+            Runtime.getRuntime().removeShutdownHook(stopServers);
             try (var files = Files.walk(trust)) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }

@@ -72,7 +72,8 @@ public final class Assessor {
      * {@linkplain CatalogCache catalog generation}).
      */
     public void markStale(Handle h, String imageId) {
-        h.createUpdate("UPDATE machines SET stale = TRUE WHERE image_id = :i OR image_id IS NULL").bind("i", imageId).execute();
+        h.createUpdate("INSERT INTO stale_machines (machine_id) SELECT id FROM machines WHERE image_id = :i OR image_id IS NULL"
+                + " ON CONFLICT (machine_id) DO NOTHING").bind("i", imageId).execute();
         CatalogCache.catalogChanged(h);
     }
 
@@ -103,7 +104,7 @@ public final class Assessor {
         long end = System.nanoTime() + budget.toNanos();
         int n = 0;
         while (System.nanoTime() < end) {
-            List<String> ids = db.read(h -> h.createQuery("SELECT id FROM machines WHERE stale = TRUE ORDER BY id LIMIT 200")
+            List<String> ids = db.read(h -> h.createQuery("SELECT machine_id FROM stale_machines ORDER BY machine_id LIMIT 200")
                     .mapTo(String.class).list());
             if (ids.isEmpty()) {
                 break;
@@ -116,7 +117,7 @@ public final class Assessor {
                 n += db.tx(h -> {
                     int done = 0;
                     for (String id : batch) {
-                        if (h.createUpdate("UPDATE machines SET stale = FALSE WHERE id = :id AND stale = TRUE").bind("id", id).execute() != 1) {
+                        if (h.createUpdate("DELETE FROM stale_machines WHERE machine_id = :id").bind("id", id).execute() != 1) {
                             continue;
                         }
                         // After the claim, per machine: a catalog change committed before it is seen (see CatalogCache).
@@ -168,12 +169,16 @@ public final class Assessor {
         Machine.Missing counts = o.counts();
         h.createUpdate("UPDATE machines SET image_id = :img, baseline_id = :b, last_good_baseline = :lg, match_detail = :md, status = :s,"
                         + " status_reason = :sr, assessed_at = :t, missing_total = :mt, missing_critical = :mc, missing_security = :ms,"
-                        + " missing_other = :mo, missing_updates = :mu, stale = FALSE WHERE id = :id")
+                        + " missing_other = :mo, missing_updates = :mu WHERE id = :id")
                 .bind("img", match.imageId()).bind("b", match.baselineId()).bind("lg", lastGood)
                 .bind("md", match.matched() ? match.detail() : match.refusal()).bind("s", o.status()).bind("sr", o.reason())
                 .bind("t", now.toEpochMilli()).bind("mt", counts.total()).bind("mc", counts.critical()).bind("ms", counts.security())
                 .bind("mo", counts.other()).bind("mu", o.missingJson()).bind("id", machineId)
                 .execute();
+        if (cache == CatalogCache.NONE) {
+            // Assessed afresh (check-in, Assess now, a command result): no longer owed a re-assessment (the drain claimed its own).
+            h.createUpdate("DELETE FROM stale_machines WHERE machine_id = :id").bind("id", machineId).execute();
+        }
         if (baseline != null) {
             h.createUpdate("INSERT INTO machine_baselines (machine_id, baseline_id, first_seen_at, last_seen_at) VALUES (:m, :b, :t, :t)"
                             + " ON CONFLICT (machine_id, baseline_id) DO UPDATE SET last_seen_at = excluded.last_seen_at")
