@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -73,10 +74,14 @@ class DiscoveryInventoryTest {
     @Test
     void discover_leavesUnnamedJvmsAlone_andAdoptsThemByConfigMatch() throws Exception {
         Path jar = TestApp.jar(dir.resolve("fees.jar"), "1.0", 10, -1);
+        // A main class of its own, so that the match cannot meet another test's JVM of the same app on this host.
+        String main = "demo.Match" + java.util.UUID.randomUUID().toString().replace("-", "");
+        Path launcher = dev.hotpatch.testkit.JarMaker.compile(dir.resolve("launcher.jar"), Map.of(main, "package demo;\npublic class "
+                + main.substring(5) + " {\n  public static void main(String[] a) throws Exception { App.main(a); }\n}\n"), List.of(jar), 11);
         String name = TestApp.machineName("match");
-        Path config = Files.writeString(dir.resolve("node.properties"), "machine." + name + ".match = " + TestApp.MAIN + "\n"
+        Path config = Files.writeString(dir.resolve("node.properties"), "machine." + name + ".match = " + main + "\n"
                 + "machine." + name + ".timeZone = Asia/Tokyo\nmachine." + name + ".region = ap-east\n");
-        try (TargetJvm target = TargetJvm.builder(Jdks.java17()).classpath(jar).mainClass(TestApp.MAIN).start()) {
+        try (TargetJvm target = TargetJvm.builder(Jdks.java17()).classpath(jar, launcher).mainClass(main).start()) {
             target.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(20));
 
             MachineDiscovery.Found plain = new MachineDiscovery(NodeConfig.defaults(), pid -> Optional.empty()).discover();

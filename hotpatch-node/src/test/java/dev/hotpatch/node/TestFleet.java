@@ -62,8 +62,20 @@ final class TestFleet implements AutoCloseable {
         Files.copy(keyDir.resolve(SigningKey.CERTIFICATE), trust.resolve("publisher.crt"));
         this.jar = TestApp.jar(dir.resolve("app/fees.jar"), "1.0", 10, -1);
         post("/api/v1/images", "{\"publisher\":\"test\",\"offer\":\"fees\",\"sku\":\"1.x\"}", 201);
-        send("POST", "/api/v1/images/test:fees:1.x/baselines?version=1.0&kind=planned&releasedOn=2026-01-05&fileName=fees.jar",
-                "application/octet-stream", Files.readAllBytes(jar), 201);
+        // Baselines are signed like hotpatches: the jar and its signed release descriptor, as one multipart upload.
+        Path descriptor = dir.resolve("fees-1.0.release");
+        TestApp.descriptor(descriptor, "1.0", jar, key);
+        String boundary = "b" + System.nanoTime();
+        java.io.ByteArrayOutputStream form = new java.io.ByteArrayOutputStream();
+        for (String[] part : new String[][] {{"jar", "fees.jar", jar.toString()}, {"descriptor", "fees-1.0.release", descriptor.toString()}}) {
+            form.writeBytes(("--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + part[0] + "\"; filename=\"" + part[1]
+                    + "\"\r\nContent-Type: application/octet-stream\r\n\r\n").getBytes(StandardCharsets.UTF_8));
+            form.writeBytes(Files.readAllBytes(Path.of(part[2])));
+            form.writeBytes("\r\n".getBytes(StandardCharsets.UTF_8));
+        }
+        form.writeBytes(("--" + boundary + "--\r\n").getBytes(StandardCharsets.UTF_8));
+        send("POST", "/api/v1/images/test:fees:1.x/baselines?version=1.0&kind=planned&releasedOn=2026-01-05",
+                "multipart/form-data; boundary=" + boundary, form.toByteArray(), 201);
     }
 
     URI url() {
