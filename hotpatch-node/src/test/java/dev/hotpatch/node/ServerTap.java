@@ -77,13 +77,34 @@ final class ServerTap implements AutoCloseable {
         return List.copyOf(checkIns);
     }
 
-    /** The last check-in's report of machine {@code name}, or null. */
+    /**
+     * Machine {@code name} as the last check-in that had it reported it, or null: its last full
+     * report, with the health of a later check-in that sent the machine by digest (an unchanged
+     * report travels as its digest and health).
+     */
     JsonNode lastReport(String name) {
         List<JsonNode> all = checkIns();
+        JsonNode laterHealth = null;
         for (int i = all.size() - 1; i >= 0; i--) {
             for (JsonNode m : all.get(i).path("machines")) {
                 if (name.equals(m.path("name").asText())) {
-                    return m;
+                    if (laterHealth == null) {
+                        return m;
+                    }
+                    com.fasterxml.jackson.databind.node.ObjectNode merged = m.deepCopy();
+                    if (laterHealth.isMissingNode() || laterHealth.isNull()) {
+                        merged.remove("health");
+                    } else {
+                        merged.set("health", laterHealth);
+                    }
+                    return merged;
+                }
+            }
+            if (laterHealth == null) {
+                for (JsonNode u : all.get(i).path("unchanged")) {
+                    if (name.equals(u.path("name").asText())) {
+                        laterHealth = u.path("health");
+                    }
                 }
             }
         }
