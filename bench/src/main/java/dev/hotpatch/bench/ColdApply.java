@@ -7,6 +7,7 @@ import dev.hotpatch.attach.Outcome;
 import dev.hotpatch.testkit.TargetJvm;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,6 +65,10 @@ final class ColdApply implements Benchmark {
         final Sample hpProcess = new Sample("ms");
         final Sample bareProcess = new Sample("ms");
         final Sample cliStartup = new Sample("ms");
+        final Sample hpProcessCds = new Sample("ms");
+        final Sample enrolledProcess = new Sample("ms");
+        final Sample enrolledInProcess = new Sample("ms");
+        final Sample enrolledInside = new Sample("ms");
         final Sample agentStart = new Sample("ms");
         final Map<String, Sample> coldSteps = new LinkedHashMap<>();
     }
@@ -73,15 +78,24 @@ final class ColdApply implements Benchmark {
         Optional<Path> cli = ws.cliJar();
         Figures f = new Figures();
         List<Variant> variants = new ArrayList<>(List.of(this::hotpatchInProcess, this::bareInProcess, this::bareProcess,
-                this::breakdown));
+                this::breakdown, this::enrolledInProcess));
+        List<FeesTarget.Mode> modes = new ArrayList<>(List.of(FeesTarget.Mode.PLAIN, FeesTarget.Mode.PLAIN,
+                FeesTarget.Mode.PLAIN, FeesTarget.Mode.PLAIN, FeesTarget.Mode.ENROLLED));
         if (cli.isPresent()) {
+            Path jsa = cdsArchive(ws, cli.get());
             variants.add((w, t, k, fig) -> hotpatchProcess(w, t, cli.get(), fig));
+            modes.add(FeesTarget.Mode.PLAIN);
+            variants.add((w, t, k, fig) -> fig.hpProcessCds.addNanos(timeProcess(cliCommand(w, t, cli.get(), jsa))));
+            modes.add(FeesTarget.Mode.PLAIN);
+            variants.add((w, t, k, fig) -> fig.enrolledProcess.addNanos(timeProcess(cliCommand(w, t, cli.get(), jsa))));
+            modes.add(FeesTarget.Mode.ENROLLED);
         }
         // One unrecorded trial first: this JVM's own attach and agent classes load once, not per trial.
         for (int trial = -1; trial < trials; trial++) {
             for (int v = 0; v < variants.size(); v++) {
-                Variant variant = variants.get(Math.floorMod(v + trial, variants.size()));
-                try (TargetJvm target = FeesTarget.startPrimed(ws, java, FeesTarget.Mode.PLAIN)) {
+                int which = Math.floorMod(v + trial, variants.size());
+                Variant variant = variants.get(which);
+                try (TargetJvm target = FeesTarget.startPrimed(ws, java, modes.get(which))) {
                     // Let the target's JIT finish compiling the priming work before the clock starts.
                     Thread.sleep(300);
                     variant.run(ws, target, "c" + trial + "v" + v, trial < 0 ? new Figures() : f);
@@ -103,11 +117,21 @@ final class ColdApply implements Benchmark {
                 + " runs each step of an apply once, cold:");
         report.detail("  loadAgent(hotpatch agent) alone (agent start-up): %s", f.agentStart.describe());
         f.coldSteps.forEach((step, sample) -> report.detail("  %-34s %s", step, sample.brief()));
+        report.detail("enrolled target, in-process (socket in the runtime folder + apply): %s", f.enrolledInProcess.describe());
+        report.detail("  of which inside the agent:      %s", f.enrolledInside.describe());
         report.ratio("cold apply " + jdk, "in-process (attach → patched)", f.hpTotal, f.bareTotal, 1.3);
+        report.ratio("enrolled apply " + jdk, "in-process, enrolled JVM over its runtime socket vs bare attach", f.enrolledInProcess,
+                f.bareTotal, 0.8);
         if (cli.isPresent()) {
             report.detail("hotpatch CLI whole process:       %s", f.hpProcess.describe());
             report.detail("  of which CLI start-up alone ('hotpatch --version' as a process): %s", f.cliStartup.describe());
+            report.detail("hotpatch CLI whole process, with the launcher's CDS archive: %s", f.hpProcessCds.describe());
+            report.detail("hotpatch CLI whole process, CDS, enrolled target (runtime socket): %s", f.enrolledProcess.describe());
             report.ratio("cold apply " + jdk, "whole process (CLI vs minimal Java program)", f.hpProcess, f.bareProcess, 1.3);
+            report.ratio("cold apply " + jdk, "whole process, CLI with its CDS archive (as ./hotpatch runs it)", f.hpProcessCds,
+                    f.bareProcess, 1.3);
+            report.ratio("enrolled apply " + jdk, "whole process, CLI with CDS on an enrolled JVM vs bare attach program",
+                    f.enrolledProcess, f.bareProcess, 0.8);
         } else {
             report.skipped("cold apply " + jdk, "whole process (CLI vs minimal Java program)",
                     "hotpatch-cli/target/hotpatch.jar is not built (bare process: " + f.bareProcess.brief() + ")");
@@ -187,6 +211,39 @@ final class ColdApply implements Benchmark {
         f.cliStartup.addNanos(timeProcess(List.of(Workspace.java17().toString(), "-jar", cli.toString(), "--version")));
         f.hpProcess.addNanos(timeProcess(List.of(Workspace.java17().toString(), "-jar", cli.toString(), "apply",
                 "--pid", Long.toString(target.pid()), ws.patch.toString(), "--trust", ws.keyDir.toString())));
+    }
+
+    private void enrolledInProcess(Workspace ws, TargetJvm target, String key, Figures f) {
+        long t0 = System.nanoTime();
+        AgentClient client = AgentClient.connect(target.pid());
+        ApplyResult r = client.apply(ws.patch, ws.keyDir, "bench");
+        long t1 = System.nanoTime();
+        client.close();
+        if (r.outcome() != Outcome.OK || !client.reachedBy().equals("socket")) {
+            throw new IllegalStateException("enrolled apply answered " + r.outcome() + " via " + client.reachedBy() + ": " + r.message());
+        }
+        f.enrolledInProcess.addNanos(t1 - t0);
+        f.enrolledInside.addNanos(r.durationMicros() * 1000);
+    }
+
+    /** The CLI's class-data sharing archive, written from its training run's class list as the {@code hotpatch} launcher does. */
+    private static Path cdsArchive(Workspace ws, Path cli) throws IOException, InterruptedException {
+        Path dir = ws.fresh("cli-cds-");
+        Files.createDirectories(dir);
+        Path list = dir.resolve("hotpatch-cli.classlist");
+        Path jsa = dir.resolve("hotpatch-cli.jsa");
+        timeProcess(List.of(Workspace.java17().toString(), "-XX:DumpLoadedClassList=" + list, "-cp", cli.toString(),
+                "dev.hotpatch.cli.CdsTraining"));
+        timeProcess(List.of(Workspace.java17().toString(), "-Xshare:dump", "-XX:SharedClassListFile=" + list,
+                "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-cp", cli.toString()));
+        return jsa;
+    }
+
+    /** The CLI's apply as the {@code hotpatch} launcher runs it: with its CDS archive, C1 only, serial GC. */
+    private static List<String> cliCommand(Workspace ws, TargetJvm target, Path cli, Path jsa) {
+        return List.of(Workspace.java17().toString(), "-XX:SharedArchiveFile=" + jsa, "-Xlog:cds=off", "-XX:TieredStopAtLevel=1",
+                "-XX:+UseSerialGC", "-jar", cli.toString(), "apply", "--pid", Long.toString(target.pid()), ws.patch.toString(),
+                "--trust", ws.keyDir.toString());
     }
 
     /** Runs a command to completion and returns its wall time; a non-zero exit is an error, with the output. */

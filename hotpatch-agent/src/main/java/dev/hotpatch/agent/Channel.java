@@ -23,6 +23,10 @@ import java.nio.file.attribute.PosixFilePermissions;
  * user can write is ever read. The socket's path is published as the system property
  * {@code hotpatch.agent.socket}, which tools read through the (also uid-checked) attach mechanism.
  *
+ * <p>Tools that know the user's runtime folder connect to {@code <folder>/<pid>.sock} without
+ * attaching at all (see {@link RuntimeFolder}); the folder is owner-only, and each connection's peer
+ * is checked by uid where the JDK reports it ({@link PeerCheck}).
+ *
  * <p>One daemon thread accepts; each connection is served on its own short-lived daemon thread:
  * one request, one reply. Unix-domain sockets need Java 16; the agent is compiled for Java 11, so it
  * reaches that API reflectively and, on older runtimes, runs without a channel.
@@ -31,7 +35,12 @@ final class Channel {
     private Channel() {
     }
 
-    /** Opens the socket and starts accepting; on Java &lt; 16 logs that no channel is available. */
+    /**
+     * Opens the socket and starts accepting; on Java &lt; 16 logs that no channel is available. The
+     * socket goes to the user's well-known runtime folder ({@link RuntimeFolder}) when that folder
+     * is usable, so tools find it by pid without attaching; otherwise into the private staging folder,
+     * where tools find it through the attach mechanism as before.
+     */
     static void start(Engine engine) throws IOException {
         if (Runtime.version().feature() < 16) {
             System.err.println("[hotpatch] Java " + Runtime.version().feature()
@@ -46,17 +55,36 @@ final class Channel {
         } catch (UnsupportedOperationException e) {
             throw new IOException("cannot create an owner-only folder for the agent socket on this file system", e);
         }
-        Path socket = dir.resolve("agent.sock");
-        ServerSocketChannel server = open(socket);
+        Path socket = null;
+        ServerSocketChannel server = null;
+        try {
+            socket = RuntimeFolder.socketOf(ProcessHandle.current().pid());
+            server = RuntimeFolder.claim(socket, Channel::open);
+        } catch (IOException | RuntimeException e) {
+            System.err.println("[hotpatch] no socket in the runtime folder (" + e.getMessage() + "); tools reach this JVM"
+                    + " through attach instead");
+        }
+        if (server == null) {
+            socket = dir.resolve("agent.sock");
+            server = open(socket);
+        }
+        PeerCheck peers = PeerCheck.forOwnerOf(dir);
         engine.stagingDir(dir);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> cleanUp(server, dir), "hotpatch-agent-cleanup"));
+        ServerSocketChannel listening = server;
+        Path bound = socket;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> cleanUp(listening, bound, dir), "hotpatch-agent-cleanup"));
         System.setProperty("hotpatch.agent.socket", socket.toString());
-        Thread acceptor = new Thread(() -> accept(server, engine), "hotpatch-agent-channel");
+        Thread acceptor = new Thread(() -> accept(listening, engine, peers), "hotpatch-agent-channel");
         acceptor.setDaemon(true);
         acceptor.start();
+        if (!socket.getParent().equals(dir)) {
+            Thread sweeper = new Thread(() -> RuntimeFolder.sweep(bound.getParent(), bound), "hotpatch-agent-sweep");
+            sweeper.setDaemon(true);
+            sweeper.start();
+        }
     }
 
-    private static ServerSocketChannel open(Path socket) throws IOException {
+    static ServerSocketChannel open(Path socket) throws IOException {
         try {
             ProtocolFamily unix = StandardProtocolFamily.valueOf("UNIX");
             ServerSocketChannel server = (ServerSocketChannel) ServerSocketChannel.class
@@ -72,10 +100,16 @@ final class Channel {
         }
     }
 
-    private static void accept(ServerSocketChannel server, Engine engine) {
+    private static void accept(ServerSocketChannel server, Engine engine, PeerCheck peers) {
         while (server.isOpen()) {
             try {
                 SocketChannel client = server.accept();
+                String refused = peers.refusal(client);
+                if (refused != null) {
+                    System.err.println("[hotpatch] agent channel: refused a connection: " + refused);
+                    client.close();
+                    continue;
+                }
                 Thread t = new Thread(() -> serve(client, engine), "hotpatch-agent-request");
                 t.setDaemon(true);
                 t.start();
@@ -134,9 +168,10 @@ final class Channel {
         }
     }
 
-    private static void cleanUp(ServerSocketChannel server, Path dir) {
+    private static void cleanUp(ServerSocketChannel server, Path socket, Path dir) {
         try {
             server.close();
+            Files.deleteIfExists(socket);
             try (java.util.stream.Stream<Path> s = Files.list(dir)) {
                 s.forEach(p -> p.toFile().delete());
             }

@@ -2,16 +2,19 @@ package dev.hotpatch.agent;
 
 import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.HotpatchPackage;
+import dev.hotpatch.format.OwnerOnly;
 import dev.hotpatch.format.PackageException;
 import dev.hotpatch.format.PackageManifest;
 import dev.hotpatch.format.RebootBehavior;
 import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.format.channel.Message;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -80,6 +83,60 @@ final class Engine {
 
     HotpatchAgent.Mode mode() {
         return mode;
+    }
+
+    /**
+     * Does ahead of time, on the calling (background) thread, the first-use work of an apply that
+     * does not depend on the package: reading the trust folder; verifying a tiny signed package kept
+     * in the agent jar ({@code warmup/warmup.hotpatch}, one empty class, checked against its own
+     * {@code warmup/signer.crt} only, whose private key was thrown away) exactly as an apply verifies,
+     * so that the JDK's signed-jar, certificate and ECDSA code has loaded and run once; and initialising
+     * signature checks with the trusted publishers' keys. Applies nothing, trusts nothing new, changes
+     * nothing: a later apply still runs every check.
+     */
+    void warm() {
+        Path dir;
+        synchronized (this) {
+            dir = staging;
+        }
+        if (dir != null) {
+            Path copy = dir.resolve("warmup-" + System.nanoTime() + ".hotpatch");
+            try (java.io.InputStream pkg = Engine.class.getResourceAsStream("warmup/warmup.hotpatch");
+                 java.io.InputStream crt = Engine.class.getResourceAsStream("warmup/signer.crt")) {
+                if (pkg != null && crt != null) {
+                    Files.copy(pkg, copy);
+                    java.security.cert.X509Certificate cert = (java.security.cert.X509Certificate)
+                            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(crt);
+                    HotpatchPackage.read(copy, TrustStore.of(java.util.List.of(cert))).manifest();
+                }
+            } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
+                // Warming is an optimisation only.
+            } finally {
+                deleteQuietly(copy);
+            }
+        }
+        java.util.List<java.security.cert.X509Certificate> certs = java.util.Collections.emptyList();
+        synchronized (this) {
+            trust.warm();
+            certs = trust.warmCertificates();
+        }
+        try {
+            java.security.MessageDigest.getInstance("SHA-256").digest(new byte[64]);
+            java.security.cert.CertificateFactory.getInstance("X.509");
+            for (java.security.cert.X509Certificate c : certs) {
+                String alg = "EC".equals(c.getPublicKey().getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
+                java.security.Signature sig = java.security.Signature.getInstance(alg);
+                sig.initVerify(c);
+                sig.update(new byte[64]);
+                try {
+                    sig.verify(new byte[72]);
+                } catch (java.security.SignatureException expected) {
+                    // A signature of zeros: the point was to run the verification code once.
+                }
+            }
+        } catch (java.security.GeneralSecurityException | RuntimeException e) {
+            // Warming is an optimisation only; the apply reports any real problem.
+        }
     }
 
     /** Folder where packages are copied before verification; owner-only, set by the channel. */
@@ -201,7 +258,8 @@ final class Engine {
         try {
             Message noop = checkApplicable(pkg);
             if (noop != null) {
-                return noop;
+                deleteQuietly(copy);
+                return noop.put("title", pkg.manifest().title());
             }
         } catch (Refusal e) {
             deleteQuietly(copy);
@@ -216,16 +274,18 @@ final class Engine {
         List<Installed> before = new ArrayList<>(installed);
         installed.add(candidate);
         Map<String, Patcher.ClassOutcome> outcome;
+        // The plan goes first, so that one scan of the loaded classes suffices: a copy that loads
+        // from now on is patched as it loads, one loaded before is found by the scan.
+        patcher.plan(installed);
         try {
             outcome = patcher.converge(installed, names, candidate, allowPending);
         } catch (RuntimeException e) {
             installed.clear();
             installed.addAll(before);
+            patcher.undoPlan(installed, names);
             deleteQuietly(copy);
             throw e;
         }
-        patcher.plan(installed);
-        patcher.catchUp(installed);
         try {
             if (store != null) {
                 StateStore.Record stored = new StateStore.Record(id, store.keep(id, copy), pkg.sha256(), now, record.installedBy);
@@ -241,8 +301,8 @@ final class Engine {
             // All or nothing: a fix that would silently vanish at the next restart is not installed.
             installed.clear();
             installed.addAll(before);
-            patcher.converge(installed, names, null, true);
             patcher.plan(installed);
+            patcher.converge(installed, names, null, true);
             return reply("failed", id + " was redefined but could not be persisted in " + store.dir() + " (" + e.getMessage()
                     + "), so it was rolled back: nothing changed. Fix the state folder (owner-only, space on disk) and retry")
                     .put("id", id);
@@ -256,7 +316,8 @@ final class Engine {
         publishProperties();
         Message m = reply("ok", id + " applied: " + describe(outcome) + (store == null ? "; live in this JVM only (the agent was"
                 + " attached, so nothing re-applies it when the JVM restarts)" : "")).put("id", id)
-                .put("durationMicros", (System.nanoTime() - start) / 1000).put("persisted", store != null);
+                .put("durationMicros", (System.nanoTime() - start) / 1000).put("persisted", store != null)
+                .put("title", candidate.manifest.title());
         int n = 0;
         for (ClassPatch c : candidate.manifest.classes()) {
             Patcher.ClassOutcome o = outcome.get(c.name());
@@ -341,15 +402,15 @@ final class Engine {
         List<Installed> before = new ArrayList<>(installed);
         installed.remove(target);
         Set<String> names = classNames(target, new HashSet<>(target.manifest.supersedes()));
+        patcher.plan(installed);
         try {
             patcher.converge(installed, names, null, true);
         } catch (RuntimeException e) {
             installed.clear();
             installed.addAll(before);
+            patcher.undoPlan(installed, names);
             throw e;
         }
-        patcher.plan(installed);
-        patcher.catchUp(installed);
         if (store != null) {
             List<StateStore.Record> next = without(persisted, target.id());
             try {
@@ -358,8 +419,8 @@ final class Engine {
                 // It would come back at the next restart: undo the live change rather than answer ok.
                 installed.clear();
                 installed.addAll(before);
-                patcher.converge(installed, names, null, true);
                 patcher.plan(installed);
+                patcher.converge(installed, names, null, true);
                 return reply("failed", "could not record the uninstall of " + target.id() + " in " + store.dir() + " ("
                         + e.getMessage() + "), so it was rolled back: " + target.id() + " is still installed and active."
                         + " Fix the state folder (owner-only, space on disk) and retry").put("id", target.id());
@@ -561,8 +622,16 @@ final class Engine {
                 throw new Refusal("package file " + file + " is larger than " + HotpatchPackage.MAX_FILE_BYTES + " bytes");
             }
             Path dir = staging != null ? staging : Files.createTempDirectory("hotpatch-stage-");
-            Path copy = Files.createTempFile(dir, "pkg-", ".hotpatch");
-            Files.copy(file, copy, StandardCopyOption.REPLACE_EXISTING);
+            Path copy = OwnerOnly.createTempFile(dir, "pkg-");
+            // Into the owner-only file just created: Files.copy(REPLACE_EXISTING) would re-create it with the
+            // source's mode (read-only, or readable by all, for a package a root node handed over).
+            try (InputStream in = Files.newInputStream(file);
+                 OutputStream out = Files.newOutputStream(copy, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                in.transferTo(out);
+            } catch (IOException e) {
+                deleteQuietly(copy);
+                throw e;
+            }
             return copy;
         } catch (IOException e) {
             throw new Refusal("cannot read package file " + file + " from the target JVM: " + e, e);

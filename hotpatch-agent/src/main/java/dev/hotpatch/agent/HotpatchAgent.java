@@ -38,6 +38,13 @@ public final class HotpatchAgent {
             e.restore();
             Channel.start(e);
             engine = e;
+            if (mode == Mode.ENROLLED) {
+                // Off the application's start and off any later apply's path: first-use costs of verification.
+                Thread warm = new Thread(e::warm, "hotpatch-agent-warmup");
+                warm.setDaemon(true);
+                warm.setPriority(Thread.MIN_PRIORITY);
+                warm.start();
+            }
         } catch (RuntimeException | java.io.IOException e) {
             // Never take the application down: report and stay inert.
             System.err.println("[hotpatch] agent failed to start, no patches are active: " + e);

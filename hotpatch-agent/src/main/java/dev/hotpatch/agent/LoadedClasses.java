@@ -39,6 +39,16 @@ final class LoadedClasses {
         return sha;
     }
 
+    /**
+     * Remembers bytes whose hash is known already (a class of a verified package, whose manifest
+     * names its SHA-256 and was checked against it when the package was read).
+     */
+    synchronized void remember(String sha, byte[] bytes) {
+        if (!blobs.containsKey(sha)) {
+            blobs.put(sha, bytes.clone());
+        }
+    }
+
     synchronized byte[] blob(String sha) {
         byte[] b = blobs.get(sha);
         return b == null ? null : b.clone();

@@ -92,10 +92,11 @@ final class Patcher {
         Set<String> seen = new HashSet<>();
         List<Installed> active = active(installed);
         int matches = 0;
+        Map<String, String> byBinaryName = binaryNames(wanted);
         try (CodeSources sources = new CodeSources(ledger)) {
             for (Class<?> k : inst.getAllLoadedClasses()) {
-                String internal = k.getName().replace('.', '/');
-                if (!wanted.contains(internal) || k.isArray()) {
+                String internal = byBinaryName.get(k.getName());
+                if (internal == null || k.isArray()) {
                     continue;
                 }
                 seen.add(internal);
@@ -166,19 +167,24 @@ final class Patcher {
         for (Installed i : active(installed)) {
             for (ClassPatch c : i.classes.values()) {
                 byte[] bytes = c.bytes();
-                loaded.remember(bytes);
+                loaded.remember(c.sha256(), bytes);
                 plan.computeIfAbsent(c.name(), x -> new HashMap<>()).put(c.baselineSha256(), bytes);
             }
         }
         transformer.plan(Collections.unmodifiableMap(plan));
     }
 
-    /** After a new plan is live, patches copies that loaded between the scan and the plan switch. */
-    void catchUp(List<Installed> installed) {
+    /**
+     * After an operation was refused with its plan already live: puts {@code installed}'s plan back
+     * and returns copies of {@code names} that loaded meanwhile (and were patched as they loaded) to
+     * the bytes {@code installed} dictates.
+     */
+    void undoPlan(List<Installed> installed, Set<String> names) {
+        plan(installed);
         try {
-            converge(installed, Collections.<String>emptySet(), null, true);
+            converge(installed, names, null, true);
         } catch (Refusal e) {
-            System.err.println("[hotpatch] catching up classes loaded during the operation failed: " + e.getMessage());
+            System.err.println("[hotpatch] undoing classes loaded during a refused operation failed: " + e.getMessage());
         }
     }
 
@@ -189,10 +195,11 @@ final class Patcher {
      */
     Map<String, List<Copy>> copiesInUse(Set<String> names) {
         Map<String, List<Copy>> out = new LinkedHashMap<>();
+        Map<String, String> byBinaryName = binaryNames(names);
         try (CodeSources sources = new CodeSources(ledger)) {
             for (Class<?> k : inst.getAllLoadedClasses()) {
-                String internal = k.getName().replace('.', '/');
-                if (!names.contains(internal) || k.isArray()) {
+                String internal = byBinaryName.get(k.getName());
+                if (internal == null || k.isArray()) {
                     continue;
                 }
                 String sha;
@@ -203,6 +210,18 @@ final class Patcher {
                 }
                 out.computeIfAbsent(internal, x -> new ArrayList<>()).add(new Copy(LoadedClasses.describe(k.getClassLoader()), sha));
             }
+        }
+        return out;
+    }
+
+    /**
+     * Internal names keyed by binary name ({@code a.b.C}), so that a scan of the loaded classes
+     * compares {@link Class#getName()} (cached by the JVM) instead of building a string per class.
+     */
+    private static Map<String, String> binaryNames(Set<String> internalNames) {
+        Map<String, String> out = new HashMap<>();
+        for (String n : internalNames) {
+            out.put(n.replace('/', '.'), n);
         }
         return out;
     }

@@ -5,20 +5,25 @@ import dev.hotpatch.format.TrustStore;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 
 /**
  * Which publishers this agent trusts: the certificates in one trust folder, fixed for the JVM's
  * lifetime. The folder comes from the agent's configuration ({@code trust=} at enrolment, or the
  * options the tool passed when it loaded the agent); an agent started without one takes the folder
  * of the first successful apply and keeps it. A request that names another folder is refused, so
- * a process of the JVM's user cannot bring its own certificate along. The folder is read afresh at
- * every use: removing a certificate from it revokes that publisher for later applies and restarts.
+ * a process of the JVM's user cannot bring its own certificate along. The folder is read afresh
+ * whenever it changed (see {@link #load}): removing a certificate from it revokes that publisher for
+ * later applies and restarts.
  *
  * <p>Not thread-safe: the engine serialises calls.
  */
 final class TrustPolicy {
     private Path folder;
     private String origin;
+    private Path cachedFolder;
+    private List<Object> cachedStamp;
+    private TrustStore cached;
 
     TrustPolicy(Path configured, HotpatchAgent.Mode mode) {
         this.folder = configured;
@@ -71,12 +76,47 @@ final class TrustPolicy {
         return load(folder);
     }
 
-    private static TrustStore load(Path dir) {
+    /**
+     * The trust store of {@code dir}: parsed and checked afresh whenever anything about the folder
+     * may have changed, else the one parsed last time. "Changed" is judged by a stamp of the folder,
+     * the folders above it and every entry in it (inode, owner, mode, size, modification and
+     * change times, and the list of names), so adding, removing, replacing, chmod-ing or chown-ing
+     * anything there re-runs every check. A stamp whose newest time is too recent to be told apart
+     * from a change in the same clock tick is not trusted.
+     */
+    private TrustStore load(Path dir) {
+        List<Object> stamp = TrustStamp.of(dir);
+        if (stamp != null && stamp.equals(cachedStamp) && dir.equals(cachedFolder)) {
+            return cached;
+        }
+        TrustStore t;
         try {
-            return TrustStore.fromDirectory(dir);
+            t = TrustStore.fromDirectory(dir);
         } catch (PackageException e) {
+            cached = null;
+            cachedStamp = null;
             throw new Refusal(e.getMessage(), e);
         }
+        cachedFolder = dir;
+        cached = t;
+        cachedStamp = stamp != null && TrustStamp.settled(stamp) ? stamp : null;
+        return t;
+    }
+
+    /** Reads the fixed trust folder ahead of the first request, off the request path; failures are left for the request to report. */
+    void warm() {
+        if (folder != null) {
+            try {
+                load(folder);
+            } catch (Refusal e) {
+                // The request that needs the folder reports why it is unusable.
+            }
+        }
+    }
+
+    /** The certificates read by the last {@link #warm()}, or none. */
+    List<java.security.cert.X509Certificate> warmCertificates() {
+        return cached == null ? java.util.Collections.emptyList() : cached.certificates();
     }
 
     private static boolean same(Path a, Path b) {

@@ -120,6 +120,28 @@ class StateFolderTest {
 
     @ParameterizedTest
     @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void apply_ofAReadOnlyPackageFile_persistsAnOwnerOnlyCopy(Path java) throws IOException {
+        // As a root node hands packages over: root-owned, r--r--r--. Copying that mode into the state made a file its
+        // owner could not flush (so a JVM of another user failed every persisted apply) and that others could read.
+        Path handedOver = Files.copy(fix, tmp.resolve("handed-over.hotpatch"));
+        Files.setPosixFilePermissions(handedOver, PosixFilePermissions.fromString("r--r--r--"));
+        Path state = tmp.resolve("state");
+        try (TargetJvm app = h.start(java, state, h.enrolled())) {
+            Message r = h.apply(app, handedOver);
+
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("ok");
+            assertThat(r.get("persisted")).isEqualTo("true");
+        }
+        Path stored = state.resolve("packages/KB2026-0001.hotpatch");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(stored))).isEqualTo("rw-------");
+        assertThat(Files.readAllBytes(stored)).isEqualTo(Files.readAllBytes(fix));
+        try (TargetJvm restarted = h.start(java, state, h.enrolled())) {
+            assertThat(restarted.request("fee 1030", "fee=")).as("re-applied from the stored copy").isEqualTo("fee=26");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
     void stateFiles_areOwnerOnly_andNoTemporaryFileIsLeft(Path java) throws IOException {
         Path state = tmp.resolve("state");
         try (TargetJvm app = h.start(java, state, h.enrolled())) {

@@ -151,6 +151,34 @@ class TrustTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void cachedTrustFolder_isCheckedAgain_afterItsCertificateIsOpenedToOthers_orRemoved(Path java) throws Exception {
+        Path trust = trustFolderWith(h.keyDir.resolve(SigningKey.CERTIFICATE));
+        Path fixB = h.pkg("KB2026-0002", FEES_V2, LATE_V2);
+        // Old enough that the agent keeps the parsed folder (a stamp younger than ~2 s is never trusted).
+        Thread.sleep(2_500);
+        try (TargetJvm app = h.start(java, state, "-javaagent:" + h.agentJar + "=trust=" + trust)) {
+            assertThat(AgentHarness.send(h.socket(app), Message.of("op", "apply", "package", fix.toString())).get("status")).isEqualTo("ok");
+            assertThat(AgentHarness.send(h.socket(app), Message.of("op", "uninstall")).get("status")).isEqualTo("ok");
+
+            Files.setPosixFilePermissions(trust.resolve("publisher.crt"), PosixFilePermissions.fromString("rw-rw-rw-"));
+            Message opened = AgentHarness.send(h.socket(app), Message.of("op", "apply", "package", fixB.toString()));
+
+            assertThat(opened.get("status")).as(opened.toString()).isEqualTo("refused");
+            assertThat(opened.get("message")).contains("writable by other users");
+
+            Files.setPosixFilePermissions(trust.resolve("publisher.crt"), PosixFilePermissions.fromString("rw-r--r--"));
+            Files.delete(trust.resolve("publisher.crt"));
+            Files.writeString(trust.resolve("readme.txt"), "no certificate here");
+            Message removed = AgentHarness.send(h.socket(app), Message.of("op", "apply", "package", fixB.toString()));
+
+            assertThat(removed.get("status")).as(removed.toString()).isEqualTo("refused");
+            assertThat(removed.get("message")).contains("holds no certificate");
+            assertThat(app.request("fee 1030", "fee=")).isEqualTo("fee=25");
+        }
+    }
+
     private static Path trustFolderWith(Path cert) throws IOException {
         Path trust = Files.createTempDirectory(dir, "trust-");
         Files.setPosixFilePermissions(trust, PosixFilePermissions.fromString("rwxr-xr-x"));

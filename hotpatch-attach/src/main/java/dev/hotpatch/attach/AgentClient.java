@@ -7,6 +7,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.UserPrincipal;
 import java.time.Duration;
 import java.util.EnumSet;
 import java.util.List;
@@ -18,7 +19,9 @@ import java.util.regex.Pattern;
  * A connection to the hotpatch agent in one local JVM: the way to install, list and remove
  * hotpatches in it.
  *
- * <p>{@link #connect} attaches to the JVM, reads the agent's channel from its system properties,
+ * <p>{@link #connect} first looks for the agent's socket in the JVM user's runtime folder
+ * ({@link RuntimeSockets}): an enrolled JVM, or one the agent was attached to before, is then
+ * reached without attaching at all. Otherwise it attaches to the JVM, reads the agent's channel from its system properties,
  * and loads the agent first when it is absent (never into an enrolled JVM, which has it already).
  * Each request then opens the agent's Unix-domain socket, sends one message and reads one reply;
  * only the JVM's own user (or root) can connect to that socket. Before talking, the client checks
@@ -47,8 +50,16 @@ public final class AgentClient implements AutoCloseable {
     private final OsProcess process;
     /** One deadline for every step, or null for the defaults. */
     private final Duration timeout;
+    /** The user the agent's process must run as (checked per connection), or null when only the folder was checked. */
+    private final UserPrincipal peer;
 
     private AgentClient(OsProcess process, Path socket, String mode, boolean loadedNow, String javaVersion, Duration timeout) {
+        this(process, socket, mode, loadedNow, javaVersion, timeout, null);
+    }
+
+    private AgentClient(OsProcess process, Path socket, String mode, boolean loadedNow, String javaVersion, Duration timeout,
+                        UserPrincipal peer) {
+        this.peer = peer;
         this.pid = process.pid();
         this.process = process;
         this.socket = socket;
@@ -84,11 +95,36 @@ public final class AgentClient implements AutoCloseable {
      * @param timeout the deadline of every step that talks to the JVM; null for the defaults
      */
     public static AgentClient connect(long pid, String machineName, Path trust, Duration timeout) {
+        return connect(pid, machineName, trust, timeout, () -> { });
+    }
+
+    /**
+     * Like {@link #connect(long, String, Path, Duration)}; {@code beforeLoading} runs just before the
+     * agent would be loaded into the JVM, and may throw to stop there with nothing changed (a
+     * caller's own checks can so run while attach is under way).
+     */
+    public static AgentClient connect(long pid, String machineName, Path trust, Duration timeout, Runnable beforeLoading) {
         if (!machineName.isEmpty() && !MACHINE_NAME.matcher(machineName).matches()) {
             throw new IllegalArgumentException("invalid machine name '" + machineName
                     + "': use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit");
         }
-        return open(pid, true, machineName, trust, timeout).orElseThrow();
+        return open(pid, true, machineName, trust, timeout, beforeLoading).orElseThrow();
+    }
+
+    /**
+     * The agent in JVM {@code pid} when it can be reached through the socket in its user's runtime
+     * folder, without attaching; empty otherwise (no agent, an agent without such a socket, or a
+     * JVM this user may not manage). Never attaches, never loads the agent.
+     *
+     * @throws TimedOutException when the JVM is stopped or its agent does not answer in time
+     */
+    public static Optional<AgentClient> connectDirect(long pid, Duration timeout) {
+        OsProcess self = OsProcess.self();
+        if (pid == self.pid()) {
+            return Optional.empty();
+        }
+        Optional<OsProcess> process = OsProcess.of(pid);
+        return process.isEmpty() ? Optional.empty() : viaRuntimeFolder(process.get(), self, timeout);
     }
 
     /** Connects to the agent in JVM {@code pid} if it runs there; never loads it. */
@@ -98,16 +134,21 @@ public final class AgentClient implements AutoCloseable {
 
     /** Connects to the agent in JVM {@code pid} if it runs there, with one deadline for every step (null: the defaults); never loads it. */
     public static Optional<AgentClient> connectIfPresent(long pid, Duration timeout) {
-        return open(pid, false, "", null, timeout);
+        return open(pid, false, "", null, timeout, () -> { });
     }
 
-    private static Optional<AgentClient> open(long pid, boolean load, String machineName, Path trust, Duration timeout) {
+    private static Optional<AgentClient> open(long pid, boolean load, String machineName, Path trust, Duration timeout,
+                                              Runnable beforeLoading) {
         OsProcess self = OsProcess.self();
         if (pid == self.pid()) {
             throw new NoSuchJvmException(pid, "process " + pid + " is this hotpatch process itself");
         }
         OsProcess process = OsProcess.of(pid).orElseThrow(() ->
                 new NoSuchJvmException(pid, "no process " + pid + " is running; 'hotpatch ps' lists the local JVMs"));
+        Optional<AgentClient> direct = viaRuntimeFolder(process, self, timeout);
+        if (direct.isPresent()) {
+            return direct;
+        }
         if (!Discovery.finds(pid)) {
             throw new NoSuchJvmException(pid, "process " + pid + " (" + OsProcess.fileName(process.command())
                     + ") is not a Java virtual machine; 'hotpatch ps' lists the local JVMs");
@@ -125,6 +166,7 @@ public final class AgentClient implements AutoCloseable {
             if (!load) {
                 return Optional.empty();
             }
+            beforeLoading.run();
             Path jar = AgentJar.path();
             requireReadable(process, self, jar, "the agent jar",
                     "hotpatch keeps the agent in its own user's private cache. Run hotpatch as that user (e.g. sudo -u "
@@ -138,6 +180,44 @@ public final class AgentClient implements AutoCloseable {
             }
             return Optional.of(new AgentClient(process, checkedSocket(after.socket(), process), after.mode(), true,
                     after.javaVersion(), timeout));
+        }
+    }
+
+    /**
+     * The agent reached through the socket in its user's runtime folder, without attaching: the
+     * socket must pass {@link RuntimeSockets}' checks and answer a ping from a process of the JVM's
+     * user. Empty when there is no such socket or it does not answer (a stale socket of a JVM that
+     * died): the caller attaches then, which checks everything again.
+     *
+     * @throws TimedOutException when the JVM is stopped or the agent does not answer in time
+     */
+    private static Optional<AgentClient> viaRuntimeFolder(OsProcess process, OsProcess self, Duration timeout) {
+        if (!process.attachableBy(self)) {
+            return Optional.empty();
+        }
+        Optional<Path> found = RuntimeSockets.find(process, self).socket();
+        if (found.isEmpty()) {
+            return Optional.empty();
+        }
+        Path socket = found.get();
+        long pid = process.pid();
+        if (OsProcess.isStopped(pid)) {
+            throw TimedOutException.stopped(pid);
+        }
+        Duration t = timeout == null ? QUERY_TIMEOUT : timeout;
+        try {
+            UserPrincipal owner = Files.getOwner(socket.getParent(), LinkOption.NOFOLLOW_LINKS);
+            Message reply = Channel.exchange(socket, Message.of("op", "ping"), t, owner);
+            if (!"ok".equals(reply.get("status"))) {
+                return Optional.empty();
+            }
+            return Optional.of(new AgentClient(process, socket, reply.get("mode", ""), false, reply.get("javaVersion", ""),
+                    timeout, owner));
+        } catch (java.net.SocketTimeoutException e) {
+            throw OsProcess.isStopped(pid) ? TimedOutException.stopped(pid)
+                    : TimedOutException.after(pid, "a ping to its agent over " + socket, t);
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -223,6 +303,14 @@ public final class AgentClient implements AutoCloseable {
         return mode;
     }
 
+    /**
+     * How this client reached the agent: {@code socket} when through the socket in the user's
+     * runtime folder (no attach), {@code attach} when through the JDK attach mechanism.
+     */
+    public String reachedBy() {
+        return peer != null ? "socket" : "attach";
+    }
+
     /** Whether {@link #connect} loaded the agent just now (dynamic attach; on JDK 21+ the JVM printed a JEP 451 warning). */
     public boolean loadedNow() {
         return loadedNow;
@@ -295,7 +383,7 @@ public final class AgentClient implements AutoCloseable {
             throw TimedOutException.stopped(pid);
         }
         try {
-            return Channel.exchange(socket, request, t);
+            return Channel.exchange(socket, request, t, peer);
         } catch (java.net.SocketTimeoutException e) {
             throw OsProcess.isStopped(pid) ? TimedOutException.stopped(pid)
                     : TimedOutException.after(pid, "the request '" + request.get("op", "") + "' to its agent", t);

@@ -13,11 +13,18 @@ import java.util.List;
  * @param durationMicros time the agent took, including verification
  * @param classes        per class: how many loaded copies were redefined and the hash now in use
  * @param persisted      whether the agent keeps it across restarts (an enrolled agent); false for an attached one
+ * @param title          the hotpatch's title as the agent read it from the verified package; empty from older agents or refusals
  */
 public record ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes,
-                          boolean persisted) {
+                          boolean persisted, String title) {
     public ApplyResult {
         classes = List.copyOf(classes);
+        title = title == null ? "" : title;
+    }
+
+    public ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes,
+                       boolean persisted) {
+        this(outcome, message, id, durationMicros, classes, persisted, "");
     }
 
     public ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes) {
@@ -44,6 +51,6 @@ public record ApplyResult(Outcome outcome, String message, String id, long durat
                     Boolean.parseBoolean(m.get(p + "pending", "false"))));
         }
         return new ApplyResult(Outcome.of(m), m.get("message", ""), m.get("id", ""), m.getLong("durationMicros", 0), classes,
-                Boolean.parseBoolean(m.get("persisted", "false")));
+                Boolean.parseBoolean(m.get("persisted", "false")), m.get("title", ""));
     }
 }

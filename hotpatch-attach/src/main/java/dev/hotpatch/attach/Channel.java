@@ -11,6 +11,8 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.nio.file.attribute.UserPrincipal;
+import jdk.net.ExtendedSocketOptions;
 import java.time.Duration;
 
 /**
@@ -23,6 +25,15 @@ final class Channel {
     }
 
     static Message exchange(Path socket, Message request, Duration timeout) throws IOException {
+        return exchange(socket, request, timeout, null);
+    }
+
+    /**
+     * Like {@link #exchange(Path, Message, Duration)}; with {@code peer} not null, the process that
+     * accepted must run as that user (checked with {@code SO_PEERCRED} where the platform reports it;
+     * elsewhere the socket folder's ownership, checked by the caller, stands for it).
+     */
+    static Message exchange(Path socket, Message request, Duration timeout, UserPrincipal peer) throws IOException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
              Selector selector = Selector.open()) {
@@ -35,6 +46,9 @@ final class Channel {
                 ch.keyFor(selector).interestOps(SelectionKey.OP_WRITE);
             } else {
                 ch.register(selector, SelectionKey.OP_WRITE);
+            }
+            if (peer != null) {
+                requirePeer(ch, peer, socket);
             }
             byte[] body = request.toBytes();
             ByteBuffer out = ByteBuffer.allocate(4 + body.length).putInt(body.length).put(body).flip();
@@ -52,6 +66,19 @@ final class Channel {
             ByteBuffer reply = ByteBuffer.allocate(n);
             fill(ch, selector, reply, deadline, timeout);
             return Message.fromBytes(reply.array());
+        }
+    }
+
+    private static void requirePeer(SocketChannel ch, UserPrincipal expected, Path socket) throws IOException {
+        UserPrincipal actual;
+        try {
+            actual = ch.getOption(ExtendedSocketOptions.SO_PEERCRED).user();
+        } catch (UnsupportedOperationException e) {
+            return;
+        }
+        if (!actual.equals(expected)) {
+            throw new java.net.ConnectException("the process listening on " + socket + " runs as '" + actual.getName()
+                    + "', not as the JVM's user '" + expected.getName() + "'; refusing to talk to it");
         }
     }
 

@@ -49,6 +49,38 @@ class AgentSocketTest {
     }
 
     @Test
+    void runtimeSocket_isFoundInAnOwnerOnlyFolder_andIgnoredInOneOthersCanEnter() throws Exception {
+        OsProcess self = OsProcess.self();
+        Path open = Files.createDirectory(tmp.resolve("open"));
+        Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxr-xr-x"));
+        Path closed = Files.createDirectory(tmp.resolve("closed"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        try (ServerSocketChannel a = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+             ServerSocketChannel b = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            a.bind(UnixDomainSocketAddress.of(open.resolve(self.pid() + ".sock")));
+            b.bind(UnixDomainSocketAddress.of(closed.resolve(self.pid() + ".sock")));
+
+            RuntimeSockets.Found onlyOpen = RuntimeSockets.find(self, java.util.List.of(open));
+            RuntimeSockets.Found both = RuntimeSockets.find(self, java.util.List.of(open, closed));
+
+            assertThat(onlyOpen.socket()).isEmpty();
+            assertThat(onlyOpen.refused()).singleElement().asString().contains("not private", "rwxr-xr-x");
+            assertThat(both.socket()).contains(closed.resolve(self.pid() + ".sock"));
+        }
+    }
+
+    @Test
+    void runtimeSocket_aRegularFileInItsPlace_isNotASocket() throws Exception {
+        OsProcess self = OsProcess.self();
+        Path closed = Files.createDirectory(tmp.resolve("closed"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        Files.writeString(closed.resolve(self.pid() + ".sock"), "not a socket");
+
+        RuntimeSockets.Found found = RuntimeSockets.find(self, java.util.List.of(closed));
+
+        assertThat(found.socket()).isEmpty();
+        assertThat(found.refused()).singleElement().asString().contains("is not a socket");
+    }
+
+    @Test
     void exchange_sendsOneMessageAndReadsOneReply() throws Exception {
         Path sock = tmp.resolve("s.sock");
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {

@@ -1,5 +1,6 @@
 package dev.hotpatch.builder;
 
+import dev.hotpatch.builder.rewrite.RewritePolicy;
 import dev.hotpatch.format.Classification;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -20,10 +21,18 @@ import java.util.List;
  * @param baselineId     id of the baseline; null means {@code sha256:} and the first 16 hex digits of the baseline jar's SHA-256
  * @param supersedes     ids of packages this one replaces; null means none
  * @param published      publication time; null means now
+ * @param rewrite        how far the builder may rewrite what plain redefinition refuses; null means {@link RewritePolicy#DEFAULT}
  */
 public record BuildRequest(Path baseline, Path patched, List<String> includes, String id, String title,
                            Classification classification, String severity, List<String> cves, String image,
-                           String baselineId, List<String> supersedes, Instant published) {
+                           String baselineId, List<String> supersedes, Instant published, RewritePolicy rewrite) {
+
+    /** A request with the default rewriting policy. */
+    public BuildRequest(Path baseline, Path patched, List<String> includes, String id, String title,
+                        Classification classification, String severity, List<String> cves, String image,
+                        String baselineId, List<String> supersedes, Instant published) {
+        this(baseline, patched, includes, id, title, classification, severity, cves, image, baselineId, supersedes, published, null);
+    }
 
     public BuildRequest {
         if (baseline == null) {
@@ -38,6 +47,7 @@ public record BuildRequest(Path baseline, Path patched, List<String> includes, S
         includes = copy("includes", includes);
         cves = copy("cves", cves);
         supersedes = copy("supersedes", supersedes);
+        rewrite = rewrite == null ? RewritePolicy.DEFAULT : rewrite;
     }
 
     private static List<String> copy(String field, List<String> values) {

@@ -1,6 +1,10 @@
 package dev.hotpatch.builder;
 
+import dev.hotpatch.builder.rewrite.Verdict;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * The verdict on a baseline jar and a patched jar: which classes changed, every reason the
@@ -16,9 +20,11 @@ import java.util.List;
  *                        static initialisers, constant values, class-file versions)
  * @param classesCompared class entries examined, each path counted once across both jars
  * @param elapsedNanos    wall time the analysis took
+ * @param verdicts        per changed class, what was done: one {@link Verdict.Kind#AS_IS} verdict for a class
+ *                        redefined as is, else one per member that was kept, moved, shadowed, inlined or refused
  */
 public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List<String> excluded,
-                         List<String> warnings, int classesCompared, long elapsedNanos) {
+                         List<String> warnings, int classesCompared, long elapsedNanos, List<Verdict> verdicts) {
 
     /** The closing line of {@link #render()} whenever something was refused. */
     public static final String BASELINE_ADVICE = "This fix cannot be hotpatched: ship it as a baseline (restart) instead.";
@@ -28,6 +34,35 @@ public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List
         refusals = List.copyOf(refusals);
         excluded = List.copyOf(excluded);
         warnings = List.copyOf(warnings);
+        verdicts = verdicts == null ? List.of() : List.copyOf(verdicts);
+    }
+
+    /** A report without rewriting verdicts (plain redefinition). */
+    public DiffReport(List<ClassChange> changed, List<Refusal> refusals, List<String> excluded,
+                      List<String> warnings, int classesCompared, long elapsedNanos) {
+        this(changed, refusals, excluded, warnings, classesCompared, elapsedNanos, List.of());
+    }
+
+    /** The verdicts about {@code className}, in report order. */
+    public List<Verdict> verdictsFor(String className) {
+        return verdicts.stream().filter(v -> v.className().equals(className)).toList();
+    }
+
+    /** Classes whose bytes the builder rewrote (a verdict other than "as is", none refused). */
+    public List<String> rewrittenClasses() {
+        Map<String, Boolean> rewritten = new LinkedHashMap<>();
+        for (Verdict v : verdicts) {
+            if (v.kind() != Verdict.Kind.AS_IS) {
+                rewritten.merge(v.className(), !v.refused(), Boolean::logicalAnd);
+            }
+        }
+        List<String> out = new ArrayList<>();
+        rewritten.forEach((k, ok) -> {
+            if (ok) {
+                out.add(k);
+            }
+        });
+        return out;
     }
 
     /** Whether at least one class changed and nothing was refused, so a package can be built. */
@@ -54,6 +89,16 @@ public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List
                     b.append("  (").append(String.join(", ", c.changedMethods())).append(')');
                 }
                 b.append('\n');
+                List<Verdict> vs = verdictsFor(c.className());
+                if (vs.size() == 1 && vs.get(0).kind() == Verdict.Kind.AS_IS) {
+                    b.append("    ").append(Verdict.Kind.AS_IS.label()).append('\n');
+                }
+                for (Verdict v : vs) {
+                    if (v.kind() != Verdict.Kind.AS_IS && !v.refused()) {
+                        b.append("    ").append(v.member().isEmpty() ? "class" : v.member()).append(": ").append(v.kind().label())
+                                .append(v.detail().isEmpty() ? "" : " — " + v.detail()).append('\n');
+                    }
+                }
             }
         }
         if (!excluded.isEmpty()) {
@@ -72,8 +117,14 @@ public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List
             b.append(excluded.isEmpty() ? "No class changed: there is nothing to hotpatch."
                     : "No included class changed: there is nothing to hotpatch.");
         } else {
-            b.append("Hotpatchable: ").append(changed.size()).append(changed.size() == 1 ? " class changes" : " classes change")
-                    .append(" only method bodies and constants.");
+            int rewritten = rewrittenClasses().size();
+            if (rewritten == 0) {
+                b.append("Hotpatchable: ").append(changed.size()).append(changed.size() == 1 ? " class changes" : " classes change")
+                        .append(" only method bodies and constants.");
+            } else {
+                b.append("Hotpatchable: ").append(changed.size() - rewritten).append(" redefined as is, ").append(rewritten)
+                        .append(" rewritten so that a running JVM accepts them.");
+            }
         }
         return b.toString();
     }

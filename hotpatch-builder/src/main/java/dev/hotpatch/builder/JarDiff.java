@@ -1,9 +1,14 @@
 package dev.hotpatch.builder;
 
+import dev.hotpatch.builder.rewrite.ClassSource;
+import dev.hotpatch.builder.rewrite.RewritePolicy;
+import dev.hotpatch.builder.rewrite.Rewriting;
+import dev.hotpatch.builder.rewrite.Verdict;
 import dev.hotpatch.format.Sha256;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,7 +29,9 @@ import org.objectweb.asm.tree.ClassNode;
  * removed: both are refused, since a hotpatch neither defines classes into running loaders nor
  * unloads them. {@code module-info.class} is ignored; a changed {@code META-INF/versions/N/} class is
  * refused, because packages are built from a jar's base classes only. Changed resources become
- * warnings: a hotpatch carries classes only. Stateless.
+ * warnings: a hotpatch carries classes only. Classes the check refuses go, all together once every
+ * entry was compared, to the rewriting stage ({@link Rewriting}) unless the policy turns it off;
+ * each rewritten class is checked again, so what ships is what HotSpot accepts. Stateless.
  */
 final class JarDiff {
     private static final Pattern VERSIONED = Pattern.compile("META-INF/versions/(\\d+)/(.+)");
@@ -38,11 +45,15 @@ final class JarDiff {
     }
 
     static Analysis analyse(Path baselineJar, Path patchedJar, List<String> includes, JarSource.Limits limits) {
+        return analyse(baselineJar, patchedJar, includes, limits, RewritePolicy.DEFAULT);
+    }
+
+    static Analysis analyse(Path baselineJar, Path patchedJar, List<String> includes, JarSource.Limits limits, RewritePolicy policy) {
         long start = System.nanoTime();
         IncludeFilter filter = IncludeFilter.of(includes);
         try (JarSource old = JarSource.open(baselineJar, "baseline jar", limits);
              JarSource neu = JarSource.open(patchedJar, "patched jar", limits)) {
-            return new Run(old, neu, filter).compare(start);
+            return new Run(old, neu, filter, policy == null ? RewritePolicy.DEFAULT : policy).compare(start);
         }
     }
 
@@ -58,12 +69,18 @@ final class JarDiff {
         private final Set<String> changedNames = new TreeSet<>();
         private final Map<String, byte[]> patchedBytes = new HashMap<>();
         private final Map<String, String> entryOfClass = new HashMap<>();
+        private final RewritePolicy policy;
+        private final List<Rewriting.Change> refusedChanges = new ArrayList<>();
+        private final List<Rewriting.Change> acceptedChanges = new ArrayList<>();
+        private final Map<String, List<Refusal>> plainRefusals = new HashMap<>();
+        private final List<Verdict> verdicts = new ArrayList<>();
         private int compared;
 
-        Run(JarSource old, JarSource neu, IncludeFilter filter) {
+        Run(JarSource old, JarSource neu, IncludeFilter filter, RewritePolicy policy) {
             this.old = old;
             this.neu = neu;
             this.filter = filter;
+            this.policy = policy;
         }
 
         Analysis compare(long start) {
@@ -90,9 +107,11 @@ final class JarDiff {
                     throw new BuilderException(noMatchMessage(unmatched));
                 }
             }
+            rewrite();
             changed.sort((a, b) -> a.className().compareTo(b.className()));
+            verdicts.sort((a, b) -> a.className().compareTo(b.className()));
             DiffReport report = new DiffReport(changed, refusals, new ArrayList<>(excluded), warnings, compared,
-                    System.nanoTime() - start);
+                    System.nanoTime() - start, verdicts);
             return new Analysis(report, patchedBytes);
         }
 
@@ -153,11 +172,73 @@ final class JarDiff {
                 return;
             }
             RedefinitionCheck.Verdict verdict = RedefinitionCheck.compare(name, oldNode, newNode);
-            refusals.addAll(verdict.refusals());
             warnings.addAll(verdict.warnings());
             changed.add(new ClassChange(name, Sha256.hex(before), Sha256.hex(after), verdict.changedMethods()));
             patchedBytes.put(name, after);
+            if (verdict.refusals().isEmpty()) {
+                acceptedChanges.add(new Rewriting.Change(name, before, after));
+                verdicts.add(new Verdict(name, "", Verdict.Kind.AS_IS, ""));
+            } else if (policy.enabled()) {
+                refusedChanges.add(new Rewriting.Change(name, before, after));
+                plainRefusals.put(name, verdict.refusals());
+            } else {
+                refusals.addAll(verdict.refusals());
+                for (Refusal r : verdict.refusals()) {
+                    verdicts.add(new Verdict(name, r.member(), Verdict.Kind.REFUSED, r.rule()));
+                }
+            }
             warnAboutVersionedVariants(path, name);
+        }
+
+        /** Runs the rewriting stage on the classes plain redefinition refused, and checks what it wrote. */
+        private void rewrite() {
+            if (refusedChanges.isEmpty()) {
+                return;
+            }
+            Rewriting.Result result = Rewriting.rewrite(refusedChanges, acceptedChanges, new PatchedClasses(neu), policy);
+            Map<String, byte[]> baselineBytes = new HashMap<>();
+            refusedChanges.forEach(c -> baselineBytes.put(c.name(), c.baseline()));
+            acceptedChanges.forEach(c -> baselineBytes.put(c.name(), c.baseline()));
+            for (Rewriting.Outcome o : result.rewritten()) {
+                warnings.addAll(o.warnings());
+                if (o.refused()) {
+                    verdicts.addAll(o.verdicts());
+                    for (Verdict v : o.verdicts()) {
+                        if (v.refused()) {
+                            // the rule names the member, as the redefinition rules do, so the printed line says which one
+                            refusals.add(new Refusal(o.name(), v.member(), v.member().isEmpty() ? v.detail() : v.member() + ": " + v.detail()));
+                        }
+                    }
+                    continue;
+                }
+                List<Refusal> left = RedefinitionCheck.compare(o.name(), RedefinitionCheck.parse(baselineBytes.get(o.name())),
+                        RedefinitionCheck.parse(o.bytes())).refusals();
+                if (!left.isEmpty()) {
+                    for (Refusal r : left) {
+                        refusals.add(new Refusal(o.name(), r.member(), "rewriting left a change HotSpot refuses (" + r.rule()
+                                + "); please report this builder bug — the plain verdict was: " + plainRefusals.get(o.name())));
+                    }
+                    continue;
+                }
+                verdicts.addAll(o.verdicts());
+                replaceBytes(o.name(), o.bytes());
+            }
+            result.adjusted().forEach((name, bytes) -> {
+                replaceBytes(name, bytes);
+                verdicts.removeIf(v -> v.className().equals(name) && v.kind() == Verdict.Kind.AS_IS);
+                verdicts.add(new Verdict(name, "", Verdict.Kind.MOVED,
+                        "uses members the fix added to other classes through their helpers, or their accessors by baseline names"));
+            });
+        }
+
+        private void replaceBytes(String name, byte[] bytes) {
+            patchedBytes.put(name, bytes);
+            for (int i = 0; i < changed.size(); i++) {
+                ClassChange c = changed.get(i);
+                if (c.className().equals(name)) {
+                    changed.set(i, new ClassChange(name, c.baselineSha256(), Sha256.hex(bytes), c.changedMethods()));
+                }
+            }
         }
 
         private void versionedClass(String path, String version, String basePath) {
@@ -226,6 +307,32 @@ final class JarDiff {
                 b.append(". Write class names as acme/Fees or acme.Fees; * stays within a package, ** crosses packages");
             }
             return b.toString();
+        }
+    }
+
+    /** The patched jar's classes, for the rewriting stage. */
+    private static final class PatchedClasses implements ClassSource {
+        private final JarSource jar;
+
+        PatchedClasses(JarSource jar) {
+            this.jar = jar;
+        }
+
+        @Override
+        public byte[] patched(String internalName) {
+            String path = internalName + ".class";
+            return jar.contains(path) ? jar.readClass(path) : null;
+        }
+
+        @Override
+        public Collection<String> patchedNames() {
+            List<String> out = new ArrayList<>();
+            for (String n : jar.names()) {
+                if (n.endsWith(".class") && !n.startsWith("META-INF/") && !n.endsWith("module-info.class")) {
+                    out.add(n.substring(0, n.length() - ".class".length()));
+                }
+            }
+            return out;
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.hotpatch.builder;
 
+import dev.hotpatch.builder.rewrite.RewritePolicy;
 import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.PackageManifest;
@@ -35,7 +36,15 @@ public final class PatchBuilder {
      * least one changed class. Refusals are reported, not thrown.
      */
     public static DiffReport analyse(Path baselineJar, Path patchedJar, List<String> includes) {
-        return JarDiff.analyse(baselineJar, patchedJar, includes, JarSource.Limits.DEFAULT).report();
+        return analyse(baselineJar, patchedJar, includes, RewritePolicy.DEFAULT);
+    }
+
+    /**
+     * As {@link #analyse(Path, Path, List)}, rewriting what plain redefinition refuses as far as
+     * {@code policy} allows ({@link RewritePolicy#NONE}: plain redefinition only).
+     */
+    public static DiffReport analyse(Path baselineJar, Path patchedJar, List<String> includes, RewritePolicy policy) {
+        return JarDiff.analyse(baselineJar, patchedJar, includes, JarSource.Limits.DEFAULT, policy).report();
     }
 
     /**
@@ -52,7 +61,7 @@ public final class PatchBuilder {
         if (request == null || key == null || out == null) {
             throw new IllegalArgumentException("build needs a request, a signing key and an output path");
         }
-        JarDiff.Analysis analysis = JarDiff.analyse(request.baseline(), request.patched(), request.includes(), limits);
+        JarDiff.Analysis analysis = JarDiff.analyse(request.baseline(), request.patched(), request.includes(), limits, request.rewrite());
         DiffReport report = analysis.report();
         if (!request.classification().hotpatchable()) {
             throw new BuildRefusedException(report, request.id() + " is classified " + request.classification().label()

@@ -17,14 +17,16 @@ import java.util.jar.Attributes;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
+import dev.hotpatch.builder.rewrite.RewritePolicy;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Holds the builder's verdicts against the real thing: each case's class is loaded in a fresh JVM
- * and redefined with {@code Instrumentation.redefineClasses}; the builder must refuse exactly the
- * cases HotSpot refuses. Runs on the JDK running the tests and, when present, on Java 25.
+ * and redefined with {@code Instrumentation.redefineClasses}; with rewriting off the builder must
+ * refuse exactly the cases HotSpot refuses, and with rewriting on, HotSpot must accept every class
+ * the builder rewrites. Runs on the JDK running the tests and on Java 25.
  */
 class HotSpotAgreementTest {
     private static final String F = """
@@ -71,6 +73,7 @@ class HotSpotAgreementTest {
     private static Path probe;
     private static Path casesFile;
     private static final Map<String, Boolean> builderAccepts = new LinkedHashMap<>();
+    private static final Map<String, Boolean> rewrittenAccepted = new LinkedHashMap<>();
 
     private static List<Case> cases() {
         String g = F.replace("private long rate = 3;", "private long rate = 3;\n    private long cap = 9;");
@@ -137,10 +140,16 @@ class HotSpotAgreementTest {
             Path oldJar = jar(caseDir.resolve("old.jar"), before);
             Path newJar = jar(caseDir.resolve("new.jar"), after);
             String internal = c.className().replace('.', '/');
-            DiffReport report = PatchBuilder.analyse(oldJar, newJar, List.of());
+            DiffReport report = PatchBuilder.analyse(oldJar, newJar, List.of(), RewritePolicy.NONE);
             builderAccepts.put(c.label(), report.refusals().stream().noneMatch(x -> x.className().equals(internal)));
             Path newClass = Files.write(caseDir.resolve("new.class"), after.get(internal + ".class"));
             lines.add(c.label() + "\t" + c.className() + "\t" + oldJar + "\t" + newClass);
+            JarDiff.Analysis rewritten = JarDiff.analyse(oldJar, newJar, List.of(), JarSource.Limits.DEFAULT, RewritePolicy.DEFAULT);
+            if (rewritten.report().refusals().isEmpty()) {
+                Path rewrittenClass = Files.write(caseDir.resolve("rewritten.class"), rewritten.patchedBytes().get(internal));
+                rewrittenAccepted.put(c.label() + "#rewritten", true);
+                lines.add(c.label() + "#rewritten\t" + c.className() + "\t" + oldJar + "\t" + rewrittenClass);
+            }
         }
         casesFile = Files.write(dir.resolve("cases.txt"), lines);
     }
@@ -154,24 +163,32 @@ class HotSpotAgreementTest {
         Map<String, Boolean> verdicts = new LinkedHashMap<>();
         for (String line : out.split("\n")) {
             String[] f = line.split("\t");
-            if (f.length >= 2 && builderAccepts.containsKey(f[0])) {
+            if (f.length >= 2 && (builderAccepts.containsKey(f[0]) || rewrittenAccepted.containsKey(f[0]))) {
                 verdicts.put(f[0], f[1].equals("OK"));
             }
         }
         return verdicts;
     }
 
+    private static Map<String, Boolean> expected() {
+        Map<String, Boolean> all = new LinkedHashMap<>(builderAccepts);
+        all.putAll(rewrittenAccepted);
+        return all;
+    }
+
     @Test
     void analyse_agreesWithRedefineClasses_onThisJdk() throws Exception {
-        assertThat(hotSpotAccepts(Path.of(System.getProperty("java.home")))).isEqualTo(builderAccepts);
+        assertThat(hotSpotAccepts(Path.of(System.getProperty("java.home")))).isEqualTo(expected());
         assertThat(builderAccepts).containsValues(true, false);
+        assertThat(rewrittenAccepted.size()).as("cases the rewriting makes hotpatchable").isGreaterThan(
+                (int) builderAccepts.values().stream().filter(b -> b).count());
     }
 
     @Test
     void analyse_agreesWithRedefineClasses_onJava25() throws Exception {
         Path java25 = Path.of(System.getProperty("hotpatch.test.java25", "/usr/lib/jvm/temurin-25-jdk-amd64"));
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(java25.resolve("bin/java")), "no Java 25 at " + java25);
+        assertThat(java25.resolve("bin/java")).as("Java 25 is needed; set -Dhotpatch.test.java25").isExecutable();
 
-        assertThat(hotSpotAccepts(java25)).isEqualTo(builderAccepts);
+        assertThat(hotSpotAccepts(java25)).isEqualTo(expected());
     }
 }

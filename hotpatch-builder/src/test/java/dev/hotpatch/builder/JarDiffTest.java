@@ -8,6 +8,7 @@ import static dev.hotpatch.builder.TestJars.with;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.hotpatch.builder.rewrite.RewritePolicy;
 import dev.hotpatch.format.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -17,6 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/** The plain redefinition verdicts ({@code --no-rewrite}); {@code RewriteDifferentialTest} covers what rewriting makes of them. */
 class JarDiffTest {
     private static final String FEES = """
             package acme;
@@ -39,7 +41,7 @@ class JarDiffTest {
     private DiffReport diff(String[] baseline, String[] patched, List<String> includes) throws IOException {
         Path old = compileJar(Files.createDirectories(dir.resolve("old")).resolve("app.jar"), baseline);
         Path neu = compileJar(Files.createDirectories(dir.resolve("new")).resolve("app.jar"), patched);
-        return PatchBuilder.analyse(old, neu, includes);
+        return PatchBuilder.analyse(old, neu, includes, RewritePolicy.NONE);
     }
 
     private DiffReport diffFees(String patchedFees) throws IOException {

@@ -129,14 +129,14 @@ class PatchBuilderTest {
 
     @Test
     void build_refusesUnredefinableChange_withTheRenderedReport() throws IOException {
-        Map<String, byte[]> bad = compile(dir, FEES.replace("private long rate = 3;", "private long rate = 3;\n    private int scale;"));
+        Map<String, byte[]> bad = compile(dir, FEES.replace("private long rate = 3;", "private volatile long rate = 3;"));
         Path badJar = jar(dir.resolve("bad.jar"), TestJars.with(bad, "acme/Other.class", before.get("acme/Other.class")));
         Path out = dir.resolve("p.hotpatch");
 
         assertThatThrownBy(() -> PatchBuilder.build(request(baseline, badJar, null, Classification.SECURITY, null), key, out))
                 .isInstanceOfSatisfying(BuildRefusedException.class, e -> {
                     assertThat(e.getMessage()).isEqualTo(e.report().render());
-                    assertThat(e.getMessage()).contains("acme/Fees: adds field scale I — redefinition cannot add fields")
+                    assertThat(e.getMessage()).contains("acme/Fees: field rate J: becomes volatile — the running field's memory semantics cannot change")
                             .endsWith(DiffReport.BASELINE_ADVICE);
                 });
         assertThat(out).doesNotExist();

@@ -38,6 +38,11 @@ final class TestJars {
      * with {@code --release 17} and returns the class files by jar entry name, e.g. {@code acme/Fees.class}.
      */
     static Map<String, byte[]> compile(Path work, String... sources) throws IOException {
+        return compile(work, 17, sources);
+    }
+
+    /** As {@link #compile(Path, String...)}, for Java {@code release} (8 gives class-file version 52, as most libraries ship). */
+    static Map<String, byte[]> compile(Path work, int release, String... sources) throws IOException {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         if (javac == null) {
             throw new IllegalStateException("tests need a JDK (javax.tools compiler), not a JRE");
@@ -48,7 +53,7 @@ final class TestJars {
         }
         Path out = Files.createTempDirectory(work, "classes");
         DiagnosticCollector<JavaFileObject> diagnostics = new DiagnosticCollector<>();
-        boolean ok = javac.getTask(null, null, diagnostics, List.of("--release", "17", "-d", out.toString()), null, units).call();
+        boolean ok = javac.getTask(null, null, diagnostics, List.of("--release", Integer.toString(release), "-Xlint:-options", "-d", out.toString()), null, units).call();
         if (!ok) {
             throw new AssertionError("test sources do not compile: " + diagnostics.getDiagnostics());
         }

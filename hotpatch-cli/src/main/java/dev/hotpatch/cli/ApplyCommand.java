@@ -7,6 +7,11 @@ import dev.hotpatch.attach.ApplyResult;
 import dev.hotpatch.format.HotpatchPackage;
 import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -16,7 +21,10 @@ import picocli.CommandLine.Parameters;
 @Command(name = "apply", description = {
         "Install a hotpatch into a running JVM.",
         "No restart: all classes in every class loader are replaced, or none.",
-        "The package is verified here first, then sent to the agent in the JVM, which verifies it again.",
+        "The agent in the JVM verifies the package (signature, trusted publisher) before anything changes. When the JVM"
+                + " has to be attached to, the package is also verified here first, so that a bad one loads no agent.",
+        "An enrolled JVM (or one attached to before) is reached through its agent's socket in its user's runtime folder"
+                + " ($XDG_RUNTIME_DIR/hotpatch or ~/.hotpatch/run), without attaching.",
         "Loads the agent when the JVM has none (dynamic attach; on JDK 21+ the JVM prints a JEP 451 warning). An agent " +
                 "loaded this way keeps --trust for the JVM's lifetime, and an enrolled one uses its own trust= folder only.",
         "A package none of whose classes is in the JVM (loaded or on its class path) is refused unless --allow-pending.",
@@ -47,32 +55,83 @@ final class ApplyCommand extends HotpatchCommand {
         long target = pid(pid);
         Path pkgFile = existingFile(file, "package");
         Path trustDir = existingFolder(trust, "trust folder");
-        HotpatchPackage pkg = HotpatchPackage.read(pkgFile, VerifyCommand.trustStore(this, trustDir));
-        try (AgentClient client = AgentClient.connect(target, machine, trustDir, timeout.get())) {
-            if (client.loadedNow() && !json()) {
-                err().println("Loaded the hotpatch agent into JVM " + target + " (Java " + client.javaVersion()
-                        + "). Enroll JVMs with -javaagent:$(hotpatch agent-path) to avoid dynamic attach.");
-                err().flush();
+        // A JVM whose agent has a socket in its user's runtime folder is reached without attach, and
+        // its agent verifies the package (signature, trusted publisher) before anything changes: no
+        // second verification here. Otherwise the package is verified here, while attach is under
+        // way, and before the agent would be loaded, so that a bad package changes nothing.
+        Optional<AgentClient> direct = AgentClient.connectDirect(target, timeout.get());
+        if (direct.isPresent()) {
+            try (AgentClient client = direct.get()) {
+                return send(client, null);
             }
-            ApplyResult r = client.apply(pkgFile, trustDir, Actor.current(), allowPending);
-            int exit = switch (r.outcome()) {
-                case OK, NOOP -> ExitPolicy.OK;
-                case REFUSED -> ExitPolicy.REFUSED;
-                case FAILED -> ExitPolicy.FAILURE;
-            };
-            if (json()) {
-                printJson(json(r, client, pkg, exit));
-            } else {
-                print(r, client, pkg);
+        }
+        ExecutorService verifier = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "hotpatch-verify");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            Future<HotpatchPackage> local = verifier.submit(() -> HotpatchPackage.read(pkgFile, VerifyCommand.trustStore(this, trustDir)));
+            AgentClient connected;
+            try {
+                connected = AgentClient.connect(target, machine, trustDir, timeout.get(), () -> verified(local));
+            } catch (RuntimeException e) {
+                verified(local); // A bad package is the first thing to report, as when it was checked before attaching.
+                throw e;
             }
-            return exit;
+            try (AgentClient client = connected) {
+                return send(client, verified(local));
+            }
+        } finally {
+            verifier.shutdownNow();
         }
     }
 
-    private ObjectNode json(ApplyResult r, AgentClient client, HotpatchPackage pkg, int exit) {
-        ObjectNode doc = Json.status(r.outcome().label()).put("pid", client.pid()).put("id", r.id().isEmpty() ? pkg.manifest().id() : r.id())
+    /** The locally verified package, or the verification's own error. */
+    private static HotpatchPackage verified(Future<HotpatchPackage> local) {
+        try {
+            return local.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            throw new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while verifying the package", e);
+        }
+    }
+
+    /** Sends the package to the connected agent and reports; {@code pkg} is null when only the agent verified it. */
+    private int send(AgentClient client, HotpatchPackage pkg) {
+        long target = client.pid();
+        Path pkgFile = file.toAbsolutePath().normalize();
+        Path trustDir = trust.toAbsolutePath().normalize();
+        if (client.loadedNow() && !json()) {
+            err().println("Loaded the hotpatch agent into JVM " + target + " (Java " + client.javaVersion()
+                    + "). Enroll JVMs with -javaagent:$(hotpatch agent-path) to avoid dynamic attach.");
+            err().flush();
+        }
+        ApplyResult r = client.apply(pkgFile, trustDir, Actor.current(), allowPending);
+        int exit = switch (r.outcome()) {
+            case OK, NOOP -> ExitPolicy.OK;
+            case REFUSED -> ExitPolicy.REFUSED;
+            case FAILED -> ExitPolicy.FAILURE;
+        };
+        String id = !r.id().isEmpty() ? r.id() : pkg != null ? pkg.manifest().id() : "";
+        String title = !r.title().isEmpty() ? r.title() : pkg != null ? pkg.manifest().title() : "";
+        if (json()) {
+            printJson(json(r, client, id, exit));
+        } else {
+            print(r, client, id, title);
+        }
+        return exit;
+    }
+
+    private ObjectNode json(ApplyResult r, AgentClient client, String id, int exit) {
+        ObjectNode doc = Json.status(r.outcome().label()).put("pid", client.pid()).put("id", id)
                 .put("message", r.message()).put("durationMicros", r.durationMicros()).put("agentLoadedNow", client.loadedNow())
-                .put("mode", client.mode()).put("persisted", r.persisted());
+                .put("mode", client.mode()).put("persisted", r.persisted()).put("reachedBy", client.reachedBy());
         if (exit != ExitPolicy.OK) {
             doc.put("exitCode", exit);
         }
@@ -83,12 +142,11 @@ final class ApplyCommand extends HotpatchCommand {
         return doc;
     }
 
-    private void print(ApplyResult r, AgentClient client, HotpatchPackage pkg) {
-        String id = r.id().isEmpty() ? pkg.manifest().id() : r.id();
+    private void print(ApplyResult r, AgentClient client, String id, String title) {
         switch (r.outcome()) {
             case OK -> {
                 out().println("Installed " + id + " in JVM " + client.pid() + " in "
-                        + String.format(Locale.ROOT, "%.1f", r.durationMicros() / 1000.0) + " ms: " + pkg.manifest().title());
+                        + String.format(Locale.ROOT, "%.1f", r.durationMicros() / 1000.0) + " ms" + (title.isEmpty() ? "" : ": " + title));
                 out().println(r.persisted() ? "  Kept by the enrolled agent: re-applied when the JVM restarts."
                         : "  Live in this JVM only: the agent was attached, so nothing re-applies it after a restart"
                         + " (enroll the JVM with -javaagent to keep hotpatches).");

@@ -9,6 +9,8 @@ import dev.hotpatch.builder.ClassChange;
 import dev.hotpatch.builder.DiffReport;
 import dev.hotpatch.builder.PatchBuilder;
 import dev.hotpatch.builder.Refusal;
+import dev.hotpatch.builder.rewrite.RewritePolicy;
+import dev.hotpatch.builder.rewrite.Verdict;
 import dev.hotpatch.format.Classification;
 import dev.hotpatch.format.PackageException;
 import dev.hotpatch.format.Sha256;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,9 +29,12 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch build}: diffs two jars and writes a signed hotpatch package, or explains why it cannot. */
 @Command(name = "build", description = {
         "Build a signed hotpatch package from two jars.",
-        "Compares the baseline jar with the fixed jar and packages the changed classes. Prints what changed. When a " +
-                "change cannot be applied to a running JVM (added or removed members, signature or hierarchy changes, ...) " +
-                "prints every reason and exits 3: ship such a fix as a baseline."})
+        "Compares the baseline jar with the fixed jar and packages the changed classes. Prints, per class and member, " +
+                "what was done: 'redefined as is', or 'rewritten: kept|moved|shadowed|inlined' where plain redefinition " +
+                "would refuse the change (removed members are kept, added methods and lambdas move into a hidden helper, " +
+                "added fields into a side table, added constants are inlined; see docs/rewriting.md). When a change " +
+                "cannot be rewritten safely (hierarchy, added constructors, ...) prints every reason and exits 3: ship " +
+                "such a fix as a baseline."})
 final class BuildCommand extends HotpatchCommand {
     @Option(names = "--baseline", required = true, paramLabel = "OLD.jar", description = "The jar the JVMs run now.")
     Path baseline;
@@ -68,6 +74,13 @@ final class BuildCommand extends HotpatchCommand {
     @Option(names = "--published", paramLabel = "INSTANT", description = "Publication time, ISO-8601 (default: now).")
     String published;
 
+    @Option(names = "--no-rewrite", description = "Plain redefinition only: refuse every change HotSpot refuses instead of rewriting it.")
+    boolean noRewrite;
+
+    @Option(names = "--accept-shadow", paramLabel = "CLASS.FIELD", description = "Accept that objects created before the patch "
+            + "read the default value of this added field (e.g. acme/Fees.scale), which the builder cannot prove safe; repeatable.")
+    List<String> acceptShadow = new ArrayList<>();
+
     @Option(names = "--key", required = true, paramLabel = "DIR", description = "Signing key folder made by 'hotpatch keygen'.")
     Path key;
 
@@ -102,8 +115,17 @@ final class BuildCommand extends HotpatchCommand {
         } catch (PackageException e) {
             throw usage("--key: " + e.getMessage());
         }
+        List<String> accepted = new ArrayList<>();
+        for (String a : acceptShadow) {
+            int dot = a.lastIndexOf('.');
+            if (dot <= 0 || dot == a.length() - 1) {
+                throw usage("--accept-shadow '" + a + "' must name a class and a field, e.g. acme/Fees.scale");
+            }
+            accepted.add(a.substring(0, dot).replace('.', '/') + a.substring(dot));
+        }
+        RewritePolicy policy = noRewrite ? RewritePolicy.NONE : new RewritePolicy(true, new LinkedHashSet<>(accepted));
         BuildRequest request = new BuildRequest(baselineJar, patchedJar, includes, id, title, c, severity, cves, image,
-                baselineId, supersedes, publishedAt);
+                baselineId, supersedes, publishedAt, policy);
         BuildResult result;
         try {
             result = PatchBuilder.build(request, signingKey, out.toAbsolutePath().normalize());
@@ -154,6 +176,7 @@ final class BuildCommand extends HotpatchCommand {
                     .put("patchedSha256", c.patchedSha256());
             o.set("changedMethods", Json.strings(c.changedMethods()));
         }
+        n.set("verdicts", verdictsJson(r));
         ArrayNode refusals = n.putArray("refusals");
         for (Refusal f : r.refusals()) {
             refusals.addObject().put("class", f.className()).put("member", f.member()).put("rule", f.rule()).put("text", f.toString());
@@ -164,5 +187,29 @@ final class BuildCommand extends HotpatchCommand {
             n.put("advice", DiffReport.BASELINE_ADVICE);
         }
         return n;
+    }
+
+    /** Per changed class: "redefined as is", "rewritten" or "refused", and what was done to each member. */
+    static ArrayNode verdictsJson(DiffReport r) {
+        ArrayNode out = Json.object().arrayNode();
+        for (ClassChange c : r.changed()) {
+            out.add(classVerdictJson(c.className(), r.verdictsFor(c.className())));
+        }
+        return out;
+    }
+
+    static ObjectNode classVerdictJson(String className, List<Verdict> verdicts) {
+        boolean refused = verdicts.stream().anyMatch(Verdict::refused);
+        boolean asIs = verdicts.stream().allMatch(v -> v.kind() == Verdict.Kind.AS_IS);
+        ObjectNode o = Json.object().put("class", className)
+                .put("verdict", refused ? "refused" : asIs ? Verdict.Kind.AS_IS.label() : "rewritten");
+        ArrayNode members = o.putArray("members");
+        for (Verdict v : verdicts) {
+            if (v.kind() != Verdict.Kind.AS_IS) {
+                members.addObject().put("member", v.member()).put("kind", v.kind().key()).put("label", v.kind().label())
+                        .put("detail", v.detail());
+            }
+        }
+        return o;
     }
 }

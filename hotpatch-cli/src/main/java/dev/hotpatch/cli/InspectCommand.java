@@ -2,6 +2,8 @@ package dev.hotpatch.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.builder.rewrite.RewriteNote;
+import dev.hotpatch.builder.rewrite.Verdict;
 import dev.hotpatch.format.ClassPatch;
 import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.PackageManifest;
@@ -9,13 +11,15 @@ import dev.hotpatch.format.TrustStore;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
+import java.util.List;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code hotpatch inspect}: what a package holds and whether its signature is intact. */
 @Command(name = "inspect", description = {
         "Show what a package holds and who signed it.",
-        "Prints the manifest, the classes with their hashes, and the signer.",
+        "Prints the manifest, the classes with their hashes, and the signer, and per class and member what the " +
+                "builder did: 'redefined as is', 'rewritten: kept|moved|shadowed|inlined' (see docs/rewriting.md).",
         "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the signer is " +
                 "trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
 final class InspectCommand extends HotpatchCommand {
@@ -69,8 +73,25 @@ final class InspectCommand extends HotpatchCommand {
                 out.println("    baseline  " + c.baselineSha256());
             }
             out.println("    new       " + c.sha256());
+            printVerdicts(out, c);
         }
         out.flush();
+    }
+
+    /** What the builder did to the class, as recorded in the class file ({@link RewriteNote}). */
+    private static void printVerdicts(PrintWriter out, ClassPatch c) {
+        if (c.kind() != ClassPatch.Kind.REPLACE) {
+            return;
+        }
+        List<Verdict> verdicts = RewriteNote.read(c.bytes());
+        if (verdicts.isEmpty()) {
+            out.println("    " + Verdict.Kind.AS_IS.label());
+            return;
+        }
+        for (Verdict v : verdicts) {
+            out.println("    " + (v.member().isEmpty() ? "class" : v.member()) + ": " + v.kind().label()
+                    + (v.detail().isEmpty() ? "" : " — " + v.detail()));
+        }
     }
 
     static ObjectNode manifestJson(PackageManifest m) {
@@ -82,8 +103,13 @@ final class InspectCommand extends HotpatchCommand {
         n.set("supersedes", Json.strings(m.supersedes()));
         ArrayNode classes = n.putArray("classes");
         for (ClassPatch c : m.classes()) {
-            classes.addObject().put("name", c.binaryName()).put("kind", c.kind().name().toLowerCase(java.util.Locale.ROOT))
+            ObjectNode o = classes.addObject().put("name", c.binaryName()).put("kind", c.kind().name().toLowerCase(java.util.Locale.ROOT))
                     .put("baselineSha256", c.baselineSha256()).put("sha256", c.sha256()).put("bytes", c.bytes().length);
+            if (c.kind() == ClassPatch.Kind.REPLACE) {
+                List<Verdict> verdicts = RewriteNote.read(c.bytes());
+                o.set("rewrite", BuildCommand.classVerdictJson(c.name(), verdicts.isEmpty()
+                        ? List.of(new Verdict(c.name(), "", Verdict.Kind.AS_IS, "")) : verdicts));
+            }
         }
         return n;
     }

@@ -82,7 +82,9 @@ final class ListCommand extends FleetCommand {
         }
         String mode = report.mode().isEmpty() && maybe.isPresent() ? maybe.get().mode() : report.mode();
         if (json()) {
-            printJson(json(target, source, maybe.isPresent(), mode, report));
+            ObjectNode doc = json(target, source, maybe.isPresent(), mode, report);
+            maybe.ifPresent(c -> doc.put("reachedBy", c.reachedBy()));
+            printJson(doc);
             return ExitPolicy.OK;
         }
         List<InstalledHotpatch> installed = report.hotpatches();

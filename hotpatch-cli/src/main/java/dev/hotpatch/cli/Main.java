@@ -81,10 +81,38 @@ public final class Main implements Callable<Integer> {
 
     /** Runs one command line writing to {@code out} and {@code err}; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
-        return commandLine(out, err).execute(args);
+        CommandLine local = args.length > 0 ? localCommand(args[0]) : null;
+        return (local != null ? configure(local, out, err) : commandLine(out, err)).execute(args);
+    }
+
+    /**
+     * For the commands that work on local JVMs and files, a command line that knows only that one
+     * subcommand: picocli then builds the model of one command instead of forty, and none of the
+     * server, node or HTTP client classes load. Null for any other first argument (the full line).
+     */
+    private static CommandLine localCommand(String first) {
+        HotpatchCommand command = switch (first) {
+            case "apply" -> new ApplyCommand();
+            case "list" -> new ListCommand();
+            case "uninstall" -> new UninstallCommand();
+            case "ps" -> new PsCommand();
+            case "verify" -> new VerifyCommand();
+            case "inspect" -> new InspectCommand();
+            default -> null;
+        };
+        if (command == null) {
+            return null;
+        }
+        CommandLine cl = new CommandLine(new Main());
+        cl.addSubcommand(first, command);
+        return cl;
     }
 
     static CommandLine commandLine(PrintWriter out, PrintWriter err) {
+        return configure(full(), out, err);
+    }
+
+    private static CommandLine full() {
         CommandLine cl = new CommandLine(new Main());
         cl.addSubcommand("keygen", new KeygenCommand());
         cl.addSubcommand("build", new BuildCommand());
@@ -129,6 +157,10 @@ public final class Main implements Callable<Integer> {
         cl.addSubcommand("policy", PolicyCommand.line());
         cl.addSubcommand("compliance", new ComplianceCommand());
         cl.addSubcommand("demo", new DemoCommand());
+        return cl;
+    }
+
+    private static CommandLine configure(CommandLine cl, PrintWriter out, PrintWriter err) {
         ExitPolicy policy = new ExitPolicy();
         cl.setOut(out);
         cl.setErr(err);

@@ -35,6 +35,9 @@ final class UninstallCommand extends ActionCommand {
     @Option(names = "--id", paramLabel = "KB…", description = "The hotpatch to remove (default: the latest installed).")
     String id;
 
+    /** How the agent was reached ({@code socket} or {@code attach}), for --json; null before it was. */
+    private String reachedBy;
+
     @Override
     public Integer call() {
         if (target.machine != null) {
@@ -51,6 +54,7 @@ final class UninstallCommand extends ActionCommand {
                     "the hotpatch agent is not loaded in JVM " + target + ", so nothing is installed", id == null ? "" : id), target);
         }
         try (AgentClient client = maybe.get()) {
+            reachedBy = client.reachedBy();
             return report(client.uninstall(id, Actor.current()), target);
         }
     }
@@ -63,6 +67,9 @@ final class UninstallCommand extends ActionCommand {
         };
         if (json()) {
             ObjectNode doc = Json.status(r.outcome().label()).put("pid", target).put("id", r.id()).put("message", r.message());
+            if (reachedBy != null) {
+                doc.put("reachedBy", reachedBy);
+            }
             if (exit != ExitPolicy.OK) {
                 doc.put("exitCode", exit);
             }

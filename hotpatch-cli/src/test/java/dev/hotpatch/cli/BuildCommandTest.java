@@ -25,6 +25,34 @@ class BuildCommandTest {
     static Path baseline;
     static Path fixed;
     static Path widened;
+    static Path constructor;
+    static Path guardV1;
+    static Path guardV2;
+    static Path guardVolatile;
+    static Path guardComputed;
+
+    static final String GUARD_V1 = """
+            package acme;
+            public class Guard {
+                private int limit = 10;
+                public String check(String s) { return s.length() > limit ? "long" : legacy(s); }
+                private String legacy(String s) { return "ok " + s; }
+            }
+            """;
+    /** Every rewrite kind: legacy() removed (kept), clean() added (moved), seen added (shadowed), MARK added (inlined). */
+    static final String GUARD_V2 = """
+            package acme;
+            public class Guard {
+                static final String MARK = "blocked";
+                private int limit = 10;
+                private int seen;
+                public synchronized String check(String s) { seen++; return s.contains("<") ? MARK : s.length() > limit ? "long" : clean(s); }
+                private static String clean(String s) { return "ok " + s.strip(); }
+            }
+            """;
+    static final String GUARD_VOLATILE = GUARD_V1.replace("private int limit", "private volatile int limit");
+    static final String GUARD_COMPUTED = GUARD_V1.replace("private int limit = 10;",
+            "private int limit = 10;\n    private final long born = System.nanoTime();");
 
     @BeforeAll
     static void jars() {
@@ -34,6 +62,12 @@ class BuildCommandTest {
         fixed = JarMaker.compile(tmp.resolve("fees-1.0-fix.jar"), Map.of("acme.Fees", FEES.formatted("Math.max(0, cents) / 100", "")), List.of(), 17);
         widened = JarMaker.compile(tmp.resolve("fees-1.0-new-method.jar"), Map.of("acme.Fees",
                 FEES.formatted("clamp(cents) / 100", "  static long clamp(long c) { return Math.max(0, c); }\n")), List.of(), 17);
+        constructor = JarMaker.compile(tmp.resolve("fees-1.0-new-constructor.jar"), Map.of("acme.Fees",
+                FEES.formatted("cents / 100", "  public Fees() { }\n  public Fees(int scale) { }\n")), List.of(), 17);
+        guardV1 = JarMaker.compile(tmp.resolve("guard-1.jar"), Map.of("acme.Guard", GUARD_V1), List.of(), 17);
+        guardV2 = JarMaker.compile(tmp.resolve("guard-2.jar"), Map.of("acme.Guard", GUARD_V2), List.of(), 17);
+        guardVolatile = JarMaker.compile(tmp.resolve("guard-volatile.jar"), Map.of("acme.Guard", GUARD_VOLATILE), List.of(), 17);
+        guardComputed = JarMaker.compile(tmp.resolve("guard-computed.jar"), Map.of("acme.Guard", GUARD_COMPUTED), List.of(), 17);
     }
 
     @Test
@@ -67,18 +101,125 @@ class BuildCommandTest {
     }
 
     @Test
-    void build_refusesChangeThatAddsAMethod_withFullReportAndAdvice() {
+    void build_refusesChangeThatAddsAConstructor_withFullReportAndAdvice() {
         Path out = tmp.resolve("refused/KB2026-0003.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, constructor, out));
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+        assertThat(r.out()).contains("acme/Fees").contains("adds a constructor").contains(DiffReport.BASELINE_ADVICE);
+        assertThat(out).doesNotExist();
+        JsonNode doc = CliRun.of(args(baseline, constructor, out, "--json")).json();
+        assertThat(doc.get("status").asText()).isEqualTo("refused");
+        assertThat(doc.at("/report/refusals/0/class").asText()).isEqualTo("acme/Fees");
+        assertThat(doc.at("/report/refusals/0/member").asText()).isEqualTo("method <init>(I)V");
+        assertThat(doc.at("/report/verdicts/0/verdict").asText()).isEqualTo("refused");
+        assertThat(doc.at("/report/advice").asText()).isEqualTo(DiffReport.BASELINE_ADVICE);
+    }
+
+    @Test
+    void build_rewritesAnAddedMethod_andSaysSoPerMemberInBuildAndInspect() {
+        Path out = tmp.resolve("rewritten/KB2026-0010.hotpatch");
 
         CliRun r = CliRun.of(args(baseline, widened, out));
 
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("method clamp(J)J: rewritten: moved").contains("1 rewritten");
+        JsonNode doc = CliRun.of(args(baseline, widened, tmp.resolve("rewritten/KB2026-0011.hotpatch"), "--json")).json();
+        assertThat(doc.at("/report/verdicts/0/verdict").asText()).isEqualTo("rewritten");
+        assertThat(doc.at("/report/verdicts/0/members/0/member").asText()).isEqualTo("method clamp(J)J");
+        assertThat(doc.at("/report/verdicts/0/members/0/kind").asText()).isEqualTo("moved");
+        CliRun inspect = CliRun.of("inspect", out.toString());
+        assertThat(inspect.out()).contains("method clamp(J)J: rewritten: moved");
+        JsonNode inspectJson = CliRun.of("inspect", out.toString(), "--json").json();
+        assertThat(inspectJson.at("/manifest/classes/0/rewrite/verdict").asText()).isEqualTo("rewritten");
+        assertThat(inspectJson.at("/manifest/classes/0/rewrite/members/0/kind").asText()).isEqualTo("moved");
+    }
+
+    @Test
+    void build_noRewrite_refusesWhatPlainRedefinitionRefuses() {
+        Path out = tmp.resolve("plain/KB2026-0012.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, widened, out, "--no-rewrite"));
+
         assertThat(r.exit()).as(r.toString()).isEqualTo(3);
-        assertThat(r.out()).contains("acme/Fees").contains("clamp").contains(DiffReport.BASELINE_ADVICE);
+        assertThat(r.out()).contains("adds method clamp(J)J — redefinition cannot add methods").contains(DiffReport.BASELINE_ADVICE);
         assertThat(out).doesNotExist();
-        JsonNode doc = CliRun.of(args(baseline, widened, out, "--json")).json();
-        assertThat(doc.get("status").asText()).isEqualTo("refused");
-        assertThat(doc.at("/report/refusals/0/class").asText()).isEqualTo("acme/Fees");
-        assertThat(doc.at("/report/advice").asText()).isEqualTo(DiffReport.BASELINE_ADVICE);
+    }
+
+    @Test
+    void build_reportsEveryRewriteKindPerMember_inTextJsonAndInspect() {
+        Path out = tmp.resolve("kinds/KB2026-0020.hotpatch");
+
+        CliRun r = CliRun.of(args(guardV1, guardV2, out));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("method legacy(Ljava/lang/String;)Ljava/lang/String;: rewritten: kept")
+                .contains("method clean(Ljava/lang/String;)Ljava/lang/String;: rewritten: moved")
+                .contains("field seen I: rewritten: shadowed").contains("field MARK Ljava/lang/String;: rewritten: inlined")
+                .contains("method check(Ljava/lang/String;)Ljava/lang/String;: rewritten: kept");
+        JsonNode doc = CliRun.of(args(guardV1, guardV2, tmp.resolve("kinds/KB2026-0021.hotpatch"), "--json")).json();
+        assertThat(doc.at("/report/verdicts/0/class").asText()).isEqualTo("acme/Guard");
+        assertThat(doc.at("/report/verdicts/0/verdict").asText()).isEqualTo("rewritten");
+        assertThat(kinds(doc.at("/report/verdicts/0/members"))).containsOnly("kept", "moved", "shadowed", "inlined")
+                .contains("kept", "moved", "shadowed", "inlined");
+        JsonNode inspected = CliRun.of("inspect", out.toString(), "--json").json();
+        assertThat(kinds(inspected.at("/manifest/classes/0/rewrite/members"))).isEqualTo(kinds(doc.at("/report/verdicts/0/members")));
+        assertThat(CliRun.of("inspect", out.toString()).out()).contains("field seen I: rewritten: shadowed")
+                .contains("field MARK Ljava/lang/String;: rewritten: inlined");
+    }
+
+    @Test
+    void build_refusesAFieldBecomingVolatile_withTheReason_andWritesNothing() {
+        Path out = tmp.resolve("volatile/KB2026-0022.hotpatch");
+
+        CliRun r = CliRun.of(args(guardV1, guardVolatile, out));
+        JsonNode doc = CliRun.of(args(guardV1, guardVolatile, out, "--json")).json();
+
+        assertThat(r.exit()).as(r.toString()).isEqualTo(3);
+        assertThat(r.out()).contains("field limit I").contains("becomes volatile").contains(DiffReport.BASELINE_ADVICE);
+        assertThat(out).doesNotExist();
+        assertThat(doc.at("/report/verdicts/0/verdict").asText()).isEqualTo("refused");
+        assertThat(doc.at("/report/verdicts/0/members/0/kind").asText()).isEqualTo("refused");
+        assertThat(doc.at("/report/verdicts/0/members/0/detail").asText()).contains("memory semantics");
+    }
+
+    @Test
+    void build_addedFieldWithAComputedValue_isRefusedUntilThePublisherAcceptsTheDefault() {
+        Path out = tmp.resolve("computed/KB2026-0023.hotpatch");
+
+        CliRun refused = CliRun.of(args(guardV1, guardComputed, out));
+        CliRun accepted = CliRun.of(args(guardV1, guardComputed, out, "--accept-shadow", "acme.Guard.born"));
+
+        assertThat(refused.exit()).as(refused.toString()).isEqualTo(3);
+        assertThat(refused.out()).contains("field born J").contains("--accept-shadow acme/Guard.born");
+        assertThat(accepted.exit()).as(accepted.toString()).isZero();
+        assertThat(accepted.out()).contains("field born J: rewritten: shadowed").contains("accepted by the publisher");
+        assertThat(out).isRegularFile();
+    }
+
+    private static List<String> kinds(JsonNode members) {
+        List<String> out = new ArrayList<>();
+        members.forEach(m -> out.add(m.get("kind").asText()));
+        return out;
+    }
+
+    @Test
+    void build_asIsClass_isReportedRedefinedAsIs() {
+        Path out = tmp.resolve("asis/KB2026-0013.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, fixed, out));
+
+        assertThat(r.out()).contains("redefined as is");
+        assertThat(CliRun.of("inspect", out.toString()).out()).contains("redefined as is");
+    }
+
+    @Test
+    void build_acceptShadowWithoutAField_isUsageError() {
+        CliRun r = CliRun.of(args(baseline, fixed, tmp.resolve("x.hotpatch"), "--accept-shadow", "Fees"));
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--accept-shadow 'Fees' must name a class and a field");
     }
 
     @Test

@@ -67,6 +67,25 @@ final class CliServer implements AutoCloseable {
         throw new AssertionError("hotpatch server did not start (exit " + exit.get() + ")\n--- out\n" + out + "--- err\n" + err);
     }
 
+    /**
+     * The server arguments for {@code store}: {@code sqlite} (the embedded store, nothing to add)
+     * or {@code postgresql} (a new database of the test cluster, which must be available), then {@code extra}.
+     */
+    static String[] storeArgs(String store, String... extra) {
+        List<String> args = new ArrayList<>();
+        if (store.equals("postgresql")) {
+            dev.hotpatch.testkit.PostgresCluster pg = dev.hotpatch.testkit.PostgresCluster.get();
+            if (pg == null) {
+                throw new IllegalStateException("PostgreSQL unavailable: " + dev.hotpatch.testkit.PostgresCluster.unavailableReason());
+            }
+            args.addAll(List.of("--db-url", pg.newDatabase()));
+        } else if (!store.equals("sqlite")) {
+            throw new IllegalArgumentException("store " + store + ": sqlite or postgresql");
+        }
+        args.addAll(List.of(extra));
+        return args.toArray(String[]::new);
+    }
+
     /** {@code hotpatch ARGS --server URL --token-file ADMIN-TOKEN}. */
     CliRun cli(String... args) {
         return CliRun.of(with(args, "--server", url, "--token-file", tokenFile.toString()));

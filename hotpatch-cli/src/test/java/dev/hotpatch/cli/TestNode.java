@@ -33,6 +33,12 @@ final class TestNode implements AutoCloseable {
                 .withConfig(config(dir, trust, machines)).withDataDir(dir.resolve("node-data")).withInterval(Duration.ofMillis(500))));
     }
 
+    /** A node with a config file of the test's own (written with {@link #config} and more lines, say). */
+    static TestNode start(CliServer server, Path dir, Path config) {
+        return new TestNode(Node.fromOptions(NodeOptions.server(URI.create(server.url), server.enrollmentToken())
+                .withConfig(config).withDataDir(dir.resolve("node-data")).withInterval(Duration.ofMillis(500))));
+    }
+
     /** The config file: manage only {@code machines}, trust {@code trust}, Paris time. */
     static Path config(Path dir, Path trust, List<String> machines) {
         StringBuilder b = new StringBuilder("node.name = node-" + UUID.randomUUID().toString().substring(0, 6) + "\n"

@@ -118,4 +118,43 @@ class DiscoveryInventoryTest {
                     .as("listing it in the config adopts it").isPresent();
         }
     }
+
+    /**
+     * Found by the health-gated rollout test: a listing of the host's JVMs that comes back late
+     * (another JVM on the host is stopped, or the host is loaded) holds what each JVM was before
+     * an agent was loaded into it. A report built from it said "no agent, no hotpatch" right after
+     * an install, so a rollout's gate failed a healthy machine and skipped the live rollback of a
+     * broken one. An agent never leaves its JVM: the fresher look after the command wins.
+     */
+    @Test
+    void agentLoadedAfterAListing_isStillReported_whenTheNextListingComesBackLate() throws Exception {
+        Path jar = TestApp.jar(dir.resolve("fees.jar"), "1.0", 10, -1);
+        String name = TestApp.machineName("late");
+        NodeConfig config = NodeConfig.load(Files.writeString(dir.resolve("late.properties"), "machine." + name + ".timeZone = UTC\n"));
+        try (TargetJvm target = TargetJvm.builder(Jdks.java17()).classpath(jar).jvmArgs("-Dhotpatch.machine=" + name)
+                .mainClass(TestApp.MAIN).start();
+             TargetJvm neighbour = TargetJvm.builder(Jdks.java17()).classpath(jar).mainClass(TestApp.MAIN).start()) {
+            target.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(30));
+            neighbour.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(30));
+            MachineDiscovery discovery = new MachineDiscovery(config, pid -> Optional.empty());
+            assertThat(discovery.discover().machine(name).orElseThrow().jvm().agentPresent()).isFalse();
+
+            try (dev.hotpatch.attach.AgentClient c = dev.hotpatch.attach.AgentClient.connect(target.pid(), name)) {
+                assertThat(c.pid()).isEqualTo(target.pid());
+            }
+            assertThat(discovery.machineNow(name).orElseThrow().jvm().agentPresent()).as("the look after a command").isTrue();
+            Process stop = new ProcessBuilder("kill", "-STOP", Long.toString(neighbour.pid())).start();
+            assertThat(stop.waitFor()).isZero();
+            try {
+                // The new listing waits on the stopped neighbour; discovery answers with the earlier listing meanwhile.
+                LocalMachine m = discovery.discover().machine(name).orElseThrow();
+
+                assertThat(m.jvm().agentPresent()).isTrue();
+                MachineInventory report = new InventoryCollector(config, new CodeHashes(), n -> List.of()).collect(m).report();
+                assertThat(report.agent().present()).as(report.toString()).isTrue();
+            } finally {
+                new ProcessBuilder("kill", "-CONT", Long.toString(neighbour.pid())).start().waitFor();
+            }
+        }
+    }
 }

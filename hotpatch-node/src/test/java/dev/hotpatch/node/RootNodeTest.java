@@ -143,7 +143,8 @@ class RootNodeTest {
             }
 
             MachineInventory after = node.inventory().stream().filter(m -> m.name().equals(name)).findFirst().orElseThrow();
-            assertThat(after.hotpatches()).extracting(MachineInventory.Hotpatch::id).containsExactly("KB-ROOT-1");
+            assertThat(after.hotpatches()).as("the agent as reported: " + after.agent() + "; problems: " + after.problems())
+                    .extracting(MachineInventory.Hotpatch::id).containsExactly("KB-ROOT-1");
 
             CommandResult removed = node.run(name, new Action.UninstallHotpatch("KB-ROOT-1"), "test");
             assertThat(removed.status()).as(removed.message()).isEqualTo(Status.SUCCEEDED);

@@ -50,6 +50,11 @@ final class AsTargetUser implements TargetAccess {
      */
     private static final Duration LISTING_TTL = Duration.ofSeconds(10);
     private final Map<Long, Listing> listings = new ConcurrentHashMap<>();
+    /**
+     * Counts the changes this node begins and ends (apply, uninstall): a listing that overlapped one
+     * may show the JVM as it was before (no agent yet) and is not kept for reuse.
+     */
+    private final java.util.concurrent.atomic.AtomicLong changes = new java.util.concurrent.atomic.AtomicLong();
 
     AsTargetUser(SameUser same, Path handoverRoot) {
         this.same = same;
@@ -73,11 +78,15 @@ final class AsTargetUser implements TargetAccess {
     public List<JvmInfo> listJvms() {
         long self = ProcessHandle.current().pid();
         java.util.Map<Long, List<Long>> byUid = new java.util.TreeMap<>();
+        // Each user as read from its first process: a process may exit before its user's turn comes.
+        java.util.Map<Long, TargetUser> users = new java.util.HashMap<>();
         ProcessHandle.allProcesses().filter(p -> p.pid() != self)
                 .filter(p -> p.info().command().map(c -> Path.of(c).getFileName().toString().startsWith("java")).orElse(false))
                 .forEach(p -> {
                     try {
-                        byUid.computeIfAbsent(TargetUser.of(p.pid()).uid(), k -> new ArrayList<>()).add(p.pid());
+                        TargetUser u = TargetUser.of(p.pid());
+                        users.putIfAbsent(u.uid(), u);
+                        byUid.computeIfAbsent(u.uid(), k -> new ArrayList<>()).add(p.pid());
                     } catch (RuntimeException gone) {
                         // Exited meanwhile.
                     }
@@ -88,7 +97,7 @@ final class AsTargetUser implements TargetAccess {
                 e.getValue().forEach(pid -> same.findJvm(pid).ifPresent(out::add));
                 continue;
             }
-            TargetUser user = TargetUser.of(e.getValue().get(0));
+            TargetUser user = users.get(e.getKey());
             List<Long> pids = List.copyOf(e.getValue());
             Listing last = listings.get(user.uid());
             if (last != null && last.pids.equals(pids) && System.nanoTime() - last.at < LISTING_TTL.toNanos()) {
@@ -96,8 +105,11 @@ final class AsTargetUser implements TargetAccess {
                 continue;
             }
             try {
+                long changesBefore = changes.get();
                 List<JvmInfo> found = jvms(run(user, pids.get(0), "list", "0"));
-                listings.put(user.uid(), new Listing(System.nanoTime(), pids, found));
+                if (changes.get() == changesBefore) {
+                    listings.put(user.uid(), new Listing(System.nanoTime(), pids, found));
+                }
                 out.addAll(found);
             } catch (RuntimeException x) {
                 System.getLogger("dev.hotpatch.node").log(System.Logger.Level.WARNING, "cannot list the JVMs of " + user + ": " + x.getMessage());
@@ -165,21 +177,37 @@ final class AsTargetUser implements TargetAccess {
             return same.apply(pid, agentName, pkg, trust, actor);
         }
         Path copy = handover.handOver(pkg);
-        listings.remove(user.uid());
+        changing(user);
         try {
             return read(run(user, pid, "apply", Long.toString(pid), agentName, copy.toString(), trust == null ? "-" : trust.toString(),
                     actor), Applied.class);
         } finally {
             handover.withdraw(copy);
+            changing(user);
         }
     }
 
     @Override
     public Uninstalled uninstall(long pid, String kbId, String actor) {
         TargetUser user = TargetUser.of(pid);
+        if (user.isRoot()) {
+            return same.uninstall(pid, kbId, actor);
+        }
+        changing(user);
+        try {
+            return read(run(user, pid, "uninstall", Long.toString(pid), kbId == null ? "-" : kbId, actor), Uninstalled.class);
+        } finally {
+            changing(user);
+        }
+    }
+
+    /**
+     * Before and after a change to one of {@code user}'s JVMs: that user's listing is taken afresh
+     * next time, and a listing running meanwhile is not kept (it may show the JVM before the change).
+     */
+    private void changing(TargetUser user) {
+        changes.incrementAndGet();
         listings.remove(user.uid());
-        return user.isRoot() ? same.uninstall(pid, kbId, actor)
-                : read(run(user, pid, "uninstall", Long.toString(pid), kbId == null ? "-" : kbId, actor), Uninstalled.class);
     }
 
     /** Runs {@link Helper} as {@code user}; returns its result document, or throws what it reported. */

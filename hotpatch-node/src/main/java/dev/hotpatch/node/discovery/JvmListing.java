@@ -18,7 +18,9 @@ import java.util.function.Supplier;
  * long. Listing attaches to every JVM, and one that is stopped holds a listing up to attach's own
  * limit; so callers share the listing in progress, and when it takes longer than a short wait and
  * an earlier one exists, they get the earlier one (without the processes that have ended since)
- * while the new one finishes in the background. Thread-safe.
+ * while the new one finishes in the background. Each listing says when it began: what it shows is at
+ * least that recent, so a caller can prefer a single JVM it looked at afresh since (after the node
+ * loaded the agent into it, say) over an older listing. Thread-safe.
  */
 final class JvmListing {
     private final Supplier<List<JvmInfo>> source;
@@ -29,10 +31,11 @@ final class JvmListing {
         t.setDaemon(true);
         return t;
     });
-    private volatile Snapshot latest;
-    private CompletableFuture<Snapshot> inFlight;
+    private volatile Listed latest;
+    private CompletableFuture<Listed> inFlight;
 
-    private record Snapshot(List<JvmInfo> jvms, Instant takenAt) {
+    /** One listing of the JVMs, and when it began: every entry is at least that recent. */
+    record Listed(List<JvmInfo> jvms, Instant begun) {
     }
 
     /**
@@ -47,26 +50,30 @@ final class JvmListing {
     }
 
     /** The JVMs now, or as lately listed when a fresh listing is slow. */
-    List<JvmInfo> get() {
-        CompletableFuture<Snapshot> f;
+    Listed get() {
+        CompletableFuture<Listed> f;
         synchronized (this) {
             if (inFlight == null || inFlight.isDone()) {
-                inFlight = CompletableFuture.supplyAsync(() -> new Snapshot(source.get(), Instant.now()), pool);
+                inFlight = CompletableFuture.supplyAsync(() -> {
+                    Instant begun = Instant.now();
+                    return new Listed(source.get(), begun);
+                }, pool);
                 inFlight.thenAccept(s -> latest = s);
             }
             f = inFlight;
         }
-        Snapshot before = latest;
+        Listed before = latest;
         try {
-            Snapshot s = f.get((before == null ? firstWait : wait).toNanos(), TimeUnit.NANOSECONDS);
+            Listed s = f.get((before == null ? firstWait : wait).toNanos(), TimeUnit.NANOSECONDS);
             latest = s;
-            return s.jvms();
+            return s;
         } catch (TimeoutException e) {
             if (before == null) {
                 throw new NodeException("listing the local JVMs took longer than " + firstWait.toSeconds() + " s (a JVM that is stopped or"
                         + " hung holds the listing until attach gives up on it); the next round tries again");
             }
-            return before.jvms().stream().filter(j -> ProcessHandle.of(j.pid()).map(ProcessHandle::isAlive).orElse(false)).toList();
+            return new Listed(before.jvms().stream().filter(j -> ProcessHandle.of(j.pid()).map(ProcessHandle::isAlive).orElse(false))
+                    .toList(), before.begun());
         } catch (ExecutionException e) {
             Throwable c = e.getCause();
             if (c instanceof RuntimeException r) {

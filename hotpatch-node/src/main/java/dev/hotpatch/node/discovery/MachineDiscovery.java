@@ -56,10 +56,19 @@ public final class MachineDiscovery {
     private final Map<Long, Seen<Properties>> properties = new ConcurrentHashMap<>();
     /** The machine each process was when it last answered. */
     private final Map<Long, Seen<LocalMachine>> identities = new ConcurrentHashMap<>();
+    /**
+     * Each process as a single look at it ({@link #at}, e.g. the report after a command) found it,
+     * and when that look began: it tells what a listing that began earlier cannot, such as the
+     * agent the command just loaded into it.
+     */
+    private final Map<Long, Look> looks = new ConcurrentHashMap<>();
     /** What the last look at the host found. */
     private volatile Found last;
 
     private record Seen<T>(Instant startedAt, T value) {
+    }
+
+    private record Look(Instant startedAt, Instant begun, JvmInfo jvm) {
     }
 
     /**
@@ -109,10 +118,12 @@ public final class MachineDiscovery {
         List<JvmInfo> unnamed = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         List<String> notices = new ArrayList<>();
-        List<JvmInfo> jvms = listing.get();
-        Set<Long> pids = jvms.stream().map(JvmInfo::pid).collect(Collectors.toSet());
+        JvmListing.Listed listed = listing.get();
+        Set<Long> pids = listed.jvms().stream().map(JvmInfo::pid).collect(Collectors.toSet());
         properties.keySet().retainAll(pids);
         identities.keySet().retainAll(pids);
+        looks.keySet().retainAll(pids);
+        List<JvmInfo> jvms = newest(listed);
         for (JvmInfo jvm : jvms) {
             Optional<LocalMachine> m = describe(jvm);
             if (m.isEmpty()) {
@@ -181,10 +192,29 @@ public final class MachineDiscovery {
             return known(pid).map(m -> m.notAnswering(blocked.get()));
         }
         try {
-            return calls.look(pid, "a look at it (attach)", () -> access.findJvm(pid)).flatMap(this::describe);
+            Instant begun = Instant.now();
+            Optional<JvmInfo> jvm = calls.look(pid, "a look at it (attach)", () -> access.findJvm(pid));
+            jvm.ifPresent(j -> looks.put(pid, new Look(startedAt(pid), begun, j)));
+            return jvm.flatMap(this::describe);
         } catch (TargetTimeoutException e) {
             return known(pid).map(m -> m.notAnswering(e.getMessage()));
         }
+    }
+
+    /**
+     * The listed JVMs, each replaced by what a single look found when that look began after the
+     * listing did (same process): a listing may be one taken before the node changed a JVM (it is
+     * reused while a fresh one is slow), and must not undo what the node saw afterwards, such as
+     * the agent it loaded, or the report would say the agent and its hotpatches are gone.
+     */
+    private List<JvmInfo> newest(JvmListing.Listed listed) {
+        List<JvmInfo> out = new ArrayList<>(listed.jvms().size());
+        for (JvmInfo jvm : listed.jvms()) {
+            Look look = looks.get(jvm.pid());
+            boolean newer = look != null && look.begun().isAfter(listed.begun()) && Objects.equals(look.startedAt(), startedAt(jvm.pid()));
+            out.add(newer ? look.jvm() : jvm);
+        }
+        return out;
     }
 
     private Optional<LocalMachine> describe(JvmInfo jvm) {
@@ -212,6 +242,11 @@ public final class MachineDiscovery {
         Optional<LocalMachine> before = known(jvm.pid());
         if (blocked.isPresent() && before.isPresent()) {
             return Optional.of(before.get().notAnswering(blocked.get()));
+        }
+        if (before.isPresent() && before.get().jvm().agentPresent() && !jvm.agentPresent()) {
+            // An agent never leaves the JVM it was loaded into: this look was taken before it came (a listing
+            // returned late, see JvmListing), and a fresher look at the same process (after a command) knows better.
+            jvm = before.get().jvm();
         }
         String name;
         LocalMachine.NameSource source;

@@ -361,6 +361,8 @@ public final class Api {
         new TrustApi(s).addTo(r);
         r.addAll(new AutomationApi(s.automation()).routes());
         r.addAll(CommandWaitApi.routes(s.nodes().waits()));
+        r.addAll(new FleetApi(s).routes());
+        r.addAll(ConsoleFiles.routes());
         return List.copyOf(r);
     }
 
@@ -372,7 +374,7 @@ public final class Api {
                 throw new IllegalStateException("console.html is missing from the server jar");
             }
             ctx.contentType("text/html; charset=utf-8")
-                    .header("Content-Security-Policy", "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+                    .header("Content-Security-Policy", ConsoleFiles.POLICY)
                     .header("X-Frame-Options", "DENY")
                     .result(in.readAllBytes());
         } catch (IOException e) {

@@ -79,6 +79,7 @@ public final class Machines {
                     .execute();
             if (n == 1) {
                 Signals.store(h, id, report, now);
+                Placement.store(h, id, report);
                 return new Recorded(id, report.name(), true, true);
             }
             // Another replica inserted it between our read and write: fall through to update.
@@ -106,6 +107,7 @@ public final class Machines {
                     .bind("id", id)
                     .execute();
             Signals.store(h, id, report, now);
+            Placement.store(h, id, report);
         }
         return new Recorded(id, report.name(), false, changed);
     }

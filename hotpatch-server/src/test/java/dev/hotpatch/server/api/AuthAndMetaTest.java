@@ -108,7 +108,11 @@ class AuthAndMetaTest {
 
         TestServer.Response console = s.get("/", null);
         assertThat(console.status()).isEqualTo(200);
-        assertThat(console.body()).contains("Assess now").contains("Install updates now").contains("/api/v1/machines");
+        assertThat(console.body()).contains("Hotpatch console").contains("/console/app.js");
+        assertThat(s.get("/console/machine.js", null).body()).contains("Assess now").contains("Install updates now").contains("/api/v1/machines/");
+        // Only the console's own files, by plain name: no other resource of the jar.
+        assertThat(s.get("/console/console.html", null).status()).isEqualTo(404);
+        assertThat(s.get("/console/nothing.js", null).status()).isEqualTo(404);
     }
 
     private static void collectRefs(JsonNode n, List<String> out) {

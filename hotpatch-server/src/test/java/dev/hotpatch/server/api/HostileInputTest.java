@@ -166,7 +166,10 @@ class HostileInputTest {
 
     private TestServer.Response send(TestServer s, String path, String token, byte[] body) throws Exception {
         try {
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.url(path))).header("Authorization", "Bearer " + token)
+            // Expect: 100-continue, as a careful client sends a large body: the server's early 413 then arrives before the
+            // body is sent, instead of racing the upload (a loaded machine otherwise sees the connection closed mid-send).
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.url(path))).expectContinue(true)
+                    .header("Authorization", "Bearer " + token)
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                     HttpResponse.BodyHandlers.ofString());
             return new TestServer.Response(r.statusCode(), r.body(), TestServer.JSON.readTree(r.body()), Map.of());

@@ -1,0 +1,349 @@
+package dev.hotpatch.builder;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpatch.builder.rewrite.RewritePolicy;
+import dev.hotpatch.builder.rewrite.Verdict;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Each rewrite kind, proven by difference: a library at v1 and v2 and a scenario compiled against
+ * v1; the scenario's output on v2 started fresh must equal its output on v1 patched live with the
+ * builder's rewritten classes (objects created before the patch included), on this JDK and on
+ * Java 25. Raw {@code redefineClasses} in a probe JVM; the agent's own path is covered by the
+ * CLI's {@code RewriteHarnessTest}.
+ */
+class RewriteDifferentialTest {
+    @TempDir
+    static Path dir;
+    static Map<String, RewriteProbe.Outcome> on17;
+    static Map<String, RewriteProbe.Outcome> on25;
+
+    static final String PARSER_V1 = """
+            package lib;
+            public class Parser {
+                private final String name;
+                public Parser(String name) { this.name = name; }
+                public String parse(String s) { return name + ":" + s.length(); }
+                private String unused() { return "old"; }
+            }
+            """;
+    static final String PARSER_V2 = """
+            package lib;
+            import java.util.function.Function;
+            public class Parser {
+                private static final int MAX_DEPTH = 3;
+                private static final java.util.Set<String> BLOCKED = new java.util.HashSet<>(java.util.Arrays.asList("evil", "bad"));
+                private static int parsed;
+                private final String name;
+                private int depth;
+                private int limit = 2;
+                private final java.util.List<String> seen = new java.util.ArrayList<>();
+                public Parser(String name) { this.name = name; }
+                public String parse(String s) {
+                    parsed++;
+                    if (blocked(s)) { return name + ":blocked"; }
+                    enter();
+                    try {
+                        seen.add(s);
+                        Function<String, String> f = x -> name + ":" + x.length() + "/" + depth + "/" + limit;
+                        return check(s) ? f.apply(s) : name + ":too deep";
+                    } finally {
+                        depth--;
+                    }
+                }
+                private void enter() { depth++; }
+                private boolean check(String s) { return depth <= MAX_DEPTH && s.length() < 100; }
+                private static boolean blocked(String s) { return BLOCKED.contains(s); }
+                public static int parsed() { return parsed; }
+                public int seen() { return seen.size(); }
+            }
+            """;
+    static final String PARSER_SCENARIO = """
+            import lib.Parser;
+            public class Scenario {
+                static Parser before;
+                public static String run(int phase) {
+                    if (phase == 0) { before = new Parser("old"); return before.parse("x"); }
+                    Parser after = new Parser("new");
+                    return before.parse("abc") + " " + before.parse("evil") + " " + after.parse("abcd") + " " + after.parse("bad");
+                }
+            }
+            """;
+
+    static final String SHAPES_V1 = """
+            package lib;
+            public class Base { public String who() { return "base"; } public String greet() { return "hello"; } }
+            """;
+    static final String ACCOUNT_V1 = """
+            package lib;
+            public class Account extends Base {
+                private long balance = 10;
+                public long balance() { return balance; }
+                public void add(long x) { balance += x; }
+                public String greet() { return "account"; }
+                String secret() { return "secret"; }
+                private String helper() { return "h1"; }
+                public String who() { return helper(); }
+            }
+            """;
+    static final String ACCOUNT_V2 = """
+            package lib;
+            public class Account extends Base {
+                private long balance = 10;
+                public long balance() { return balance; }
+                public synchronized void add(long x) { if (x < 0) { throw new IllegalArgumentException("negative"); } balance += x; }
+                public String who() { return "w2"; }
+            }
+            """;
+    static final String ACCOUNT_SCENARIO = """
+            import lib.Account;
+            public class Scenario {
+                static Account a;
+                public static String run(int phase) {
+                    if (phase == 0) { a = new Account(); a.add(5); return "" + a.balance(); }
+                    String neg;
+                    try { a.add(-1); neg = "accepted"; } catch (IllegalArgumentException e) { neg = "refused"; }
+                    String secret;
+                    try { secret = String.valueOf(Account.class.getDeclaredMethod("greet").invoke(a)); } catch (Exception e) { secret = "no greet"; }
+                    return a.balance() + " " + neg + " " + a.greet() + " " + a.who() + " " + new Account().greet();
+                }
+            }
+            """;
+
+    static final String LAMBDAS_V1 = """
+            package lib;
+            import java.util.function.Supplier;
+            public class Lambdas {
+                public Supplier<String> first() { return () -> "first"; }
+                public Supplier<String> second() { return () -> "second"; }
+            }
+            """;
+    static final String LAMBDAS_V2 = """
+            package lib;
+            import java.util.function.Supplier;
+            public class Lambdas {
+                public Supplier<String> first() { Supplier<String> extra = () -> "extra"; return () -> "first!" + extra.get().length(); }
+                public Supplier<String> second() { return () -> "second!"; }
+            }
+            """;
+    static final String LAMBDAS_SCENARIO = """
+            import lib.Lambdas;
+            import java.util.function.Supplier;
+            public class Scenario {
+                static Supplier<String> a, b;
+                public static String run(int phase) {
+                    Lambdas l = new Lambdas();
+                    if (phase == 0) { a = l.first(); b = l.second(); return a.get() + b.get(); }
+                    return a.get() + " " + b.get() + " " + l.first().get() + " " + l.second().get();
+                }
+            }
+            """;
+
+    static final String RENAMED_V1 = """
+            package lib;
+            public class Cookie {
+                private final String[] datepatterns;
+                public Cookie(String... p) { this.datepatterns = p; }
+                public int count() { return datepatterns.length; }
+            }
+            """;
+    static final String RENAMED_V2 = """
+            package lib;
+            public class Cookie {
+                private final String[] datePatterns;
+                public Cookie(String... p) { this.datePatterns = p.clone(); }
+                public int count() { return datePatterns.length + 100; }
+            }
+            """;
+    static final String RENAMED_SCENARIO = """
+            import lib.Cookie;
+            public class Scenario {
+                static Cookie c;
+                public static String run(int phase) {
+                    if (phase == 0) { c = new Cookie("a", "b"); return "" + c.count(); }
+                    return c.count() + " " + new Cookie("z").count();
+                }
+            }
+            """;
+
+    static final String COUNTER_V1 = """
+            package lib;
+            public class Counter {
+                private final String label;
+                public Counter(String label) { this.label = label; }
+                public String next() { return label; }
+            }
+            """;
+    static final String COUNTER_V2 = """
+            package lib;
+            public class Counter {
+                private final String label;
+                private final int start;
+                public Counter(String label) { this.label = label; this.start = label.length(); }
+                public String next() { return label + start; }
+            }
+            """;
+    static final String COUNTER_SCENARIO = """
+            import lib.Counter;
+            public class Scenario {
+                static Counter c;
+                public static String run(int phase) {
+                    if (phase == 0) { c = new Counter("abc"); return c.next(); }
+                    return new Counter("hello").next();
+                }
+            }
+            """;
+
+    static final String OPTIONS_V1 = """
+            package lib;
+            public class Options {
+                private int limit0 = 1;
+                public int limit0() { return limit0; }
+            }
+            """;
+    static final String READER_V1 = """
+            package lib;
+            public class Reader {
+                public String read(Options o, String s) { return s; }
+                public Runnable task(StringBuilder out) { return new Runnable() { public void run() { out.append("task"); } }; }
+            }
+            """;
+    static final String OPTIONS_V2 = """
+            package lib;
+            public class Options {
+                private int limit0 = 1;
+                private int depthLimit = 2;
+                public int limit0() { return limit0; }
+                public int getDepthLimit() { return depthLimit; }
+                public void setDepthLimit(int d) { depthLimit = d; }
+                static boolean isSafe(String s) { return !s.contains("<"); }
+            }
+            """;
+    static final String READER_V2 = """
+            package lib;
+            public class Reader {
+                private int reads;
+                public String read(Options o, String s) { if (!Options.isSafe(s)) { return "unsafe"; } return s.length() > o.getDepthLimit() ? "too long" : s; }
+                public Runnable task(StringBuilder out) { return new Runnable() { public void run() { out.append("task" + count()); } }; }
+                private int count() { return ++reads; }
+            }
+            """;
+    static final String CROSS_SCENARIO = """
+            import lib.Options;
+            import lib.Reader;
+            public class Scenario {
+                static Options o;
+                static Reader r;
+                public static String run(int phase) {
+                    if (phase == 0) { o = new Options(); r = new Reader(); return r.read(o, "abc"); }
+                    if (phase == 2) { return r.read(o, "ab") + new Reader().read(new Options(), "<x"); }
+                    StringBuilder b = new StringBuilder();
+                    r.task(b).run();
+                    new Reader().task(b).run();
+                    return r.read(o, "ab") + " " + r.read(o, "abc") + " " + r.read(new Options(), "<x") + " " + b;
+                }
+            }
+            """;
+
+    static List<RewriteProbe.Case> cases() {
+        List<RewriteProbe.Case> cases = new ArrayList<>();
+        for (int release : new int[] {8, 17}) {
+            cases.add(new RewriteProbe.Case("parser-" + release, release, new String[] {PARSER_V1}, new String[] {PARSER_V2}, PARSER_SCENARIO));
+            cases.add(new RewriteProbe.Case("account-" + release, release, new String[] {SHAPES_V1, ACCOUNT_V1},
+                    new String[] {SHAPES_V1, ACCOUNT_V2}, ACCOUNT_SCENARIO));
+            cases.add(new RewriteProbe.Case("lambdas-" + release, release, new String[] {LAMBDAS_V1}, new String[] {LAMBDAS_V2}, LAMBDAS_SCENARIO));
+            cases.add(new RewriteProbe.Case("renamed-" + release, release, new String[] {RENAMED_V1}, new String[] {RENAMED_V2}, RENAMED_SCENARIO));
+        }
+        cases.add(new RewriteProbe.Case("cross-class-8", 8, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
+                CROSS_SCENARIO));
+        cases.add(new RewriteProbe.Case("cross-class-17", 17, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
+                CROSS_SCENARIO));
+        cases.add(new RewriteProbe.Case("computed-field-accepted", 17, new String[] {COUNTER_V1}, new String[] {COUNTER_V2}, COUNTER_SCENARIO,
+                new RewritePolicy(true, Set.of("lib/Counter.start"))));
+        return cases;
+    }
+
+    @BeforeAll
+    static void runCases() throws Exception {
+        RewriteProbe probe = new RewriteProbe(dir);
+        on17 = probe.run(Path.of(System.getProperty("java.home")), cases());
+        Path java25 = Path.of(System.getProperty("hotpatch.test.java25", "/usr/lib/jvm/temurin-25-jdk-amd64"));
+        assertThat(java25.resolve("bin/java")).as("Java 25 is needed for this test; set -Dhotpatch.test.java25").isExecutable();
+        on25 = probe.run(java25, cases());
+    }
+
+    private static void assertSame(String label) {
+        for (Map<String, RewriteProbe.Outcome> on : List.of(on17, on25)) {
+            RewriteProbe.Outcome o = on.get(label);
+            assertThat(o.report().refusals()).as(label + " refusals").isEmpty();
+            assertThat(o.verdict()).as(label + ": live " + o.live() + " vs fresh " + o.fresh()).isEqualTo("SAME");
+        }
+    }
+
+    private static List<Verdict.Kind> kinds(String label) {
+        return on17.get(label).report().verdicts().stream().map(Verdict::kind).toList();
+    }
+
+    @Test
+    void addedMethodsFieldsConstantsAndLambda_behaveAsTheFixedRelease() {
+        assertSame("parser-8");
+        assertSame("parser-17");
+        assertThat(kinds("parser-8")).contains(Verdict.Kind.MOVED, Verdict.Kind.SHADOWED, Verdict.Kind.INLINED);
+        assertThat(on17.get("parser-8").fresh()).contains("old:blocked");
+    }
+
+    @Test
+    void removedMethodsAndAddedSynchronized_behaveAsTheFixedRelease() {
+        assertSame("account-8");
+        assertSame("account-17");
+        assertThat(on17.get("account-8").fresh()).contains("refused", "hello", "w2");
+    }
+
+    @Test
+    void renumberedAndAddedLambdas_neverRunAnotherLambdasBody() {
+        for (Map<String, RewriteProbe.Outcome> on : List.of(on17, on25)) {
+            for (String label : List.of("lambdas-8", "lambdas-17")) {
+                RewriteProbe.Outcome o = on.get(label);
+                assertThat(o.report().refusals()).isEmpty();
+                assertThat(o.fresh()).isEqualTo("first!5 second! first!5 second!");
+                // second()'s lambda was renumbered (lambda$second$1 -> $2) and keeps its baseline name, so the lambda object
+                // made before the patch runs its fixed body; first()'s gained a sibling, so which fixed body continues the
+                // baseline one is ambiguous: the object made before the patch keeps the baseline body, new ones run the fix.
+                assertThat(o.live()).as(label).isEqualTo("first second! first!5 second!");
+            }
+        }
+        assertThat(on17.get("lambdas-8").report().verdicts()).anySatisfy(v -> assertThat(v.detail()).contains("renumbered"));
+    }
+
+    @Test
+    void membersAddedToOneClass_areReachedFromOtherClassesAndInnerClasses_sharingOneHelper() {
+        assertSame("cross-class-8");
+        assertSame("cross-class-17");
+        assertThat(on17.get("cross-class-8").fresh()).isEqualTo("ab too long unsafe task1task1");
+    }
+
+    @Test
+    void renamedField_keepsTheValueOfObjectsCreatedBeforeThePatch() {
+        assertSame("renamed-8");
+        assertSame("renamed-17");
+    }
+
+    @Test
+    void computedFieldDefault_isRefusedUnlessAccepted() throws Exception {
+        assertSame("computed-field-accepted");
+        Path v1 = TestJars.compileJar(Files.createDirectories(dir.resolve("c1")).resolve("a.jar"), COUNTER_V1);
+        Path v2 = TestJars.compileJar(Files.createDirectories(dir.resolve("c2")).resolve("a.jar"), COUNTER_V2);
+        DiffReport report = PatchBuilder.analyse(v1, v2, List.of());
+        assertThat(report.refusals()).singleElement().satisfies(r ->
+                assertThat(r.rule()).contains("computed value", "--accept-shadow lib/Counter.start"));
+    }
+}

@@ -1,0 +1,228 @@
+package dev.hotpatch.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.hotpatch.testkit.JarMaker;
+import dev.hotpatch.testkit.Jdks;
+import dev.hotpatch.testkit.TargetJvm;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Every CVE of the corpus that ships as a hotpatch (docs/rewriting.md), live: one JVM runs the
+ * vulnerable releases of all six libraries and answers an exploit per CVE; each hotpatch is built
+ * from the real vulnerable and fixed releases (Maven Central, copied by the pom), applied, and must
+ * make the JVM answer exactly as the fixed release started fresh does; uninstalling it must bring
+ * the vulnerable answer back. Java 17 and 25.
+ *
+ * <p>Two fixes change what a library computes once and keeps (commons-beanutils chooses its
+ * introspectors when its singleton is made; Spring caches each class's introspection): a JVM that
+ * ran the vulnerable path before the patch keeps the vulnerable result, and the test says so, so
+ * docs/rewriting.md does not count them as shipping. A JVM patched before first use is fixed.
+ */
+class CveHotpatchTest {
+    static final Path RELEASES = Path.of("target", "cves");
+
+    /** A CVE: its library's vulnerable and fixed jar, the classes the hotpatch carries, and what the exploit needs besides. */
+    record Cve(String id, String vulnerable, String fixed, List<String> include, List<String> runtime) {
+    }
+
+    /** Fixes whose effect is computed once and cached by the library: they fix only JVMs that had not used the path. */
+    static final List<String> FIXED_ONLY_BEFORE_FIRST_USE = List.of("CVE-2019-10086", "CVE-2022-22965");
+
+    static final List<Cve> CVES = List.of(
+            new Cve("CVE-2020-36518", "jackson-databind-2.13.2.jar", "jackson-databind-2.13.2.1.jar", List.of(),
+                    List.of("jackson-core-2.13.2.jar", "jackson-annotations-2.13.2.jar")),
+            new Cve("CVE-2023-1370", "json-smart-2.4.8.jar", "json-smart-2.4.9.jar", List.of("net/minidev/json/parser/**"),
+                    List.of("accessors-smart-2.4.8.jar", "asm-9.1.jar")),
+            new Cve("CVE-2019-10086", "commons-beanutils-1.9.3.jar", "commons-beanutils-1.9.4.jar", List.of(),
+                    List.of("commons-logging-1.2.jar", "commons-collections-3.2.2.jar")),
+            new Cve("CVE-2022-22965", "spring-beans-5.3.17.jar", "spring-beans-5.3.18.jar", List.of(),
+                    List.of("spring-core-5.3.17.jar", "spring-jcl-5.3.17.jar")),
+            new Cve("CVE-2020-13956", "httpclient-4.5.12.jar", "httpclient-4.5.13.jar", List.of(), List.of("httpcore-4.4.13.jar")),
+            new Cve("CVE-2024-1597", "postgresql-42.7.1.jar", "postgresql-42.7.2.jar", List.of("org/postgresql/core/v3/SimpleParameterList"),
+                    List.of()));
+
+    /**
+     * Answers each line naming a CVE with "CVE -> what the exploit got". Exploits run on a thread
+     * with a 4 MiB stack: the fixed releases' depth limits must be reached before it overflows, and
+     * rewritten code reached through method handles takes more stack per call while interpreted.
+     */
+    static final String PROBE = """
+            package probe;
+            import java.io.*;
+            public class Probe {
+                static String nest(String open, String close, int n) { return open.repeat(n) + close.repeat(n); }
+                static String exploit(String cve) throws Exception {
+                    switch (cve) {
+                        case "CVE-2020-36518":
+                            new com.fasterxml.jackson.databind.ObjectMapper().readValue(nest("[", "]", 200000), Object.class);
+                            return "parsed";
+                        case "CVE-2023-1370":
+                            return "parsed " + net.minidev.json.JSONValue.parseWithException(nest("[", "]", 200000)).getClass().getName();
+                        case "CVE-2019-10086":
+                            return "read " + org.apache.commons.beanutils.PropertyUtils.getProperty(new Object(), "class");
+                        case "CVE-2022-22965":
+                            return "read " + new org.springframework.beans.BeanWrapperImpl(new Object()).getPropertyValue("class.module.name");
+                        case "CVE-2020-13956":
+                            return "host " + org.apache.http.client.utils.URIUtils.extractHost(new java.net.URI("http://user@evil.example:@good.example/"));
+                        case "CVE-2024-1597": {
+                            Class<?> c = Class.forName("org.postgresql.core.v3.SimpleParameterList");
+                            java.lang.reflect.Constructor<?> k = c.getDeclaredConstructor(int.class, Class.forName("org.postgresql.core.v3.TypeTransferModeRegistry"));
+                            k.setAccessible(true);
+                            Object p = k.newInstance(1, null);
+                            java.lang.reflect.Method set = c.getMethod("setIntParameter", int.class, int.class);
+                            set.setAccessible(true);
+                            set.invoke(p, 1, -1);
+                            java.lang.reflect.Method show = c.getMethod("toString", int.class, boolean.class);
+                            show.setAccessible(true);
+                            return "sql SELECT -" + show.invoke(p, 1, true);
+                        }
+                        default:
+                            return "unknown " + cve;
+                    }
+                }
+                public static void main(String[] args) throws Exception {
+                    BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+                    System.out.println("ready");
+                    for (String line; (line = in.readLine()) != null; ) {
+                        String cve = line.trim();
+                        String[] out = new String[1];
+                        Thread t = new Thread(null, () -> {
+                            try {
+                                out[0] = exploit(cve);
+                            } catch (Throwable e) {
+                                Throwable c = e instanceof java.lang.reflect.InvocationTargetException ? e.getCause() : e;
+                                String m = String.valueOf(c.getMessage()).split("\\n")[0];
+                                out[0] = "threw " + c.getClass().getName() + ": " + m.substring(0, Math.min(90, m.length()));
+                            }
+                        }, "exploit", 4 * 1024 * 1024);
+                        t.start();
+                        t.join();
+                        System.out.println(cve + " -> " + out[0]);
+                    }
+                }
+            }
+            """;
+
+    @TempDir
+    static Path dir;
+    static Path keys;
+    static Path probe;
+    static final Map<String, Path> packages = new LinkedHashMap<>();
+
+    @BeforeAll
+    static void buildTheHotpatches() {
+        for (Cve c : CVES) {
+            assertThat(RELEASES.resolve(c.vulnerable())).as("copied from Maven Central by the pom").isRegularFile();
+            assertThat(RELEASES.resolve(c.fixed())).as("copied from Maven Central by the pom").isRegularFile();
+        }
+        keys = dir.resolve("keys");
+        assertThat(CliRun.of("keygen", "--out", keys.toString()).exit()).isZero();
+        probe = JarMaker.compile(dir.resolve("probe.jar"), Map.of("probe.Probe", PROBE), classpath(Cve::vulnerable), 11);
+        int n = 1;
+        for (Cve c : CVES) {
+            Path out = dir.resolve(c.id() + ".hotpatch");
+            List<String> args = new ArrayList<>(List.of("build", "--baseline", RELEASES.resolve(c.vulnerable()).toString(),
+                    "--patched", RELEASES.resolve(c.fixed()).toString(), "--id", "KB2026-09" + String.format("%02d", n++),
+                    "--title", "Fix " + c.id(), "--classification", "Security", "--cve", c.id(), "--key", keys.toString(),
+                    "--out", out.toString()));
+            c.include().forEach(i -> args.addAll(List.of("--include", i)));
+            CliRun build = CliRun.of(args.toArray(String[]::new));
+            assertThat(build.exit()).as(c.id() + ": " + build).isZero();
+            packages.put(c.id(), out);
+        }
+    }
+
+    static List<Path> javas() {
+        return Jdks.all();
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void eachShippedCve_isFixedByItsHotpatch_asByTheFixedRelease_andBackAfterUninstall(Path java) {
+        Map<String, String> fixed;
+        try (TargetJvm fresh = start(java, classpath(Cve::fixed))) {
+            fixed = exploitAll(fresh);
+        }
+        try (TargetJvm target = start(java, classpath(Cve::vulnerable))) {
+            String pid = Long.toString(target.pid());
+            Map<String, String> vulnerable = exploitAll(target);
+            for (Cve c : CVES) {
+                assertThat(vulnerable.get(c.id())).as(c.id() + ": the exploit tells the releases apart").isNotEqualTo(fixed.get(c.id()));
+            }
+
+            applyAll(pid);
+
+            Map<String, String> patched = exploitAll(target);
+            for (Cve c : CVES) {
+                if (FIXED_ONLY_BEFORE_FIRST_USE.contains(c.id())) {
+                    assertThat(patched.get(c.id())).as(c.id() + ": the library cached what the vulnerable code computed")
+                            .isEqualTo(vulnerable.get(c.id()));
+                } else {
+                    assertThat(patched.get(c.id())).as(c.id() + " after its hotpatch").isEqualTo(fixed.get(c.id()));
+                }
+            }
+
+            for (Cve c : CVES) {
+                String id = CliRun.of("inspect", packages.get(c.id()).toString(), "--json").json().at("/manifest/id").asText();
+                CliRun uninstall = CliRun.of("uninstall", "--pid", pid, "--id", id);
+                assertThat(uninstall.exit()).as(c.id() + ": " + uninstall).isZero();
+            }
+
+            assertThat(exploitAll(target)).as("after uninstalling them").isEqualTo(vulnerable);
+            assertThat(target.isAlive()).isTrue();
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("javas")
+    void everyShippedCve_isFixed_inAJvmPatchedBeforeItsFirstUse(Path java) {
+        Map<String, String> fixed;
+        try (TargetJvm fresh = start(java, classpath(Cve::fixed))) {
+            fixed = exploitAll(fresh);
+        }
+        try (TargetJvm target = start(java, classpath(Cve::vulnerable))) {
+            applyAll(Long.toString(target.pid()));
+
+            assertThat(exploitAll(target)).isEqualTo(fixed);
+        }
+    }
+
+    private static void applyAll(String pid) {
+        for (Cve c : CVES) {
+            CliRun apply = CliRun.of("apply", "--pid", pid, packages.get(c.id()).toString(), "--trust", keys.toString());
+            assertThat(apply.exit()).as(c.id() + ": " + apply).isZero();
+        }
+    }
+
+    private static Map<String, String> exploitAll(TargetJvm target) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (Cve c : CVES) {
+            out.put(c.id(), target.request(c.id(), c.id() + " -> ").substring(c.id().length() + 4));
+        }
+        return out;
+    }
+
+    private static TargetJvm start(Path java, List<Path> libraries) {
+        List<Path> cp = new ArrayList<>(List.of(probe));
+        cp.addAll(libraries);
+        TargetJvm t = TargetJvm.builder(java).classpath(cp).mainClass("probe.Probe")
+                .jvmArgs("-Dhotpatch.state=" + dir.resolve("state-" + Jdks.featureVersion(java) + "-" + System.nanoTime())).start();
+        t.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
+        return t;
+    }
+
+    private static List<Path> classpath(java.util.function.Function<Cve, String> release) {
+        return CVES.stream().flatMap(c -> java.util.stream.Stream.concat(java.util.stream.Stream.of(release.apply(c)), c.runtime().stream()))
+                .map(RELEASES::resolve).collect(Collectors.toList());
+    }
+}
