@@ -7,19 +7,36 @@ import java.util.Locale;
 
 /**
  * Repeated measurements of one quantity, summarised robustly: median, quartiles and extremes,
- * because the machines this runs on are shared and a mean would follow the outliers.
- * Not thread-safe.
+ * because the machines this runs on are shared and a mean would follow the outliers. The one
+ * statistics class of every benchmark here, the fleet ones included. Not thread-safe.
  */
-final class Sample {
+public final class Sample {
     private final String unit;
     private final List<Double> values = new ArrayList<>();
 
-    Sample(String unit) {
+    /** An empty sample of values in {@code unit} (e.g. {@code ms}, {@code /s}, or empty for ratios). */
+    public Sample(String unit) {
         this.unit = unit;
     }
 
-    void add(double value) {
+    public void add(double value) {
         values.add(value);
+    }
+
+    /** Adds {@code n} values from {@code from}, each multiplied by {@code scale} (e.g. nanoseconds to ms). */
+    public void addAll(long[] from, int n, double scale) {
+        for (int i = 0; i < n; i++) {
+            values.add(from[i] * scale);
+        }
+    }
+
+    /** Adds every value of this sample to {@code other}. */
+    public void copyInto(Sample other) {
+        other.values.addAll(values);
+    }
+
+    public boolean isEmpty() {
+        return values.isEmpty();
     }
 
     /** Adds a duration measured with {@link System#nanoTime()}, converted to this sample's unit (ms or µs). */
@@ -32,29 +49,29 @@ final class Sample {
         }
     }
 
-    int size() {
+    public int size() {
         return values.size();
     }
 
-    String unit() {
+    public String unit() {
         return unit;
     }
 
-    double median() {
+    public double median() {
         return quantile(0.5);
     }
 
-    double min() {
+    public double min() {
         return sorted()[0];
     }
 
-    double max() {
+    public double max() {
         double[] s = sorted();
         return s[s.length - 1];
     }
 
     /** The {@code q} quantile (0..1), linearly interpolated between the two nearest ranks. */
-    double quantile(double q) {
+    public double quantile(double q) {
         double[] s = sorted();
         double pos = q * (s.length - 1);
         int lo = (int) Math.floor(pos);
@@ -82,7 +99,7 @@ final class Sample {
     }
 
     /** For example {@code 12.3 ms (IQR 11.9–13.0, min 11.2, max 19.0, n=30)}. */
-    String describe() {
+    public String describe() {
         if (values.isEmpty()) {
             return "no data";
         }
@@ -91,14 +108,14 @@ final class Sample {
     }
 
     /** For example {@code 12.3 ms ±4%}: the median and the IQR relative to it. */
-    String brief() {
+    public String brief() {
         if (values.isEmpty()) {
             return "no data";
         }
         return String.format(Locale.ROOT, "%s %s (IQR ±%.0f%%, n=%d)", fmt(median()), unit, spreadPercent() / 2, values.size());
     }
 
-    static String fmt(double v) {
+    public static String fmt(double v) {
         double a = Math.abs(v);
         if (a >= 1000) {
             return String.format(Locale.ROOT, "%,.0f", v);
@@ -119,6 +136,14 @@ final class Sample {
         double[] s = values.stream().mapToDouble(Double::doubleValue).toArray();
         Arrays.sort(s);
         return s;
+    }
+
+    /** For example {@code 412 /s (range 371–455, n=5)}: median and extremes in {@code unit}, for short series of repeats. */
+    public String range(String unit) {
+        if (values.isEmpty()) {
+            return "no data";
+        }
+        return String.format(Locale.ROOT, "%s %s (range %s–%s, n=%d)", fmt(median()), unit, fmt(min()), fmt(max()), values.size());
     }
 
     @Override

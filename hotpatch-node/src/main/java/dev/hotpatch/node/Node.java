@@ -423,7 +423,7 @@ public final class Node implements AutoCloseable {
         List<MachineInventory> reports = collectAll(found.machines());
         ServerClient.CheckIn in = client.checkIn(hostname, version(), reports);
         received(client, in);
-        return in.commands().isEmpty() && in.unknown().isEmpty() ? interval(in.interval()) : SOON;
+        return in.commands().isEmpty() && in.unknown().isEmpty() && in.sendFull().isEmpty() ? interval(in.interval()) : SOON;
     }
 
     /** Hands commands from a check-in or the long-poll to their machines, and answers those this node cannot run. */

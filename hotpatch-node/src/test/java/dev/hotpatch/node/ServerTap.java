@@ -37,6 +37,7 @@ final class ServerTap implements AutoCloseable {
     private final Set<String> hidden = ConcurrentHashMap.newKeySet();
     private final Map<String, AtomicInteger> counts = new ConcurrentHashMap<>();
     private final List<JsonNode> checkIns = new CopyOnWriteArrayList<>();
+    private volatile boolean noDigests;
 
     ServerTap(URI server) throws IOException {
         this.server = server;
@@ -60,6 +61,11 @@ final class ServerTap implements AutoCloseable {
         hidden.add(path);
     }
 
+    /** Answers check-ins as a server without report digests would: without {@code reportDigests} and {@code sendFull}. */
+    void playServerWithoutDigests() {
+        noDigests = true;
+    }
+
     /** Requests seen for {@code path} (without query). */
     int count(String path) {
         AtomicInteger n = counts.get(path);
@@ -71,13 +77,34 @@ final class ServerTap implements AutoCloseable {
         return List.copyOf(checkIns);
     }
 
-    /** The last check-in's report of machine {@code name}, or null. */
+    /**
+     * Machine {@code name} as the last check-in that had it reported it, or null: its last full
+     * report, with the health of a later check-in that sent the machine by digest (an unchanged
+     * report travels as its digest and health).
+     */
     JsonNode lastReport(String name) {
         List<JsonNode> all = checkIns();
+        JsonNode laterHealth = null;
         for (int i = all.size() - 1; i >= 0; i--) {
             for (JsonNode m : all.get(i).path("machines")) {
                 if (name.equals(m.path("name").asText())) {
-                    return m;
+                    if (laterHealth == null) {
+                        return m;
+                    }
+                    com.fasterxml.jackson.databind.node.ObjectNode merged = m.deepCopy();
+                    if (laterHealth.isMissingNode() || laterHealth.isNull()) {
+                        merged.remove("health");
+                    } else {
+                        merged.set("health", laterHealth);
+                    }
+                    return merged;
+                }
+            }
+            if (laterHealth == null) {
+                for (JsonNode u : all.get(i).path("unchanged")) {
+                    if (name.equals(u.path("name").asText())) {
+                        laterHealth = u.path("health");
+                    }
                 }
             }
         }
@@ -124,6 +151,11 @@ final class ServerTap implements AutoCloseable {
             }
             r.headers().firstValue("Content-Type").ifPresent(v -> ex.getResponseHeaders().add("Content-Type", v));
             byte[] out = r.body();
+            if (noDigests && path.equals("/api/v1/node/check-in") && r.statusCode() == 200) {
+                com.fasterxml.jackson.databind.node.ObjectNode answer = (com.fasterxml.jackson.databind.node.ObjectNode) JSON.readTree(out);
+                answer.remove(List.of("reportDigests", "sendFull"));
+                out = JSON.writeValueAsBytes(answer);
+            }
             ex.sendResponseHeaders(r.statusCode(), out.length == 0 ? -1 : out.length);
             if (out.length > 0) {
                 try (OutputStream o = ex.getResponseBody()) {

@@ -1,5 +1,7 @@
 package dev.hotpatch.bench.fleet;
 
+import dev.hotpatch.bench.Sample;
+import dev.hotpatch.testkit.PostgresCluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -49,12 +51,12 @@ public final class AssessmentAfterPublish {
         out.println("# Assessment of a fleet after a publish (" + o.summary() + ")");
         out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
         List<String> rows = new ArrayList<>();
-        ThrowawayPostgres pg = null;
+        PostgresCluster pg = null;
         try {
             for (FleetServer.Store store : o.stores()) {
                 if (store == FleetServer.Store.POSTGRESQL && pg == null) {
                     try {
-                        pg = ThrowawayPostgres.start(o.flag("pg-durable"));
+                        pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
                     } catch (Exception e) {
                         out.println("PostgreSQL skipped: " + e.getMessage());
                         continue;
@@ -77,7 +79,7 @@ public final class AssessmentAfterPublish {
         out.println("# load average at end " + Environment.loadAverage());
     }
 
-    private static List<String> runOn(FleetServer.Store store, ThrowawayPostgres pg, Options o, PrintStream out) throws Exception {
+    private static List<String> runOn(FleetServer.Store store, PostgresCluster pg, Options o, PrintStream out) throws Exception {
         int total = o.integer("machines");
         int perNode = Math.min(o.integer("per-node"), total);
         if (total % perNode != 0) {
@@ -119,10 +121,10 @@ public final class AssessmentAfterPublish {
             rows.add(String.format(Locale.ROOT, "| %s | %,d | first check-in of every machine (record + assess), %d client threads | %.1f s | %.0f | %.1f s |",
                     store.label, total, o.integer("threads"), registration, total / registration, registrationCpu));
 
-            Stats publishRequest = new Stats();
-            Stats allAssessed = new Stats();
-            Stats syncShare = new Stats();
-            Stats cpuUsed = new Stats();
+            Sample publishRequest = new Sample("");
+            Sample allAssessed = new Sample("");
+            Sample syncShare = new Sample("");
+            Sample cpuUsed = new Sample("");
             for (int r = 0; r < o.integer("repeats"); r++) {
                 Instant since = Instant.now();
                 double cpu0 = cpu(store, pg);
@@ -160,15 +162,15 @@ public final class AssessmentAfterPublish {
                         Environment.loadAverage());
             }
             rows.add(String.format(Locale.ROOT, "| %s | %,d | publish request (re-assesses for up to 2 s itself; %s machines in it) | %s | — | — |",
-                    store.label, total, Stats.fmt(syncShare.median()), publishRequest.brief("s")));
+                    store.label, total, Sample.fmt(syncShare.median()), publishRequest.range("s")));
             rows.add(String.format(Locale.ROOT, "| %s | %,d | **publish → every machine re-assessed** | %s | %.0f | %s |", store.label, total,
-                    allAssessed.brief("s"), total / allAssessed.median(), cpuUsed.brief("s")));
+                    allAssessed.range("s"), total / allAssessed.median(), cpuUsed.range("s")));
         }
         return rows;
     }
 
     /** CPU seconds used so far by this JVM and, on PostgreSQL, the database's processes. */
-    private static double cpu(FleetServer.Store store, ThrowawayPostgres pg) {
+    private static double cpu(FleetServer.Store store, PostgresCluster pg) {
         return Environment.processCpuSeconds() + (store == FleetServer.Store.POSTGRESQL ? pg.cpuSeconds() : 0);
     }
 

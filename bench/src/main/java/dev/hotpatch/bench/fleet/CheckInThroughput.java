@@ -1,5 +1,7 @@
 package dev.hotpatch.bench.fleet;
 
+import dev.hotpatch.bench.Sample;
+import dev.hotpatch.testkit.PostgresCluster;
 import java.io.PrintStream;
 import java.net.http.HttpRequest;
 import java.time.Duration;
@@ -35,7 +37,7 @@ public final class CheckInThroughput {
     }
 
     enum Endpoint {
-        HEALTHZ("GET /healthz"), WHOAMI("GET /api/v1/whoami"), CHECK_IN("POST /api/v1/node/check-in");
+        HEALTHZ("GET /healthz"), WHOAMI("GET /api/v1/whoami"), CHECK_IN("check-in, full reports"), CHECK_IN_DIGEST("check-in, digests");
 
         final String label;
 
@@ -62,12 +64,12 @@ public final class CheckInThroughput {
         out.println("# Check-in throughput vs the trivial endpoint (" + o.summary() + ")");
         out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
         List<String> rows = new ArrayList<>();
-        ThrowawayPostgres pg = null;
+        PostgresCluster pg = null;
         try {
             for (FleetServer.Store store : o.stores()) {
                 if (store == FleetServer.Store.POSTGRESQL && pg == null) {
                     try {
-                        pg = ThrowawayPostgres.start(o.flag("pg-durable"));
+                        pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
                     } catch (Exception e) {
                         out.println("PostgreSQL skipped: " + e.getMessage());
                         continue;
@@ -91,7 +93,7 @@ public final class CheckInThroughput {
         out.println("# load average at end " + Environment.loadAverage());
     }
 
-    private static List<String> runOn(FleetServer.Store store, ThrowawayPostgres pg, Options o, PrintStream out) throws Exception {
+    private static List<String> runOn(FleetServer.Store store, PostgresCluster pg, Options o, PrintStream out) throws Exception {
         int nodeCount = o.integer("nodes");
         int perNode = o.integer("machines");
         int threads = o.integer("threads");
@@ -136,6 +138,16 @@ public final class CheckInThroughput {
                 checkIns.add(mine.toArray(HttpRequest[]::new));
             }
             plans.put(Endpoint.CHECK_IN, checkIns);
+            List<HttpRequest[]> digestCheckIns = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<HttpRequest> mine = new ArrayList<>();
+                for (int n = t; n < nodeCount; n += threads) {
+                    mine.add(nodes.get(n).digestCheckInRequest());
+                }
+                digestCheckIns.add(mine.toArray(HttpRequest[]::new));
+            }
+            plans.put(Endpoint.CHECK_IN_DIGEST, digestCheckIns);
+            out.printf(Locale.ROOT, "  digest check-in body: %,d bytes%n", nodes.get(0).digestBodyBytes);
 
             LoadDriver driver = new LoadDriver(server.api, () -> Environment.processCpuSeconds()
                     + (store == FleetServer.Store.POSTGRESQL ? pg.cpuSeconds() : 0));
@@ -145,11 +157,11 @@ public final class CheckInThroughput {
                 LoadDriver.Result w = driver.run(plans.get(e), Duration.ofMillis(100), Duration.ofSeconds(o.integer("warmup")));
                 out.printf(Locale.ROOT, "  warm-up %-28s %8.0f req/s%s%n", e.label, w.perSecond(), errors(w));
             }
-            Map<Endpoint, Stats> rates = new EnumMap<>(Endpoint.class);
-            Map<Endpoint, Stats> latency = new EnumMap<>(Endpoint.class);
-            Map<Endpoint, Stats> cpuPerRequest = new EnumMap<>(Endpoint.class);
-            Stats ratioHealthz = new Stats();
-            Stats ratioWhoami = new Stats();
+            Map<Endpoint, Sample> rates = new EnumMap<>(Endpoint.class);
+            Map<Endpoint, Sample> latency = new EnumMap<>(Endpoint.class);
+            Map<Endpoint, Sample> cpuPerRequest = new EnumMap<>(Endpoint.class);
+            Map<Endpoint, Sample> ratioHealthz = new EnumMap<>(Endpoint.class);
+            Map<Endpoint, Sample> ratioWhoami = new EnumMap<>(Endpoint.class);
             Endpoint[] order = Endpoint.values();
             int repeats = o.integer("repeats");
             for (int r = 0; r < repeats; r++) {
@@ -161,30 +173,36 @@ public final class CheckInThroughput {
                         throw new IllegalStateException(e.label + ": " + res.errors() + " errors, first: " + res.firstError());
                     }
                     thisRound.put(e, res.perSecond());
-                    rates.computeIfAbsent(e, k -> new Stats()).add(res.perSecond());
-                    Stats l = latency.computeIfAbsent(e, k -> new Stats());
+                    rates.computeIfAbsent(e, k -> new Sample("")).add(res.perSecond());
+                    Sample l = latency.computeIfAbsent(e, k -> new Sample(""));
                     res.latencyMs().copyInto(l);
-                    cpuPerRequest.computeIfAbsent(e, k -> new Stats()).add(res.cpuMsPerRequest());
+                    cpuPerRequest.computeIfAbsent(e, k -> new Sample("")).add(res.cpuMsPerRequest());
                     out.printf(Locale.ROOT, "  repeat %d %-28s %8.0f req/s  p50 %6.2f ms  p99 %6.2f ms  CPU %.3f ms/req  [load %s]%n", r + 1,
                             e.label, res.perSecond(), res.latencyMs().quantile(0.5), res.latencyMs().quantile(0.99), res.cpuMsPerRequest(),
                             Environment.loadAverage());
                 }
-                ratioHealthz.add(thisRound.get(Endpoint.CHECK_IN) / thisRound.get(Endpoint.HEALTHZ));
-                ratioWhoami.add(thisRound.get(Endpoint.CHECK_IN) / thisRound.get(Endpoint.WHOAMI));
+                for (Endpoint c : List.of(Endpoint.CHECK_IN, Endpoint.CHECK_IN_DIGEST)) {
+                    ratioHealthz.computeIfAbsent(c, k -> new Sample("")).add(thisRound.get(c) / thisRound.get(Endpoint.HEALTHZ));
+                    ratioWhoami.computeIfAbsent(c, k -> new Sample("")).add(thisRound.get(c) / thisRound.get(Endpoint.WHOAMI));
+                }
             }
             List<String> rows = new ArrayList<>();
             for (Endpoint e : Endpoint.values()) {
-                Stats rate = rates.get(e);
-                Stats lat = latency.get(e);
-                String reports = e == Endpoint.CHECK_IN ? Stats.fmt(rate.median() * perNode) : "—";
-                String ratio = e == Endpoint.CHECK_IN ? String.format(Locale.ROOT, "%.3f (range %.3f–%.3f); ÷ whoami %.3f",
-                        ratioHealthz.median(), ratioHealthz.min(), ratioHealthz.max(), ratioWhoami.median()) : "—";
-                String goal = e == Endpoint.CHECK_IN ? "≥ " + GOAL : "—";
-                String verdict = e == Endpoint.CHECK_IN ? (ratioHealthz.median() >= GOAL ? "met" : "missed") : "—";
+                Sample rate = rates.get(e);
+                Sample lat = latency.get(e);
+                boolean checkIn = ratioHealthz.containsKey(e);
+                String reports = checkIn ? Sample.fmt(rate.median() * perNode) : "—";
+                String ratio = checkIn ? String.format(Locale.ROOT, "%.3f (range %.3f–%.3f); ÷ whoami %.3f",
+                        ratioHealthz.get(e).median(), ratioHealthz.get(e).min(), ratioHealthz.get(e).max(), ratioWhoami.get(e).median()) : "—";
+                String goal = checkIn ? "≥ " + GOAL : "—";
+                String verdict = checkIn ? (ratioHealthz.get(e).median() >= GOAL ? "met" : "missed") : "—";
                 rows.add(String.format(Locale.ROOT, "| %s | %s | %s | %s | %.2f ms | %.2f ms | %.3f ms | %s | %s | %s |", store.label, e.label,
-                        rate.brief("/s"), reports, lat.quantile(0.5), lat.quantile(0.99), cpuPerRequest.get(e).median(), ratio, goal, verdict));
+                        rate.range("/s"), reports, lat.quantile(0.5), lat.quantile(0.99), cpuPerRequest.get(e).median(), ratio, goal, verdict));
             }
-            out.printf(Locale.ROOT, "  check-in ÷ /healthz per repeat: %s; ÷ whoami: %s%n", ratioHealthz.brief(""), ratioWhoami.brief(""));
+            for (Endpoint c : ratioHealthz.keySet()) {
+                out.printf(Locale.ROOT, "  %s ÷ /healthz per repeat: %s; ÷ whoami: %s%n", c.label, ratioHealthz.get(c).range(""),
+                        ratioWhoami.get(c).range(""));
+            }
             return rows;
         }
     }

@@ -1,5 +1,6 @@
 package dev.hotpatch.bench.fleet;
 
+import dev.hotpatch.testkit.PostgresCluster;
 import dev.hotpatch.server.HotpatchServer;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,7 +12,7 @@ import java.util.stream.Stream;
 /**
  * A control-plane server started in this JVM for one benchmark: port 0 on loopback, a fresh
  * temporary data folder, and either the embedded SQLite store (the default, as {@code hotpatch
- * server} runs with no options) or a new database in a {@link ThrowawayPostgres}. Every other
+ * server} runs with no options) or a new database in a {@link PostgresCluster}. Every other
  * option is the product default. Closing stops it and deletes the data folder. Not thread-safe.
  */
 final class FleetServer implements AutoCloseable {
@@ -41,12 +42,12 @@ final class FleetServer implements AutoCloseable {
     }
 
     /** Starts a server on {@code store}; {@code pg} must be given for PostgreSQL. */
-    static FleetServer start(Store store, ThrowawayPostgres pg, PrintStream log) throws IOException {
+    static FleetServer start(Store store, PostgresCluster pg, PrintStream log) throws IOException {
         return start(store, pg, log, b -> b);
     }
 
     /** Starts a server on {@code store} with the options {@code tune} changes (a clock, no timers). */
-    static FleetServer start(Store store, ThrowawayPostgres pg, PrintStream log, java.util.function.UnaryOperator<HotpatchServer.Builder> tune)
+    static FleetServer start(Store store, PostgresCluster pg, PrintStream log, java.util.function.UnaryOperator<HotpatchServer.Builder> tune)
             throws IOException {
         Path data = Files.createTempDirectory("hotpatch-bench-server-");
         HotpatchServer.Builder b = tune.apply(HotpatchServer.builder().port(0).dataDir(data).out(log));

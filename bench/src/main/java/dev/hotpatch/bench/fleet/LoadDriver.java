@@ -1,5 +1,6 @@
 package dev.hotpatch.bench.fleet;
 
+import dev.hotpatch.bench.Sample;
 import java.net.http.HttpRequest;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ final class LoadDriver {
     }
 
     /** What one measured window gave. */
-    record Result(long requests, long errors, double seconds, Stats latencyMs, String firstError, double cpuSeconds) {
+    record Result(long requests, long errors, double seconds, Sample latencyMs, String firstError, double cpuSeconds) {
         double perSecond() {
             return requests / seconds;
         }
@@ -111,7 +112,7 @@ final class LoadDriver {
             workers.forEach(Thread::interrupt);
             throw new IllegalStateException("load threads did not finish 300 s after the window closed");
         }
-        Stats lat = new Stats();
+        Sample lat = new Sample("");
         long total = 0;
         long errs = 0;
         for (int t = 0; t < threads; t++) {

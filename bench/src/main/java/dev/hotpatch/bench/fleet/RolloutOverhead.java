@@ -1,5 +1,6 @@
 package dev.hotpatch.bench.fleet;
 
+import dev.hotpatch.testkit.PostgresCluster;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import java.lang.management.ManagementFactory;
@@ -101,12 +102,12 @@ public final class RolloutOverhead {
         out.println("# Automatic rollout of one hotpatch to a fleet, compressed clock (" + o.summary() + ")");
         out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
         List<String> rows = new ArrayList<>();
-        ThrowawayPostgres pg = null;
+        PostgresCluster pg = null;
         try {
             for (FleetServer.Store store : o.stores()) {
                 if (store == FleetServer.Store.POSTGRESQL && pg == null) {
                     try {
-                        pg = ThrowawayPostgres.start(o.flag("pg-durable"));
+                        pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
                     } catch (Exception e) {
                         out.println("PostgreSQL skipped: " + e.getMessage());
                         continue;
@@ -143,7 +144,7 @@ public final class RolloutOverhead {
         }
     }
 
-    private static String run(FleetServer.Store store, ThrowawayPostgres pg, Options o, PrintStream out) throws Exception {
+    private static String run(FleetServer.Store store, PostgresCluster pg, Options o, PrintStream out) throws Exception {
         int total = o.integer("machines");
         int perNode = o.integer("per-node");
         Instant publish = Instant.parse("2026-02-10T13:00:00Z"); // the scene's first hotpatch's published date

@@ -40,7 +40,8 @@ final class Scene implements AutoCloseable {
     static final String IMAGE = "bench/app/1.x";
     private static final LocalDate BASELINE_DATE = LocalDate.of(2026, 1, 5);
 
-    private final FleetServer server;
+    private final ApiClient api;
+    private final String adminToken;
     private final Path keyDir;
     private final SigningKey key;
     private final int classCount;
@@ -58,12 +59,18 @@ final class Scene implements AutoCloseable {
      * @param reportClasses whether reports list every class by hash (the daemon's default) or only the jars
      */
     Scene(FleetServer server, int classCount, boolean reportClasses) throws IOException {
-        this.server = server;
+        this(server.api, server.adminToken, server.trustDir(), classCount, reportClasses);
+    }
+
+    /** The scene set up through {@code api} as the administrator, on a server that trusts the publishers in {@code trustDir}. */
+    Scene(ApiClient api, String adminToken, Path trustDir, int classCount, boolean reportClasses) throws IOException {
+        this.api = api;
+        this.adminToken = adminToken;
         this.classCount = classCount;
         this.reportClasses = reportClasses;
         this.keyDir = Files.createTempDirectory("hotpatch-bench-key-");
         this.key = SigningKey.generate(keyDir.resolve("publisher"), "CN=Bench Publisher");
-        Files.writeString(server.trustDir().resolve("bench-publisher.crt"), key.certificatePem());
+        Files.writeString(trustDir.resolve("bench-publisher.crt"), key.certificatePem());
         Map<String, byte[]> classes = new LinkedHashMap<>();
         for (int i = 0; i < classCount; i++) {
             String name = className(i);
@@ -74,8 +81,7 @@ final class Scene implements AutoCloseable {
         }
         this.patchedClass0Baseline = classes.get(className(0));
         this.baselineJar = jar(classes);
-        ApiClient api = server.api;
-        this.imageId = api.postJson("/api/v1/images", server.adminToken, Map.of("publisher", "bench", "offer", "app", "sku", "1.x"))
+        this.imageId = api.postJson("/api/v1/images", adminToken, Map.of("publisher", "bench", "offer", "app", "sku", "1.x"))
                 .expect(201, "create image").json().get("id").asText();
         Path descriptor = keyDir.resolve("app-1.0.release");
         Path jarFile = Files.write(keyDir.resolve("app-1.0.jar"), baselineJar);
@@ -85,7 +91,7 @@ final class Scene implements AutoCloseable {
         files.put("jar", Map.entry("app-1.0.jar", baselineJar));
         files.put("descriptor", Map.entry("app-1.0.release", Files.readAllBytes(descriptor)));
         this.baselineId = api.postFiles("/api/v1/images/" + imageId + "/baselines?version=1.0&kind=planned&releasedOn=" + BASELINE_DATE,
-                        server.adminToken, files)
+                        adminToken, files)
                 .expect(201, "publish baseline 1.0").json().get("id").asText();
     }
 
@@ -108,22 +114,66 @@ final class Scene implements AutoCloseable {
         byte[] pkg = Files.readAllBytes(file);
         Files.delete(file);
         // One release per calendar month; the later ones of the run need the override.
-        server.api.postBytes("/api/v1/updates" + (n > 1 ? "?override=true" : ""), server.adminToken, pkg).expect(201, "publish " + kb);
+        api.postBytes("/api/v1/updates" + (n > 1 ? "?override=true" : ""), adminToken, pkg).expect(201, "publish " + kb);
         lastKb = kb;
         return kb;
     }
 
-    /** A node's check-in body for machines {@code first} … {@code first + count - 1}. */
-    byte[] checkInBody(String hostname, int first, int count) {
+    /**
+     * A node's check-in body for machines {@code first} … {@code first + count - 1}, in full; with
+     * {@code withDigests}, each report comes with its digest, as the node daemon sends it.
+     */
+    byte[] checkInBody(String hostname, int first, int count, boolean withDigests) {
         List<Map<String, Object>> machines = new ArrayList<>();
+        Map<String, String> digests = new LinkedHashMap<>();
         for (int i = first; i < first + count; i++) {
             machines.add(report(i));
+            digests.put(machineName(i), digest(i));
         }
         Map<String, Object> body = new LinkedHashMap<>();
         body.put("hostname", hostname);
         body.put("nodeVersion", "0.1.0");
         body.put("machines", machines);
+        if (withDigests) {
+            body.put("digests", digests);
+        }
         return ApiClient.json(body);
+    }
+
+    /** A node's check-in body for machines {@code first} … {@code first + count - 1}, in full and without digests (an older node). */
+    byte[] checkInBody(String hostname, int first, int count) {
+        return checkInBody(hostname, first, count, false);
+    }
+
+    /**
+     * The steady-state check-in body of a node whose machines' reports the server holds: each
+     * machine as its digest and its health, whose counters stand at {@code probes} probes.
+     */
+    byte[] digestBody(String hostname, int first, int count, long probes) {
+        List<Map<String, Object>> unchanged = new ArrayList<>();
+        for (int i = first; i < first + count; i++) {
+            Map<String, Object> e = new LinkedHashMap<>();
+            e.put("name", machineName(i));
+            e.put("digest", digest(i));
+            e.put("health", health(probes));
+            unchanged.add(e);
+        }
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("hostname", hostname);
+        body.put("nodeVersion", "0.1.0");
+        body.put("unchanged", unchanged);
+        return ApiClient.json(body);
+    }
+
+    /** A passing health check after {@code probes} probes, one every 10 s from the JVM's start. */
+    static Map<String, Object> health(long probes) {
+        return Map.of("state", "passing", "checkedAt", Instant.parse("2026-02-01T08:00:00Z").plusSeconds(10 * probes).toString(),
+                "samples", probes, "failures", 0);
+    }
+
+    /** The digest machine {@code i}'s node sends with its report (opaque to the server; the bench's own). */
+    String digest(int i) {
+        return Sha256.hex(ApiClient.json(report(i)));
     }
 
     /** The report of machine number {@code i}, as the node daemon sends it. */

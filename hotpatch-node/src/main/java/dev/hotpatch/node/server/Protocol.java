@@ -23,16 +23,30 @@ final class Protocol {
     record EnrollResponse(String nodeId, String credential, int checkInIntervalSeconds) {
     }
 
-    /** {@code POST /api/v1/node/check-in}: every machine of the node. */
-    record CheckInRequest(String hostname, String nodeVersion, List<MachineInventory> machines) {
+    /**
+     * {@code POST /api/v1/node/check-in}: every machine of the node, in full ({@code machines}, with
+     * their digests) or, when the server holds its report already, as its digest ({@code unchanged}).
+     */
+    @JsonInclude(JsonInclude.Include.NON_EMPTY)
+    record CheckInRequest(String hostname, String nodeVersion, List<MachineInventory> machines, Map<String, String> digests,
+                          List<Unchanged> unchanged) {
     }
 
-    /** Commands to run now, in order per machine, and when to check in next. */
+    /** A machine whose report the server holds: the digest of that report, and its health now. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record Unchanged(String name, String digest, MachineInventory.Health health) {
+    }
+
+    /**
+     * Commands to run now, in order per machine, and when to check in next; {@code sendFull}: machines
+     * to send in full at once; {@code reportDigests}: the server takes digests (null from older servers).
+     */
     record CheckInResponse(String nodeId, Instant serverTime, int checkInIntervalSeconds, List<WireCommand> commands,
-                           List<Refused> refused) {
+                           List<Refused> refused, List<String> sendFull, Boolean reportDigests) {
         CheckInResponse {
             commands = commands == null ? List.of() : commands;
             refused = refused == null ? List.of() : refused;
+            sendFull = sendFull == null ? List.of() : sendFull;
         }
     }
 

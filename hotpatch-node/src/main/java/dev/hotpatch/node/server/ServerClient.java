@@ -43,9 +43,14 @@ public final class ServerClient implements Downloads {
     private final URI base;
     private final HttpClient http;
     private volatile String credential;
+    private final ReportDigests digests = new ReportDigests();
 
-    /** The server's answer to a check-in: the commands, and the interval it asks for. */
-    public record CheckIn(String nodeId, List<Command> commands, List<CommandResult> unknown, Duration interval) {
+    /**
+     * The server's answer to a check-in: the commands, and the interval it asks for.
+     *
+     * @param sendFull machines the server asked to have in full: check in again at once
+     */
+    public record CheckIn(String nodeId, List<Command> commands, List<CommandResult> unknown, Duration interval, List<String> sendFull) {
     }
 
     /** What enrollment returned. */
@@ -84,10 +89,16 @@ public final class ServerClient implements Downloads {
         return new Enrollment(r.nodeId(), r.credential(), Duration.ofSeconds(Math.max(1, r.checkInIntervalSeconds())));
     }
 
-    /** Reports every machine and receives the commands to run. */
+    /**
+     * Reports every machine and receives the commands to run. A machine whose report the server
+     * holds already is sent as its digest and health ({@link ReportDigests}).
+     */
     public CheckIn checkIn(String hostname, String version, List<MachineInventory> machines) {
+        ReportDigests.Outgoing out = digests.split(machines);
         Protocol.CheckInResponse r = send("POST", "api/v1/node/check-in", requireCredential(),
-                new Protocol.CheckInRequest(hostname, version, machines), Protocol.CheckInResponse.class, "checking in");
+                new Protocol.CheckInRequest(hostname, version, out.full(), out.digests(), out.unchanged()), Protocol.CheckInResponse.class,
+                "checking in");
+        digests.accepted(out, r);
         return checkIn(r);
     }
 
@@ -102,7 +113,7 @@ public final class ServerClient implements Downloads {
         long seconds = Math.max(1, timeout.toSeconds());
         Protocol.CheckInResponse r = send("GET", "api/v1/node/commands/wait?timeoutSeconds=" + seconds, requireCredential(), null,
                 Protocol.CheckInResponse.class, "waiting for commands", Duration.ofSeconds(seconds).plus(WAIT_MARGIN));
-        return checkIn(r == null ? new Protocol.CheckInResponse(null, null, 0, List.of(), List.of()) : r);
+        return checkIn(r == null ? new Protocol.CheckInResponse(null, null, 0, List.of(), List.of(), List.of(), null) : r);
     }
 
     /** Whether the node holds a credential for this server (it has enrolled). */
@@ -125,7 +136,7 @@ public final class ServerClient implements Downloads {
                         + w.type() + "': " + e.getMessage() + "; upgrade the node", w.issuedAt(), w.issuedAt(), Map.of(), null));
             }
         }
-        return new CheckIn(r.nodeId(), commands, unknown, Duration.ofSeconds(Math.max(1, r.checkInIntervalSeconds())));
+        return new CheckIn(r.nodeId(), commands, unknown, Duration.ofSeconds(Math.max(1, r.checkInIntervalSeconds())), r.sendFull());
     }
 
     /** Posts a command's result; true when the server had it already (a repeat). */

@@ -51,7 +51,7 @@ final class Metrics {
                             + " UNION ALL SELECT 'security', COALESCE(SUM(missing_security), 0) FROM machines"
                             + " UNION ALL SELECT 'other', COALESCE(SUM(missing_other), 0) FROM machines").mapToMap().list());
             gauge(b, "hotpatch_machines_stale", "Machines waiting to be re-assessed after a catalog change.", null,
-                    h.createQuery("SELECT 'all' AS k, COUNT(*) AS n FROM machines WHERE stale = TRUE").mapToMap().list());
+                    h.createQuery("SELECT 'all' AS k, COUNT(*) AS n FROM stale_machines").mapToMap().list());
             gauge(b, "hotpatch_commands", "Node commands by state.", "state",
                     h.createQuery("SELECT state AS k, COUNT(*) AS n FROM commands GROUP BY state").mapToMap().list());
             gauge(b, "hotpatch_operations", "Operations by state.", "state",

@@ -49,6 +49,8 @@ public final class Assessor {
     private final Clock clock;
     private volatile CatalogCache drainCache = CatalogCache.NONE;
     private final AtomicInteger draining = new AtomicInteger();
+    /** Machines re-assessed per transaction when draining: fewer commits, a short hold of SQLite's write lock. */
+    private static final int BATCH = 25;
 
     public Assessor(Database db, Catalog catalog, Machines machines, Clock clock) {
         this.db = db;
@@ -70,7 +72,8 @@ public final class Assessor {
      * {@linkplain CatalogCache catalog generation}).
      */
     public void markStale(Handle h, String imageId) {
-        h.createUpdate("UPDATE machines SET stale = TRUE WHERE image_id = :i OR image_id IS NULL").bind("i", imageId).execute();
+        h.createUpdate("INSERT INTO stale_machines (machine_id) SELECT id FROM machines WHERE image_id = :i OR image_id IS NULL"
+                + " ON CONFLICT (machine_id) DO NOTHING").bind("i", imageId).execute();
         CatalogCache.catalogChanged(h);
     }
 
@@ -101,25 +104,30 @@ public final class Assessor {
         long end = System.nanoTime() + budget.toNanos();
         int n = 0;
         while (System.nanoTime() < end) {
-            List<String> ids = db.read(h -> h.createQuery("SELECT id FROM machines WHERE stale = TRUE ORDER BY id LIMIT 200")
+            List<String> ids = db.read(h -> h.createQuery("SELECT machine_id FROM stale_machines ORDER BY machine_id LIMIT 200")
                     .mapTo(String.class).list());
             if (ids.isEmpty()) {
                 break;
             }
-            for (String id : ids) {
+            for (int from = 0; from < ids.size(); from += BATCH) {
                 if (System.nanoTime() >= end) {
                     return n;
                 }
-                boolean done = db.tx(h -> {
-                    if (h.createUpdate("UPDATE machines SET stale = FALSE WHERE id = :id AND stale = TRUE").bind("id", id).execute() != 1) {
-                        return false;
+                List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
+                n += db.tx(h -> {
+                    int done = 0;
+                    for (String id : batch) {
+                        if (h.createUpdate("DELETE FROM stale_machines WHERE machine_id = :id").bind("id", id).execute() != 1) {
+                            continue;
+                        }
+                        // After the claim, per machine: a catalog change committed before it is seen (see CatalogCache).
+                        CatalogCache c = drainCache.current(h);
+                        drainCache = c;
+                        assess(h, id, c);
+                        done++;
                     }
-                    CatalogCache c = drainCache.current(h);
-                    drainCache = c;
-                    assess(h, id, c);
-                    return true;
+                    return done;
                 });
-                n += done ? 1 : 0;
             }
         }
         return n;
@@ -131,15 +139,57 @@ public final class Assessor {
     }
 
     /** What assessment needs of the machine's row. */
-    private record Before(String name, String baselineId, String lastGood, String report) {
+    private record Before(String name, String baselineId, String lastGood, String codeDigest) {
+    }
+
+    /**
+     * What a machine's assessment works out from its report and the catalog: the same for every
+     * machine with the same code digest (code, hotpatches, updates, image, the config that matters,
+     * a pending restart) against the same catalog.
+     */
+    private record Outcome(BaselineMatcher.Match match, Image image, Baseline baseline, String status, String reason,
+                           List<MissingUpdate> missing, String missingJson, Machine.Missing counts) {
     }
 
     private Assessment assess(Handle h, String machineId, CatalogCache cache) {
         Instant now = clock.instant();
-        Before before = h.createQuery("SELECT name, baseline_id, last_good_baseline, report FROM machines WHERE id = :id").bind("id", machineId)
+        Before before = h.createQuery("SELECT name, baseline_id, last_good_baseline, code_digest FROM machines WHERE id = :id").bind("id", machineId)
                 .map((rs, ctx) -> new Before(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4)))
                 .one();
-        MachineReport r = Json.read(before.report(), MachineReport.class);
+        // Draining after a catalog change, machines of one code share one outcome: no report is parsed twice.
+        Outcome o = cache == CatalogCache.NONE || before.codeDigest() == null ? outcome(h, machines.report(h, machineId), cache)
+                : cache.get("outcome", before.codeDigest(), () -> outcome(h, machines.report(h, machineId), cache));
+        Baseline baseline = o.baseline();
+        Image image = o.image();
+        String lastGood = before.lastGood();
+        if (baseline != null && before.baselineId() != null && !before.baselineId().equals(baseline.id())) {
+            lastGood = before.baselineId();
+        }
+        BaselineMatcher.Match match = o.match();
+        Machine.Missing counts = o.counts();
+        h.createUpdate("UPDATE machines SET image_id = :img, baseline_id = :b, last_good_baseline = :lg, match_detail = :md, status = :s,"
+                        + " status_reason = :sr, assessed_at = :t, missing_total = :mt, missing_critical = :mc, missing_security = :ms,"
+                        + " missing_other = :mo, missing_updates = :mu WHERE id = :id")
+                .bind("img", match.imageId()).bind("b", match.baselineId()).bind("lg", lastGood)
+                .bind("md", match.matched() ? match.detail() : match.refusal()).bind("s", o.status()).bind("sr", o.reason())
+                .bind("t", now.toEpochMilli()).bind("mt", counts.total()).bind("mc", counts.critical()).bind("ms", counts.security())
+                .bind("mo", counts.other()).bind("mu", o.missingJson()).bind("id", machineId)
+                .execute();
+        if (cache == CatalogCache.NONE) {
+            // Assessed afresh (check-in, Assess now, a command result): no longer owed a re-assessment (the drain claimed its own).
+            h.createUpdate("DELETE FROM stale_machines WHERE machine_id = :id").bind("id", machineId).execute();
+        }
+        if (baseline != null) {
+            h.createUpdate("INSERT INTO machine_baselines (machine_id, baseline_id, first_seen_at, last_seen_at) VALUES (:m, :b, :t, :t)"
+                            + " ON CONFLICT (machine_id, baseline_id) DO UPDATE SET last_seen_at = excluded.last_seen_at")
+                    .bind("m", machineId).bind("b", baseline.id()).bind("t", now.toEpochMilli()).execute();
+        }
+        return new Assessment(machineId, before.name(), o.status(), o.reason(), now, image == null ? null : image.name(),
+                baseline == null ? null : baseline.id(), baseline == null ? null : baseline.version(),
+                image == null ? null : image.currentBaselineId(), counts, o.missing());
+    }
+
+    private Outcome outcome(Handle h, MachineReport r, CatalogCache cache) {
         BaselineMatcher.Match match = matcher.match(h, r, cache);
         Image image = match.imageId() == null ? null
                 : cache.get("image", match.imageId(), () -> catalog.findImage(h, match.imageId())).orElse(null);
@@ -209,26 +259,7 @@ public final class Assessor {
             }
         }
         Machine.Missing counts = new Machine.Missing(missing.size(), critical, security, missing.size() - critical - security);
-        String lastGood = before.lastGood();
-        if (baseline != null && before.baselineId() != null && !before.baselineId().equals(baseline.id())) {
-            lastGood = before.baselineId();
-        }
-        h.createUpdate("UPDATE machines SET image_id = :img, baseline_id = :b, last_good_baseline = :lg, match_detail = :md, status = :s,"
-                        + " status_reason = :sr, assessed_at = :t, missing_total = :mt, missing_critical = :mc, missing_security = :ms,"
-                        + " missing_other = :mo, missing_updates = :mu, stale = FALSE WHERE id = :id")
-                .bind("img", match.imageId()).bind("b", match.baselineId()).bind("lg", lastGood)
-                .bind("md", match.matched() ? match.detail() : match.refusal()).bind("s", status).bind("sr", reason)
-                .bind("t", now.toEpochMilli()).bind("mt", counts.total()).bind("mc", counts.critical()).bind("ms", counts.security())
-                .bind("mo", counts.other()).bind("mu", Json.write(missing)).bind("id", machineId)
-                .execute();
-        if (baseline != null) {
-            h.createUpdate("INSERT INTO machine_baselines (machine_id, baseline_id, first_seen_at, last_seen_at) VALUES (:m, :b, :t, :t)"
-                            + " ON CONFLICT (machine_id, baseline_id) DO UPDATE SET last_seen_at = excluded.last_seen_at")
-                    .bind("m", machineId).bind("b", baseline.id()).bind("t", now.toEpochMilli()).execute();
-        }
-        return new Assessment(machineId, before.name(), status, reason, now, image == null ? null : image.name(),
-                baseline == null ? null : baseline.id(), baseline == null ? null : baseline.version(),
-                image == null ? null : image.currentBaselineId(), counts, missing);
+        return new Outcome(match, image, baseline, status, reason, List.copyOf(missing), Json.write(missing), counts);
     }
 
     /** The stored result of the last assessment (PendingEvaluation before the first). */

@@ -201,7 +201,10 @@ public final class Fleet {
         return limit;
     }
 
-    private static final String SELECT = "SELECT m.id, m.name, n.hostname, m.present, m.last_seen_at, m.status, m.status_reason, m.assessed_at,"
+    // A present machine was last seen at its node's last check-in (unchanged check-ins do not write machine rows; see Machines).
+    private static final String SELECT = "SELECT m.id, m.name, n.hostname, m.present,"
+            + " CASE WHEN m.present AND n.last_seen_at > m.last_seen_at THEN n.last_seen_at ELSE m.last_seen_at END AS last_seen_at,"
+            + " m.status, m.status_reason, m.assessed_at,"
             + " m.missing_total, m.missing_critical, m.missing_security, m.missing_other, m.image_id, i.publisher, i.offer, i.sku,"
             + " m.baseline_id, b.version, p.region, p.zone, p.tags";
     private static final String FROM = " FROM machines m JOIN nodes n ON n.id = m.node_id LEFT JOIN images i ON i.id = m.image_id"

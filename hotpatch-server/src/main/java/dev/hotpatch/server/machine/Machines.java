@@ -51,22 +51,31 @@ public final class Machines {
     }
 
     /**
-     * Records a prepared report for node {@code nodeId} in the caller's transaction. A report equal
-     * to the stored one (the usual check-in) only refreshes the node, last-seen time and presence.
+     * Records a prepared report that came without the node's digest (a command result's report,
+     * or an older node's check-in) in the caller's transaction.
      */
     public Recorded record(Handle h, String nodeId, Prepared prepared, Instant now) {
+        return record(h, nodeId, prepared, null, now);
+    }
+
+    /**
+     * Records a prepared report for node {@code nodeId} in the caller's transaction, with the
+     * node's digest of it ({@code reportDigest}; null when the node sent none). A report equal to
+     * the stored one (the usual check-in) writes nothing, unless the machine was absent or the
+     * digest is new.
+     */
+    public Recorded record(Handle h, String nodeId, Prepared prepared, String reportDigest, Instant now) {
         MachineReport report = prepared.report();
         String digest = prepared.digest();
         String json = prepared.json();
-        Optional<Map<String, Object>> existing = h.createQuery("SELECT id, code_digest, report FROM machines WHERE name = :n")
-                .bind("n", report.name()).mapToMap().findOne();
+        Optional<Map<String, Object>> existing = h.createQuery(EXISTING).bind("n", report.name()).mapToMap().findOne();
         if (existing.isEmpty()) {
             String id = Ids.next("m", now);
             int n = h.createUpdate("INSERT INTO machines (id, name, node_id, first_seen_at, last_seen_at, present, report, code_digest,"
-                            + " status, missing_total, missing_critical, missing_security, missing_other, missing_updates)"
-                            + " VALUES (:id, :n, :node, :t, :t, TRUE, :r, :d, :s, 0, 0, 0, 0, '[]') ON CONFLICT (name) DO NOTHING")
+                            + " status, missing_total, missing_critical, missing_security, missing_other, missing_updates, report_digest)"
+                            + " VALUES (:id, :n, :node, :t, :t, TRUE, :r, :d, :s, 0, 0, 0, 0, '[]', :rd) ON CONFLICT (name) DO NOTHING")
                     .bind("id", id).bind("n", report.name()).bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json)
-                    .bind("d", digest).bind("s", PENDING)
+                    .bind("d", digest).bind("s", PENDING).bind("rd", reportDigest)
                     .execute();
             if (n == 1) {
                 Signals.store(h, id, report, now);
@@ -74,20 +83,28 @@ public final class Machines {
                 return new Recorded(id, report.name(), true, true);
             }
             // Another replica inserted it between our read and write: fall through to update.
-            existing = h.createQuery("SELECT id, code_digest, report FROM machines WHERE name = :n").bind("n", report.name())
-                    .mapToMap().findOne();
+            existing = h.createQuery(EXISTING).bind("n", report.name()).mapToMap().findOne();
         }
-        String id = (String) existing.get().get("id");
-        boolean changed = !digest.equals(existing.get().get("code_digest"));
-        if (!changed && json.equals(existing.get().get("report"))) {
-            // Rewriting an unchanged report (tens of KiB with class hashes) was most of a check-in's write.
-            // Never node_id: a machine stays bound to its node (see Binding); another node's report changes nothing.
-            h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE WHERE id = :id AND node_id = :node")
-                    .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("id", id)
-                    .execute();
+        Map<String, Object> row = existing.get();
+        String id = (String) row.get("id");
+        boolean changed = !digest.equals(row.get("code_digest"));
+        boolean present = truth(row.get("present"));
+        if (!changed && json.equals(row.get("report"))) {
+            // Rewriting an unchanged report (tens of KiB with class hashes) was most of a check-in's write; when the machine
+            // is present, its last-seen time is its node's (see SELECT), so an unchanged report writes nothing at all.
+            // An unchanged report keeps the node's digest of it when it comes without one (a command result's report).
+            String keep = reportDigest == null ? (String) row.get("report_digest") : reportDigest;
+            if (!present || !java.util.Objects.equals(keep, row.get("report_digest"))) {
+                // Never node_id: a machine stays bound to its node (see Binding); another node's report changes nothing.
+                h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE, report_digest = :rd WHERE id = :id AND node_id = :node")
+                        .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("rd", keep).bind("id", id)
+                        .execute();
+            }
         } else {
-            h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE, report = :r, code_digest = :d WHERE id = :id AND node_id = :node")
-                    .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("id", id)
+            h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE, report = :r, code_digest = :d, report_digest = :rd"
+                            + " WHERE id = :id AND node_id = :node")
+                    .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("rd", reportDigest)
+                    .bind("id", id)
                     .execute();
             Signals.store(h, id, report, now);
             Placement.store(h, id, report);
@@ -95,16 +112,74 @@ public final class Machines {
         return new Recorded(id, report.name(), false, changed);
     }
 
-    /** Marks the node's machines that were not in its latest check-in as not present (stopped JVMs). */
+    private static final String EXISTING = "SELECT id, code_digest, report, report_digest, present FROM machines WHERE name = :n";
+
+    /**
+     * What a check-in needs of one machine bound to a node: whether its node's last check-in had it,
+     * the node's digest of the stored report, when it was last assessed, and its last health.
+     *
+     * @param signals whether the machine has a signals row (every machine recorded by this version does)
+     */
+    public record Known(String id, String name, boolean present, String reportDigest, Long assessedAt, boolean signals,
+                        MachineReport.Health health) {
+    }
+
+    /** The machines bound to node {@code nodeId}, by name, in one query. */
+    public Map<String, Known> known(Handle h, String nodeId) {
+        Map<String, Known> out = new java.util.HashMap<>();
+        h.createQuery("SELECT m.id, m.name, m.present, m.report_digest, m.assessed_at, s.machine_id AS sid, s.health_state,"
+                        + " s.health_checked_at, s.health_detail, s.health_samples, s.health_failures"
+                        + " FROM machines m LEFT JOIN machine_signals s ON s.machine_id = m.id WHERE m.node_id = :n")
+                .bind("n", nodeId)
+                .map((rs, ctx) -> {
+                    String state = rs.getString("health_state");
+                    long checked = rs.getLong("health_checked_at");
+                    Instant checkedAt = rs.wasNull() ? null : Instant.ofEpochMilli(checked);
+                    long samples = rs.getLong("health_samples");
+                    Long s = rs.wasNull() ? null : samples;
+                    long failures = rs.getLong("health_failures");
+                    Long f = rs.wasNull() ? null : failures;
+                    String detail = rs.getString("health_detail");
+                    MachineReport.Health health = state == null && checkedAt == null && detail == null && s == null && f == null ? null
+                            : new MachineReport.Health(state, checkedAt, detail, s, f);
+                    long assessed = rs.getLong("assessed_at");
+                    Long assessedAt = rs.wasNull() ? null : assessed;
+                    return new Known(rs.getString("id"), rs.getString("name"), rs.getBoolean("present"), rs.getString("report_digest"),
+                            assessedAt, rs.getString("sid") != null, health);
+                })
+                .forEach(k -> out.put(k.name(), k));
+        return out;
+    }
+
+    /** Marks a machine of {@code nodeId} present again, in the caller's transaction. */
+    public void markPresent(Handle h, String nodeId, String machineId, Instant now) {
+        h.createUpdate("UPDATE machines SET present = TRUE, last_seen_at = :t WHERE id = :id AND node_id = :node")
+                .bind("t", now.toEpochMilli()).bind("id", machineId).bind("node", nodeId).execute();
+    }
+
+    /**
+     * Marks the node's machines that were not in its latest check-in as not present (stopped JVMs).
+     * Call it before the node's last-seen time moves: a present machine's last-seen time is its
+     * node's, and the machine keeps the node's previous one, its last check-in.
+     */
     public void markAbsent(Handle h, String nodeId, Set<String> reported) {
-        List<String> names = h.createQuery("SELECT name FROM machines WHERE node_id = :n AND present = TRUE")
-                .bind("n", nodeId).mapTo(String.class).list();
-        for (String name : names) {
-            if (!reported.contains(name)) {
-                h.createUpdate("UPDATE machines SET present = FALSE WHERE name = :n AND node_id = :node")
-                        .bind("n", name).bind("node", nodeId).execute();
+        markAbsent(h, nodeId, reported, known(h, nodeId));
+    }
+
+    /** {@link #markAbsent(Handle, String, Set)} with the node's machines read already. */
+    public void markAbsent(Handle h, String nodeId, Set<String> reported, Map<String, Known> known) {
+        for (Known k : known.values()) {
+            if (k.present() && !reported.contains(k.name())) {
+                h.createUpdate("UPDATE machines SET present = FALSE, last_seen_at = (SELECT CASE WHEN n.last_seen_at > machines.last_seen_at"
+                                + " THEN n.last_seen_at ELSE machines.last_seen_at END FROM nodes n WHERE n.id = :node)"
+                                + " WHERE id = :id AND node_id = :node")
+                        .bind("id", k.id()).bind("node", nodeId).execute();
             }
         }
+    }
+
+    private static boolean truth(Object v) {
+        return v instanceof Boolean b ? b : v instanceof Number n && n.intValue() != 0;
     }
 
     /** Query filters; null fields do not filter. */
@@ -197,12 +272,18 @@ public final class Machines {
         parts.add("cfg:" + c.hotpatch() + "/" + c.groupOrchestration() + "/" + c.group());
         parts.add("a:" + (r.agent() != null && r.agent().present()));
         if (r.restartPending() != null) {
-            parts.add("rp:" + r.restartPending().since());
+            // The reason too: an assessment's text quotes it, and machines of one digest share one assessment when a fleet is re-assessed.
+            parts.add("rp:" + r.restartPending().since() + "/" + r.restartPending().reason());
         }
         return Sha256.hex(String.join("\n", parts).getBytes(StandardCharsets.UTF_8));
     }
 
-    private static final String SELECT = "SELECT m.id, m.name, m.node_id, n.hostname, m.present, m.first_seen_at, m.last_seen_at, m.report,"
+    /*
+     * A present machine was in its node's last check-in, so it was last seen then: check-ins that
+     * change nothing about a machine do not write its row, and its last-seen time is its node's.
+     */
+    private static final String SELECT = "SELECT m.id, m.name, m.node_id, n.hostname, m.present, m.first_seen_at,"
+            + " CASE WHEN m.present AND n.last_seen_at > m.last_seen_at THEN n.last_seen_at ELSE m.last_seen_at END AS last_seen_at, m.report,"
             + " m.image_id, i.publisher, i.offer, i.sku, m.baseline_id, b.version, m.match_detail, m.status, m.status_reason, m.assessed_at,"
             + " m.missing_total, m.missing_critical, m.missing_security, m.missing_other"
             + " FROM machines m JOIN nodes n ON n.id = m.node_id LEFT JOIN images i ON i.id = m.image_id"

@@ -69,6 +69,36 @@ public final class Signals {
                 .execute();
     }
 
+    /**
+     * Records a machine's health alone, in the caller's transaction: what a check-in that reports
+     * the machine by digest brings. The rest of the row, and when it was reported, stay as the last
+     * full report left them; the health in the stored report itself may be older than this.
+     */
+    public static void storeHealth(Handle h, String machineId, MachineReport.Health health) {
+        h.createUpdate("UPDATE machine_signals SET health_state = :hs, health_checked_at = :hc, health_detail = :hd, health_samples = :sa,"
+                        + " health_failures = :fa WHERE machine_id = :m")
+                .bind("m", machineId)
+                .bind("hs", health == null ? null : health.state())
+                .bind("hc", health == null || health.checkedAt() == null ? null : health.checkedAt().toEpochMilli())
+                .bind("hd", health == null ? null : health.detail())
+                .bind("sa", health == null ? null : health.samples())
+                .bind("fa", health == null ? null : health.failures())
+                .execute();
+    }
+
+    /** Whether {@code stored} (as read back, to the millisecond) and {@code reported} say the same. */
+    public static boolean sameHealth(MachineReport.Health stored, MachineReport.Health reported) {
+        if (stored == null || reported == null) {
+            return stored == null && (reported == null || (reported.state() == null && reported.checkedAt() == null
+                    && reported.detail() == null && reported.samples() == null && reported.failures() == null));
+        }
+        Long a = stored.checkedAt() == null ? null : stored.checkedAt().toEpochMilli();
+        Long b = reported.checkedAt() == null ? null : reported.checkedAt().toEpochMilli();
+        return java.util.Objects.equals(stored.state(), reported.state()) && java.util.Objects.equals(a, b)
+                && java.util.Objects.equals(stored.detail(), reported.detail()) && java.util.Objects.equals(stored.samples(), reported.samples())
+                && java.util.Objects.equals(stored.failures(), reported.failures());
+    }
+
     /** The signals of one machine; empty before its first recorded report. */
     public static Optional<Signal> find(Handle h, String machineId) {
         return h.createQuery(SELECT + " WHERE machine_id = :m").bind("m", machineId).map(Signals::row).findOne();

@@ -32,12 +32,20 @@ public final class Database implements AutoCloseable {
     private final Jdbi jdbi;
     private final Engine engine;
     private final String description;
+    /**
+     * SQLite has one writer at a time, and a writer that finds the lock taken polls for it with
+     * growing sleeps (busy_timeout), so under load a transaction could wait seconds while the
+     * database sat idle between sleeps. This server's write transactions queue here instead, in
+     * arrival order, and each finds the database free. Null on PostgreSQL (row locks).
+     */
+    private final java.util.concurrent.locks.ReentrantLock sqliteWriter;
 
     private Database(HikariDataSource pool, Engine engine, String description) {
         this.pool = pool;
         this.engine = engine;
         this.description = description;
         this.jdbi = Jdbi.create(pool);
+        this.sqliteWriter = engine == Engine.SQLITE ? new java.util.concurrent.locks.ReentrantLock(true) : null;
     }
 
     /** The embedded store: {@code hotpatch.db} in {@code dataDir}. */
@@ -111,9 +119,17 @@ public final class Database implements AutoCloseable {
         return jdbi;
     }
 
-    /** Runs {@code work} in one read-committed transaction. */
+    /** Runs {@code work} in one read-committed transaction (on SQLite, after this server's earlier write transactions). */
     public <R> R tx(HandleCallback<R, RuntimeException> work) {
-        return jdbi.inTransaction(TransactionIsolationLevel.READ_COMMITTED, work);
+        if (sqliteWriter == null) {
+            return jdbi.inTransaction(TransactionIsolationLevel.READ_COMMITTED, work);
+        }
+        sqliteWriter.lock();
+        try {
+            return jdbi.inTransaction(TransactionIsolationLevel.READ_COMMITTED, work);
+        } finally {
+            sqliteWriter.unlock();
+        }
     }
 
     /** Runs {@code work} on a handle without an explicit transaction (each statement commits). */

@@ -49,6 +49,36 @@ class ReassessmentTest {
         assertThat(missingKbs(s, "plain-1")).containsExactly("KB2026-0002");
     }
 
+    @BothStores
+    void machinesOfOneCode_shareTheirReassessment_andEachKeepsItsOwnName_andMachinesOfOtherCodeTheirOwn(TestServer s) throws Exception {
+        Scene scene = new Scene(s);
+        Node node = Node.enroll(s, "host-1");
+        List<Map<String, Object>> reports = new java.util.ArrayList<>();
+        for (int i = 1; i <= 30; i++) {
+            reports.add(Fixtures.machine("same-" + i, scene.jar10, List.of(), null));
+        }
+        Map<String, Object> restarting = Fixtures.machine("restarting-1", scene.jar10, List.of(), null);
+        restarting.put("restartPending", Map.of("since", "2026-01-15T09:00:00Z", "reason", "fees.jar changed on disk"));
+        Map<String, Object> restartingToo = Fixtures.machine("restarting-2", scene.jar10, List.of(), null);
+        restartingToo.put("restartPending", Map.of("since", "2026-01-15T09:00:00Z", "reason", "util.jar changed on disk"));
+        Map<String, Object> off = Fixtures.machine("off-1", scene.jar10, List.of(), Map.of("timeZone", "UTC", "hotpatch", false));
+        reports.addAll(List.of(restarting, restartingToo, off));
+        node.checkInAll(reports);
+
+        assertThat(scene.publishHotpatch("KB2026-0001", "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false).status())
+                .isEqualTo(201);
+        for (int i = 1; i <= 30; i++) {
+            JsonNode a = s.get("/api/v1/machines/same-" + i + "/assessment", s.adminToken).json();
+            assertThat(a.get("machineName").asText()).isEqualTo("same-" + i);
+            assertThat(a.get("updates").findValuesAsText("kbId")).containsExactly("KB2026-0001");
+        }
+        assertThat(machine(s, "restarting-1").get("statusReason").asText()).contains("fees.jar changed on disk");
+        assertThat(machine(s, "restarting-2").get("statusReason").asText()).contains("util.jar changed on disk");
+        assertThat(missingKbs(s, "restarting-1")).isEmpty();
+        assertThat(machine(s, "off-1").get("status").asText()).isEqualTo("Disabled");
+        assertThat(machine(s, "same-7").get("status").asText()).isEqualTo("Enabled");
+    }
+
     private static JsonNode machine(TestServer s, String name) {
         return s.get("/api/v1/machines/" + name, s.adminToken).json();
     }

@@ -16,7 +16,7 @@ import dev.hotpatch.server.machine.MachineReport;
 import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Json;
-import dev.hotpatch.server.testing.PostgresCluster;
+import dev.hotpatch.testkit.PostgresCluster;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -101,6 +101,8 @@ public final class SimFleet implements AutoCloseable {
         public volatile boolean present = true;
         SimNode node;
         final List<String> commandLog = new ArrayList<>();
+        /** The report of the node's last check-in, sent again in full when the server asks for it. */
+        Map<String, Object> lastReport;
 
         SimMachine(String name, byte[] jar, Map<String, Object> config) {
             this.name = name;
@@ -175,27 +177,75 @@ public final class SimFleet implements AutoCloseable {
         public final String hostname;
         final String credential;
         final List<SimMachine> machines = new ArrayList<>();
+        /** The digest of each machine's report the server holds, as the server's answers said. */
+        private final Map<String, String> held = new java.util.HashMap<>();
 
         SimNode(String hostname, String credential) {
             this.hostname = hostname;
             this.credential = credential;
         }
 
-        /** One check-in: report every present machine, run the commands received, post each result with the machine's report. */
+        /**
+         * One check-in: report every present machine, run the commands received, post each result
+         * with the machine's report. Like the node daemon, a machine whose report (health left out)
+         * the server holds goes as its digest and health; one the server asks for goes in full at once.
+         */
         public synchronized int checkIn() {
-            List<Map<String, Object>> reports = new ArrayList<>();
-            for (SimMachine m : machines) {
-                if (m.present) {
-                    reports.add(m.report());
+            int n = 0;
+            for (int round = 0; round < 2; round++) {
+                List<Map<String, Object>> reports = new ArrayList<>();
+                Map<String, String> digests = new LinkedHashMap<>();
+                List<Map<String, Object>> unchanged = new ArrayList<>();
+                for (SimMachine m : machines) {
+                    if (m.present) {
+                        Map<String, Object> r = round == 0 ? m.report() : m.lastReport;
+                        m.lastReport = r;
+                        String digest = digest(r);
+                        if (digest.equals(held.get(m.name))) {
+                            Map<String, Object> u = new LinkedHashMap<>();
+                            u.put("name", m.name);
+                            u.put("digest", digest);
+                            u.put("health", r.get("health"));
+                            unchanged.add(u);
+                        } else {
+                            reports.add(r);
+                            digests.put(m.name, digest);
+                        }
+                    }
+                }
+                Map<String, Object> body = new LinkedHashMap<>();
+                body.put("hostname", hostname);
+                body.put("nodeVersion", "0.1.0");
+                body.put("machines", reports);
+                body.put("digests", digests);
+                body.put("unchanged", unchanged);
+                JsonNode answer = post("/api/v1/node/check-in", credential, body, 200);
+                held.keySet().retainAll(machines.stream().filter(m -> m.present).map(m -> m.name).toList());
+                held.putAll(digests);
+                List<String> again = new ArrayList<>();
+                answer.path("sendFull").forEach(x -> again.add(x.asText()));
+                answer.path("refused").forEach(x -> held.remove(x.path("machine").asText()));
+                again.forEach(held::remove);
+                for (JsonNode c : answer.get("commands")) {
+                    run(c);
+                    n++;
+                }
+                if (again.isEmpty()) {
+                    break;
                 }
             }
-            JsonNode answer = post("/api/v1/node/check-in", credential, Map.of("hostname", hostname, "nodeVersion", "0.1.0", "machines", reports), 200);
-            int n = 0;
-            for (JsonNode c : answer.get("commands")) {
-                run(c);
-                n++;
-            }
             return n;
+        }
+
+        /** The digest of a report without its health, as the node daemon computes one. */
+        private String digest(Map<String, Object> report) {
+            Map<String, Object> r = new java.util.TreeMap<>(report);
+            r.remove("health");
+            try {
+                return Sha256.hex(JSON.writeValueAsBytes(r));
+            } catch (java.io.IOException e) {
+                throw new UncheckedIOException(e);
+            }
         }
 
         private void run(JsonNode c) {

@@ -3,6 +3,7 @@ package dev.hotpatch.server.testing;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.hotpatch.server.HotpatchServer;
+import dev.hotpatch.testkit.PostgresCluster;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -225,6 +226,25 @@ public final class TestServer implements AutoCloseable {
         String url = dbUrl != null ? dbUrl : "jdbc:sqlite:" + dataDir.resolve("hotpatch.db") + "?busy_timeout=30000";
         try (java.sql.Connection c = java.sql.DriverManager.getConnection(url); java.sql.Statement st = c.createStatement()) {
             return st.executeUpdate(statement);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("SQL failed: " + statement + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Runs one query on the server's database directly (see {@link #sql}); returns its rows, column names in lower case. */
+    public java.util.List<Map<String, Object>> query(String statement) {
+        String url = dbUrl != null ? dbUrl : "jdbc:sqlite:" + dataDir.resolve("hotpatch.db") + "?busy_timeout=30000";
+        try (java.sql.Connection c = java.sql.DriverManager.getConnection(url); java.sql.Statement st = c.createStatement();
+             java.sql.ResultSet rs = st.executeQuery(statement)) {
+            java.util.List<Map<String, Object>> rows = new java.util.ArrayList<>();
+            while (rs.next()) {
+                Map<String, Object> row = new java.util.LinkedHashMap<>();
+                for (int i = 1; i <= rs.getMetaData().getColumnCount(); i++) {
+                    row.put(rs.getMetaData().getColumnLabel(i).toLowerCase(java.util.Locale.ROOT), rs.getObject(i));
+                }
+                rows.add(row);
+            }
+            return rows;
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException("SQL failed: " + statement + ": " + e.getMessage(), e);
         }

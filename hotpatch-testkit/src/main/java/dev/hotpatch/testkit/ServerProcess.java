@@ -1,4 +1,4 @@
-package dev.hotpatch.server.testing;
+package dev.hotpatch.testkit;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -11,9 +11,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * A real server process ({@code java … dev.hotpatch.server.HotpatchServer}, the test JVM's class
- * path), for what one in-process server cannot show: a bounded heap, a kill -9, two processes on
- * one PostgreSQL, a start that fails. Output goes to {@code log} in the data folder.
+ * A real server process ({@code java … dev.hotpatch.server.HotpatchServer}, started by name with
+ * this JVM's class path, so the testkit needs no server classes), for what one in-process server
+ * cannot show: a bounded heap, a kill -9, two processes on one PostgreSQL, a start that fails, and
+ * for benchmarks the server's own CPU time and memory. Output goes to a log beside the data folder.
  */
 public final class ServerProcess implements AutoCloseable {
     private static final Pattern LISTENING = Pattern.compile("listening on (https?://127\\.0\\.0\\.1:(\\d+)/)");
@@ -89,6 +90,32 @@ public final class ServerProcess implements AutoCloseable {
 
     public String output() throws IOException {
         return Files.readString(log, StandardCharsets.UTF_8);
+    }
+
+    /** CPU time the server process has used so far, in seconds (user and system, all threads), read from {@code /proc}. */
+    public double cpuSeconds() {
+        try {
+            String stat = Files.readString(Path.of("/proc", String.valueOf(process.pid()), "stat"));
+            // Fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            return (Long.parseLong(f[11]) + Long.parseLong(f[12])) / 100.0;
+        } catch (IOException | RuntimeException e) {
+            return Double.NaN;
+        }
+    }
+
+    /** The server process's resident memory now, in MiB (from {@code /proc}); NaN when it is gone. */
+    public double rssMib() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(process.pid()), "status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024.0;
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // Gone: no figure.
+        }
+        return Double.NaN;
     }
 
     /** {@code kill -9}: the process gets no chance to clean up. */
