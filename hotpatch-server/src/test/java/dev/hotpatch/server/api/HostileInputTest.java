@@ -25,7 +25,9 @@ import java.util.regex.Pattern;
 /** Bad and hostile requests get the API's JSON error with the right status, never an internal one, and change nothing. */
 class HostileInputTest {
     private static final Pattern INTERNAL = Pattern.compile("java\\.|javax\\.|dev\\.hotpatch|com\\.fasterxml|org\\.eclipse|`|Exception");
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    // HTTP/1.1, no h2c upgrade offer mixed into the Expect: 100-continue exchange; every request also carries its own
+    // timeout, so a stalled exchange fails the test instead of holding the build.
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
 
     @BothStores
     void badJson_isA400NamingTheFieldInTheClientsTerms_neverAnInternalType(TestServer s) throws Exception {
@@ -71,7 +73,7 @@ class HostileInputTest {
     @BothStores
     void aLongQueryString_getsTheApisJson414_notJettysPage(TestServer s) throws Exception {
         String q = "x".repeat(20_000);
-        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.url("/api/v1/machines?q=" + q)))
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.url("/api/v1/machines?q=" + q))).timeout(Duration.ofSeconds(60))
                 .header("Authorization", "Bearer " + s.adminToken).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(414);
         assertThat(r.headers().firstValue("Content-Type").orElse("")).contains("application/json");
@@ -168,7 +170,7 @@ class HostileInputTest {
         try {
             // Expect: 100-continue, as a careful client sends a large body: the server's early 413 then arrives before the
             // body is sent, instead of racing the upload (a loaded machine otherwise sees the connection closed mid-send).
-            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.url(path))).expectContinue(true)
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(s.url(path))).expectContinue(true).timeout(Duration.ofSeconds(60))
                     .header("Authorization", "Bearer " + token)
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                     HttpResponse.BodyHandlers.ofString());
