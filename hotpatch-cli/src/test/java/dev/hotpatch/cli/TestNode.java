@@ -39,6 +39,12 @@ final class TestNode implements AutoCloseable {
                 .withConfig(config).withDataDir(dir.resolve("node-data")).withInterval(Duration.ofMillis(500))));
     }
 
+    /** A node enrolled with {@code token} at the server at {@code url} (any server, not only the CLI's), with a config file of the test's own. */
+    static TestNode start(URI url, String token, Path dir, Path config) {
+        return new TestNode(Node.fromOptions(NodeOptions.server(url, token).withConfig(config).withDataDir(dir.resolve("node-data"))
+                .withInterval(Duration.ofMillis(500))));
+    }
+
     /** The config file: manage only {@code machines}, trust {@code trust}, Paris time. */
     static Path config(Path dir, Path trust, List<String> machines) {
         StringBuilder b = new StringBuilder("node.name = node-" + UUID.randomUUID().toString().substring(0, 6) + "\n"
