@@ -254,7 +254,7 @@ class MixedFleetRolloutTest {
         }
     }
 
-    /** The fleet's history entries of {@code action} for {@value #KB}'s whole lifetime, all pages. */
+    /** The fleet's history entries of {@code action} (every machine, every update) over ten years, all pages. */
     private static List<JsonNode> history(TestServer s, String action) {
         List<JsonNode> out = new ArrayList<>();
         for (int off = 0; ; off += 1000) {
