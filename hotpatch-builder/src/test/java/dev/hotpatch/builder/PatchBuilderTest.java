@@ -96,6 +96,27 @@ class PatchBuilderTest {
     }
 
     @Test
+    void build_shipsTheClassesTheFixAdds_asAddedEntriesWithoutBaseline() throws IOException {
+        Map<String, byte[]> fixed = compile(dir, FEES.replace("return amount * rate / 100;",
+                "if (amount < 0) throw new FeeException(amount); return amount * rate / 100;"),
+                OTHER, "package acme; public class FeeException extends IllegalArgumentException {"
+                        + " public FeeException(long a) { super(\"negative: \" + a); } }");
+        Path adding = jar(dir.resolve("app-1.0-adding.jar"), fixed);
+        Path out = dir.resolve("KB2026-0001.hotpatch");
+
+        BuildResult result = PatchBuilder.build(request(baseline, adding, null, Classification.SECURITY, null), key, out);
+
+        PackageManifest m = HotpatchPackage.read(out, TrustStore.of(List.of(key.certificate()))).manifest();
+        assertThat(m.classes()).extracting(ClassPatch::name, ClassPatch::kind).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("acme/Fees", ClassPatch.Kind.REPLACE),
+                org.assertj.core.groups.Tuple.tuple("acme/FeeException", ClassPatch.Kind.ADDED));
+        ClassPatch added = m.classes().get(1);
+        assertThat(added.baselineSha256()).isNull();
+        assertThat(added.bytes()).isEqualTo(fixed.get("acme/FeeException.class"));
+        assertThat(result.report().added()).singleElement().isEqualTo(new AddedClass("acme/FeeException", Sha256.hex(fixed.get("acme/FeeException.class"))));
+    }
+
+    @Test
     void build_defaultsBaselineIdToShortJarHash_andHonoursAGivenOne() throws IOException {
         Path out = dir.resolve("p.hotpatch");
 
