@@ -11,7 +11,11 @@ import java.util.function.Function;
 import org.objectweb.asm.ClassReader;
 import org.objectweb.asm.commons.ClassRemapper;
 import org.objectweb.asm.commons.Remapper;
+import org.objectweb.asm.tree.AbstractInsnNode;
 import org.objectweb.asm.tree.ClassNode;
+import org.objectweb.asm.tree.FieldNode;
+import org.objectweb.asm.tree.LdcInsnNode;
+import org.objectweb.asm.tree.MethodNode;
 
 /**
  * Decides what becomes of the classes a fix adds (present only in the patched jar). An added class
@@ -111,7 +115,10 @@ final class NewClasses {
         return null;
     }
 
-    /** Every class name a class file mentions: in its constant pool, signatures and descriptors. */
+    /**
+     * Every class name a class file mentions: in its constant pool, signatures and descriptors, and
+     * string constants that spell a class name (a class registered by name and loaded reflectively).
+     */
     static Set<String> references(byte[] bytes) {
         Set<String> names = new HashSet<>();
         Remapper collect = new Remapper() {
@@ -122,7 +129,20 @@ final class NewClasses {
             }
         };
         // A ClassNode as the target, so that the remapper visits every field, method and instruction.
-        new ClassReader(bytes).accept(new ClassRemapper(new ClassNode(), collect), ClassReader.SKIP_FRAMES);
+        ClassNode node = new ClassNode();
+        new ClassReader(bytes).accept(new ClassRemapper(node, collect), ClassReader.SKIP_FRAMES);
+        for (MethodNode m : node.methods) {
+            for (AbstractInsnNode i : m.instructions) {
+                if (i instanceof LdcInsnNode ldc && ldc.cst instanceof String text) {
+                    names.add(text.replace('.', '/'));
+                }
+            }
+        }
+        for (FieldNode f : node.fields) {
+            if (f.value instanceof String text) {
+                names.add(text.replace('.', '/'));
+            }
+        }
         return names;
     }
 

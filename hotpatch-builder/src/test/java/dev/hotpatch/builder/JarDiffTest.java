@@ -262,6 +262,15 @@ class JarDiffTest {
     }
 
     @Test
+    void analyse_refusesANewClassOfAnUnchangedPackageThatTheFixLoadsByName() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("return amount * rate / 100;",
+                "try { Class.forName(\"extra.Plugin\"); } catch (ClassNotFoundException e) { } return amount * rate / 100;"),
+                OTHER, "package extra; public class Plugin {}"}, List.of());
+
+        assertThat(lines(report)).singleElement().asString().startsWith("extra/Plugin: new class in package extra, where this");
+    }
+
+    @Test
     void analyse_refusesANewClassThatExtendsAReplacedClass() throws IOException {
         DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("return amount * rate / 100;",
                 "return amount < 0 ? new CappedFees().fee(-amount) : amount * rate / 100;"), OTHER,

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.hotpatch.builder.BuildRefusedException;
 import dev.hotpatch.builder.BuildRequest;
 import dev.hotpatch.builder.BuildResult;
+import dev.hotpatch.builder.AddedClass;
 import dev.hotpatch.builder.ClassChange;
 import dev.hotpatch.builder.DiffReport;
 import dev.hotpatch.builder.PatchBuilder;
@@ -176,6 +177,10 @@ final class BuildCommand extends HotpatchCommand {
                     .put("patchedSha256", c.patchedSha256());
             o.set("changedMethods", Json.strings(c.changedMethods()));
         }
+        ArrayNode added = n.putArray("added");
+        for (AddedClass a : r.added()) {
+            added.addObject().put("name", a.className()).put("sha256", a.sha256());
+        }
         n.set("verdicts", verdictsJson(r));
         ArrayNode refusals = n.putArray("refusals");
         for (Refusal f : r.refusals()) {
@@ -195,14 +200,18 @@ final class BuildCommand extends HotpatchCommand {
         for (ClassChange c : r.changed()) {
             out.add(classVerdictJson(c.className(), r.verdictsFor(c.className())));
         }
+        for (AddedClass a : r.added()) {
+            out.add(classVerdictJson(a.className(), r.verdictsFor(a.className())));
+        }
         return out;
     }
 
     static ObjectNode classVerdictJson(String className, List<Verdict> verdicts) {
         boolean refused = verdicts.stream().anyMatch(Verdict::refused);
         boolean asIs = verdicts.stream().allMatch(v -> v.kind() == Verdict.Kind.AS_IS);
+        boolean added = !verdicts.isEmpty() && verdicts.stream().allMatch(v -> v.kind() == Verdict.Kind.ADDED);
         ObjectNode o = Json.object().put("class", className)
-                .put("verdict", refused ? "refused" : asIs ? Verdict.Kind.AS_IS.label() : "rewritten");
+                .put("verdict", refused ? "refused" : asIs ? Verdict.Kind.AS_IS.label() : added ? Verdict.Kind.ADDED.label() : "rewritten");
         ArrayNode members = o.putArray("members");
         for (Verdict v : verdicts) {
             if (v.kind() != Verdict.Kind.AS_IS) {
