@@ -72,7 +72,7 @@ final class AddedClasses {
         while (!todo.isEmpty()) {
             ClassPatch c = todo.remove(todo.size() - 1);
             if (wanted.putIfAbsent(c.name(), c) == null) {
-                for (String s : ClassHeader.read(c.bytes()).supertypes()) {
+                for (String s : supertypes(c)) {
                     ClassPatch sup = byName.get(s);
                     if (sup != null) {
                         todo.add(sup);
@@ -110,7 +110,7 @@ final class AddedClasses {
         if (!visiting.add(c.name())) {
             throw new IllegalArgumentException("added class " + c.name() + " is its own supertype");
         }
-        for (String s : ClassHeader.read(c.bytes()).supertypes()) {
+        for (String s : supertypes(c)) {
             ClassPatch sup = byName.get(s);
             if (sup != null) {
                 visit(sup, byName, done, visiting, out);
@@ -119,6 +119,18 @@ final class AddedClasses {
         visiting.remove(c.name());
         done.add(c.name());
         out.add(c);
+    }
+
+    /**
+     * The supertypes a class file names; none when it cannot be read (apply refuses such a
+     * package before this matters, and defining it fails with the JVM's reason).
+     */
+    private static List<String> supertypes(ClassPatch c) {
+        try {
+            return ClassHeader.read(c.bytes()).supertypes();
+        } catch (IllegalArgumentException e) {
+            return Collections.emptyList();
+        }
     }
 
     /**

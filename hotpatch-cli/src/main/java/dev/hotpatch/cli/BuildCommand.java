@@ -2,10 +2,10 @@ package dev.hotpatch.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.builder.AddedClass;
 import dev.hotpatch.builder.BuildRefusedException;
 import dev.hotpatch.builder.BuildRequest;
 import dev.hotpatch.builder.BuildResult;
-import dev.hotpatch.builder.AddedClass;
 import dev.hotpatch.builder.ClassChange;
 import dev.hotpatch.builder.DiffReport;
 import dev.hotpatch.builder.PatchBuilder;
@@ -33,7 +33,8 @@ import picocli.CommandLine.Option;
         "Compares the baseline jar with the fixed jar and packages the changed classes. Prints, per class and member, " +
                 "what was done: 'redefined as is', or 'rewritten: kept|moved|shadowed|inlined' where plain redefinition " +
                 "would refuse the change (removed members are kept, added methods and lambdas move into a hidden helper, " +
-                "added fields into a side table, added constants are inlined; see docs/rewriting.md). When a change " +
+                "added fields into a side table, added constants are inlined; see docs/rewriting.md). Classes the fix adds " +
+                "ship as 'added': the agent defines them into the class loaders of the replaced classes of their package. When a change " +
                 "cannot be rewritten safely (hierarchy, added constructors, ...) prints every reason and exits 3: ship " +
                 "such a fix as a baseline."})
 final class BuildCommand extends HotpatchCommand {
@@ -212,9 +213,12 @@ final class BuildCommand extends HotpatchCommand {
         boolean added = !verdicts.isEmpty() && verdicts.stream().allMatch(v -> v.kind() == Verdict.Kind.ADDED);
         ObjectNode o = Json.object().put("class", className)
                 .put("verdict", refused ? "refused" : asIs ? Verdict.Kind.AS_IS.label() : added ? Verdict.Kind.ADDED.label() : "rewritten");
+        if (added) {
+            o.put("detail", verdicts.get(0).detail());
+        }
         ArrayNode members = o.putArray("members");
         for (Verdict v : verdicts) {
-            if (v.kind() != Verdict.Kind.AS_IS) {
+            if (v.kind() != Verdict.Kind.AS_IS && v.kind() != Verdict.Kind.ADDED) {
                 members.addObject().put("member", v.member()).put("kind", v.kind().key()).put("label", v.kind().label())
                         .put("detail", v.detail());
             }
