@@ -157,7 +157,11 @@ final class AddedClasses {
      */
     void defineWhileLoading(ClassLoader loader, ProtectionDomain domain, List<ClassPatch> classes, String loading) {
         requireLoader(loader, loading.replace('/', '.'));
-        if (classes.isEmpty()) {
+        boolean all = true;
+        for (ClassPatch c : classes) {
+            all &= definedByUs(loader, c);
+        }
+        if (all) {
             return;
         }
         Class<?> anchor = anchorIn(loader, classes.get(0).packageName());
@@ -230,6 +234,9 @@ final class AddedClasses {
      * @throws Refusal when it resolves that name to another class
      */
     private boolean present(ClassLoader loader, ClassPatch c, CodeSources sources) {
+        if (definedByUs(loader, c)) {
+            return true;
+        }
         Class<?> existing = null;
         for (Class<?> k : inst.getInitiatedClasses(loader)) {
             if (k.getName().equals(c.binaryName())) {
@@ -255,6 +262,7 @@ final class AddedClasses {
             }
         }
         if (c.sha256().equals(sha)) {
+            loaded.record(loader, c.name(), sha, sha);
             return true;
         }
         throw new Refusal("class " + c.binaryName() + ", which this hotpatch adds, is already defined in loader "
@@ -262,6 +270,14 @@ final class AddedClasses {
                 + ", the package's are " + c.sha256() + "): an earlier hotpatch added another version of it, or the application"
                 + " has a class of that name. A loaded class cannot be unloaded or given other members, so this package cannot"
                 + " be applied to this JVM live; restart it to apply the package");
+    }
+
+    /**
+     * Whether the agent defined (or found) {@code c} with these bytes in {@code loader} before: a
+     * class stays defined as long as its loader lives, so no scan of the loader is needed then.
+     */
+    private boolean definedByUs(ClassLoader loader, ClassPatch c) {
+        return c.sha256().equals(loaded.currentSha(loader, c.name()));
     }
 
     private static void requireLoader(ClassLoader loader, String patchedClass) {
