@@ -117,6 +117,24 @@ class PatchBuilderTest {
     }
 
     @Test
+    void analyse_addedClassThatUsesAMethodTheFixAdded_reachesItThroughTheHelper() throws IOException {
+        Map<String, byte[]> v2 = compile(dir, 8, FEES.replace("return amount * rate / 100;",
+                "return new Capper().apply(amount) * rate / 100; }\n    static long clamp(long a) { return Math.max(0, a);"),
+                OTHER, "package acme; final class Capper { long apply(long a) { return Fees.clamp(a); } }");
+        Path fixedJar = jar(dir.resolve("app-1.0-capper.jar"), v2);
+        Path baseline8 = jar(dir.resolve("app-1.0-java8.jar"), compile(dir, 8, FEES, OTHER));
+
+        DiffReport report = PatchBuilder.analyse(baseline8, fixedJar, List.of());
+
+        assertThat(report.refusals()).isEmpty();
+        assertThat(report.added()).extracting(AddedClass::className).containsExactly("acme/Capper");
+        assertThat(report.added().get(0).sha256()).as("rewritten to call clamp through Fees' helper")
+                .isNotEqualTo(Sha256.hex(v2.get("acme/Capper.class")));
+        assertThat(report.verdictsFor("acme/Capper")).singleElement().extracting(v -> v.detail()).asString()
+                .endsWith("it uses members the fix added to other classes through their helpers");
+    }
+
+    @Test
     void build_defaultsBaselineIdToShortJarHash_andHonoursAGivenOne() throws IOException {
         Path out = dir.resolve("p.hotpatch");
 

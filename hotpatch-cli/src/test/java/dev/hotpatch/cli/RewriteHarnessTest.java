@@ -53,6 +53,7 @@ class RewriteHarnessTest {
                     try { r = check(s); } catch (MarkupException e) { r = e.getMessage(); }
                     return new Cleaned(name + ":" + r + "#" + calls).text();
                 }
+                static String mark(String text) { return text; }
                 private static String check(String s) {
                     Predicate<String> p = x -> x.indexOf('<') >= 0;
                     if (p.test(s)) { throw new MarkupException(BLOCKED); }
@@ -73,13 +74,13 @@ class RewriteHarnessTest {
                 MarkupException(String message) { super(message); }
             }
             """;
-    /** Added by the fix: a holder that both patched classes instantiate. */
+    /** Added by the fix: a holder that both patched classes instantiate; it calls mark(), a method the fix added (moved). */
     static final String CLEANED = """
             package lib;
             final class Cleaned {
                 private final String text;
                 Cleaned(String text) { this.text = text; }
-                String text() { return text; }
+                String text() { return Sanitizer.mark(text); }
             }
             """;
     /** Loaded only when the script first asks for it, after the patch. */
@@ -246,7 +247,7 @@ class RewriteHarnessTest {
                     .as("the baseline's behaviour is back in old and new loaders")
                     .containsExactly("clean a <x> -> a:<x>", "clean c <x> -> c:<x>", "new g isolated-4 -> made in URLClassLoader",
                             "clean g <x> -> g:<x>", "escape app <x> -> <x>", "escape childfirst-5 <x> -> <x>");
-            assertThat(target.output()).noneMatch(l -> l.contains("FAILED") || l.contains("Exception"));
+            assertThat(target.output()).noneMatch(RewriteHarnessTest::failure);
         }
     }
 
@@ -277,8 +278,17 @@ class RewriteHarnessTest {
             assertThat(uninstall.exit()).as(uninstall.toString()).isZero();
             assertThat(run(target, List.of("clean a <x>", "clean e <x>", "escape isolated-9 <x>")))
                     .containsExactly("clean a <x> -> a:<x>", "clean e <x> -> e:<x>", "escape isolated-9 <x> -> <x>");
-            assertThat(target.output()).noneMatch(l -> l.contains("FAILED") || l.contains("Exception"));
+            assertThat(target.output()).noneMatch(RewriteHarnessTest::failure);
         }
+    }
+
+    /**
+     * A line of the target's output that shows a failure. The agent's note that a client hung up
+     * before its answer ("agent channel: could not answer a request: … Broken pipe") is not one: on
+     * a shared machine another tool probing every local JVM gives up on a busy agent now and then.
+     */
+    private static boolean failure(String line) {
+        return line.contains("FAILED") || (line.contains("Exception") && !line.startsWith("[hotpatch] agent channel: could not answer"));
     }
 
     /** The AFTER script's answers on the fixed release started fresh (after the same BEFORE script). */
