@@ -190,9 +190,10 @@ final class AddedClasses {
                 defined++;
                 loaded.remember(c.sha256(), b);
                 loaded.record(loader, c.name(), c.sha256(), c.sha256());
-            } catch (Refusal e) {
+            } catch (Refusal | VirtualMachineError e) {
                 throw e;
             } catch (Throwable e) {
+                // MethodHandle.invoke declares Throwable; what defineClass throws is a LinkageError or a SecurityException.
                 if (present(loader, c, sources)) {
                     continue;
                 }

@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -79,6 +80,8 @@ final class JarDiff {
         private final List<Verdict> verdicts = new ArrayList<>();
         /** New classes the include patterns select, by name; then those that ship. */
         private final Map<String, byte[]> newClasses = new TreeMap<>();
+        /** New classes the include patterns leave out, by name: shipped code must not use them. */
+        private final Map<String, byte[]> newClassesLeftOut = new TreeMap<>();
         private Map<String, byte[]> addedBytes = new TreeMap<>();
         private int compared;
 
@@ -129,7 +132,7 @@ final class JarDiff {
 
         /** Which new classes ship as added classes ({@link NewClasses}); those that do join the rewriting stage's scan. */
         private void decideNewClasses() {
-            if (newClasses.isEmpty()) {
+            if (newClasses.isEmpty() && newClassesLeftOut.isEmpty()) {
                 return;
             }
             Map<String, byte[]> replaced = new HashMap<>();
@@ -137,9 +140,17 @@ final class JarDiff {
                 replaced.put(c.className(), patchedBytes.get(c.className()));
             }
             NewClasses.Decision d = NewClasses.decide(newClasses, replaced, n -> neu.contains(n + ".class") ? neu.readClass(n + ".class") : null);
+            List<Refusal> refused = new ArrayList<>(d.refusals());
+            if (!newClassesLeftOut.isEmpty()) {
+                Set<String> used = new HashSet<>();
+                replaced.values().forEach(b -> used.addAll(NewClasses.references(b)));
+                d.shipped().values().forEach(b -> used.addAll(NewClasses.references(b)));
+                newClassesLeftOut.keySet().stream().filter(used::contains).forEach(n -> refused.add(new Refusal(n, "",
+                        "new class that the shipped code uses, but --include leaves it out — add --include " + n)));
+            }
             warnings.addAll(d.notes());
-            refusals.addAll(d.refusals());
-            for (Refusal r : d.refusals()) {
+            refusals.addAll(refused);
+            for (Refusal r : refused) {
                 verdicts.add(new Verdict(r.className(), "", Verdict.Kind.REFUSED, r.rule()));
             }
             addedBytes = new TreeMap<>(d.shipped());
@@ -162,7 +173,9 @@ final class JarDiff {
             } else if (inNew) {
                 byte[] bytes = neu.readClass(path);
                 String name = classNameOf(bytes, path);
-                if (select(name)) {
+                if (!select(name)) {
+                    newClassesLeftOut.put(name, bytes);
+                } else {
                     if (!path.equals(name + ".class")) {
                         refusals.add(new Refusal(name, "", "new class" + generatedHint(name) + " in entry " + JarSource.printable(path)
                                 + ", which does not match its name — ship the fix as a baseline (restart)"));

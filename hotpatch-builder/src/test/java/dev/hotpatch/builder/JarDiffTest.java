@@ -271,6 +271,16 @@ class JarDiffTest {
     }
 
     @Test
+    void analyse_refusesANewClassThatTheShippedCodeUsesButIncludeLeavesOut() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("amount * rate / 100",
+                "new FeeRounding().round(amount * rate) / 100"), OTHER, "package acme; final class FeeRounding {"
+                + " long round(long x) { return x + 50; } }"}, List.of("acme/Fees"));
+
+        assertThat(lines(report)).containsExactly("acme/FeeRounding: new class that the shipped code uses, but --include leaves it"
+                + " out — add --include acme/FeeRounding");
+    }
+
+    @Test
     void analyse_refusesANewClassThatExtendsAReplacedClass() throws IOException {
         DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("return amount * rate / 100;",
                 "return amount < 0 ? new CappedFees().fee(-amount) : amount * rate / 100;"), OTHER,
