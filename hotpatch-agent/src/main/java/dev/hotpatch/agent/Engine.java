@@ -322,6 +322,7 @@ final class Engine {
         for (ClassPatch c : candidate.manifest.classes()) {
             Patcher.ClassOutcome o = outcome.get(c.name());
             m.put("classes." + n + ".name", c.name());
+            m.put("classes." + n + ".kind", c.kind() == ClassPatch.Kind.ADDED ? "added" : "replace");
             m.put("classes." + n + ".loaders", o == null ? 0 : o.copies);
             m.put("classes." + n + ".sha256", c.sha256());
             m.put("classes." + n + ".pending", o == null || o.copies == 0);
@@ -347,13 +348,31 @@ final class Engine {
             throw new Refusal(id + " is not a hotpatch (" + pkg.manifest().rebootBehavior().label()
                     + "): it must be installed as a baseline with a restart");
         }
+        List<ClassPatch> adds = new ArrayList<>();
         for (ClassPatch c : pkg.manifest().classes()) {
-            if (c.kind() != ClassPatch.Kind.REPLACE) {
-                throw new Refusal(id + " adds class " + c.name() + "; this agent does not define new classes into running class loaders");
+            if (c.kind() == ClassPatch.Kind.ADDED) {
+                try {
+                    String declared = ClassHeader.read(c.bytes()).name;
+                    if (!declared.equals(c.name())) {
+                        throw new IllegalArgumentException("its class file declares " + declared);
+                    }
+                } catch (IllegalArgumentException e) {
+                    throw new Refusal(id + " adds class " + c.name() + ", whose entry is not a usable class file: " + e.getMessage()
+                            + "; rebuild the package");
+                }
+                adds.add(c);
             }
+        }
+        try {
+            AddedClasses.order(adds);
+        } catch (IllegalArgumentException e) {
+            throw new Refusal(id + ": " + e.getMessage() + "; rebuild the package");
         }
         Set<String> superseded = new HashSet<>(pkg.manifest().supersedes());
         for (ClassPatch c : pkg.manifest().classes()) {
+            if (c.kind() == ClassPatch.Kind.ADDED) {
+                continue;
+            }
             for (Installed other : Patcher.active(installed)) {
                 if (!superseded.contains(other.id()) && other.patchFor(c.name(), c.baselineSha256()) != null) {
                     throw new Refusal("class " + c.name() + " is already patched by " + other.id() + ", which " + id
@@ -429,8 +448,9 @@ final class Engine {
             forgetFile(target.id());
         }
         publishProperties();
-        return reply("ok", target.id() + " uninstalled; previous code restored without restart").put("id", target.id())
-                .put("actor", actor);
+        return reply("ok", target.id() + " uninstalled; previous code restored without restart" + (target.added.isEmpty() ? ""
+                : "; the " + target.added.size() + " class(es) it added stay defined (a class cannot be unloaded), unreferenced by"
+                + " the restored code")).put("id", target.id()).put("actor", actor);
     }
 
     private Message forget(Held h) {
@@ -469,6 +489,7 @@ final class Engine {
         Set<String> names = new HashSet<>();
         for (Installed i : installed) {
             names.addAll(i.classes.keySet());
+            names.addAll(i.added.keySet());
         }
         for (Held h : held) {
             if (h.listed()) {
@@ -537,7 +558,8 @@ final class Engine {
                 m.put(q + "copies." + k + ".loader", copy.loader).put(q + "copies." + k + ".sha256", copy.sha256);
                 k++;
             }
-            m.put(q + "name", cp.name()).put(q + "sha256", cp.sha256()).put(q + "loaders", running).put(q + "copies.count", k);
+            m.put(q + "name", cp.name()).put(q + "sha256", cp.sha256()).put(q + "loaders", running).put(q + "copies.count", k)
+                    .put(q + "kind", cp.kind() == ClassPatch.Kind.ADDED ? "added" : "replace");
         }
         m.put(p + "classes.count", c);
     }
@@ -606,10 +628,16 @@ final class Engine {
 
     private static String describe(Map<String, Patcher.ClassOutcome> outcome) {
         int copies = 0;
+        int added = 0;
         for (Patcher.ClassOutcome o : outcome.values()) {
-            copies += o.copies;
+            if (o.added) {
+                added += o.copies;
+            } else {
+                copies += o.copies;
+            }
         }
-        return copies + " loaded class cop" + (copies == 1 ? "y" : "ies") + " redefined";
+        return copies + " loaded class cop" + (copies == 1 ? "y" : "ies") + " redefined"
+                + (added == 0 ? "" : ", " + added + " added class cop" + (added == 1 ? "y" : "ies") + " in place");
     }
 
     /** Copies the package into the agent's private folder so it cannot change between check and use. */

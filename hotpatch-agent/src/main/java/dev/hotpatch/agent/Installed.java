@@ -5,7 +5,10 @@ import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.PackageManifest;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -17,15 +20,28 @@ final class Installed {
     final HotpatchPackage pkg;
     final PackageManifest manifest;
     final StateStore.Record record;
+    /** The classes it replaces, by name. */
     final Map<String, ClassPatch> classes = new LinkedHashMap<>();
+    /** The classes it adds, by name. */
+    final Map<String, ClassPatch> added = new LinkedHashMap<>();
+    /** Per Java package, the added classes its replaced classes may use, supertypes first ({@link AddedClasses#forPackage}). */
+    private final Map<String, List<ClassPatch>> addedByPackage = new HashMap<>();
 
     Installed(HotpatchPackage pkg, StateStore.Record record) {
         this.pkg = pkg;
         this.manifest = pkg.manifest();
         this.record = record;
         for (ClassPatch c : manifest.classes()) {
-            classes.put(c.name(), c);
+            (c.kind() == ClassPatch.Kind.ADDED ? added : classes).put(c.name(), c);
         }
+    }
+
+    /** The added classes a replaced class of {@code javaPackage} may use, supertypes first; empty when none. */
+    synchronized List<ClassPatch> addedFor(String javaPackage) {
+        if (added.isEmpty()) {
+            return Collections.emptyList();
+        }
+        return addedByPackage.computeIfAbsent(javaPackage, p -> AddedClasses.forPackage(added.values(), p));
     }
 
     String id() {

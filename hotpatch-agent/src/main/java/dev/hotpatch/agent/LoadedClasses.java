@@ -65,6 +65,13 @@ final class LoadedClasses {
         }
     }
 
+    /** The SHA-256 of the bytes the agent knows {@code internalName} in {@code loader} runs, or null when it does not track it. */
+    synchronized String currentSha(ClassLoader loader, String internalName) {
+        Map<String, Tracked> m = byLoader.get(key(loader));
+        Tracked t = m == null ? null : m.get(internalName);
+        return t == null ? null : t.currentSha;
+    }
+
     /**
      * The state of a loaded class: tracked if the agent patched it, otherwise read from its code
      * source (and then tracked with baseline = current).

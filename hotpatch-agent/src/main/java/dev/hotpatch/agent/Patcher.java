@@ -33,21 +33,27 @@ final class Patcher {
     private final LoadedClasses loaded;
     private final CodeSourceLedger ledger;
     private final PatchTransformer transformer;
+    private final AddedClasses added;
 
     Patcher(Instrumentation inst, CodeSourceLedger ledger) {
         this.inst = inst;
         this.ledger = ledger;
         this.loaded = new LoadedClasses();
-        this.transformer = new PatchTransformer(loaded, ledger);
+        this.added = new AddedClasses(inst, loaded);
+        this.transformer = new PatchTransformer(loaded, ledger, added);
         inst.addTransformer(transformer, false);
         for (Class<?> k : inst.getAllLoadedClasses()) {
             ledger.loaded(k.getProtectionDomain());
         }
     }
 
-    /** Outcome for one class name: how many loaded copies now run new bytes. */
+    /**
+     * Outcome for one class name: how many loaded copies now run new bytes or, for a class a
+     * hotpatch adds, how many loaders hold it.
+     */
     static final class ClassOutcome {
         int copies;
+        boolean added;
     }
 
     /** One loaded copy of a class and the SHA-256 of the bytes it runs (as the agent last defined them). */
@@ -89,6 +95,7 @@ final class Patcher {
         Set<String> wanted = names.isEmpty() ? patchedNames(installed) : names;
         Map<String, ClassOutcome> outcome = new HashMap<>();
         List<Change> changes = new ArrayList<>();
+        Map<AdditionKey, Addition> additions = new LinkedHashMap<>();
         Set<String> seen = new HashSet<>();
         List<Installed> active = active(installed);
         int matches = 0;
@@ -138,6 +145,13 @@ final class Patcher {
                 if (bytes == null) {
                     throw new Refusal("internal: no bytes known for " + internal + " sha " + desired + "; nothing was changed");
                 }
+                Installed provider = provider(active, internal, t.baselineSha);
+                if (provider != null) {
+                    List<ClassPatch> adds = provider.addedFor(packageOf(internal));
+                    if (!adds.isEmpty()) {
+                        additions.putIfAbsent(new AdditionKey(k.getClassLoader(), provider.id(), packageOf(internal)), new Addition(k, adds));
+                    }
+                }
                 changes.add(new Change(new ClassDefinition(k, bytes), internal, t.baselineSha, desired));
                 if (!desired.equals(t.baselineSha)) {
                     outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
@@ -147,6 +161,15 @@ final class Patcher {
                 matches += checkNotYetLoaded(adding, seen, sources);
                 if (matches == 0 && !allowPending) {
                     throw noneFound(adding);
+                }
+            }
+            // The classes the fix adds go in first, supertypes first: the redefined code may resolve them at once.
+            for (Addition a : additions.values()) {
+                added.defineNextTo(a.anchor, a.classes, sources);
+                for (ClassPatch c : a.classes) {
+                    ClassOutcome o = outcome.computeIfAbsent(c.name(), x -> new ClassOutcome());
+                    o.added = true;
+                    o.copies++;
                 }
             }
         }
@@ -163,15 +186,57 @@ final class Patcher {
 
     /** Swaps the transformer's plan to {@code installed}'s active packages. */
     void plan(List<Installed> installed) {
-        Map<String, Map<String, byte[]>> plan = new HashMap<>();
+        Map<String, Map<String, PatchTransformer.Replacement>> plan = new HashMap<>();
         for (Installed i : active(installed)) {
             for (ClassPatch c : i.classes.values()) {
                 byte[] bytes = c.bytes();
                 loaded.remember(c.sha256(), bytes);
-                plan.computeIfAbsent(c.name(), x -> new HashMap<>()).put(c.baselineSha256(), bytes);
+                plan.computeIfAbsent(c.name(), x -> new HashMap<>())
+                        .put(c.baselineSha256(), new PatchTransformer.Replacement(bytes, i.addedFor(packageOf(c.name()))));
             }
         }
         transformer.plan(Collections.unmodifiableMap(plan));
+    }
+
+    /** The Java package of an internal class name, in internal form ({@code acme} for {@code acme/Fees}). */
+    static String packageOf(String internalName) {
+        int slash = internalName.lastIndexOf('/');
+        return slash < 0 ? "" : internalName.substring(0, slash);
+    }
+
+    /** Which loader, package and hotpatch a set of added classes is defined for (one definition per key). */
+    private static final class AdditionKey {
+        final ClassLoader loader;
+        final String id;
+        final String javaPackage;
+
+        AdditionKey(ClassLoader loader, String id, String javaPackage) {
+            this.loader = loader;
+            this.id = id;
+            this.javaPackage = javaPackage;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof AdditionKey && ((AdditionKey) o).loader == loader && ((AdditionKey) o).id.equals(id)
+                    && ((AdditionKey) o).javaPackage.equals(javaPackage);
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(loader) * 31 + id.hashCode() * 17 + javaPackage.hashCode();
+        }
+    }
+
+    /** Added classes to define next to a loaded class of their package before it is redefined. */
+    private static final class Addition {
+        final Class<?> anchor;
+        final List<ClassPatch> classes;
+
+        Addition(Class<?> anchor, List<ClassPatch> classes) {
+            this.anchor = anchor;
+            this.classes = classes;
+        }
     }
 
     /**
@@ -324,6 +389,16 @@ final class Patcher {
                     loaded.remember(b);
                     return b;
                 }
+            }
+        }
+        return null;
+    }
+
+    /** The active package whose bytes a class copy with this baseline should run, or null for its baseline. */
+    private static Installed provider(List<Installed> active, String internal, String baselineSha) {
+        for (int i = active.size() - 1; i >= 0; i--) {
+            if (active.get(i).patchFor(internal, baselineSha) != null) {
+                return active.get(i);
             }
         }
         return null;

@@ -38,8 +38,12 @@ public record ApplyResult(Outcome outcome, String message, String id, long durat
      * @param loaders copies of the class (one per class loader) redefined now
      * @param sha256  SHA-256 of the class bytes now in use
      * @param pending true when the class is not loaded yet: it is patched when it loads
+     * @param added   true for a class the hotpatch adds: {@code loaders} counts the loaders it is defined in
      */
-    public record PatchedClass(String name, int loaders, String sha256, boolean pending) {
+    public record PatchedClass(String name, int loaders, String sha256, boolean pending, boolean added) {
+        public PatchedClass(String name, int loaders, String sha256, boolean pending) {
+            this(name, loaders, sha256, pending, false);
+        }
     }
 
     static ApplyResult from(Message m) {
@@ -48,7 +52,7 @@ public record ApplyResult(Outcome outcome, String message, String id, long durat
         for (int i = 0; i < n; i++) {
             String p = "classes." + i + ".";
             classes.add(new PatchedClass(m.get(p + "name", ""), m.getInt(p + "loaders", 0), m.get(p + "sha256", ""),
-                    Boolean.parseBoolean(m.get(p + "pending", "false"))));
+                    Boolean.parseBoolean(m.get(p + "pending", "false")), "added".equals(m.get(p + "kind", "replace"))));
         }
         return new ApplyResult(Outcome.of(m), m.get("message", ""), m.get("id", ""), m.getLong("durationMicros", 0), classes,
                 Boolean.parseBoolean(m.get("persisted", "false")), m.get("title", ""));

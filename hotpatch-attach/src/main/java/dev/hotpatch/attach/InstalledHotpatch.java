@@ -61,10 +61,16 @@ public record InstalledHotpatch(String id, String title, String classification, 
      * @param loaders loaded copies that run those bytes now
      * @param copies  every loaded copy of the class, with the bytes it actually runs (as the agent
      *                last redefined it, or its transformer produced it); empty from an older agent
+     * @param added   true for a class the hotpatch adds (it stays defined after an uninstall), false
+     *                for one it replaces
      */
-    public record InstalledClass(String name, String sha256, int loaders, List<Copy> copies) {
+    public record InstalledClass(String name, String sha256, int loaders, List<Copy> copies, boolean added) {
         public InstalledClass {
             copies = List.copyOf(copies);
+        }
+
+        public InstalledClass(String name, String sha256, int loaders, List<Copy> copies) {
+            this(name, sha256, loaders, copies, false);
         }
 
         public InstalledClass(String name, String sha256, int loaders) {
@@ -95,7 +101,8 @@ public record InstalledHotpatch(String id, String title, String classification, 
                 for (int x = 0; x < k; x++) {
                     copies.add(new Copy(m.get(q + "copies." + x + ".loader", ""), m.get(q + "copies." + x + ".sha256", "")));
                 }
-                classes.add(new InstalledClass(m.get(q + "name", ""), m.get(q + "sha256", ""), m.getInt(q + "loaders", 0), copies));
+                classes.add(new InstalledClass(m.get(q + "name", ""), m.get(q + "sha256", ""), m.getInt(q + "loaders", 0), copies,
+                        "added".equals(m.get(q + "kind", "replace"))));
             }
             out.add(new InstalledHotpatch(m.get(p + "id", ""), m.get(p + "title", ""), m.get(p + "classification", ""),
                     m.get(p + "description", ""), instant(m.get(p + "installedOn", "")), m.get(p + "installedBy", ""),

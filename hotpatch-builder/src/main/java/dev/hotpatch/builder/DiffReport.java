@@ -21,10 +21,13 @@ import java.util.Map;
  * @param classesCompared class entries examined, each path counted once across both jars
  * @param elapsedNanos    wall time the analysis took
  * @param verdicts        per changed class, what was done: one {@link Verdict.Kind#AS_IS} verdict for a class
- *                        redefined as is, else one per member that was kept, moved, shadowed, inlined or refused
+ *                        redefined as is, else one per member that was kept, moved, shadowed, inlined or refused;
+ *                        one {@link Verdict.Kind#ADDED} verdict per added class
+ * @param added           classes the fix adds that ship with it (see {@link NewClasses}), by name
  */
 public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List<String> excluded,
-                         List<String> warnings, int classesCompared, long elapsedNanos, List<Verdict> verdicts) {
+                         List<String> warnings, int classesCompared, long elapsedNanos, List<Verdict> verdicts,
+                         List<AddedClass> added) {
 
     /** The closing line of {@link #render()} whenever something was refused. */
     public static final String BASELINE_ADVICE = "This fix cannot be hotpatched: ship it as a baseline (restart) instead.";
@@ -35,12 +38,19 @@ public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List
         excluded = List.copyOf(excluded);
         warnings = List.copyOf(warnings);
         verdicts = verdicts == null ? List.of() : List.copyOf(verdicts);
+        added = added == null ? List.of() : List.copyOf(added);
+    }
+
+    /** A report without added classes. */
+    public DiffReport(List<ClassChange> changed, List<Refusal> refusals, List<String> excluded,
+                      List<String> warnings, int classesCompared, long elapsedNanos, List<Verdict> verdicts) {
+        this(changed, refusals, excluded, warnings, classesCompared, elapsedNanos, verdicts, List.of());
     }
 
     /** A report without rewriting verdicts (plain redefinition). */
     public DiffReport(List<ClassChange> changed, List<Refusal> refusals, List<String> excluded,
                       List<String> warnings, int classesCompared, long elapsedNanos) {
-        this(changed, refusals, excluded, warnings, classesCompared, elapsedNanos, List.of());
+        this(changed, refusals, excluded, warnings, classesCompared, elapsedNanos, List.of(), List.of());
     }
 
     /** The verdicts about {@code className}, in report order. */
@@ -52,7 +62,7 @@ public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List
     public List<String> rewrittenClasses() {
         Map<String, Boolean> rewritten = new LinkedHashMap<>();
         for (Verdict v : verdicts) {
-            if (v.kind() != Verdict.Kind.AS_IS) {
+            if (v.kind() != Verdict.Kind.AS_IS && v.kind() != Verdict.Kind.ADDED) {
                 rewritten.merge(v.className(), !v.refused(), Boolean::logicalAnd);
             }
         }
@@ -101,6 +111,15 @@ public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List
                 }
             }
         }
+        if (!added.isEmpty()) {
+            b.append("Added:\n");
+            for (AddedClass a : added) {
+                b.append("  ").append(a.className()).append("  ").append(a.sha256(), 0, 12).append('\n');
+                for (Verdict v : verdictsFor(a.className())) {
+                    b.append("    ").append(v.kind().label()).append(v.detail().isEmpty() ? "" : " — " + v.detail()).append('\n');
+                }
+            }
+        }
         if (!excluded.isEmpty()) {
             b.append("Changed but excluded by --include:\n");
             excluded.forEach(e -> b.append("  ").append(e).append('\n'));
@@ -125,13 +144,17 @@ public record DiffReport(List<ClassChange> changed, List<Refusal> refusals, List
                 b.append("Hotpatchable: ").append(changed.size() - rewritten).append(" redefined as is, ").append(rewritten)
                         .append(" rewritten so that a running JVM accepts them.");
             }
+            if (!added.isEmpty()) {
+                b.append(" ").append(added.size()).append(added.size() == 1 ? " class" : " classes")
+                        .append(" added (defined into the running class loaders; they stay defined after an uninstall).");
+            }
         }
         return b.toString();
     }
 
     @Override
     public String toString() {
-        return "DiffReport[" + changed.size() + " changed, " + refusals.size() + " refused, " + excluded.size()
+        return "DiffReport[" + changed.size() + " changed, " + added.size() + " added, " + refusals.size() + " refused, " + excluded.size()
                 + " excluded, " + warnings.size() + " warnings, " + classesCompared + " compared]";
     }
 }

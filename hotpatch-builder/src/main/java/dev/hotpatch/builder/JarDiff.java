@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -25,9 +27,9 @@ import org.objectweb.asm.tree.ClassNode;
  *
  * <p>Entries are paired by path. A class entry whose bytes are identical is unchanged and is not
  * parsed at all, which keeps large jars fast; a changed one is parsed on both sides and put to
- * {@link RedefinitionCheck}. A class only in the patched jar is new and one only in the baseline is
- * removed: both are refused, since a hotpatch neither defines classes into running loaders nor
- * unloads them. {@code module-info.class} is ignored; a changed {@code META-INF/versions/N/} class is
+ * {@link RedefinitionCheck}. A class only in the patched jar is new: it ships as an added class,
+ * is left out or is refused as {@link NewClasses} decides. One only in the baseline is removed and
+ * refused, since a hotpatch cannot unload a class. {@code module-info.class} is ignored; a changed {@code META-INF/versions/N/} class is
  * refused, because packages are built from a jar's base classes only. Changed resources become
  * warnings: a hotpatch carries classes only. Classes the check refuses go, all together once every
  * entry was compared, to the rewriting stage ({@link Rewriting}) unless the policy turns it off;
@@ -36,6 +38,8 @@ import org.objectweb.asm.tree.ClassNode;
 final class JarDiff {
     private static final Pattern VERSIONED = Pattern.compile("META-INF/versions/(\\d+)/(.+)");
     private static final int LISTED_IN_ERRORS = 20;
+    static final String ADDED_DETAIL = "a new class: the agent defines it into the class loader of the replaced classes of its"
+            + " package before their new code runs; it stays defined after an uninstall, unreferenced";
 
     /** A report together with the patched bytes of every included changed class, keyed by class name. */
     record Analysis(DiffReport report, Map<String, byte[]> patchedBytes) {
@@ -74,6 +78,11 @@ final class JarDiff {
         private final List<Rewriting.Change> acceptedChanges = new ArrayList<>();
         private final Map<String, List<Refusal>> plainRefusals = new HashMap<>();
         private final List<Verdict> verdicts = new ArrayList<>();
+        /** New classes the include patterns select, by name; then those that ship. */
+        private final Map<String, byte[]> newClasses = new TreeMap<>();
+        /** New classes the include patterns leave out, by name: shipped code must not use them. */
+        private final Map<String, byte[]> newClassesLeftOut = new TreeMap<>();
+        private Map<String, byte[]> addedBytes = new TreeMap<>();
         private int compared;
 
         Run(JarSource old, JarSource neu, IncludeFilter filter, RewritePolicy policy) {
@@ -107,12 +116,49 @@ final class JarDiff {
                     throw new BuilderException(noMatchMessage(unmatched));
                 }
             }
+            decideNewClasses();
             rewrite();
             changed.sort((a, b) -> a.className().compareTo(b.className()));
             verdicts.sort((a, b) -> a.className().compareTo(b.className()));
+            List<AddedClass> added = new ArrayList<>();
+            addedBytes.forEach((name, bytes) -> {
+                added.add(new AddedClass(name, Sha256.hex(bytes)));
+                patchedBytes.put(name, bytes);
+            });
             DiffReport report = new DiffReport(changed, refusals, new ArrayList<>(excluded), warnings, compared,
-                    System.nanoTime() - start, verdicts);
+                    System.nanoTime() - start, verdicts, added);
             return new Analysis(report, patchedBytes);
+        }
+
+        /** Which new classes ship as added classes ({@link NewClasses}); those that do join the rewriting stage's scan. */
+        private void decideNewClasses() {
+            if (newClasses.isEmpty() && newClassesLeftOut.isEmpty()) {
+                return;
+            }
+            Map<String, byte[]> replaced = new HashMap<>();
+            for (ClassChange c : changed) {
+                replaced.put(c.className(), patchedBytes.get(c.className()));
+            }
+            NewClasses.Decision d = NewClasses.decide(newClasses, replaced, n -> neu.contains(n + ".class") ? neu.readClass(n + ".class") : null);
+            List<Refusal> refused = new ArrayList<>(d.refusals());
+            if (!newClassesLeftOut.isEmpty()) {
+                Set<String> used = new HashSet<>();
+                replaced.values().forEach(b -> used.addAll(NewClasses.references(b)));
+                d.shipped().values().forEach(b -> used.addAll(NewClasses.references(b)));
+                newClassesLeftOut.keySet().stream().filter(used::contains).forEach(n -> refused.add(new Refusal(n, "",
+                        "new class that the shipped code uses, but --include leaves it out — add --include " + n)));
+            }
+            warnings.addAll(d.notes());
+            refusals.addAll(refused);
+            for (Refusal r : refused) {
+                verdicts.add(new Verdict(r.className(), "", Verdict.Kind.REFUSED, r.rule()));
+            }
+            addedBytes = new TreeMap<>(d.shipped());
+            addedBytes.forEach((name, bytes) -> {
+                verdicts.add(new Verdict(name, "", Verdict.Kind.ADDED, ADDED_DETAIL));
+                // Added classes may use members the fix added to changed classes: the rewriting stage adjusts them too.
+                acceptedChanges.add(new Rewriting.Change(name, bytes, bytes));
+            });
         }
 
         private void baseClass(String path) {
@@ -125,11 +171,17 @@ final class JarDiff {
                     changedClass(path, before, after);
                 }
             } else if (inNew) {
-                String name = classNameOf(neu.readClass(path), path);
-                if (select(name)) {
-                    refusals.add(new Refusal(name, "", "new class" + generatedHint(name)
-                            + " — this version does not define new classes into running class loaders; fold the code into "
-                            + "existing methods or ship it as a baseline (restart)"));
+                byte[] bytes = neu.readClass(path);
+                String name = classNameOf(bytes, path);
+                if (!select(name)) {
+                    newClassesLeftOut.put(name, bytes);
+                } else {
+                    if (!path.equals(name + ".class")) {
+                        refusals.add(new Refusal(name, "", "new class" + generatedHint(name) + " in entry " + JarSource.printable(path)
+                                + ", which does not match its name — ship the fix as a baseline (restart)"));
+                    } else {
+                        newClasses.put(name, bytes);
+                    }
                 }
             } else {
                 String name = classNameOf(old.readClass(path), path);
@@ -202,6 +254,9 @@ final class JarDiff {
             for (Rewriting.Outcome o : result.rewritten()) {
                 warnings.addAll(o.warnings());
                 if (o.refused()) {
+                    if (addedBytes.remove(o.name()) != null) {
+                        verdicts.removeIf(v -> v.className().equals(o.name()));
+                    }
                     verdicts.addAll(o.verdicts());
                     for (Verdict v : o.verdicts()) {
                         if (v.refused()) {
@@ -224,6 +279,13 @@ final class JarDiff {
                 replaceBytes(o.name(), o.bytes());
             }
             result.adjusted().forEach((name, bytes) -> {
+                if (addedBytes.containsKey(name)) {
+                    addedBytes.put(name, bytes);
+                    verdicts.removeIf(v -> v.className().equals(name));
+                    verdicts.add(new Verdict(name, "", Verdict.Kind.ADDED, ADDED_DETAIL
+                            + "; it uses members the fix added to other classes through their helpers"));
+                    return;
+                }
                 replaceBytes(name, bytes);
                 verdicts.removeIf(v -> v.className().equals(name) && v.kind() == Verdict.Kind.AS_IS);
                 verdicts.add(new Verdict(name, "", Verdict.Kind.MOVED,

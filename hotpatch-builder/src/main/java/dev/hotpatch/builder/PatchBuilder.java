@@ -49,7 +49,8 @@ public final class PatchBuilder {
 
     /**
      * Analyses the request's jars and writes a package signed by {@code key} to {@code out},
-     * whose classes replace each changed class, keyed by the SHA-256 of its baseline bytes.
+     * whose classes replace each changed class, keyed by the SHA-256 of its baseline bytes, and add
+     * the new classes the fix brings ({@link DiffReport#added()}).
      * Refuses with {@link BuildRefusedException} when the classification is not Critical or
      * Security, when any change cannot be redefined, or when no class changed.
      */
@@ -84,6 +85,14 @@ public final class PatchBuilder {
                         + HotpatchPackage.MAX_ENTRY_BYTES + " bytes, so ship this fix as a baseline (restart)");
             }
             classes.add(ClassPatch.replace(c.className(), c.baselineSha256(), b));
+        }
+        for (AddedClass a : report.added()) {
+            byte[] b = bytes.get(a.className());
+            if (b.length > HotpatchPackage.MAX_ENTRY_BYTES) {
+                throw new BuildRefusedException(report, a.className() + " is " + b.length + " bytes; a package holds classes of at most "
+                        + HotpatchPackage.MAX_ENTRY_BYTES + " bytes, so ship this fix as a baseline (restart)");
+            }
+            classes.add(ClassPatch.added(a.className(), b));
         }
         PackageManifest manifest = PackageManifest.builder()
                 .id(request.id())

@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.hotpatch.builder.rewrite.RewritePolicy;
+import dev.hotpatch.builder.rewrite.Verdict;
 import dev.hotpatch.format.Sha256;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -221,11 +222,72 @@ class JarDiffTest {
     }
 
     @Test
-    void analyse_refusesAddedClass() throws IOException {
-        DiffReport report = diff(new String[] {FEES}, new String[] {FEES, "package acme; public class FeeRounding {}"}, List.of());
+    void analyse_shipsAnAddedClassOfAChangedPackage_withTheVerdictAdded() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("amount * rate / 100",
+                "new FeeRounding().round(amount * rate) / 100"), OTHER, "package acme; final class FeeRounding {"
+                + " long round(long x) { return x + 50; } }"}, List.of());
 
-        assertThat(lines(report)).containsExactly("acme/FeeRounding: new class — this version does not define new classes "
-                + "into running class loaders; fold the code into existing methods or ship it as a baseline (restart)");
+        assertThat(report.refusals()).isEmpty();
+        assertThat(report.hotpatchable()).isTrue();
+        assertThat(report.added()).extracting(AddedClass::className).containsExactly("acme/FeeRounding");
+        assertThat(report.verdictsFor("acme/FeeRounding")).singleElement().satisfies(v -> {
+            assertThat(v.kind()).isEqualTo(Verdict.Kind.ADDED);
+            assertThat(v.toString()).startsWith("acme/FeeRounding: added — a new class: the agent defines it");
+        });
+        assertThat(report.rewrittenClasses()).isEmpty();
+        assertThat(report.render()).contains("Added:\n  acme/FeeRounding  ", "1 class added (defined into the running class loaders;");
+    }
+
+    @Test
+    void analyse_leavesOutANewClassOfAnUnchangedPackageThatNothingUses_andNewPackageInfo() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("amount * rate", "Math.max(0, amount) * rate"),
+                OTHER, "package extra; public class Feature {}", "@Deprecated\npackage acme;"}, List.of());
+
+        assertThat(report.refusals()).isEmpty();
+        assertThat(report.added()).isEmpty();
+        assertThat(report.warnings()).contains(
+                "new class extra/Feature left out: no class of its package changes and nothing the hotpatch ships uses it",
+                "new acme/package-info left out: a package-info class carries annotations only, no code");
+    }
+
+    @Test
+    void analyse_refusesANewClassOfAnUnchangedPackageThatTheFixUses() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("amount * rate / 100",
+                "extra.Limits.cap(amount) * rate / 100"), OTHER, "package extra; public class Limits {"
+                + " public static long cap(long a) { return Math.min(a, 1000); } }"}, List.of());
+
+        assertThat(lines(report)).singleElement().asString().startsWith("extra/Limits: new class in package extra, where this"
+                + " hotpatch replaces no class, and the shipped code uses it — ");
+        assertThat(report.added()).isEmpty();
+    }
+
+    @Test
+    void analyse_refusesANewClassOfAnUnchangedPackageThatTheFixLoadsByName() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("return amount * rate / 100;",
+                "try { Class.forName(\"extra.Plugin\"); } catch (ClassNotFoundException e) { } return amount * rate / 100;"),
+                OTHER, "package extra; public class Plugin {}"}, List.of());
+
+        assertThat(lines(report)).singleElement().asString().startsWith("extra/Plugin: new class in package extra, where this");
+    }
+
+    @Test
+    void analyse_refusesANewClassThatTheShippedCodeUsesButIncludeLeavesOut() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("amount * rate / 100",
+                "new FeeRounding().round(amount * rate) / 100"), OTHER, "package acme; final class FeeRounding {"
+                + " long round(long x) { return x + 50; } }"}, List.of("acme/Fees"));
+
+        assertThat(lines(report)).containsExactly("acme/FeeRounding: new class that the shipped code uses, but --include leaves it"
+                + " out — add --include acme/FeeRounding");
+    }
+
+    @Test
+    void analyse_refusesANewClassThatExtendsAReplacedClass() throws IOException {
+        DiffReport report = diff(new String[] {FEES, OTHER}, new String[] {FEES.replace("return amount * rate / 100;",
+                "return amount < 0 ? new CappedFees().fee(-amount) : amount * rate / 100;"), OTHER,
+                "package acme; class CappedFees extends Fees { }"}, List.of());
+
+        assertThat(lines(report)).singleElement().asString().startsWith("acme/CappedFees: new class that extends or implements"
+                + " acme/Fees, which this hotpatch replaces — ");
     }
 
     @Test
@@ -236,15 +298,13 @@ class JarDiffTest {
     }
 
     @Test
-    void analyse_refusesNewNestedClass_viaNestMembersAndNewClass() throws IOException {
+    void analyse_refusesNewNestedClass_viaNestMembers() throws IOException {
         DiffReport report = diffFees(FEES.replace("public long total",
                 "private static final class Rounding { }\n    public long total"));
 
         assertThat(lines(report)).containsExactlyInAnyOrder(
                 "acme/Fees: changes NestMembers: adds acme/Fees$Rounding — redefinition cannot change nestmate attributes"
-                        + " (adding or removing a nested, local or anonymous class changes them)",
-                "acme/Fees$Rounding: new class — this version does not define new classes into running class loaders;"
-                        + " fold the code into existing methods or ship it as a baseline (restart)");
+                        + " (adding or removing a nested, local or anonymous class changes them)");
     }
 
     @Test

@@ -96,6 +96,45 @@ class PatchBuilderTest {
     }
 
     @Test
+    void build_shipsTheClassesTheFixAdds_asAddedEntriesWithoutBaseline() throws IOException {
+        Map<String, byte[]> fixed = compile(dir, FEES.replace("return amount * rate / 100;",
+                "if (amount < 0) throw new FeeException(amount); return amount * rate / 100;"),
+                OTHER, "package acme; public class FeeException extends IllegalArgumentException {"
+                        + " public FeeException(long a) { super(\"negative: \" + a); } }");
+        Path adding = jar(dir.resolve("app-1.0-adding.jar"), fixed);
+        Path out = dir.resolve("KB2026-0001.hotpatch");
+
+        BuildResult result = PatchBuilder.build(request(baseline, adding, null, Classification.SECURITY, null), key, out);
+
+        PackageManifest m = HotpatchPackage.read(out, TrustStore.of(List.of(key.certificate()))).manifest();
+        assertThat(m.classes()).extracting(ClassPatch::name, ClassPatch::kind).containsExactly(
+                org.assertj.core.groups.Tuple.tuple("acme/Fees", ClassPatch.Kind.REPLACE),
+                org.assertj.core.groups.Tuple.tuple("acme/FeeException", ClassPatch.Kind.ADDED));
+        ClassPatch added = m.classes().get(1);
+        assertThat(added.baselineSha256()).isNull();
+        assertThat(added.bytes()).isEqualTo(fixed.get("acme/FeeException.class"));
+        assertThat(result.report().added()).singleElement().isEqualTo(new AddedClass("acme/FeeException", Sha256.hex(fixed.get("acme/FeeException.class"))));
+    }
+
+    @Test
+    void analyse_addedClassThatUsesAMethodTheFixAdded_reachesItThroughTheHelper() throws IOException {
+        Map<String, byte[]> v2 = compile(dir, 8, FEES.replace("return amount * rate / 100;",
+                "return new Capper().apply(amount) * rate / 100; }\n    static long clamp(long a) { return Math.max(0, a);"),
+                OTHER, "package acme; final class Capper { long apply(long a) { return Fees.clamp(a); } }");
+        Path fixedJar = jar(dir.resolve("app-1.0-capper.jar"), v2);
+        Path baseline8 = jar(dir.resolve("app-1.0-java8.jar"), compile(dir, 8, FEES, OTHER));
+
+        DiffReport report = PatchBuilder.analyse(baseline8, fixedJar, List.of());
+
+        assertThat(report.refusals()).isEmpty();
+        assertThat(report.added()).extracting(AddedClass::className).containsExactly("acme/Capper");
+        assertThat(report.added().get(0).sha256()).as("rewritten to call clamp through Fees' helper")
+                .isNotEqualTo(Sha256.hex(v2.get("acme/Capper.class")));
+        assertThat(report.verdictsFor("acme/Capper")).singleElement().extracting(v -> v.detail()).asString()
+                .endsWith("it uses members the fix added to other classes through their helpers");
+    }
+
+    @Test
     void build_defaultsBaselineIdToShortJarHash_andHonoursAGivenOne() throws IOException {
         Path out = dir.resolve("p.hotpatch");
 

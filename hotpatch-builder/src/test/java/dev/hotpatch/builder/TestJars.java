@@ -97,6 +97,10 @@ final class TestJars {
     private static String fileName(String source) {
         Matcher type = TYPE.matcher(source);
         if (!type.find()) {
+            Matcher pkg = PACKAGE.matcher(source);
+            if (pkg.find()) {
+                return pkg.group(1).replace('.', '/') + "/package-info.java";
+            }
             throw new IllegalArgumentException("no type declared in test source: " + source);
         }
         Matcher pkg = PACKAGE.matcher(source);

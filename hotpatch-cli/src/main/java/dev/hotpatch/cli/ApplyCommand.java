@@ -137,7 +137,8 @@ final class ApplyCommand extends HotpatchCommand {
         }
         ArrayNode classes = doc.putArray("classes");
         for (ApplyResult.PatchedClass c : r.classes()) {
-            classes.addObject().put("name", c.name()).put("loaders", c.loaders()).put("sha256", c.sha256()).put("pending", c.pending());
+            classes.addObject().put("name", c.name()).put("kind", c.added() ? "added" : "replace").put("loaders", c.loaders())
+                    .put("sha256", c.sha256()).put("pending", c.pending());
         }
         return doc;
     }
@@ -151,7 +152,9 @@ final class ApplyCommand extends HotpatchCommand {
                         : "  Live in this JVM only: the agent was attached, so nothing re-applies it after a restart"
                         + " (enroll the JVM with -javaagent to keep hotpatches).");
                 for (ApplyResult.PatchedClass c : r.classes()) {
-                    String where = c.pending() ? "pending: patched when it loads"
+                    String where = c.added() ? (c.pending() ? "added: defined when a class of its package loads"
+                            : "added: defined in " + c.loaders() + (c.loaders() == 1 ? " loader" : " loaders"))
+                            : c.pending() ? "pending: patched when it loads"
                             : c.loaders() + (c.loaders() == 1 ? " loader" : " loaders") + " patched";
                     out().println("  " + c.name() + "  " + where + "  sha256 " + c.sha256());
                 }

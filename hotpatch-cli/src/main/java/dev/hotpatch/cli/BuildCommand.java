@@ -2,6 +2,7 @@ package dev.hotpatch.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.builder.AddedClass;
 import dev.hotpatch.builder.BuildRefusedException;
 import dev.hotpatch.builder.BuildRequest;
 import dev.hotpatch.builder.BuildResult;
@@ -32,7 +33,8 @@ import picocli.CommandLine.Option;
         "Compares the baseline jar with the fixed jar and packages the changed classes. Prints, per class and member, " +
                 "what was done: 'redefined as is', or 'rewritten: kept|moved|shadowed|inlined' where plain redefinition " +
                 "would refuse the change (removed members are kept, added methods and lambdas move into a hidden helper, " +
-                "added fields into a side table, added constants are inlined; see docs/rewriting.md). When a change " +
+                "added fields into a side table, added constants are inlined; see docs/rewriting.md). Classes the fix adds " +
+                "ship as 'added': the agent defines them into the class loaders of the replaced classes of their package. When a change " +
                 "cannot be rewritten safely (hierarchy, added constructors, ...) prints every reason and exits 3: ship " +
                 "such a fix as a baseline."})
 final class BuildCommand extends HotpatchCommand {
@@ -176,6 +178,10 @@ final class BuildCommand extends HotpatchCommand {
                     .put("patchedSha256", c.patchedSha256());
             o.set("changedMethods", Json.strings(c.changedMethods()));
         }
+        ArrayNode added = n.putArray("added");
+        for (AddedClass a : r.added()) {
+            added.addObject().put("name", a.className()).put("sha256", a.sha256());
+        }
         n.set("verdicts", verdictsJson(r));
         ArrayNode refusals = n.putArray("refusals");
         for (Refusal f : r.refusals()) {
@@ -195,17 +201,24 @@ final class BuildCommand extends HotpatchCommand {
         for (ClassChange c : r.changed()) {
             out.add(classVerdictJson(c.className(), r.verdictsFor(c.className())));
         }
+        for (AddedClass a : r.added()) {
+            out.add(classVerdictJson(a.className(), r.verdictsFor(a.className())));
+        }
         return out;
     }
 
     static ObjectNode classVerdictJson(String className, List<Verdict> verdicts) {
         boolean refused = verdicts.stream().anyMatch(Verdict::refused);
         boolean asIs = verdicts.stream().allMatch(v -> v.kind() == Verdict.Kind.AS_IS);
+        boolean added = !verdicts.isEmpty() && verdicts.stream().allMatch(v -> v.kind() == Verdict.Kind.ADDED);
         ObjectNode o = Json.object().put("class", className)
-                .put("verdict", refused ? "refused" : asIs ? Verdict.Kind.AS_IS.label() : "rewritten");
+                .put("verdict", refused ? "refused" : asIs ? Verdict.Kind.AS_IS.label() : added ? Verdict.Kind.ADDED.label() : "rewritten");
+        if (added) {
+            o.put("detail", verdicts.get(0).detail());
+        }
         ArrayNode members = o.putArray("members");
         for (Verdict v : verdicts) {
-            if (v.kind() != Verdict.Kind.AS_IS) {
+            if (v.kind() != Verdict.Kind.AS_IS && v.kind() != Verdict.Kind.ADDED) {
                 members.addObject().put("member", v.member()).put("kind", v.kind().key()).put("label", v.kind().label())
                         .put("detail", v.detail());
             }

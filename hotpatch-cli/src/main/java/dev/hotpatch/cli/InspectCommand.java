@@ -78,9 +78,14 @@ final class InspectCommand extends HotpatchCommand {
         out.flush();
     }
 
+    /** What an added entry is, for people reading a package. */
+    static final String ADDED_NOTE = "a class the fix adds: the agent defines it into the class loader of the replaced classes"
+            + " of its package; it stays defined after an uninstall, unreferenced";
+
     /** What the builder did to the class, as recorded in the class file ({@link RewriteNote}). */
     private static void printVerdicts(PrintWriter out, ClassPatch c) {
-        if (c.kind() != ClassPatch.Kind.REPLACE) {
+        if (c.kind() == ClassPatch.Kind.ADDED) {
+            out.println("    " + Verdict.Kind.ADDED.label() + " — " + ADDED_NOTE);
             return;
         }
         List<Verdict> verdicts = RewriteNote.read(c.bytes());
@@ -109,6 +114,8 @@ final class InspectCommand extends HotpatchCommand {
                 List<Verdict> verdicts = RewriteNote.read(c.bytes());
                 o.set("rewrite", BuildCommand.classVerdictJson(c.name(), verdicts.isEmpty()
                         ? List.of(new Verdict(c.name(), "", Verdict.Kind.AS_IS, "")) : verdicts));
+            } else {
+                o.set("rewrite", BuildCommand.classVerdictJson(c.name(), List.of(new Verdict(c.name(), "", Verdict.Kind.ADDED, ADDED_NOTE))));
             }
         }
         return n;

@@ -106,8 +106,8 @@ final class ListCommand extends FleetCommand {
                     out().println("  " + h.state() + (h.stateSince() == null ? "" : " since " + Times.human(h.stateSince())) + ": " + h.stateReason());
                 }
                 for (InstalledHotpatch.InstalledClass c : h.classes()) {
-                    out().println("  " + c.name() + "  sha256 " + c.sha256() + "  " + (c.copies().isEmpty()
-                            ? "not loaded" + (h.live() ? " yet: patched when it loads" : "") : verdict(c)));
+                    out().println("  " + c.name() + "  sha256 " + c.sha256() + "  " + (c.added() ? addedState(c)
+                            : c.copies().isEmpty() ? "not loaded" + (h.live() ? " yet: patched when it loads" : "") : verdict(c)));
                     for (InstalledHotpatch.Copy copy : c.copies()) {
                         out().println("    " + copy.loader() + "  runs " + (copy.sha256().isEmpty() ? "(unknown bytes)" : copy.sha256())
                                 + (copy.sha256().equals(c.sha256()) ? "" : "  NOT the package's bytes"));
@@ -138,6 +138,14 @@ final class ListCommand extends FleetCommand {
                 : "until restart";
     }
 
+    /** Where a class the hotpatch adds is defined; it outlives an uninstall. */
+    private static String addedState(InstalledHotpatch.InstalledClass c) {
+        int n = c.copies().size();
+        return "added class, " + (n == 0 ? "not defined yet: defined when a class of its package loads"
+                : "defined in " + n + (n == 1 ? " loader" : " loaders")) + "; a class cannot be unloaded, so it stays defined"
+                + " after an uninstall, unreferenced by the restored code";
+    }
+
     private static String verdict(InstalledHotpatch.InstalledClass c) {
         long running = c.copies().stream().filter(x -> x.sha256().equals(c.sha256())).count();
         return running == c.copies().size() ? "verified: " + (running == 1 ? "1 loader runs" : running + " loaders run") + " these bytes"
@@ -159,7 +167,8 @@ final class ListCommand extends FleetCommand {
             o.set("cves", Json.strings(h.cves()));
             ArrayNode classes = o.putArray("classes");
             for (InstalledHotpatch.InstalledClass c : h.classes()) {
-                ObjectNode k = classes.addObject().put("name", c.name()).put("sha256", c.sha256()).put("loaders", c.loaders());
+                ObjectNode k = classes.addObject().put("name", c.name()).put("kind", c.added() ? "added" : "replace")
+                        .put("sha256", c.sha256()).put("loaders", c.loaders());
                 ArrayNode copies = k.putArray("copies");
                 for (InstalledHotpatch.Copy copy : c.copies()) {
                     copies.addObject().put("loader", copy.loader()).put("sha256", copy.sha256());

@@ -30,6 +30,7 @@ class BuildCommandTest {
     static Path guardV2;
     static Path guardVolatile;
     static Path guardComputed;
+    static Path adding;
 
     static final String GUARD_V1 = """
             package acme;
@@ -68,6 +69,9 @@ class BuildCommandTest {
         guardV2 = JarMaker.compile(tmp.resolve("guard-2.jar"), Map.of("acme.Guard", GUARD_V2), List.of(), 17);
         guardVolatile = JarMaker.compile(tmp.resolve("guard-volatile.jar"), Map.of("acme.Guard", GUARD_VOLATILE), List.of(), 17);
         guardComputed = JarMaker.compile(tmp.resolve("guard-computed.jar"), Map.of("acme.Guard", GUARD_COMPUTED), List.of(), 17);
+        adding = JarMaker.compile(tmp.resolve("fees-1.0-new-class.jar"), Map.of("acme.Fees",
+                FEES.formatted("FeeLimit.cap(cents) / 100", ""), "acme.FeeLimit",
+                "package acme; final class FeeLimit { static long cap(long c) { return Math.max(0, c); } }"), List.of(), 17);
     }
 
     @Test
@@ -134,6 +138,28 @@ class BuildCommandTest {
         JsonNode inspectJson = CliRun.of("inspect", out.toString(), "--json").json();
         assertThat(inspectJson.at("/manifest/classes/0/rewrite/verdict").asText()).isEqualTo("rewritten");
         assertThat(inspectJson.at("/manifest/classes/0/rewrite/members/0/kind").asText()).isEqualTo("moved");
+    }
+
+    @Test
+    void build_shipsAClassTheFixAdds_andSaysSoInBuildInspectAndJson() {
+        Path out = tmp.resolve("added/KB2026-0012.hotpatch");
+
+        CliRun r = CliRun.of(args(baseline, adding, out));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("Added:\n  acme/FeeLimit  ", "    added — a new class: the agent defines it into the class loader",
+                "1 class added", "2 classes, signed by");
+        JsonNode doc = CliRun.of(args(baseline, adding, tmp.resolve("added/KB2026-0013.hotpatch"), "--json")).json();
+        assertThat(doc.at("/report/added/0/name").asText()).isEqualTo("acme/FeeLimit");
+        assertThat(doc.at("/report/verdicts/1/class").asText()).isEqualTo("acme/FeeLimit");
+        assertThat(doc.at("/report/verdicts/1/verdict").asText()).isEqualTo("added");
+        assertThat(doc.at("/report/verdicts/1/detail").asText()).contains("stays defined after an uninstall");
+        assertThat(doc.at("/manifest/classes/1/kind").asText()).isEqualTo("added");
+        assertThat(doc.at("/manifest/classes/1/baselineSha256").isNull()).isTrue();
+        CliRun inspect = CliRun.of("inspect", out.toString());
+        assertThat(inspect.out()).contains("  added acme.FeeLimit", "    added — a class the fix adds");
+        JsonNode inspectJson = CliRun.of("inspect", out.toString(), "--json").json();
+        assertThat(inspectJson.at("/manifest/classes/1/rewrite/verdict").asText()).isEqualTo("added");
     }
 
     @Test

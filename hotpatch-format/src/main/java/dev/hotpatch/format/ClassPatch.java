@@ -5,14 +5,20 @@ import java.util.Objects;
 
 /**
  * One class in a package: either the replacement bytes for a class of the baseline
- * ({@link Kind#REPLACE}, with the SHA-256 of the baseline bytes it replaces) or a new helper
- * class that the fix needs ({@link Kind#HELPER}, defined into the loader of the class that uses it).
- * Immutable; the byte array is copied in and out.
+ * ({@link Kind#REPLACE}, with the SHA-256 of the baseline bytes it replaces) or a class the fix
+ * adds ({@link Kind#ADDED}, defined by the agent into the loader of the replaced classes of its
+ * Java package before they change or load). Immutable; the byte array is copied in and out.
  */
 public final class ClassPatch {
     /** What a class entry does. */
     public enum Kind {
-        REPLACE, HELPER;
+        /** Replaces a class of the baseline. */
+        REPLACE,
+        /**
+         * A class the fix adds. It has no baseline; once defined into a class loader it stays there
+         * (a class cannot be unloaded), unreferenced by the code an uninstall restores.
+         */
+        ADDED;
 
         String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
@@ -24,7 +30,7 @@ public final class ClassPatch {
                     return k;
                 }
             }
-            throw new IllegalArgumentException("unknown class kind '" + s + "' (expected replace or helper)");
+            throw new IllegalArgumentException("unknown class kind '" + s + "' (expected replace or added)");
         }
     }
 
@@ -51,9 +57,9 @@ public final class ClassPatch {
         return new ClassPatch(name, Kind.REPLACE, baselineSha256, newBytes);
     }
 
-    /** A new class the fix adds; it has no baseline. */
-    public static ClassPatch helper(String name, byte[] bytes) {
-        return new ClassPatch(name, Kind.HELPER, null, bytes);
+    /** A class the fix adds ({@code acme/FeeLimitException}); it has no baseline. */
+    public static ClassPatch added(String name, byte[] bytes) {
+        return new ClassPatch(name, Kind.ADDED, null, bytes);
     }
 
     /** Internal class name, e.g. {@code acme/Fees}. */
@@ -61,16 +67,23 @@ public final class ClassPatch {
         return name;
     }
 
+    /** The Java package in internal form ({@code acme} for {@code acme/Fees}; empty for the unnamed package). */
+    public String packageName() {
+        int slash = name.lastIndexOf('/');
+        return slash < 0 ? "" : name.substring(0, slash);
+    }
+
     /** Binary class name as {@link Class#getName()} returns it, e.g. {@code acme.Fees}. */
     public String binaryName() {
         return name.replace('/', '.');
     }
 
+    /** Whether this entry replaces a class of the baseline or adds one. */
     public Kind kind() {
         return kind;
     }
 
-    /** SHA-256 of the baseline bytes this replaces; {@code null} for helpers. */
+    /** SHA-256 of the baseline bytes this replaces; {@code null} for added classes. */
     public String baselineSha256() {
         return baselineSha256;
     }

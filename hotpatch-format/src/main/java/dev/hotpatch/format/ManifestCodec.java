@@ -85,7 +85,7 @@ final class ManifestCodec {
                 }
                 ClassPatch c = kind == ClassPatch.Kind.REPLACE
                         ? ClassPatch.replace(name, required(p, "class." + i + ".baselineSha256"), bytes)
-                        : ClassPatch.helper(name, bytes);
+                        : ClassPatch.added(name, bytes);
                 if (!c.sha256().equals(sha)) {
                     throw new PackageException(PackageException.Reason.TAMPERED, "class " + name + ": content hashes to "
                             + c.sha256() + " but the manifest says " + sha);

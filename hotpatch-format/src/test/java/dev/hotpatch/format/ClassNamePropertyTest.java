@@ -30,7 +30,7 @@ class ClassNamePropertyTest {
             return;
         }
         assertThat(accepted).isEqualTo(name);
-        assertStaysInClassFolder(ClassPatch.helper(name, new byte[0]).entryName());
+        assertStaysInClassFolder(ClassPatch.added(name, new byte[0]).entryName());
     }
 
     @Property(tries = 300)

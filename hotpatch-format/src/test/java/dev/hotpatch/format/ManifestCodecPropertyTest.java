@@ -65,7 +65,7 @@ class ManifestCodecPropertyTest {
 
     private static PackageManifest.Builder builder() {
         return PackageManifest.builder().id("KB1").title("Fix").classification(Classification.SECURITY)
-                .published(Instant.EPOCH).addClass(ClassPatch.helper("a/B", new byte[] {1}));
+                .published(Instant.EPOCH).addClass(ClassPatch.added("a/B", new byte[] {1}));
     }
 
     @Provide

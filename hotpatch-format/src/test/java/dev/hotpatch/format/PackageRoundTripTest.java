@@ -29,7 +29,7 @@ class PackageRoundTripTest {
         assertThat(m.classes()).extracting(ClassPatch::name).containsExactly(SamplePackages.FEES, SamplePackages.HELPER);
         assertThat(m.classes().get(0).bytes()).isEqualTo(SamplePackages.classBytes(SamplePackages.FEES));
         assertThat(m.classes().get(0).sha256()).isEqualTo(Sha256.hex(SamplePackages.classBytes(SamplePackages.FEES)));
-        assertThat(m.classes().get(1).kind()).isEqualTo(ClassPatch.Kind.HELPER);
+        assertThat(m.classes().get(1).kind()).isEqualTo(ClassPatch.Kind.ADDED);
         assertThat(read.signers()).containsExactly(key.certificate());
         assertThat(read.signerNames()).isEqualTo("CN=Test Publisher");
         assertThat(read.sha256()).isEqualTo(Sha256.hex(file));
@@ -43,7 +43,7 @@ class PackageRoundTripTest {
         assertThat(first).isEqualTo(second);
         assertThat(new String(first, java.nio.charset.StandardCharsets.UTF_8))
                 .startsWith("# hotpatch package manifest\n")
-                .contains("\nid=KB2026-0001\n", "\nclass.count=2\n", "\nclass.1.kind=helper\n");
+                .contains("\nid=KB2026-0001\n", "\nclass.count=2\n", "\nclass.1.kind=added\n");
     }
 
     @Test

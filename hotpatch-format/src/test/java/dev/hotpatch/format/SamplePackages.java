@@ -47,7 +47,7 @@ final class SamplePackages {
                 .published(Instant.parse("2026-01-02T03:04:05Z"))
                 .supersedes(List.of("KB2025-0042"))
                 .addClass(ClassPatch.replace(FEES, Sha256.hex("old Fees".getBytes(StandardCharsets.UTF_8)), classBytes(FEES)))
-                .addClass(ClassPatch.helper(HELPER, classBytes(HELPER)))
+                .addClass(ClassPatch.added(HELPER, classBytes(HELPER)))
                 .build();
     }
 

@@ -82,11 +82,11 @@ public final class CveCorpus {
                 }
             }
         }
-        StringBuilder pairs = new StringBuilder("| CVE | release pair | changed classes | as is | rewritten | refused | plain redefinition "
-                + "refuses | rewritten members (kept/moved/shadowed/inlined) |\n|---|---|---:|---:|---:|---:|---:|---|\n");
+        StringBuilder pairs = new StringBuilder("| CVE | release pair | changed classes | as is | rewritten | added | refused | left out |"
+                + " plain redefinition refuses | rewritten members (kept/moved/shadowed/inlined) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
         StringBuilder ships = new StringBuilder("| CVE | what | shipped classes | ships as a hotpatch | why not |\n|---|---|---|---|---|\n");
         Map<String, Integer> reasons = new TreeMap<>();
-        int[] total = new int[4];
+        int[] total = new int[6];
         int shipped = 0;
         for (Cve c : CORPUS) {
             Path old = c.jar(dir, c.vulnerable());
@@ -98,9 +98,12 @@ public final class CveCorpus {
             total[1] += whole.asIs;
             total[2] += whole.rewritten;
             total[3] += whole.refused.size();
+            total[4] += whole.added;
+            total[5] += whole.leftOut;
             pairs.append("| ").append(c.id()).append(" | ").append(c.artifact()).append(' ').append(c.vulnerable()).append(" → ")
                     .append(c.fixed()).append(" | ").append(whole.classes).append(" | ").append(whole.asIs).append(" | ").append(whole.rewritten)
-                    .append(" | ").append(whole.refused.size()).append(" | ").append(plain.refused.size()).append(" | ")
+                    .append(" | ").append(whole.added).append(" | ").append(whole.refused.size()).append(" | ").append(whole.leftOut)
+                    .append(" | ").append(plain.refused.size()).append(" | ")
                     .append(whole.kinds.getOrDefault(Verdict.Kind.KEPT, 0)).append('/').append(whole.kinds.getOrDefault(Verdict.Kind.MOVED, 0))
                     .append('/').append(whole.kinds.getOrDefault(Verdict.Kind.SHADOWED, 0)).append('/')
                     .append(whole.kinds.getOrDefault(Verdict.Kind.INLINED, 0)).append(" |\n");
@@ -109,7 +112,7 @@ public final class CveCorpus {
             shipped += ok ? 1 : 0;
             ships.append("| ").append(c.id()).append(" | ").append(c.what()).append(" | ")
                     .append(c.scope().isEmpty() ? "the whole release (" + fix.classes + ")" : String.join(", ", c.scope()) + " (" + fix.classes + ")")
-                    .append(" | ").append(ok ? "**yes**" + (fix.rewritten > 0 ? " (" + fix.rewritten + " rewritten)" : " (as is)") : "no")
+                    .append(" | ").append(ok ? "**yes**" + shipsHow(fix) : "no")
                     .append(" | ").append(ok ? "" : String.join("; ", new TreeSet<>(fix.reasons.keySet()))).append(" |\n");
             if (details) {
                 System.out.println("## " + c.id());
@@ -118,8 +121,9 @@ public final class CveCorpus {
         }
         System.out.println("### Changed classes per release pair\n");
         System.out.print(pairs);
-        System.out.printf("%nAll pairs: %d changed classes, %d redefined as is, %d rewritten, %d refused: %.1f %% can be hotpatched.%n%n",
-                total[0], total[1], total[2], total[3], 100.0 * (total[1] + total[2]) / Math.max(1, total[0]));
+        System.out.printf("%nAll pairs: %d changed or added classes, %d redefined as is, %d rewritten, %d added, %d refused: %.1f %% can be"
+                + " hotpatched; %d new classes left out (package-info, or unused in a package the fix does not change).%n%n",
+                total[0], total[1], total[2], total[4], total[3], 100.0 * (total[1] + total[2] + total[4]) / Math.max(1, total[0]), total[5]);
         System.out.println("### Refused classes by reason (whole release pairs)\n");
         System.out.println("| reason | classes |\n|---|---:|");
         reasons.entrySet().stream().sorted(Map.Entry.<String, Integer>comparingByValue().reversed())
@@ -129,12 +133,26 @@ public final class CveCorpus {
         System.out.printf("%n%d of %d CVEs ship as a hotpatch.%n", shipped, CORPUS.size());
     }
 
+    /** How a shipping fix ships: how many classes were rewritten and added, or "as is". */
+    private static String shipsHow(Tally t) {
+        List<String> parts = new ArrayList<>();
+        if (t.rewritten > 0) {
+            parts.add(t.rewritten + " rewritten");
+        }
+        if (t.added > 0) {
+            parts.add(t.added + " added");
+        }
+        return parts.isEmpty() ? " (as is)" : " (" + String.join(", ", parts) + ")";
+    }
+
     /** What became of the classes of one diff. */
     static final class Tally {
         DiffReport report;
         int classes;
         int asIs;
         int rewritten;
+        int added;
+        int leftOut;
         final Set<String> refused = new TreeSet<>();
         final Map<Verdict.Kind, Integer> kinds = new LinkedHashMap<>();
         final Map<String, Integer> reasons = new TreeMap<>();
@@ -144,6 +162,10 @@ public final class CveCorpus {
             t.report = r;
             Set<String> all = new TreeSet<>();
             r.changed().forEach(c -> all.add(c.className()));
+            Set<String> addedNames = new TreeSet<>();
+            r.added().forEach(a -> addedNames.add(a.className()));
+            all.addAll(addedNames);
+            t.leftOut = (int) r.warnings().stream().filter(w -> w.startsWith("new ") && w.contains(" left out")).count();
             Map<String, String> reasonOf = new LinkedHashMap<>();
             for (Refusal f : r.refusals()) {
                 all.add(f.className());
@@ -154,6 +176,10 @@ public final class CveCorpus {
             Set<String> rewritten = new TreeSet<>(r.rewrittenClasses());
             for (String c : all) {
                 if (t.refused.contains(c)) {
+                    continue;
+                }
+                if (addedNames.contains(c)) {
+                    t.added++;
                     continue;
                 }
                 if (rewritten.contains(c)) {
@@ -174,6 +200,8 @@ public final class CveCorpus {
         /** The rule of a refusal as a category, without the class-specific parts. */
         static String reason(String rule) {
             List<String[]> categories = new ArrayList<>(List.of(
+                    new String[] {"where this hotpatch replaces no class", "adds a class to a package the fix does not change, and uses it"},
+                    new String[] {"extends or implements", "adds a class that extends a class the fix replaces"},
                     new String[] {"new class", "adds a class"},
                     new String[] {"removed class", "removes a class"},
                     new String[] {"adds a constructor", "adds a constructor"},

@@ -26,6 +26,11 @@ public record Verdict(String className, String member, Kind kind, String detail)
         SHADOWED("rewritten: shadowed"),
         /** An added compile-time constant is used by value and not declared. */
         INLINED("rewritten: inlined"),
+        /**
+         * A class the fix adds: it ships whole and the agent defines it into the loader of the
+         * replaced classes of its package; it stays defined after an uninstall.
+         */
+        ADDED("added"),
         /** The change cannot be rewritten safely; the fix needs a baseline (restart). */
         REFUSED("refused");
 
