@@ -243,26 +243,31 @@ final class RewriteCost implements Benchmark {
     private final List<Loop> loops;
     private final boolean steady;
     private final boolean apply;
+    /** Extra options of every target JVM, e.g. diagnostics for a profile. */
+    private final List<String> targetArgs;
 
     RewriteCost() {
-        this(3, List.of(Loop.values()), true, true);
+        this(3, List.of(Loop.values()), true, true, List.of());
     }
 
-    private RewriteCost(int forks, List<Loop> loops, boolean steady, boolean apply) {
+    private RewriteCost(int forks, List<Loop> loops, boolean steady, boolean apply, List<String> targetArgs) {
         this.forks = forks;
         this.loops = List.copyOf(loops);
         this.steady = steady;
         this.apply = apply;
+        this.targetArgs = List.copyOf(targetArgs);
     }
 
     /**
      * Also takes {@code --forks=N} (default 3), {@code --loops=moved,row,norow,fresh} (default all)
-     * and {@code --part=steady|apply} (default both), for a longer look at one figure.
+     * and {@code --part=steady|apply} (default both), for a longer look at one figure, and
+     * {@code --target-arg=OPTION} (repeatable) to add a JVM option to every target, for a profile.
      */
     public static void main(String[] args) throws Exception {
         int forks = 3;
         List<Loop> loops = List.of(Loop.values());
         String part = "both";
+        List<String> targetArgs = new ArrayList<>();
         List<String> rest = new ArrayList<>();
         try {
             for (String a : args) {
@@ -276,6 +281,8 @@ final class RewriteCost implements Benchmark {
                     for (String name : a.substring("--loops=".length()).split(",")) {
                         loops.add(Loop.named(name));
                     }
+                } else if (a.startsWith("--target-arg=")) {
+                    targetArgs.add(a.substring("--target-arg=".length()));
                 } else if (a.startsWith("--part=")) {
                     part = a.substring("--part=".length());
                     if (!List.of("steady", "apply", "both").contains(part)) {
@@ -294,7 +301,7 @@ final class RewriteCost implements Benchmark {
             System.exit(2);
             return;
         }
-        All.runOne(new RewriteCost(forks, loops, !part.equals("apply"), !part.equals("steady")), rest.toArray(new String[0]));
+        All.runOne(new RewriteCost(forks, loops, !part.equals("apply"), !part.equals("steady"), targetArgs), rest.toArray(new String[0]));
     }
 
     @Override
@@ -571,9 +578,10 @@ final class RewriteCost implements Benchmark {
     }
 
     /** The driver on {@code lib}, with no agent; a tool attaches one when it applies. Its state goes to the workspace. */
-    private static TargetJvm start(Workspace ws, Path java, Path lib, Path driver) {
-        TargetJvm t = TargetJvm.builder(java).classpath(driver, lib).mainClass("app.Driver")
-                .jvmArgs("-Dhotpatch.state=" + ws.fresh("state-"), "-Dhotpatch.machine=bench").start();
+    private TargetJvm start(Workspace ws, Path java, Path lib, Path driver) {
+        List<String> args = new ArrayList<>(List.of("-Dhotpatch.state=" + ws.fresh("state-"), "-Dhotpatch.machine=bench"));
+        args.addAll(targetArgs);
+        TargetJvm t = TargetJvm.builder(java).classpath(driver, lib).mainClass("app.Driver").jvmArgs(args).start();
         t.await(line -> line.equals("ready"), Duration.ofSeconds(30));
         return t;
     }
