@@ -1,5 +1,7 @@
 package dev.hotpatch.bench.fleet;
 
+import dev.hotpatch.bench.Sample;
+import dev.hotpatch.testkit.PostgresCluster;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,11 +40,11 @@ public final class ConsolePages {
         out.println("# Console fleet overview at fleet scale (" + o.summary() + ")");
         out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
         List<String> rows = new ArrayList<>();
-        ThrowawayPostgres pg = null;
+        PostgresCluster pg = null;
         try {
             for (FleetServer.Store store : o.stores()) {
                 if (store == FleetServer.Store.POSTGRESQL && pg == null) {
-                    pg = ThrowawayPostgres.start(o.flag("pg-durable"));
+                    pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
                 }
                 rows.addAll(run(store, pg, o, out));
             }
@@ -58,7 +60,7 @@ public final class ConsolePages {
         out.println("# load average at end " + Environment.loadAverage());
     }
 
-    private static List<String> run(FleetServer.Store store, ThrowawayPostgres pg, Options o, PrintStream out) throws Exception {
+    private static List<String> run(FleetServer.Store store, PostgresCluster pg, Options o, PrintStream out) throws Exception {
         int total = o.integer("machines");
         int perNode = o.integer("per-node");
         out.println();
@@ -99,8 +101,8 @@ public final class ConsolePages {
             calls.put("page, name search", "/api/v1/fleet/machines?limit=50&q=app-0999");
             calls.put("chart counts, whole fleet", "/api/v1/fleet/summary");
             calls.put("chart counts, filtered", "/api/v1/fleet/summary?region=eu-west&tag=tier%3Dcanary");
-            Map<String, Stats> stats = new LinkedHashMap<>();
-            calls.keySet().forEach(k -> stats.put(k, new Stats()));
+            Map<String, Sample> stats = new LinkedHashMap<>();
+            calls.keySet().forEach(k -> stats.put(k, new Sample("ms")));
             int rounds = o.integer("rounds");
             for (int round = -3; round < rounds; round++) {
                 for (Map.Entry<String, String> c : calls.entrySet()) {
@@ -114,11 +116,11 @@ public final class ConsolePages {
             }
             double base = stats.get("/healthz (baseline)").median();
             List<String> rows = new ArrayList<>();
-            for (Map.Entry<String, Stats> e : stats.entrySet()) {
-                Stats s = e.getValue();
-                out.printf(Locale.ROOT, "  %-40s %s%n", e.getKey(), s.describe("ms"));
-                rows.add(String.format(Locale.ROOT, "| %s | %s | %s ms | %s ms | %s ms | %s |", store.label, e.getKey(), Stats.fmt(s.median()),
-                        Stats.fmt(s.quantile(0.9)), Stats.fmt(s.max()), e.getKey().startsWith("/healthz") ? "—" : Stats.fmt(s.median() - base) + " ms"));
+            for (Map.Entry<String, Sample> e : stats.entrySet()) {
+                Sample s = e.getValue();
+                out.printf(Locale.ROOT, "  %-40s %s%n", e.getKey(), s.describe());
+                rows.add(String.format(Locale.ROOT, "| %s | %s | %s ms | %s ms | %s ms | %s |", store.label, e.getKey(), Sample.fmt(s.median()),
+                        Sample.fmt(s.quantile(0.9)), Sample.fmt(s.max()), e.getKey().startsWith("/healthz") ? "—" : Sample.fmt(s.median() - base) + " ms"));
             }
             return rows;
         }
