@@ -31,10 +31,10 @@ import java.util.Set;
  * {@link MethodHandles.Lookup} on that class and {@code Lookup.defineClass}, which needs nothing
  * from the JVM's module system. When the first class of a package is loading in a loader (an
  * enrolled restart, a loader made after the patch), no class of the package exists yet to anchor a
- * lookup: then {@code ClassLoader.defineClass} is called through a lookup on {@code ClassLoader},
- * for which the agent opens {@code java.lang} of {@code java.base} to its own module with
- * {@link Instrumentation#redefineModule} the first time it is needed (the agent shares the class
- * path's unnamed module with the application; docs/agent.md says so). The bootstrap loader is not
+ * lookup: then {@code ClassLoader.defineClass} is called through a method handle that a copy of
+ * {@link LoaderDefine} in a loader of the agent's own obtains, after the agent opened {@code java.lang}
+ * of {@code java.base} to that loader's unnamed module alone ({@link Instrumentation#redefineModule});
+ * the class path's unnamed module, shared with the application, is not opened. The bootstrap loader is not
  * supported: a package whose replaced classes live there is refused.
  *
  * <p>Thread-safe. Defining takes no lock of ours (one taken inside class loading could deadlock
@@ -294,7 +294,12 @@ final class AddedClasses {
                 e);
     }
 
-    /** {@code ClassLoader.defineClass(String, byte[], int, int, ProtectionDomain)}, opening java.lang to the agent on first use. */
+    /**
+     * {@code ClassLoader.defineClass(String, byte[], int, int, ProtectionDomain)}. The first time, a
+     * copy of {@link LoaderDefine} is defined in a class loader of the agent's own and {@code java.lang}
+     * is opened to that loader's unnamed module alone, not to the class path's (which the
+     * application shares with the agent).
+     */
     private MethodHandle loaderDefine() {
         MethodHandle h = loaderDefine;
         if (h != null) {
@@ -302,22 +307,41 @@ final class AddedClasses {
         }
         synchronized (this) {
             if (loaderDefine == null) {
-                Module base = Object.class.getModule();
-                Module agent = AddedClasses.class.getModule();
                 try {
-                    if (!base.isOpen("java.lang", agent)) {
+                    byte[] bytes;
+                    try (java.io.InputStream in = AddedClasses.class.getResourceAsStream("LoaderDefine.class")) {
+                        if (in == null) {
+                            throw new IllegalStateException("LoaderDefine.class is missing from the agent jar");
+                        }
+                        bytes = in.readAllBytes();
+                    }
+                    Class<?> copy = new PrivateLoader().define(bytes);
+                    Module base = Object.class.getModule();
+                    Module own = copy.getModule();
+                    if (!base.isOpen("java.lang", own)) {
                         inst.redefineModule(base, Collections.<Module>emptySet(), Collections.<String, Set<Module>>emptyMap(),
-                                Collections.singletonMap("java.lang", Collections.singleton(agent)),
+                                Collections.singletonMap("java.lang", Collections.singleton(own)),
                                 Collections.<Class<?>>emptySet(), Collections.<Class<?>, List<Class<?>>>emptyMap());
                     }
-                    loaderDefine = MethodHandles.privateLookupIn(ClassLoader.class, MethodHandles.lookup()).findVirtual(
-                            ClassLoader.class, "defineClass",
-                            MethodType.methodType(Class.class, String.class, byte[].class, int.class, int.class, ProtectionDomain.class));
-                } catch (ReflectiveOperationException | RuntimeException e) {
+                    @SuppressWarnings("unchecked")
+                    java.util.function.Supplier<MethodHandle> s = (java.util.function.Supplier<MethodHandle>) copy.getConstructor().newInstance();
+                    loaderDefine = s.get();
+                } catch (ReflectiveOperationException | java.io.IOException | RuntimeException e) {
                     throw new Refusal("this JVM does not let the agent define classes into a class loader (" + e + ")", e);
                 }
             }
             return loaderDefine;
+        }
+    }
+
+    /** The agent's own loader (its own unnamed module) for the copy of {@link LoaderDefine}; it delegates to the platform loader only. */
+    private static final class PrivateLoader extends ClassLoader {
+        PrivateLoader() {
+            super("hotpatch-agent-define", ClassLoader.getPlatformClassLoader());
+        }
+
+        Class<?> define(byte[] b) {
+            return defineClass(null, b, 0, b.length);
         }
     }
 }

@@ -160,6 +160,8 @@ class AddedClassesTest {
             assertThat(app.request("fee 2000000", "fee=")).as("fixed from the first call").isEqualTo("fee=-1");
             assertThat(app.request("fee 1030", "fee=")).isEqualTo("fee=26");
             assertThat(app.request("iso 2000000", "iso=")).isEqualTo("iso=-1");
+            assertThat(app.request("opens", "opens=")).as("java.lang is not opened to the class path the application shares with the agent")
+                    .isEqualTo("opens=false");
             Message u = h.send(app, "op", "uninstall", "actor", "test");
             assertThat(u.get("status")).as(u.toString()).isEqualTo("ok");
             assertThat(app.request("fee 2000000", "fee=")).isEqualTo("fee=50000");

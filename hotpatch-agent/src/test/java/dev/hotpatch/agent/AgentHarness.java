@@ -57,7 +57,8 @@ final class AgentHarness {
             "        if (iso == null) iso = new URLClassLoader(new URL[] {App.class.getProtectionDomain().getCodeSource().getLocation()},",
             "            ClassLoader.getPlatformClassLoader());",
             "        System.out.println(\"iso=\" + iso.loadClass(\"acme.Fees\").getMethod(\"fee\", long.class).invoke(null, Long.parseLong(p[1])));",
-            "      } else System.out.println(\"error \" + line);",
+            "      } else if (p[0].equals(\"opens\")) System.out.println(\"opens=\" + Object.class.getModule().isOpen(\"java.lang\", App.class.getModule()));",
+            "      else System.out.println(\"error \" + line);",
             "    }",
             "  }",
             "}");
