@@ -254,7 +254,7 @@ final class Engine {
     private String noLongerNeeded(Handle h, Run r, Machine mac) {
         if (r.hotpatch()) {
             Targets.Target t = new Targets.Target(Rollout.HOTPATCH, r.settings().target(), r.imageId(), r.settings().baselineId(), null, null);
-            Map<String, List<String>> sup = new Targets(catalog).supersedes(h, t);
+            Map<String, List<String>> sup = new Targets(catalog, clock).supersedes(h, t);
             if (Targets.covers(mac.hotpatches().stream().map(x -> x.id()).toList(), t.id(), sup)) {
                 return "already runs " + t.id() + " or an update that supersedes it";
             }

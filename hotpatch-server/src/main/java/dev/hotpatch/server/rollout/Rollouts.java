@@ -49,7 +49,7 @@ public final class Rollouts {
         this.catalog = catalog;
         this.policies = policies;
         this.quarantines = quarantines;
-        this.targets = new Targets(catalog);
+        this.targets = new Targets(catalog, clock);
     }
 
     Targets targets() {

@@ -25,10 +25,18 @@ import org.jdbi.v3.core.Handle;
  * target before (an operator decides about those). Thread-safe (stateless).
  */
 final class Targets {
-    private final Catalog catalog;
+    /**
+     * The agent's default probation: a JVM that stops this soon after a hotpatch was applied gets it
+     * quarantined at its next start (agent option {@code probation}).
+     */
+    static final java.time.Duration PROBATION = java.time.Duration.ofMinutes(10);
 
-    Targets(Catalog catalog) {
+    private final Catalog catalog;
+    private final java.time.Clock clock;
+
+    Targets(Catalog catalog, java.time.Clock clock) {
         this.catalog = catalog;
+        this.clock = clock;
     }
 
     /** What a rollout carries. */
@@ -100,6 +108,8 @@ final class Targets {
                 why = "already in an unfinished rollout";
             } else if (failedBefore.contains(id)) {
                 why = "failed this update in an earlier rollout; an operator's rollout may retry it";
+            } else if (f.automatic() && t.hotpatch()) {
+                why = awaitingAgent(h, id, t.id(), report);
             }
             if (why != null) {
                 out.put(name, why);
@@ -108,6 +118,33 @@ final class Targets {
             in.add(new Candidate(new Waves.Member(id, name, c.region(), c.zone(), c.availabilitySet(), c.updateDomain(), c.group()), eff.ring()));
         }
         return new Result(in, out, fixed);
+    }
+
+    /**
+     * Why an automatic rollout leaves out a machine whose JVM started within a probation after
+     * {@code kb} was installed on it, while its report does not yet carry its agent's answer: that JVM
+     * may have died of the hotpatch, and its agent then quarantines it at start, which the node
+     * reports only once the agent answers. Installing before that would apply the hotpatch again
+     * (an install is an operator's "apply it again") and lose the quarantine. Null when none of that
+     * holds, or once a probation has passed since the start (a JVM whose agent never answers, say one
+     * without an enrolled agent, is then patched as any other).
+     */
+    private String awaitingAgent(Handle h, String machineId, String kb, MachineReport report) {
+        java.time.Instant started = report.startedAt();
+        if (report.quarantined() != null || started == null || !clock.instant().isBefore(started.plus(PROBATION))) {
+            return null;
+        }
+        Long at = h.createQuery("SELECT MAX(at) FROM history WHERE machine_id = :m AND kb_id = :k AND action = 'install' AND outcome = 'succeeded'")
+                .bind("m", machineId).bind("k", kb).mapTo(Long.class).findOne().orElse(null);
+        if (at == null) {
+            return null;
+        }
+        java.time.Instant installed = java.time.Instant.ofEpochMilli(at);
+        if (installed.isAfter(started) || started.isAfter(installed.plus(PROBATION))) {
+            return null;
+        }
+        return "its JVM restarted within " + PROBATION.toMinutes() + " min of " + kb + " being installed on it; waiting for its agent to"
+                + " report whether it quarantined " + kb + " (until " + started.plus(PROBATION) + " at the latest)";
     }
 
     /** KB → the KBs it supersedes, for the hotpatches of the target's baseline. */

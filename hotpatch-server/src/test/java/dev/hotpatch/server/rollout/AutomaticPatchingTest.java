@@ -222,6 +222,62 @@ class AutomaticPatchingTest {
         }
     }
 
+    /**
+     * A JVM that restarts within the probation of a hotpatch may have died of it; its agent then
+     * quarantines the hotpatch at start, which the node can report only once the agent answers.
+     * Until then the automation leaves the machine out (an install would apply the hotpatch again
+     * and lose the quarantine); after a probation without an answer it patches it as any other.
+     */
+    @BothStores
+    void aJvmRestartedWithinTheProbation_isLeftOutOfAutomaticRollouts_untilItsAgentAnswers(TestServer s) throws Exception {
+        try (Rig rig = new Rig(s)) {
+            Map<String, Object> policy = automatic();
+            policy.put("soakMinutes", 1);
+            rig.policy("fleet", policy);
+            Map<String, Map<String, Object>> ms = new LinkedHashMap<>();
+            for (int i = 0; i < 2; i++) {
+                ms.put("web-0" + i, SimFleet.config("eu-west", "1", "web", i, "web", null, "Europe/Paris", null));
+            }
+            rig.fleet.machines(rig.scene.jar10, ms);
+            rig.publishKb1();
+            s.clock.set(Instant.parse("2026-02-11T09:00:00Z"));
+            rig.fleet.checkInAll();
+            rig.tick();
+            String first = rollouts(rig).get(0).get("id").asText();
+            assertThat(rig.drive(first, Duration.ofSeconds(30), 40).get("state").asText()).isEqualTo("completed");
+
+            // web-01 starts again without KB1 and its agent stays silent: left out for a probation, then patched again.
+            rig.fleet.machine("web-01").restartsWithoutAndSilently(KB1);
+            rig.fleet.checkInAll();
+            rig.tick();
+            assertThat(rollouts(rig)).as("no automatic install while the agent has not said whether it quarantined KB1").hasSize(1);
+            s.clock.advance(Duration.ofMinutes(11));
+            rig.fleet.checkInAll();
+            rig.tick();
+            assertThat(rollouts(rig)).hasSize(2);
+            String second = rollouts(rig).stream().map(r -> r.get("id").asText()).filter(id -> !id.equals(first)).findFirst().orElseThrow();
+            rig.fleet.machine("web-01").agentAnswers(); // its health gate needs the agent's word that KB1 is live
+            assertThat(rig.drive(second, Duration.ofSeconds(30), 40).get("state").asText()).isEqualTo("completed");
+            assertThat(rig.states(second)).containsOnlyKeys("web-01").containsEntry("web-01", "healthy");
+
+            // Minutes after that install, web-01 dies of KB1: left out until its agent answers, and then the quarantine blocks KB1.
+            s.clock.advance(Duration.ofMinutes(1));
+            rig.fleet.machine("web-01").diesOfAndRestartsSilently(KB1);
+            rig.fleet.checkInAll();
+            rig.tick();
+            assertThat(rollouts(rig)).hasSize(2);
+            rig.fleet.machine("web-01").agentAnswers();
+            rig.fleet.checkInAll();
+            rig.tick();
+            JsonNode q = rig.get("/api/v1/quarantines?state=active");
+            assertThat(q.get("total").asInt()).as(q.toString()).isEqualTo(1);
+            assertThat(q.at("/items/0/machine").asText()).isEqualTo("web-01");
+            rig.tick();
+            assertThat(rollouts(rig)).as("KB1 is not installed again on the machine it crashed").hasSize(2);
+            assertThat(rig.fleet.machine("web-01").commands()).containsExactly("install_hotpatch " + KB1, "install_hotpatch " + KB1);
+        }
+    }
+
     @BothStores
     void uniformGroups_areRefusedForAutomaticHotpatching_withAClearError(TestServer s) throws Exception {
         try (Rig rig = new Rig(s)) {

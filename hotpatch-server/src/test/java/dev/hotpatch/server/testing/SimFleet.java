@@ -99,6 +99,10 @@ public final class SimFleet implements AutoCloseable {
         /** Baseline jar hashes on which the health check fails. */
         public final Set<String> unhealthyOn = ConcurrentHashMap.newKeySet();
         public volatile boolean present = true;
+        /** Whether the node got an answer from the JVM's agent for this report (it then reports the quarantine list, empty or not). */
+        volatile boolean agentAnswers = true;
+        /** What the agent quarantined at its start, reported once it answers. */
+        final List<Map<String, Object>> unreported = new ArrayList<>();
         SimNode node;
         final List<String> commandLog = new ArrayList<>();
         /** The report of the node's last check-in, sent again in full when the server asks for it. */
@@ -129,7 +133,7 @@ public final class SimFleet implements AutoCloseable {
             m.put("pid", pid);
             m.put("startedAt", startedAt.toString());
             m.put("jvm", Map.of("vendor", "Eclipse Adoptium", "version", "17.0.12"));
-            m.put("agent", Map.of("present", true, "version", "0.1.0", "mode", "enrolled", "reachable", true));
+            m.put("agent", Map.of("present", true, "version", "0.1.0", "mode", "enrolled", "reachable", agentAnswers));
             m.put("jars", List.of(Map.of("name", "fees.jar", "sha256", jarSha)));
             List<Map<String, Object>> hps = new ArrayList<>();
             hotpatches.forEach((kb, hp) -> hps.add(hp));
@@ -138,10 +142,37 @@ public final class SimFleet implements AutoCloseable {
             m.put("health", Map.of("state", healthy() ? "passing" : "failing", "checkedAt", now().toString(),
                     "detail", healthy() ? "HTTP 200 from http://127.0.0.1:8081/health" : "HTTP 503 from http://127.0.0.1:8081/health",
                     "samples", samples, "failures", failures));
-            if (!quarantined.isEmpty()) {
+            if (agentAnswers) {
                 m.put("quarantined", quarantined);
             }
             return m;
+        }
+
+        /**
+         * The JVM died soon after {@code kb} was applied and started again: its agent quarantined
+         * {@code kb} at start, but has not answered the node yet, so the node's reports carry no
+         * quarantine list until {@link #agentAnswers()}.
+         */
+        public synchronized void diesOfAndRestartsSilently(String kb) {
+            hotpatches.remove(kb);
+            restart();
+            agentAnswers = false;
+            unreported.add(Map.of("id", kb, "since", now().toString(), "reason", "the JVM stopped without a clean shutdown 4 s after " + kb
+                    + " was applied (probation 10 min); not re-applied at start"));
+        }
+
+        /** The agent answers the node again, with what it quarantined at start. */
+        public synchronized void agentAnswers() {
+            agentAnswers = true;
+            quarantined.addAll(unreported);
+            unreported.clear();
+        }
+
+        /** The JVM started again without {@code kb} (an attached agent, say, which keeps nothing) and its agent does not answer. */
+        public synchronized void restartsWithoutAndSilently(String kb) {
+            hotpatches.remove(kb);
+            restart();
+            agentAnswers = false;
         }
 
         void restart() {
