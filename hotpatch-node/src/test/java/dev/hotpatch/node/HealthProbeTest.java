@@ -112,6 +112,10 @@ class HealthProbeTest {
             assertThat(h3.state()).isEqualTo("passing");
             assertThat(h3.failures()).as("counters start again in the new JVM").isZero();
             assertThat(h3.samples()).isLessThanOrEqualTo(2);
+        } finally {
+            // The node launched these JVMs and, as a node should, leaves them running when it stops.
+            ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> java.util.Arrays.asList(a)
+                    .contains("-Dhotpatch.machine=" + name)).orElse(false)).forEach(ProcessHandle::destroyForcibly);
         }
     }
 

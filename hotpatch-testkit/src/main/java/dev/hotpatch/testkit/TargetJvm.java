@@ -137,7 +137,7 @@ public final class TargetJvm implements AutoCloseable {
      * runs. Waits until it is gone.
      */
     public void kill() {
-        process.destroyForcibly();
+        signal(true);
         try {
             if (!process.waitFor(GRACE.toMillis() * 4, TimeUnit.MILLISECONDS)) {
                 throw new AssertionError(describe() + " did not die after SIGKILL" + outputSoFar());
@@ -154,7 +154,7 @@ public final class TargetJvm implements AutoCloseable {
      * @throws AssertionError if it is still running after {@code timeout}
      */
     public void stop(Duration timeout) {
-        process.destroy();
+        signal(false);
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new AssertionError(describe() + " did not stop within " + timeout + " after SIGTERM" + outputSoFar());
@@ -168,7 +168,7 @@ public final class TargetJvm implements AutoCloseable {
     /** Destroys the target: a normal termination request, then a forcible kill after 5 s. */
     @Override
     public void close() {
-        process.destroy();
+        List<ProcessHandle> tree = signal(false);
         try {
             if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
                 process.destroyForcibly();
@@ -178,6 +178,32 @@ public final class TargetJvm implements AutoCloseable {
             process.destroyForcibly();
             Thread.currentThread().interrupt();
         }
+        // What the target started, or the JVM under a launcher, dies with it: nothing outlives the test.
+        tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+    }
+
+    /**
+     * Signals the target and every process under it, deepest first. Under a launcher (say
+     * {@code unshare}) the JVM is a descendant, and a launcher that changes credentials before it
+     * execs the JVM leaves it no parent-death signal: signalling the launcher alone would leave the
+     * JVM running. Returns the processes signalled besides the target.
+     */
+    private List<ProcessHandle> signal(boolean force) {
+        List<ProcessHandle> tree = new java.util.ArrayList<>(process.descendants().toList());
+        java.util.Collections.reverse(tree);
+        for (ProcessHandle p : tree) {
+            if (force) {
+                p.destroyForcibly();
+            } else {
+                p.destroy();
+            }
+        }
+        if (force) {
+            process.destroyForcibly();
+        } else {
+            process.destroy();
+        }
+        return tree;
     }
 
     @Override
