@@ -26,7 +26,7 @@ import dev.hotpatch.node.server.ServerTransport;
 import dev.hotpatch.node.server.ServerUnavailableException;
 import dev.hotpatch.node.standalone.History;
 import dev.hotpatch.node.standalone.LocalOrchestrator;
-import dev.hotpatch.node.target.TargetCalls;
+import dev.hotpatch.node.deadline.TargetCalls;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;

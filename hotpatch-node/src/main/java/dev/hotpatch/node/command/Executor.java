@@ -11,7 +11,7 @@ import dev.hotpatch.node.inventory.InventoryCollector;
 import dev.hotpatch.node.inventory.MachineInventory;
 import dev.hotpatch.node.restart.Comeback;
 import dev.hotpatch.node.restart.Supervisor;
-import dev.hotpatch.node.target.TargetCalls;
+import dev.hotpatch.node.deadline.TargetCalls;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;

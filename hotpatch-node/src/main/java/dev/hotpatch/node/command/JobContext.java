@@ -9,7 +9,7 @@ import dev.hotpatch.node.discovery.MachineDiscovery;
 import dev.hotpatch.node.internal.PrivateFiles;
 import dev.hotpatch.node.inventory.InventoryCollector;
 import dev.hotpatch.node.restart.Supervisor;
-import dev.hotpatch.node.target.TargetCalls;
+import dev.hotpatch.node.deadline.TargetCalls;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -64,7 +64,7 @@ final class JobContext {
      * The result of a command whose JVM did not answer in time: {@code timed_out}, with what was
      * asked, whether it may still complete, and what to look at next.
      */
-    CommandResult timedOut(Journal.Entry e, LocalMachine m, dev.hotpatch.node.target.TargetTimeoutException x) {
+    CommandResult timedOut(Journal.Entry e, LocalMachine m, dev.hotpatch.node.deadline.TargetTimeoutException x) {
         return result(e, Status.TIMED_OUT, "machine " + m.name() + ": " + x.getMessage() + (x.sent()
                         ? "; the outcome is unknown until the JVM answers, and the machine's next report shows what it runs"
                         : "; nothing was changed"),

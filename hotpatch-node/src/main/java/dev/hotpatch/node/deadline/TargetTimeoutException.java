@@ -1,4 +1,4 @@
-package dev.hotpatch.node.target;
+package dev.hotpatch.node.deadline;
 
 import dev.hotpatch.node.NodeException;
 

@@ -1,4 +1,4 @@
-package dev.hotpatch.node.target;
+package dev.hotpatch.node.deadline;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
