@@ -48,27 +48,7 @@ public final class AssessmentAfterPublish {
         defaults.put("pg-durable", "false");
         Options o = Options.parse(args, defaults);
         PrintStream out = System.out;
-        out.println("# Assessment of a fleet after a publish (" + o.summary() + ")");
-        out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
-        List<String> rows = new ArrayList<>();
-        PostgresCluster pg = null;
-        try {
-            for (FleetServer.Store store : o.stores()) {
-                if (store == FleetServer.Store.POSTGRESQL && pg == null) {
-                    try {
-                        pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
-                    } catch (Exception e) {
-                        out.println("PostgreSQL skipped: " + e.getMessage());
-                        continue;
-                    }
-                }
-                rows.addAll(runOn(store, pg, o, out));
-            }
-        } finally {
-            if (pg != null) {
-                pg.close();
-            }
-        }
+        List<String> rows = StoreRuns.each("Assessment of a fleet after a publish", o, out, (store, pg) -> runOn(store, pg, o, out));
         out.println();
         out.println("## Summary (median; range over repeats)");
         out.println();

@@ -61,27 +61,7 @@ public final class CheckInThroughput {
         defaults.put("pg-durable", "false");
         Options o = Options.parse(args, defaults);
         PrintStream out = System.out;
-        out.println("# Check-in throughput vs the trivial endpoint (" + o.summary() + ")");
-        out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
-        List<String> rows = new ArrayList<>();
-        PostgresCluster pg = null;
-        try {
-            for (FleetServer.Store store : o.stores()) {
-                if (store == FleetServer.Store.POSTGRESQL && pg == null) {
-                    try {
-                        pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
-                    } catch (Exception e) {
-                        out.println("PostgreSQL skipped: " + e.getMessage());
-                        continue;
-                    }
-                }
-                rows.addAll(runOn(store, pg, o, out));
-            }
-        } finally {
-            if (pg != null) {
-                pg.close();
-            }
-        }
+        List<String> rows = StoreRuns.each("Check-in throughput vs the trivial endpoint", o, out, (store, pg) -> runOn(store, pg, o, out));
         out.println();
         out.println("## Summary (median of per-repeat figures; range over repeats; latencies pooled over all measured requests;"
                 + " CPU per request: this JVM's, server and client threads together, plus PostgreSQL's processes)");

@@ -37,22 +37,7 @@ public final class ConsolePages {
         defaults.put("pg-durable", "false");
         Options o = Options.parse(args, defaults);
         PrintStream out = System.out;
-        out.println("# Console fleet overview at fleet scale (" + o.summary() + ")");
-        out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
-        List<String> rows = new ArrayList<>();
-        PostgresCluster pg = null;
-        try {
-            for (FleetServer.Store store : o.stores()) {
-                if (store == FleetServer.Store.POSTGRESQL && pg == null) {
-                    pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
-                }
-                rows.addAll(run(store, pg, o, out));
-            }
-        } finally {
-            if (pg != null) {
-                pg.close();
-            }
-        }
+        List<String> rows = StoreRuns.each("Console fleet overview at fleet scale", o, out, (store, pg) -> run(store, pg, o, out));
         out.println();
         out.println("| store | call | round trip, median | p90 | max | minus /healthz (median) |");
         out.println("|---|---|---|---|---|---|");

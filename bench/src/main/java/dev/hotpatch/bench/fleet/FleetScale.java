@@ -115,35 +115,12 @@ public final class FleetScale {
         defaults.put("pg-durable", "false");
         Options o = Options.parse(args, defaults);
         PrintStream out = System.out;
-        out.println("# Fleet at scale (" + o.summary() + ")");
-        out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
         List<String> rows = new ArrayList<>();
         List<String> reassess = new ArrayList<>();
-        for (FleetServer.Store store : o.stores()) {
-            PostgresCluster pg = null;
-            try {
-                if (store == FleetServer.Store.POSTGRESQL) {
-                    try {
-                        pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
-                    } catch (Exception e) {
-                        out.println("PostgreSQL skipped: " + e.getMessage());
-                        continue;
-                    }
-                }
-                Thread stopPg = pg == null ? null : new Thread(pg::close, "stop-postgres");
-                if (stopPg != null) {
-                    Runtime.getRuntime().addShutdownHook(stopPg);
-                }
-                runOn(store, pg, o, out, rows, reassess);
-                if (stopPg != null) {
-                    Runtime.getRuntime().removeShutdownHook(stopPg);
-                }
-            } finally {
-                if (pg != null) {
-                    pg.close();
-                }
-            }
-        }
+        StoreRuns.each("Fleet at scale", o, out, (store, pg) -> {
+            runOn(store, pg, o, out, rows, reassess);
+            return List.of();
+        });
         out.println();
         out.println("## Check-ins at the default interval (open loop; latency from when each check-in was due)");
         out.println();

@@ -99,27 +99,7 @@ public final class RolloutOverhead {
         defaults.put("pg-durable", "false");
         Options o = Options.parse(args, defaults);
         PrintStream out = System.out;
-        out.println("# Automatic rollout of one hotpatch to a fleet, compressed clock (" + o.summary() + ")");
-        out.println("# " + Environment.describe() + "; load average at start " + Environment.loadAverage());
-        List<String> rows = new ArrayList<>();
-        PostgresCluster pg = null;
-        try {
-            for (FleetServer.Store store : o.stores()) {
-                if (store == FleetServer.Store.POSTGRESQL && pg == null) {
-                    try {
-                        pg = PostgresCluster.start(o.flag("pg-durable") ? PostgresCluster.Durability.FULL : PostgresCluster.Durability.ASYNC_COMMIT);
-                    } catch (Exception e) {
-                        out.println("PostgreSQL skipped: " + e.getMessage());
-                        continue;
-                    }
-                }
-                rows.add(run(store, pg, o, out));
-            }
-        } finally {
-            if (pg != null) {
-                pg.close();
-            }
-        }
+        List<String> rows = StoreRuns.each("Automatic rollout of one hotpatch to a fleet, compressed clock", o, out, (store, pg) -> List.of(run(store, pg, o, out)));
         out.println();
         out.println("| store | machines | waves | publish → last fixed (simulated) | required by policy (soaks, windows) | overhead | share | CPU: JVM (of which nodes) + database | heap peak / RSS peak |");
         out.println("|---|---|---|---|---|---|---|---|---|");
