@@ -31,18 +31,6 @@ import org.junit.jupiter.params.provider.MethodSource;
  * another OS user ({@code hptarget}) kept out.
  */
 class RuntimeSocketTest {
-    private static final String APP = "package shop;\n"
-            + "public class App {\n"
-            + "  public static void main(String[] a) throws Exception {\n"
-            + "    java.io.BufferedReader in = new java.io.BufferedReader(new java.io.InputStreamReader(System.in));\n"
-            + "    System.out.println(\"ready\");\n"
-            + "    for (String l; (l = in.readLine()) != null; ) {\n"
-            + "      long c = Long.parseLong(l.substring(4).trim());\n"
-            + "      System.out.println(\"fee \" + c + \" = \" + Fees.fee(c));\n"
-            + "    }\n"
-            + "  }\n"
-            + "}\n";
-    private static final String FEES = "package shop;\npublic class Fees {\n  public static long fee(long c) { return %s; }\n}\n";
     /** Connects to a socket as whoever runs it, sends a ping frame and says what happened. */
     private static final String KNOCK = "public class Knock {\n"
             + "  public static void main(String[] a) throws Exception {\n"
@@ -243,15 +231,10 @@ class RuntimeSocketTest {
     }
 
     private static Path jar(String name, String feeExpression) {
-        return JarMaker.compile(tmp.resolve(name + ".jar"), Map.of("shop.App", APP, "shop.Fees", FEES.formatted(feeExpression)),
-                List.of(), 11);
+        return FeeShop.jar(tmp, name, feeExpression);
     }
 
     private static Path build(String id, Path baseline, Path patched) {
-        Path out = tmp.resolve(id + ".hotpatch");
-        CliRun r = CliRun.of("build", "--baseline", baseline.toString(), "--patched", patched.toString(), "--id", id,
-                "--title", "Fees", "--classification", "Security", "--key", keys.toString(), "--out", out.toString());
-        assertThat(r.exit()).as(r.toString()).isZero();
-        return out;
+        return FeeShop.build(tmp, keys, id, baseline, patched);
     }
 }
