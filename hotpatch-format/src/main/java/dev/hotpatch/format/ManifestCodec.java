@@ -21,6 +21,11 @@ import java.util.TreeMap;
 final class ManifestCodec {
     static final String ENTRY = "HOTPATCH-INF/patch.properties";
     static final String FORMAT_VERSION = "1";
+    /**
+     * The format of a package with a fix-up class. Agents before fix-ups read only format 1 and
+     * refuse this one ("unsupported package format"), so none applies the classes without the fix-up.
+     */
+    static final String FORMAT_WITH_FIXUP = "2";
     static final int MAX_CLASSES = 10_000;
 
     private ManifestCodec() {
@@ -28,7 +33,10 @@ final class ManifestCodec {
 
     static byte[] write(PackageManifest m) {
         Map<String, String> p = new TreeMap<>();
-        p.put("format", FORMAT_VERSION);
+        p.put("format", m.fixup().isEmpty() ? FORMAT_VERSION : FORMAT_WITH_FIXUP);
+        if (!m.fixup().isEmpty()) {
+            p.put("fixup", m.fixup());
+        }
         p.put("id", m.id());
         p.put("title", m.title());
         p.put("classification", m.classification().label());
@@ -64,9 +72,20 @@ final class ManifestCodec {
         } catch (IOException | IllegalArgumentException e) {
             throw malformed("patch.properties cannot be parsed: " + e.getMessage(), e);
         }
-        if (!FORMAT_VERSION.equals(p.getProperty("format"))) {
-            throw malformed("unsupported package format '" + p.getProperty("format") + "' (this version reads format "
-                    + FORMAT_VERSION + "); upgrade hotpatch to read newer packages", null);
+        String format = p.getProperty("format");
+        if (!FORMAT_VERSION.equals(format) && !FORMAT_WITH_FIXUP.equals(format)) {
+            throw malformed("unsupported package format '" + format + "' (this version reads formats " + FORMAT_VERSION + " and "
+                    + FORMAT_WITH_FIXUP + "); upgrade hotpatch to read newer packages", null);
+        }
+        String fixup = p.getProperty("fixup");
+        if (FORMAT_VERSION.equals(format) && fixup != null) {
+            throw malformed("patch.properties names a fix-up class (" + fixup + ") but says format " + FORMAT_VERSION
+                    + ", which agents before fix-ups apply without running it; a package with a fix-up must say format "
+                    + FORMAT_WITH_FIXUP + ". Rebuild it with 'hotpatch build --fixup'", null);
+        }
+        if (FORMAT_WITH_FIXUP.equals(format) && (fixup == null || fixup.isEmpty())) {
+            throw malformed("patch.properties says format " + FORMAT_WITH_FIXUP + " (a package with a fix-up class) but names"
+                    + " no 'fixup'; rebuild the package", null);
         }
         try {
             int count = Integer.parseInt(required(p, "class.count"));
@@ -104,6 +123,7 @@ final class ManifestCodec {
                     .published(Instant.parse(required(p, "published")))
                     .supersedes(list(p.getProperty("supersedes")))
                     .classes(classes)
+                    .fixup(fixup)
                     .build();
         } catch (NumberFormatException | DateTimeParseException e) {
             throw malformed("patch.properties has an invalid value: " + e.getMessage(), e);

@@ -30,6 +30,7 @@ public final class PackageManifest {
     private final Instant published;
     private final List<String> supersedes;
     private final List<ClassPatch> classes;
+    private final String fixup;
 
     private PackageManifest(Builder b) {
         this.id = requireMatch("id", b.id, ID, "letters, digits, '.', '_' or '-', e.g. KB2026-0001");
@@ -68,6 +69,35 @@ public final class PackageManifest {
                     + id + " is " + classification.label());
         }
         this.classes = Collections.unmodifiableList(new ArrayList<>(b.classes));
+        this.fixup = b.fixup == null || b.fixup.isEmpty() ? "" : requireFixup(ClassNames.requireInternalName(b.fixup), id, classes);
+    }
+
+    /**
+     * The fix-up must be an added class of this package, in the Java package of a class it
+     * replaces: the agent defines it next to those classes and calls it in their loaders.
+     */
+    private static String requireFixup(String fixup, String id, List<ClassPatch> classes) {
+        ClassPatch entry = null;
+        for (ClassPatch c : classes) {
+            if (c.name().equals(fixup)) {
+                entry = c;
+            }
+        }
+        if (entry == null) {
+            throw new IllegalArgumentException("fixup " + fixup + " names no class shipped in package " + id
+                    + "; the fix-up class must be one of its 'added' classes");
+        }
+        if (entry.kind() != ClassPatch.Kind.ADDED) {
+            throw new IllegalArgumentException("fixup " + fixup + " is a 'replace' class of package " + id
+                    + "; the fix-up class must be a class the package adds");
+        }
+        for (ClassPatch c : classes) {
+            if (c.kind() == ClassPatch.Kind.REPLACE && c.packageName().equals(entry.packageName())) {
+                return fixup;
+            }
+        }
+        throw new IllegalArgumentException("fixup " + fixup + " is in Java package '" + entry.packageName().replace('/', '.')
+                + "', where package " + id + " replaces no class; the fix-up class must be in the package of a class it replaces");
     }
 
     public static Builder builder() {
@@ -121,6 +151,16 @@ public final class PackageManifest {
 
     public List<ClassPatch> classes() {
         return classes;
+    }
+
+    /**
+     * Internal name of the fix-up class ({@code acme/FeesFixup}): an added class whose
+     * {@code public static void afterApply()} the agent calls after a live apply (and
+     * {@code afterUninstall()}, when declared, after a live uninstall) to repair state the
+     * vulnerable code built; empty when the package has none. See docs/package-format.md.
+     */
+    public String fixup() {
+        return fixup;
     }
 
     /** A short human description, as Get-HotFix shows it. */
@@ -182,6 +222,7 @@ public final class PackageManifest {
         private Instant published;
         private final List<String> supersedes = new ArrayList<>();
         private final List<ClassPatch> classes = new ArrayList<>();
+        private String fixup;
 
         private Builder() {
         }
@@ -198,6 +239,8 @@ public final class PackageManifest {
         public Builder supersedes(List<String> v) { this.supersedes.clear(); this.supersedes.addAll(v); return this; }
         public Builder classes(List<ClassPatch> v) { this.classes.clear(); this.classes.addAll(v); return this; }
         public Builder addClass(ClassPatch v) { this.classes.add(v); return this; }
+        /** The fix-up class, an added class of the package (internal name); null or empty for none. */
+        public Builder fixup(String v) { this.fixup = v; return this; }
 
         /** Validates and builds; {@link IllegalArgumentException} names the offending field and value. */
         public PackageManifest build() {

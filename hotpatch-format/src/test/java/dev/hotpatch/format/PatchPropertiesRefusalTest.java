@@ -35,10 +35,10 @@ class PatchPropertiesRefusalTest {
 
     @Test
     void read_refusesANewerFormatVersionAndSaysToUpgrade() {
-        Path file = signedWith(lines -> lines.map(l -> l.equals("format=1") ? "format=2" : l));
+        Path file = signedWith(lines -> lines.map(l -> l.equals("format=1") ? "format=3" : l));
 
         assertRefused(() -> HotpatchPackage.read(file, TestKeys.trustPublisher()), Reason.MALFORMED)
-                .hasMessageContaining("unsupported package format '2'")
+                .hasMessageContaining("unsupported package format '3'")
                 .hasMessageContaining("upgrade hotpatch");
     }
 

@@ -78,6 +78,7 @@ final class SamplePackages {
         assertThat(actual.rebootBehavior()).isEqualTo(expected.rebootBehavior());
         assertThat(actual.published()).isEqualTo(expected.published());
         assertThat(actual.supersedes()).isEqualTo(expected.supersedes());
+        assertThat(actual.fixup()).isEqualTo(expected.fixup());
         assertThat(actual.classes()).hasSameSizeAs(expected.classes());
         for (int i = 0; i < expected.classes().size(); i++) {
             ClassPatch a = actual.classes().get(i);
