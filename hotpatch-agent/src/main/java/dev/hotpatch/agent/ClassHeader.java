@@ -8,20 +8,24 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The names a class file declares about itself: its own name, its superclass and its interfaces,
- * read from the constant pool without any bytecode library (the agent loads nothing third-party).
- * The agent needs them to define added classes supertypes first. Immutable.
+ * The names a class file declares about itself: its own name, its superclass, its interfaces and
+ * its {@code public static void m()} methods, read without any bytecode library (the agent loads
+ * nothing third-party). The agent needs them to define added classes supertypes first and to
+ * check a fix-up class's hooks before it changes anything. Immutable.
  */
 final class ClassHeader {
     final String name;
     /** Internal name of the superclass; null for {@code java/lang/Object} itself. */
     final String superName;
     final List<String> interfaces;
+    /** Names of the methods declared {@code public static} with descriptor {@code ()V}. */
+    final List<String> publicStaticVoidMethods;
 
-    private ClassHeader(String name, String superName, List<String> interfaces) {
+    private ClassHeader(String name, String superName, List<String> interfaces, List<String> publicStaticVoidMethods) {
         this.name = name;
         this.superName = superName;
         this.interfaces = interfaces;
+        this.publicStaticVoidMethods = publicStaticVoidMethods;
     }
 
     /** Super and interfaces together. */
@@ -84,9 +88,43 @@ final class ClassHeader {
             for (int i = 0; i < n; i++) {
                 interfaces.add(className(utf8, classNameIndex, in.readUnsignedShort()));
             }
-            return new ClassHeader(name, superName, Collections.unmodifiableList(interfaces));
+            skipMembers(in);
+            List<String> hooks = new ArrayList<>();
+            int methods = in.readUnsignedShort();
+            for (int i = 0; i < methods; i++) {
+                int access = in.readUnsignedShort();
+                String methodName = utf8[in.readUnsignedShort()];
+                String descriptor = utf8[in.readUnsignedShort()];
+                skipAttributes(in);
+                if ((access & 0x0009) == 0x0009 && "()V".equals(descriptor)) {
+                    hooks.add(methodName);
+                }
+            }
+            return new ClassHeader(name, superName, Collections.unmodifiableList(interfaces), Collections.unmodifiableList(hooks));
         } catch (IOException | ArrayIndexOutOfBoundsException e) {
             throw new IllegalArgumentException("truncated or malformed class file: " + e, e);
+        }
+    }
+
+    /** Skips the fields: access, name, descriptor, attributes. */
+    private static void skipMembers(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        for (int i = 0; i < n; i++) {
+            in.readUnsignedShort();
+            in.readUnsignedShort();
+            in.readUnsignedShort();
+            skipAttributes(in);
+        }
+    }
+
+    private static void skipAttributes(DataInputStream in) throws IOException {
+        int n = in.readUnsignedShort();
+        for (int i = 0; i < n; i++) {
+            in.readUnsignedShort();
+            int length = in.readInt();
+            if (length < 0 || in.skipBytes(length) != length) {
+                throw new IOException("attribute length " + Integer.toUnsignedString(length) + " runs past the end");
+            }
         }
     }
 

@@ -41,6 +41,7 @@ final class Engine {
     private final HotpatchAgent.Mode mode;
     private final CodeSourceLedger ledger;
     private final Patcher patcher;
+    private final Fixups fixups;
     private final TrustPolicy trust;
     /** Null when nothing persists: an attached agent, or an enrolled one whose state folder is unusable ({@link #storeProblem}). */
     private final StateStore store;
@@ -63,6 +64,7 @@ final class Engine {
         this.mode = mode;
         this.ledger = new CodeSourceLedger(mode == HotpatchAgent.Mode.ATTACHED);
         this.patcher = new Patcher(inst, ledger);
+        this.fixups = new Fixups(inst);
         this.trust = new TrustPolicy(options.trust, mode);
         StateStore s = null;
         String problem = null;
@@ -204,7 +206,12 @@ final class Engine {
                 hold(r, Held.UNRESTORED, Instant.now(), "its stored package " + r.file + " changed since it was accepted");
                 return;
             }
-            installed.add(new Installed(pkg, r));
+            Installed restored = new Installed(pkg, r);
+            if (restored.fixupClass() != null) {
+                restored.fixupRun = new Fixups.Run("not-run", "afterApply() not run: the hotpatch was re-applied at JVM start,"
+                        + " before the library built any state, so the fixed code builds it");
+            }
+            installed.add(restored);
         } catch (PackageException e) {
             if (e.reason() == PackageException.Reason.UNTRUSTED) {
                 HotpatchPackage unverified = HotpatchPackage.read(r.file, true);
@@ -269,6 +276,12 @@ final class Engine {
         StateStore.Record record = new StateStore.Record(id, copy, pkg.sha256(), now, actor == null ? "" : actor);
         record.probationUntil = quarantine.probationFrom(now);
         Installed candidate = new Installed(pkg, record);
+        try {
+            Fixups.check(candidate);
+        } catch (Refusal e) {
+            deleteQuietly(copy);
+            throw e;
+        }
         Set<String> superseded = new HashSet<>(candidate.manifest.supersedes());
         Set<String> names = classNames(candidate, superseded);
         List<Installed> before = new ArrayList<>(installed);
@@ -287,6 +300,11 @@ final class Engine {
             throw e;
         }
         try {
+            candidate.fixupRun = fixups.afterApply(candidate);
+        } catch (Fixups.Failure f) {
+            throw fixupFailed(candidate, f, before, names, copy);
+        }
+        try {
             if (store != null) {
                 StateStore.Record stored = new StateStore.Record(id, store.keep(id, copy), pkg.sha256(), now, record.installedBy);
                 stored.probationUntil = record.probationUntil;
@@ -294,7 +312,9 @@ final class Engine {
                 next.add(stored);
                 store.save(next);
                 persisted = next;
-                installed.set(installed.indexOf(candidate), new Installed(pkg, stored));
+                Installed kept = new Installed(pkg, stored);
+                kept.fixupRun = candidate.fixupRun;
+                installed.set(installed.indexOf(candidate), kept);
                 held.removeIf(h -> h.id().equals(id));
             }
         } catch (IOException e) {
@@ -303,8 +323,11 @@ final class Engine {
             installed.addAll(before);
             patcher.plan(installed);
             patcher.converge(installed, names, null, true);
+            List<String> hookProblems = candidate.fixupRun == null ? Collections.<String>emptyList()
+                    : fixups.afterUninstall(candidate, candidate.fixupRun.liveLoaders());
             return reply("failed", id + " was redefined but could not be persisted in " + store.dir() + " (" + e.getMessage()
-                    + "), so it was rolled back: nothing changed. Fix the state folder (owner-only, space on disk) and retry")
+                    + "), so it was rolled back: nothing changed" + (hookProblems.isEmpty() ? "" : " (but " + String.join("; ", hookProblems)
+                    + ")") + ". Fix the state folder (owner-only, space on disk) and retry")
                     .put("id", id);
         } finally {
             deleteQuietly(copy);
@@ -314,7 +337,9 @@ final class Engine {
             quarantine.watch(this);
         }
         publishProperties();
-        Message m = reply("ok", id + " applied: " + describe(outcome) + (store == null ? "; live in this JVM only (the agent was"
+        Message m = reply("ok", id + " applied: " + describe(outcome) + (candidate.fixupRun == null ? ""
+                : "; fix-up " + candidate.fixupClass().binaryName() + ": " + candidate.fixupRun.detail)
+                + (store == null ? "; live in this JVM only (the agent was"
                 + " attached, so nothing re-applies it when the JVM restarts)" : "")).put("id", id)
                 .put("durationMicros", (System.nanoTime() - start) / 1000).put("persisted", store != null)
                 .put("title", candidate.manifest.title());
@@ -328,7 +353,42 @@ final class Engine {
             m.put("classes." + n + ".pending", o == null || o.copies == 0);
             n++;
         }
+        fixup(m, "", candidate);
         return m.put("classes.count", n);
+    }
+
+    /**
+     * Rolls back an apply whose fix-up's {@code afterApply()} threw, exactly as a refused apply:
+     * the previous code back in every loader, nothing persisted; then {@code afterUninstall()},
+     * when declared, in the loaders where {@code afterApply()} had run or failed.
+     */
+    private Refusal fixupFailed(Installed candidate, Fixups.Failure f, List<Installed> before, Set<String> names, Path copy) {
+        installed.clear();
+        installed.addAll(before);
+        patcher.undoPlan(installed, names);
+        deleteQuietly(copy);
+        List<ClassLoader> undo = new ArrayList<>(f.ran);
+        undo.add(f.failedIn);
+        boolean declared = Fixups.hooks(candidate).contains(Fixups.AFTER_UNINSTALL);
+        List<String> problems = fixups.afterUninstall(candidate, undo);
+        return new Refusal(candidate.id() + " was not applied: its fix-up " + f.getMessage() + ". The redefinition was rolled"
+                + " back: the previous code runs again in every class loader and nothing was persisted"
+                + (!declared ? "; the fix-up declares no afterUninstall(), so whatever afterApply() changed before it threw stays"
+                : problems.isEmpty() ? "; afterUninstall() ran in " + undo.size() + " class loader" + (undo.size() == 1 ? "" : "s")
+                : "; " + String.join("; ", problems))
+                + ". Fix the fix-up and rebuild the package", f);
+    }
+
+    /** The fix-up fields of an apply reply or a list entry: its class, hooks, and whether it ran. */
+    private static void fixup(Message m, String p, Installed i) {
+        ClassPatch c = i.fixupClass();
+        if (c == null) {
+            return;
+        }
+        m.put(p + "fixup", c.binaryName()).put(p + "fixup.hooks", String.join(",", Fixups.hooks(i)));
+        if (i.fixupRun != null) {
+            m.put(p + "fixup.state", i.fixupRun.state).put(p + "fixup.detail", i.fixupRun.detail);
+        }
     }
 
     /** Refuses what cannot be applied; answers the no-op reply when this very package is live already; null to go on. */
@@ -448,9 +508,22 @@ final class Engine {
             forgetFile(target.id());
         }
         publishProperties();
+        String hookNote = "";
+        if (target.fixupRun != null && "ran".equals(target.fixupRun.state)) {
+            List<ClassLoader> loaders = target.fixupRun.liveLoaders();
+            List<String> problems = fixups.afterUninstall(target, loaders);
+            if (!Fixups.hooks(target).contains(Fixups.AFTER_UNINSTALL)) {
+                hookNote = "; its fix-up declares no afterUninstall(), so the state afterApply() repaired stays as it left it";
+            } else if (problems.isEmpty()) {
+                hookNote = "; fix-up " + target.fixupClass().binaryName() + ".afterUninstall() ran in " + loaders.size()
+                        + " class loader" + (loaders.size() == 1 ? "" : "s");
+            } else {
+                hookNote = "; the previous code is restored, but " + String.join("; ", problems);
+            }
+        }
         return reply("ok", target.id() + " uninstalled; previous code restored without restart" + (target.added.isEmpty() ? ""
                 : "; the " + target.added.size() + " class(es) it added stay defined (a class cannot be unloaded), unreferenced by"
-                + " the restored code")).put("id", target.id()).put("actor", actor);
+                + " the restored code") + hookNote).put("id", target.id()).put("actor", actor);
     }
 
     private Message forget(Held h) {
@@ -512,6 +585,7 @@ final class Engine {
             if (i.record.probationUntil != null) {
                 m.put(p + "probationUntil", i.record.probationUntil.toString());
             }
+            fixup(m, p, i);
             classes(m, p, i.manifest, copies);
         }
         for (Held h : held) {
@@ -521,6 +595,10 @@ final class Engine {
             String p = "installed." + n++ + ".";
             describe(m, p, h.manifest, h.record).put(p + "active", false).put(p + "state", h.state)
                     .put(p + "stateSince", h.since.toString()).put(p + "stateReason", h.reason);
+            if (!h.manifest.fixup().isEmpty()) {
+                m.put(p + "fixup", h.manifest.fixup().replace('/', '.')).put(p + "fixup.state", "not-run")
+                        .put(p + "fixup.detail", "afterApply() not run: the hotpatch is " + h.state);
+            }
             classes(m, p, h.manifest, copies);
         }
         m.put("installed.count", n);

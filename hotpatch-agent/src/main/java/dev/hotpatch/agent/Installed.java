@@ -13,8 +13,8 @@ import java.util.Map;
 
 /**
  * A hotpatch live in this JVM: the verified package, its record (when and by whom, probation),
- * and its classes by name. Immutable but for the record's probation, which the engine changes
- * under its lock.
+ * and its classes by name. Immutable but for the record's probation and the fix-up's run, which
+ * the engine changes under its lock.
  */
 final class Installed {
     final HotpatchPackage pkg;
@@ -26,6 +26,8 @@ final class Installed {
     final Map<String, ClassPatch> added = new LinkedHashMap<>();
     /** Per Java package, the added classes its replaced classes may use, supertypes first ({@link AddedClasses#forPackage}). */
     private final Map<String, List<ClassPatch>> addedByPackage = new HashMap<>();
+    /** What became of its fix-up class in this JVM; null when it has none or it was not run yet. */
+    Fixups.Run fixupRun;
 
     Installed(HotpatchPackage pkg, StateStore.Record record) {
         this.pkg = pkg;
@@ -42,6 +44,11 @@ final class Installed {
             return Collections.emptyList();
         }
         return addedByPackage.computeIfAbsent(javaPackage, p -> AddedClasses.forPackage(added.values(), p));
+    }
+
+    /** Its fix-up class (an added class), or null when it has none. */
+    ClassPatch fixupClass() {
+        return manifest.fixup().isEmpty() ? null : added.get(manifest.fixup());
     }
 
     String id() {
