@@ -22,10 +22,18 @@ import java.util.List;
  * @param supersedes     ids of packages this one replaces; null means none
  * @param published      publication time; null means now
  * @param rewrite        how far the builder may rewrite what plain redefinition refuses; null means {@link RewritePolicy#DEFAULT}
+ * @param fixup          a compiled fix-up class ({@code .class}) to ship, see {@link Fixup}; null means none
  */
 public record BuildRequest(Path baseline, Path patched, List<String> includes, String id, String title,
                            Classification classification, String severity, List<String> cves, String image,
-                           String baselineId, List<String> supersedes, Instant published, RewritePolicy rewrite) {
+                           String baselineId, List<String> supersedes, Instant published, RewritePolicy rewrite, Path fixup) {
+
+    /** A request without a fix-up class. */
+    public BuildRequest(Path baseline, Path patched, List<String> includes, String id, String title,
+                        Classification classification, String severity, List<String> cves, String image,
+                        String baselineId, List<String> supersedes, Instant published, RewritePolicy rewrite) {
+        this(baseline, patched, includes, id, title, classification, severity, cves, image, baselineId, supersedes, published, rewrite, null);
+    }
 
     /** A request with the default rewriting policy. */
     public BuildRequest(Path baseline, Path patched, List<String> includes, String id, String title,

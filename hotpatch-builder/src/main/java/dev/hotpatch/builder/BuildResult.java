@@ -9,6 +9,11 @@ import java.nio.file.Path;
  * @param manifest what the package says about itself, classes included
  * @param report   the analysis of the two jars
  * @param out      the signed {@code .hotpatch} file
+ * @param fixup    the fix-up class it ships, or null
  */
-public record BuildResult(PackageManifest manifest, DiffReport report, Path out) {
+public record BuildResult(PackageManifest manifest, DiffReport report, Path out, Fixup fixup) {
+    /** A package without a fix-up class. */
+    public BuildResult(PackageManifest manifest, DiffReport report, Path out) {
+        this(manifest, report, out, null);
+    }
 }

@@ -50,7 +50,8 @@ public final class PatchBuilder {
     /**
      * Analyses the request's jars and writes a package signed by {@code key} to {@code out},
      * whose classes replace each changed class, keyed by the SHA-256 of its baseline bytes, and add
-     * the new classes the fix brings ({@link DiffReport#added()}).
+     * the new classes the fix brings ({@link DiffReport#added()}) and the request's fix-up class, if any
+     * ({@link FixupCheck}: a {@link BuilderException} says what is wrong with it).
      * Refuses with {@link BuildRefusedException} when the classification is not Critical or
      * Security, when any change cannot be redefined, or when no class changed.
      */
@@ -94,6 +95,10 @@ public final class PatchBuilder {
             }
             classes.add(ClassPatch.added(a.className(), b));
         }
+        FixupCheck.Checked fixup = request.fixup() == null ? null : checkFixup(request, report, limits);
+        if (fixup != null) {
+            classes.add(ClassPatch.added(fixup.fixup().className(), fixup.bytes()));
+        }
         PackageManifest manifest = PackageManifest.builder()
                 .id(request.id())
                 .title(request.title())
@@ -106,9 +111,20 @@ public final class PatchBuilder {
                 .published(request.published() != null ? request.published() : Instant.now())
                 .supersedes(request.supersedes())
                 .classes(classes)
+                .fixup(fixup == null ? null : fixup.fixup().className())
                 .build();
         PackageWriter.write(manifest, key, out);
-        return new BuildResult(manifest, report, out);
+        return new BuildResult(manifest, report, out, fixup == null ? null : fixup.fixup());
+    }
+
+    /** Checks the request's fix-up class against the replaced classes and the two jars ({@link FixupCheck}). */
+    private static FixupCheck.Checked checkFixup(BuildRequest request, DiffReport report, JarSource.Limits limits) {
+        java.util.Set<String> replaced = new java.util.TreeSet<>();
+        report.changed().forEach(c -> replaced.add(c.className()));
+        try (JarSource old = JarSource.open(request.baseline(), "baseline jar", limits);
+             JarSource neu = JarSource.open(request.patched(), "patched jar", limits)) {
+            return FixupCheck.check(request.fixup(), replaced, old, neu);
+        }
     }
 
     /** {@code sha256:} and the first 16 hex digits of the jar's SHA-256. */
