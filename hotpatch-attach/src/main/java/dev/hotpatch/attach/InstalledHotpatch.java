@@ -24,10 +24,11 @@ import java.util.List;
  * @param state          {@code active}, {@code superseded}, {@code quarantined} or {@code revoked}
  * @param stateSince     since when it is quarantined or revoked; null otherwise
  * @param stateReason    why it is quarantined or revoked; empty otherwise
+ * @param fixup          its fix-up class and whether it ran; null when it has none (or the agent predates fix-ups)
  */
 public record InstalledHotpatch(String id, String title, String classification, String description, Instant installedOn,
                                 String installedBy, List<String> supersedes, List<String> cves, boolean persisted,
-                                List<InstalledClass> classes, String state, Instant stateSince, String stateReason) {
+                                List<InstalledClass> classes, String state, Instant stateSince, String stateReason, Fixup fixup) {
     public static final String ACTIVE = "active";
     public static final String SUPERSEDED = "superseded";
     public static final String QUARANTINED = "quarantined";
@@ -39,6 +40,34 @@ public record InstalledHotpatch(String id, String title, String classification, 
         classes = List.copyOf(classes);
         state = state == null || state.isEmpty() ? ACTIVE : state;
         stateReason = stateReason == null ? "" : stateReason;
+    }
+
+    /** A hotpatch without a fix-up class. */
+    public InstalledHotpatch(String id, String title, String classification, String description, Instant installedOn,
+                             String installedBy, List<String> supersedes, List<String> cves, boolean persisted,
+                             List<InstalledClass> classes, String state, Instant stateSince, String stateReason) {
+        this(id, title, classification, description, installedOn, installedBy, supersedes, cves, persisted, classes, state, stateSince,
+                stateReason, null);
+    }
+
+    /**
+     * A hotpatch's fix-up class (see docs/package-format.md) and what became of it in this JVM.
+     *
+     * @param className binary name, e.g. {@code acme.QuotesFixup}
+     * @param hooks     {@code afterApply}, and {@code afterUninstall} when declared
+     * @param state     {@code ran} (afterApply ran at the live apply), {@code not-run} (re-applied at start, held back, or
+     *                  no loader had the package); empty when the agent did not say
+     * @param detail    the agent's words, e.g. "afterApply() ran in 2 class loaders at the live apply"
+     */
+    public record Fixup(String className, List<String> hooks, String state, String detail) {
+        public Fixup {
+            hooks = List.copyOf(hooks);
+        }
+
+        /** {@code fix-up: acme.QuotesFixup (afterApply, afterUninstall)}. */
+        public String describe() {
+            return "fix-up: " + className + (hooks.isEmpty() ? "" : " (" + String.join(", ", hooks) + ")");
+        }
     }
 
     /** An active hotpatch (the shape before states existed). */
@@ -109,7 +138,9 @@ public record InstalledHotpatch(String id, String title, String classification, 
                     commaList(m.get(p + "supersedes", "")), commaList(m.get(p + "cves", "")),
                     Boolean.parseBoolean(m.get(p + "persisted", "false")), classes,
                     m.get(p + "state", Boolean.parseBoolean(m.get(p + "active", "true")) ? ACTIVE : SUPERSEDED),
-                    instant(m.get(p + "stateSince", "")), m.get(p + "stateReason", "")));
+                    instant(m.get(p + "stateSince", "")), m.get(p + "stateReason", ""),
+                    m.get(p + "fixup", "").isEmpty() ? null : new Fixup(m.get(p + "fixup", ""), commaList(m.get(p + "fixup.hooks", "")),
+                            m.get(p + "fixup.state", ""), m.get(p + "fixup.detail", ""))));
         }
         return out;
     }

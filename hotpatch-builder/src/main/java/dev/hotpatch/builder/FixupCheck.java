@@ -30,7 +30,8 @@ import org.objectweb.asm.tree.TypeInsnNode;
  * (no class of that name in either jar), in the Java package of a class the hotpatch replaces,
  * declaring {@code public static void afterApply()} and optionally {@code public static void
  * afterUninstall()}, no nested classes (only the one class ships), compiled for a class-file
- * version the baseline's JVMs run, and referring only to classes and members that exist in the
+ * version every JVM that runs the baseline and the agent accepts (the newer of the baseline's
+ * newest classes and Java 11), and referring only to classes and members that exist in the
  * fixed jar or the JDK (the fix-up runs against the fixed code; a missing member would fail only
  * in production, as a {@code NoSuchMethodError} inside the apply). Each failure is a
  * {@link BuilderException} (a usage error) that says how to fix it. Stateless.
@@ -38,6 +39,8 @@ import org.objectweb.asm.tree.TypeInsnNode;
 final class FixupCheck {
     static final String AFTER_APPLY = "afterApply";
     static final String AFTER_UNINSTALL = "afterUninstall";
+    /** Class-file version of Java 11, the oldest Java the agent runs on. */
+    static final int AGENT_MINIMUM_VERSION = 55;
 
     private FixupCheck() {
     }
@@ -99,11 +102,13 @@ final class FixupCheck {
                     + " per class loader after a live apply, to repair state the vulnerable code built. Add it");
         }
         int version = node.version & 0xFFFF;
-        int allowed = newestVersion(baseline);
-        if (allowed > 0 && version > allowed) {
+        int newest = newestVersion(baseline);
+        // The agent runs on Java 11 or later, so every JVM that can apply the package accepts Java 11 classes.
+        int allowed = Math.max(newest, AGENT_MINIMUM_VERSION);
+        if (version > allowed) {
             throw new BuilderException("--fixup " + name + " is compiled for Java " + (version - 44) + " (class file version " + version
-                    + "), but the baseline's newest classes are for Java " + (allowed - 44) + ", so JVMs that run the baseline"
-                    + " may be older: compile it with javac --release " + (allowed - 44));
+                    + "), but JVMs that run the baseline may be as old as Java " + (allowed - 44) + " (its newest classes are for Java "
+                    + (newest - 44) + ", and the agent runs on Java 11 or later): compile it with javac --release " + (allowed - 44));
         }
         new References(name, node, patched).check();
         return new Checked(new Fixup(name, hooks), bytes);

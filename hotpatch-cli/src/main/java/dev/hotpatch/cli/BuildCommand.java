@@ -8,6 +8,7 @@ import dev.hotpatch.builder.BuildRequest;
 import dev.hotpatch.builder.BuildResult;
 import dev.hotpatch.builder.ClassChange;
 import dev.hotpatch.builder.DiffReport;
+import dev.hotpatch.builder.Fixup;
 import dev.hotpatch.builder.PatchBuilder;
 import dev.hotpatch.builder.Refusal;
 import dev.hotpatch.builder.rewrite.RewritePolicy;
@@ -36,7 +37,9 @@ import picocli.CommandLine.Option;
                 "added fields into a side table, added constants are inlined; see docs/rewriting.md). Classes the fix adds " +
                 "ship as 'added': the agent defines them into the class loaders of the replaced classes of their package. When a change " +
                 "cannot be rewritten safely (hierarchy, added constructors, ...) prints every reason and exits 3: ship " +
-                "such a fix as a baseline."})
+                "such a fix as a baseline.",
+        "A fix whose library computed state with the vulnerable code (a cache, a singleton) also needs --fixup: a class " +
+                "the agent calls after a live apply to rebuild that state; the report then says 'fix-up: CLASS (hooks)'."})
 final class BuildCommand extends HotpatchCommand {
     @Option(names = "--baseline", required = true, paramLabel = "OLD.jar", description = "The jar the JVMs run now.")
     Path baseline;
@@ -83,6 +86,13 @@ final class BuildCommand extends HotpatchCommand {
             + "read the default value of this added field (e.g. acme/Fees.scale), which the builder cannot prove safe; repeatable.")
     List<String> acceptShadow = new ArrayList<>();
 
+    @Option(names = "--fixup", paramLabel = "CLASSFILE", description = "A compiled fix-up class (.class) to ship: an added class in "
+            + "the package of a replaced class, declaring 'public static void afterApply()' (and optionally afterUninstall()). "
+            + "The agent calls afterApply() once per class loader after a live apply, to repair state the vulnerable code built "
+            + "(caches, singletons); afterUninstall() after a live uninstall. Compile it against the fixed jar, for the "
+            + "baseline's Java release, with no nested classes. See docs/rewriting.md, 'State fix-ups'.")
+    Path fixup;
+
     @Option(names = "--key", required = true, paramLabel = "DIR", description = "Signing key folder made by 'hotpatch keygen'.")
     Path key;
 
@@ -126,8 +136,9 @@ final class BuildCommand extends HotpatchCommand {
             accepted.add(a.substring(0, dot).replace('.', '/') + a.substring(dot));
         }
         RewritePolicy policy = noRewrite ? RewritePolicy.NONE : new RewritePolicy(true, new LinkedHashSet<>(accepted));
+        Path fixupFile = fixup == null ? null : existingFile(fixup, "--fixup class file");
         BuildRequest request = new BuildRequest(baselineJar, patchedJar, includes, id, title, c, severity, cves, image,
-                baselineId, supersedes, publishedAt, policy);
+                baselineId, supersedes, publishedAt, policy, fixupFile);
         BuildResult result;
         try {
             result = PatchBuilder.build(request, signingKey, out.toAbsolutePath().normalize());
@@ -139,9 +150,15 @@ final class BuildCommand extends HotpatchCommand {
             ObjectNode doc = Json.status("ok").put("out", result.out().toString()).put("sha256", sha);
             doc.set("manifest", InspectCommand.manifestJson(result.manifest()));
             doc.set("report", reportJson(result.report()));
+            if (result.fixup() != null) {
+                doc.set("fixup", fixupJson(result.fixup()));
+            }
             printJson(doc);
         } else {
             out().println(result.report().render());
+            if (result.fixup() != null) {
+                out().println(result.fixup().describe());
+            }
             out().println("Wrote " + result.out() + ": " + result.manifest().id() + ", " + result.manifest().classes().size()
                     + (result.manifest().classes().size() == 1 ? " class" : " classes") + ", signed by "
                     + signingKey.certificate().getSubjectX500Principal().getName() + ", SHA-256 " + sha);
@@ -167,6 +184,13 @@ final class BuildCommand extends HotpatchCommand {
         err().println("hotpatch build: refused: no package was written");
         err().flush();
         return ExitPolicy.REFUSED;
+    }
+
+    /** {@code {"class": "org/…/Fixup", "hooks": ["afterApply", …], "line": "fix-up: …"}}. */
+    static ObjectNode fixupJson(Fixup f) {
+        ObjectNode o = Json.object().put("class", f.className());
+        o.set("hooks", Json.strings(f.hooks()));
+        return o.put("line", f.describe());
     }
 
     static ObjectNode reportJson(DiffReport r) {

@@ -2,6 +2,7 @@ package dev.hotpatch.cli;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.hotpatch.builder.Fixup;
 import dev.hotpatch.builder.rewrite.RewriteNote;
 import dev.hotpatch.builder.rewrite.Verdict;
 import dev.hotpatch.format.ClassPatch;
@@ -19,7 +20,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "inspect", description = {
         "Show what a package holds and who signed it.",
         "Prints the manifest, the classes with their hashes, and the signer, and per class and member what the " +
-                "builder did: 'redefined as is', 'rewritten: kept|moved|shadowed|inlined' (see docs/rewriting.md).",
+                "builder did: 'redefined as is', 'rewritten: kept|moved|shadowed|inlined' (see docs/rewriting.md), and " +
+                "'fix-up: CLASS (hooks)' for a package with a fix-up class.",
         "Checks that the signature is intact (a tampered package is refused, exit 3) but not whether the signer is " +
                 "trusted: use 'hotpatch verify --trust DIR' for that. Works on unsigned packages too."})
 final class InspectCommand extends HotpatchCommand {
@@ -65,6 +67,9 @@ final class InspectCommand extends HotpatchCommand {
                 out.println("  SHA-256       " + fingerprint(c));
             }
         }
+        if (!m.fixup().isEmpty()) {
+            out.println(fixup(pkg).describe());
+        }
         out.println("Classes (" + m.classes().size() + "):");
         for (ClassPatch c : m.classes()) {
             out.println("  " + c.kind().name().toLowerCase(java.util.Locale.ROOT) + " " + c.binaryName()
@@ -99,6 +104,20 @@ final class InspectCommand extends HotpatchCommand {
         }
     }
 
+    /** The package's fix-up class and the hooks it declares; the manifest must name one. */
+    static Fixup fixup(HotpatchPackage pkg) {
+        return fixup(pkg.manifest());
+    }
+
+    static Fixup fixup(PackageManifest m) {
+        for (ClassPatch c : m.classes()) {
+            if (c.name().equals(m.fixup())) {
+                return Fixup.read(c.name(), c.bytes());
+            }
+        }
+        throw new IllegalStateException("the manifest names fix-up " + m.fixup() + " but ships no such class");
+    }
+
     static ObjectNode manifestJson(PackageManifest m) {
         ObjectNode n = Json.object().put("id", m.id()).put("title", m.title()).put("description", m.description())
                 .put("classification", m.classification().label()).put("severity", m.severity());
@@ -106,6 +125,9 @@ final class InspectCommand extends HotpatchCommand {
         n.put("image", m.image()).put("baseline", m.baseline()).put("rebootBehavior", m.rebootBehavior().label())
                 .put("published", m.published().toString());
         n.set("supersedes", Json.strings(m.supersedes()));
+        if (!m.fixup().isEmpty()) {
+            n.set("fixup", BuildCommand.fixupJson(fixup(m)));
+        }
         ArrayNode classes = n.putArray("classes");
         for (ClassPatch c : m.classes()) {
             ObjectNode o = classes.addObject().put("name", c.binaryName()).put("kind", c.kind().name().toLowerCase(java.util.Locale.ROOT))

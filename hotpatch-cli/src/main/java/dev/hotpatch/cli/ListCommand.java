@@ -22,7 +22,8 @@ import picocli.CommandLine.Option;
         "Like Get-HotFix: Source (machine), Description, HotFixID, State, InstalledBy, InstalledOn, then each hotpatch's " +
                 "classes with, per class loader, the SHA-256 of the bytes that copy runs (verified when they are the package's).",
         "--pid asks the JVM's agent directly and never loads it: a JVM without it has nothing installed. It also shows " +
-                "hotpatches held back (quarantined after a crash, revoked publisher) and a restart the JVM owes.",
+                "hotpatches held back (quarantined after a crash, revoked publisher) and a restart the JVM owes, and for a " +
+                "hotpatch with a fix-up class its hooks and whether afterApply() ran.",
         "--machine asks the server, which lists what the machine's node last reported, checked against the catalog."})
 final class ListCommand extends FleetCommand {
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -105,6 +106,9 @@ final class ListCommand extends FleetCommand {
                 if (!h.live()) {
                     out().println("  " + h.state() + (h.stateSince() == null ? "" : " since " + Times.human(h.stateSince())) + ": " + h.stateReason());
                 }
+                if (h.fixup() != null) {
+                    out().println("  " + h.fixup().describe() + (h.fixup().detail().isEmpty() ? "" : ": " + h.fixup().detail()));
+                }
                 for (InstalledHotpatch.InstalledClass c : h.classes()) {
                     out().println("  " + c.name() + "  sha256 " + c.sha256() + "  " + (c.added() ? addedState(c)
                             : c.copies().isEmpty() ? "not loaded" + (h.live() ? " yet: patched when it loads" : "") : verdict(c)));
@@ -165,6 +169,11 @@ final class ListCommand extends FleetCommand {
             }
             o.set("supersedes", Json.strings(h.supersedes()));
             o.set("cves", Json.strings(h.cves()));
+            if (h.fixup() != null) {
+                ObjectNode f = o.putObject("fixup").put("class", h.fixup().className());
+                f.set("hooks", Json.strings(h.fixup().hooks()));
+                f.put("state", h.fixup().state()).put("ran", h.fixup().state().equals("ran")).put("detail", h.fixup().detail());
+            }
             ArrayNode classes = o.putArray("classes");
             for (InstalledHotpatch.InstalledClass c : h.classes()) {
                 ObjectNode k = classes.addObject().put("name", c.name()).put("kind", c.added() ? "added" : "replace")
