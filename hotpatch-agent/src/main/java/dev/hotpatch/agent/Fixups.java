@@ -8,9 +8,11 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Runs a package's fix-up class: the added class whose {@code public static void afterApply()}
@@ -125,8 +127,8 @@ final class Fixups {
             return null;
         }
         List<ClassLoader> ran = new ArrayList<>();
-        Run run = new Run("ran", "");
-        for (Map.Entry<ClassLoader, Class<?>> e : fixupClasses(pkg, c).entrySet()) {
+        Run run = new Run("not-run", "");
+        for (Map.Entry<ClassLoader, Class<?>> e : fixupClasses(pkg, c)) {
             try {
                 call(e.getValue(), AFTER_APPLY, e.getKey());
             } catch (InvocationTargetException | RuntimeException | LinkageError ex) {
@@ -174,32 +176,30 @@ final class Fixups {
         return problems;
     }
 
-    /** Per loader that has a replaced class of the fix-up's package loaded, the fix-up class defined there. */
-    private Map<ClassLoader, Class<?>> fixupClasses(Installed pkg, ClassPatch fixup) {
-        String javaPackage = fixup.packageName();
-        java.util.Set<String> replaced = new java.util.HashSet<>();
+    /**
+     * Per loader that has a replaced class of the fix-up's package loaded, the fix-up class defined
+     * there, in the order the JVM lists the loaded classes. Keyed by identity: a loader may override equals.
+     */
+    private List<Map.Entry<ClassLoader, Class<?>>> fixupClasses(Installed pkg, ClassPatch fixup) {
+        Set<String> replaced = new HashSet<>();
         for (ClassPatch c : pkg.classes.values()) {
-            if (c.packageName().equals(javaPackage)) {
+            if (c.packageName().equals(fixup.packageName())) {
                 replaced.add(c.binaryName());
             }
         }
         Map<ClassLoader, Class<?>> out = new IdentityHashMap<>();
-        List<ClassLoader> order = new ArrayList<>();
+        List<Map.Entry<ClassLoader, Class<?>>> order = new ArrayList<>();
         for (Class<?> k : inst.getAllLoadedClasses()) {
             ClassLoader l = k.getClassLoader();
             if (l != null && !k.isArray() && replaced.contains(k.getName()) && !out.containsKey(l)) {
                 Class<?> f = definedIn(l, fixup.binaryName());
                 if (f != null) {
                     out.put(l, f);
-                    order.add(l);
+                    order.add(new java.util.AbstractMap.SimpleImmutableEntry<ClassLoader, Class<?>>(l, f));
                 }
             }
         }
-        Map<ClassLoader, Class<?>> ordered = new java.util.LinkedHashMap<>();
-        for (ClassLoader l : order) {
-            ordered.put(l, out.get(l));
-        }
-        return ordered;
+        return order;
     }
 
     /** The class of that name that {@code loader} itself defined, or null. */

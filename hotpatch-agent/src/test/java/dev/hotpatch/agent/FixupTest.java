@@ -65,12 +65,16 @@ class FixupTest {
             + " public static void afterApply() { log(\"apply\"); throw new IllegalStateException(\"rates table is locked\"); }"
             + " public static void afterUninstall() { log(\"uninstall\"); } }";
 
+    /** A hand-made package (the builder refuses this) whose fix-up has no afterApply(). */
+    static final String FIXUP_WITHOUT_HOOK = "package acme; public final class QuotesFixup { public static void afterUninstall() { } }";
+
     @TempDir
     static Path dir;
     static AgentHarness h;
     static Path appJar;
     static Path fix;
     static Path throwing;
+    static Path hookless;
 
     @TempDir
     Path state;
@@ -81,6 +85,7 @@ class FixupTest {
         appJar = JarMaker.compile(dir.resolve("quotes-1.0.jar"), Map.of("acme.App", APP, "acme.Quotes", QUOTES_V1), List.of(), 11);
         fix = fixupPackage("KB2026-0951", FIXUP);
         throwing = fixupPackage("KB2026-0952", FIXUP_THROWING);
+        hookless = fixupPackage("KB2026-0953", FIXUP_WITHOUT_HOOK);
     }
 
     static Path fixupPackage(String id, String fixup) throws IOException {
@@ -177,6 +182,22 @@ class FixupTest {
         try (TargetJvm app = start(java, state, h.enrolled())) {
             assertThat(app.request("quote 1030", "quote=")).as("nothing was persisted").isEqualTo("quote=25");
             assertThat(h.send(app, "op", "list").get("installed.count")).isEqualTo("0");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void apply_refusesAFixupWithoutAfterApply_beforeChangingAnything(Path java) {
+        try (TargetJvm app = start(java, state)) {
+            assertThat(app.request("quote 1030", "quote=")).isEqualTo("quote=25");
+
+            Message r = h.apply(app, hookless);
+
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("refused");
+            assertThat(r.get("message")).contains("KB2026-0953", "acme.QuotesFixup declares no public static void afterApply()",
+                    "nothing was changed");
+            assertThat(app.request("quote 1030", "quote=")).isEqualTo("quote=25");
+            assertThat(app.request("log", "log=")).isEqualTo("log=");
         }
     }
 }
