@@ -54,7 +54,13 @@ class CveHotpatchTest {
                     List.of()),
             // Text4Shell: the fix adds a class (StringLookupFactory$DefaultStringLookupsHolder), defined by the agent.
             new Cve("CVE-2022-42889", "commons-text-1.9.jar", "commons-text-1.10.0.jar", List.of("org/apache/commons/text/lookup/**"),
-                    List.of("commons-lang3-3.12.0.jar")));
+                    List.of("commons-lang3-3.12.0.jar")),
+            // The release also carries unrelated work; the fix (LOG4J2-3293) is the JDBC appender's JNDI data source
+            // going through JndiManager, which 2.17.1 turns off unless log4j2.enableJndiJdbc is set.
+            new Cve("CVE-2021-44832", "log4j-core-2.17.0.jar", "log4j-core-2.17.1.jar",
+                    List.of("org/apache/logging/log4j/core/net/JndiManager*",
+                            "org/apache/logging/log4j/core/appender/db/jdbc/DataSourceConnectionSource"),
+                    List.of("log4j-api-2.17.0.jar")));
 
     /**
      * Answers each line naming a CVE with "CVE -> what the exploit got". Exploits run on a thread
@@ -94,8 +100,37 @@ class CveHotpatchTest {
                         case "CVE-2022-42889":
                             // The dns lookup of localhost needs no network; the script and url lookups go the same way.
                             return "interpolated " + org.apache.commons.text.StringSubstitutor.createInterpolator().replace("${dns:address|localhost}");
+                        case "CVE-2021-44832":
+                            return jndiDataSource();
                         default:
                             return "unknown " + cve;
+                    }
+                }
+                /**
+                 * The JDBC appender's data source by a JNDI name that is an LDAP URL of a socket opened here, which
+                 * accepts and closes at once (no LDAP server, no network): whether the library connected, and what it made.
+                 */
+                static String jndiDataSource() throws Exception {
+                    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+                        boolean[] connected = {false};
+                        Thread acceptor = new Thread(() -> {
+                            try (java.net.Socket s = server.accept()) {
+                                connected[0] = true;
+                            } catch (IOException closed) {
+                                // the server closed without a connection
+                            }
+                        });
+                        acceptor.start();
+                        String made;
+                        try {
+                            made = "made " + org.apache.logging.log4j.core.appender.db.jdbc.DataSourceConnectionSource
+                                    .createConnectionSource("ldap://127.0.0.1:" + server.getLocalPort() + "/x");
+                        } catch (Exception e) {
+                            made = "threw " + e.getClass().getName();
+                        }
+                        server.close();
+                        acceptor.join();
+                        return (connected[0] ? "connected, " : "no connection, ") + made;
                     }
                 }
                 public static void main(String[] args) throws Exception {
