@@ -254,6 +254,66 @@ class RewriteDifferentialTest {
             }
             """;
 
+    static final String NODE_V1 = """
+            package lib;
+            public class Node {
+                protected final java.util.List<String> attrs = new java.util.ArrayList<>();
+                public Node add(String a) { attrs.add(a); return this; }
+            }
+            """;
+    static final String NODE_V2 = """
+            package lib;
+            public class Node {
+                protected final java.util.List<String> attrs = new java.util.ArrayList<>();
+                int reads;
+                public Node add(String a) { if (attrs.size() < limit()) { attrs.add(a); } return this; }
+                public int attributesSize() { reads++; return attrs.size(); }
+                static int limit() { return 3; }
+            }
+            """;
+    static final String ELEMENT = """
+            package lib;
+            public class Element extends Node { public String tag() { return "p"; } }
+            """;
+    static final String LEAF = """
+            package lib;
+            public class Leaf extends Element { public String tag() { return "leaf"; } }
+            """;
+    static final String COPIER_V1 = """
+            package lib;
+            public class Copier {
+                public String copy(Element e) { return e.tag() + e.attrs.size(); }
+                public String copyLeaf(Leaf l) { return copy(l); }
+            }
+            """;
+    static final String COPIER_V2 = """
+            package lib;
+            public class Copier {
+                public String copy(Element e) {
+                    e.reads += 10;
+                    java.util.function.ToIntFunction<Element> size = Element::attributesSize;
+                    return e.tag() + (e.attributesSize() > 0 ? size.applyAsInt(e) : 0) + "/" + Element.limit() + "/" + e.reads;
+                }
+                public String copyLeaf(Leaf l) { return l.tag() + l.attributesSize() + "/" + Leaf.limit() + "/" + l.reads; }
+            }
+            """;
+    static final String SUBCLASS_SCENARIO = """
+            import lib.Copier;
+            import lib.Element;
+            import lib.Leaf;
+            public class Scenario {
+                static Element e;
+                static Leaf l;
+                public static String run(int phase) {
+                    if (phase == 0) { e = new Element(); e.add("a").add("b"); l = new Leaf(); l.add("x"); return "made"; }
+                    Element fresh = new Element();
+                    fresh.add("1").add("2").add("3").add("4");
+                    l.add("y");
+                    return new Copier().copy(e) + " " + new Copier().copy(fresh) + " " + new Copier().copyLeaf(l);
+                }
+            }
+            """;
+
     static List<RewriteProbe.Case> cases() {
         List<RewriteProbe.Case> cases = new ArrayList<>();
         for (int release : new int[] {8, 17}) {
@@ -267,6 +327,10 @@ class RewriteDifferentialTest {
                 CROSS_SCENARIO));
         cases.add(new RewriteProbe.Case("cross-class-17", 17, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
                 CROSS_SCENARIO));
+        for (int release : new int[] {8, 17}) {
+            cases.add(new RewriteProbe.Case("through-subclass-" + release, release, new String[] {NODE_V1, ELEMENT, LEAF, COPIER_V1},
+                    new String[] {NODE_V2, ELEMENT, LEAF, COPIER_V2}, SUBCLASS_SCENARIO));
+        }
         cases.add(new RewriteProbe.Case("computed-field-accepted", 17, new String[] {COUNTER_V1}, new String[] {COUNTER_V2}, COUNTER_SCENARIO,
                 new RewritePolicy(true, Set.of("lib/Counter.start"))));
         return cases;
@@ -329,6 +393,15 @@ class RewriteDifferentialTest {
         assertSame("cross-class-8");
         assertSame("cross-class-17");
         assertThat(on17.get("cross-class-8").fresh()).isEqualTo("ab too long unsafe task1task1");
+    }
+
+    @Test
+    void addedMembersReachedThroughSubclasses_resolveToTheClassThatDeclaresThem() {
+        assertSame("through-subclass-8");
+        assertSame("through-subclass-17");
+        assertThat(on17.get("through-subclass-8").fresh()).isEqualTo("p2/3/12 p3/3/12 leaf2/3/1");
+        assertThat(on17.get("through-subclass-8").report().verdicts()).anySatisfy(v ->
+                assertThat(v.detail()).contains("uses members the fix added to other classes"));
     }
 
     @Test

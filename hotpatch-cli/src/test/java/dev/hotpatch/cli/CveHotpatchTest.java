@@ -60,7 +60,9 @@ class CveHotpatchTest {
             new Cve("CVE-2021-44832", "log4j-core-2.17.0.jar", "log4j-core-2.17.1.jar",
                     List.of("org/apache/logging/log4j/core/net/JndiManager*",
                             "org/apache/logging/log4j/core/appender/db/jdbc/DataSourceConnectionSource"),
-                    List.of("log4j-api-2.17.0.jar")));
+                    List.of("log4j-api-2.17.0.jar")),
+            // The fixed tokeniser and tree builder use a method the fix added to Node through subclass Element.
+            new Cve("CVE-2021-37714", "jsoup-1.14.1.jar", "jsoup-1.14.2.jar", List.of(), List.of()));
 
     /**
      * Answers each line naming a CVE with "CVE -> what the exploit got". Exploits run on a thread
@@ -100,6 +102,16 @@ class CveHotpatchTest {
                         case "CVE-2022-42889":
                             // The dns lookup of localhost needs no network; the script and url lookups go the same way.
                             return "interpolated " + org.apache.commons.text.StringSubstitutor.createInterpolator().replace("${dns:address|localhost}");
+                        case "CVE-2021-37714": {
+                            // 1.14.2: a tag name starts with an ASCII letter, an element keeps at most 512 attributes, and a
+                            // formatting element rebuilt after </p> copies its attributes (through the added Node.attributesSize).
+                            StringBuilder tag = new StringBuilder("<p");
+                            for (int i = 0; i < 600; i++) {
+                                tag.append(" a").append(i).append("=1");
+                            }
+                            return "html " + org.jsoup.Jsoup.parse("<\\u00e4>x<p><b c=1>y</p>z").body().html().replace("\\n", "")
+                                    + ", attributes " + org.jsoup.Jsoup.parse(tag + ">").body().child(0).attributes().size();
+                        }
                         case "CVE-2021-44832":
                             return jndiDataSource();
                         default:
