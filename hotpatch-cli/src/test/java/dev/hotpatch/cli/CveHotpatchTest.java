@@ -62,7 +62,22 @@ class CveHotpatchTest {
                             "org/apache/logging/log4j/core/appender/db/jdbc/DataSourceConnectionSource"),
                     List.of("log4j-api-2.17.0.jar")),
             // The fixed tokeniser and tree builder use a method the fix added to Node through subclass Element.
-            new Cve("CVE-2021-37714", "jsoup-1.14.1.jar", "jsoup-1.14.2.jar", List.of(), List.of()));
+            new Cve("CVE-2021-37714", "jsoup-1.14.1.jar", "jsoup-1.14.2.jar", List.of(), List.of()),
+            // Composer's added nestingDepthLimit is computed from LoaderOptions: declared with --shadow-init (below).
+            new Cve("CVE-2022-25857", "snakeyaml-1.30.jar", "snakeyaml-1.31.jar",
+                    List.of("org/yaml/snakeyaml/composer/**", "org/yaml/snakeyaml/LoaderOptions"), List.of()),
+            // ReaderConfig's added mMaxDtdDepth (--shadow-init) and its accessors, whose supertypes come from stax2-api (--classpath).
+            new Cve("CVE-2022-40152", "woodstox-core-6.3.1.jar", "woodstox-core-6.4.0.jar", List.of(), List.of("stax2-api-4.2.1.jar")));
+
+    /**
+     * What a publisher adds to {@code hotpatch build} for some CVEs: the pre-patch values of added fields
+     * the fixed constructors compute (here the defaults of LoaderOptions and ReaderConfig in the fixed
+     * releases), and the library's dependencies for override checks.
+     */
+    static final Map<String, List<String>> BUILD_OPTIONS = Map.of(
+            "CVE-2022-25857", List.of("--shadow-init", "org/yaml/snakeyaml/composer/Composer.nestingDepthLimit=50"),
+            "CVE-2022-40152", List.of("--shadow-init", "com/ctc/wstx/api/ReaderConfig.mMaxDtdDepth=500",
+                    "--classpath", RELEASES.resolve("stax2-api-4.2.1.jar").toString()));
 
     /**
      * Answers each line naming a CVE with "CVE -> what the exploit got". Exploits run on a thread
@@ -112,11 +127,45 @@ class CveHotpatchTest {
                             return "html " + org.jsoup.Jsoup.parse("<\\u00e4>x<p><b c=1>y</p>z").body().html().replace("\\n", "")
                                     + ", attributes " + org.jsoup.Jsoup.parse(tag + ">").body().child(0).attributes().size();
                         }
+                        case "CVE-2022-25857":
+                            // a Yaml made now, and one made before the patch (whose LoaderOptions predate it)
+                            return "new " + yaml(new org.yaml.snakeyaml.Yaml()) + "; made before " + yaml(EARLY_YAML);
+                        case "CVE-2022-40152":
+                            return "new " + dtd(new com.ctc.wstx.stax.WstxInputFactory()) + "; made before " + dtd(EARLY_XML);
                         case "CVE-2021-44832":
                             return jndiDataSource();
                         default:
                             return "unknown " + cve;
                     }
+                }
+                /** Objects made when the JVM starts, before any patch: their fields added by a fix are shadowed. */
+                static org.yaml.snakeyaml.Yaml EARLY_YAML;
+                static com.ctc.wstx.stax.WstxInputFactory EARLY_XML;
+                static String yaml(org.yaml.snakeyaml.Yaml y) {
+                    try {
+                        return "loaded " + y.load(nest("[", "]", 200000)).getClass().getName();
+                    } catch (Throwable e) {
+                        return shortly(e);
+                    }
+                }
+                /** A document type whose element declaration nests 100,000 groups (the CVE's exploit). */
+                static String dtd(javax.xml.stream.XMLInputFactory f) {
+                    try {
+                        javax.xml.stream.XMLStreamReader r = f.createXMLStreamReader(new StringReader(
+                                "<!DOCTYPE r [<!ELEMENT r " + nest("(", "", 100000) + "a" + nest("", ")", 100000) + ">]><r/>"));
+                        int events = 0;
+                        while (r.hasNext()) {
+                            r.next();
+                            events++;
+                        }
+                        return "read " + events + " events";
+                    } catch (Throwable e) {
+                        return shortly(e);
+                    }
+                }
+                static String shortly(Throwable e) {
+                    String m = String.valueOf(e.getMessage()).split("\\n")[0];
+                    return "threw " + e.getClass().getName() + ": " + m.substring(0, Math.min(90, m.length()));
                 }
                 /**
                  * The JDBC appender's data source by a JNDI name that is an LDAP URL of a socket opened here, which
@@ -147,6 +196,8 @@ class CveHotpatchTest {
                 }
                 public static void main(String[] args) throws Exception {
                     BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+                    EARLY_YAML = new org.yaml.snakeyaml.Yaml();
+                    EARLY_XML = new com.ctc.wstx.stax.WstxInputFactory();
                     System.out.println("ready");
                     for (String line; (line = in.readLine()) != null; ) {
                         String cve = line.trim();
@@ -191,6 +242,7 @@ class CveHotpatchTest {
                     "--title", "Fix " + c.id(), "--classification", "Security", "--cve", c.id(), "--key", keys.toString(),
                     "--out", out.toString()));
             c.include().forEach(i -> args.addAll(List.of("--include", i)));
+            args.addAll(BUILD_OPTIONS.getOrDefault(c.id(), List.of()));
             CliRun build = CliRun.of(args.toArray(String[]::new));
             assertThat(build.exit()).as(c.id() + ": " + build).isZero();
             packages.put(c.id(), out);

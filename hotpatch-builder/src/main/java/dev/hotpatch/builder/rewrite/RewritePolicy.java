@@ -28,6 +28,11 @@ public record RewritePolicy(boolean enabled, Set<String> acceptedFields, Map<Str
     /** Plain redefinition only. */
     public static final RewritePolicy NONE = new RewritePolicy(false, Set.of());
 
+    /** The literals {@code --shadow-init} accepts, by the field's type, for usage messages. */
+    public static final String SHADOW_INIT_FORMS = "true or false for boolean; one character for char; a decimal, 0x hex or 0 octal "
+            + "integer in range for byte, short, int and long (an L suffix allowed); a decimal number for float and double; any text "
+            + "for String (surrounding double quotes are removed)";
+
     /** A policy with no declared pre-patch values and no dependency jars. */
     public RewritePolicy(boolean enabled, Set<String> acceptedFields) {
         this(enabled, acceptedFields, Map.of(), List.of());

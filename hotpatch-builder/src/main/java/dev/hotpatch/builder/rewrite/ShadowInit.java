@@ -10,9 +10,7 @@ import org.objectweb.asm.Type;
  */
 final class ShadowInit {
     /** The literals accepted, by type, for error messages. */
-    static final String FORMS = "true or false for boolean; one character for char; a decimal, 0x hex or 0 octal integer in range "
-            + "for byte, short, int and long (an L suffix allowed); a decimal number for float and double; any text for String "
-            + "(surrounding double quotes are removed)";
+    static final String FORMS = RewritePolicy.SHADOW_INIT_FORMS;
 
     private ShadowInit() {
     }
