@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every CVE of the corpus that ships as a hotpatch (docs/rewriting.md), live: one JVM runs the
- * vulnerable releases of all seven libraries and answers an exploit per CVE; each hotpatch is built
- * from the real vulnerable and fixed releases (Maven Central, copied by the pom), applied, and must
+ * vulnerable releases of all eleven libraries and answers an exploit per CVE; each hotpatch is built
+ * from the real vulnerable and fixed releases (Maven Central, copied by the pom), with the options a
+ * publisher would give ({@code --include}, {@code --shadow-init}, {@code --classpath}), applied, and must
  * make the JVM answer exactly as the fixed release started fresh does; uninstalling it must bring
  * the vulnerable answer back. Java 17 and 25.
  *
