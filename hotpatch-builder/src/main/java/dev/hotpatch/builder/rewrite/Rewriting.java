@@ -124,18 +124,13 @@ public final class Rewriting {
             if (index.resolve(owner, key, field).isPresent()) {
                 return; // resolution lands on one known class: its own plan, if any, rewrites the site
             }
-            String at = owner;
-            for (int depth = 0; depth < 64 && at != null; depth++) {
-                ClassRewrite r = rewrites.get(at);
-                if (r != null && r.plan().rewrites(key, field)) {
-                    if (!at.equals(owner)) {
-                        r.refuse(from + " reaches " + key + ", which the fix added here, through subclass " + owner
-                                + ", and the builder cannot prove that the reference resolves to it (a class between them is "
-                                + "outside the jar, or may declare it); such a reference cannot be rewritten");
-                    }
-                    return;
+            // unresolved: every rewritten class that added this member and that the owner may extend could be its target
+            for (ClassRewrite r : rewrites.values()) {
+                if (r.plan().rewrites(key, field) && !r.name().equals(owner) && index.isSubtype(owner, r.name()) != ClassIndex.Answer.NO) {
+                    r.refuse(from + " reaches " + key + ", which the fix added here, through subclass " + owner
+                            + ", and the builder cannot prove that the reference resolves to it (a class between them is "
+                            + "outside the jar and the --classpath jars, or may declare it); such a reference cannot be rewritten");
                 }
-                at = index.info(at).map(ClassIndex.Info::superName).orElse(null);
             }
         });
     }
