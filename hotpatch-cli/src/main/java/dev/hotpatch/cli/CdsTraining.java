@@ -10,7 +10,8 @@ import java.util.jar.JarFile;
 /**
  * The training run of the CLI's class-data sharing archive, started by the {@code hotpatch}
  * launcher once per CLI jar and Java runtime (see the launcher script): it runs the local commands'
- * start-up paths without touching any JVM or file ({@code --help} and {@code --version} lines),
+ * start-up paths without touching any JVM or file ({@code --help} and {@code --version} lines, and
+ * an {@code apply} of a package that does not exist),
  * then loads the classes of the local commands' packages (CLI top level, attach, format, picocli),
  * so that the archive the JVM writes at exit holds what {@code apply}, {@code list},
  * {@code uninstall} and {@code ps} load, parsed and verified ahead of time. Not a user command.
@@ -23,8 +24,12 @@ public final class CdsTraining {
 
     public static void main(String[] args) throws IOException {
         PrintWriter sink = new PrintWriter(Writer.nullWriter());
+        // apply's own start-up path (QuickLine) up to its first check: the package file, which does not exist.
+        String missing = "/nonexistent/hotpatch-cds-training.hotpatch";
         for (String[] line : new String[][] {{"--version"}, {"--version", "--json"}, {"apply", "--help"}, {"list", "--help"},
-                {"uninstall", "--help"}, {"ps", "--help"}, {"verify", "--help"}, {"apply"}}) {
+                {"uninstall", "--help"}, {"ps", "--help"}, {"verify", "--help"}, {"apply"},
+                {"apply", "--pid", "1", missing, "--trust", "/nonexistent"},
+                {"apply", "--pid=1", missing, "--trust=/nonexistent", "--json"}}) {
             Main.run(sink, sink, line);
         }
         String jar = CdsTraining.class.getProtectionDomain().getCodeSource().getLocation().getPath();
