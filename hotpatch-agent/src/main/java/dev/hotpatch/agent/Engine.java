@@ -102,43 +102,14 @@ final class Engine {
             dir = staging;
         }
         if (dir != null) {
-            Path copy = dir.resolve("warmup-" + System.nanoTime() + ".hotpatch");
-            try (java.io.InputStream pkg = Engine.class.getResourceAsStream("warmup/warmup.hotpatch");
-                 java.io.InputStream crt = Engine.class.getResourceAsStream("warmup/signer.crt")) {
-                if (pkg != null && crt != null) {
-                    Files.copy(pkg, copy);
-                    java.security.cert.X509Certificate cert = (java.security.cert.X509Certificate)
-                            java.security.cert.CertificateFactory.getInstance("X.509").generateCertificate(crt);
-                    HotpatchPackage.read(copy, TrustStore.of(java.util.List.of(cert))).manifest();
-                }
-            } catch (IOException | java.security.GeneralSecurityException | RuntimeException e) {
-                // Warming is an optimisation only.
-            } finally {
-                deleteQuietly(copy);
-            }
+            Warmup.verifyCarriedPackage(dir);
         }
-        java.util.List<java.security.cert.X509Certificate> certs = java.util.Collections.emptyList();
+        java.util.List<java.security.cert.X509Certificate> certs;
         synchronized (this) {
             trust.warm();
             certs = trust.warmCertificates();
         }
-        try {
-            java.security.MessageDigest.getInstance("SHA-256").digest(new byte[64]);
-            java.security.cert.CertificateFactory.getInstance("X.509");
-            for (java.security.cert.X509Certificate c : certs) {
-                String alg = "EC".equals(c.getPublicKey().getAlgorithm()) ? "SHA256withECDSA" : "SHA256withRSA";
-                java.security.Signature sig = java.security.Signature.getInstance(alg);
-                sig.initVerify(c);
-                sig.update(new byte[64]);
-                try {
-                    sig.verify(new byte[72]);
-                } catch (java.security.SignatureException expected) {
-                    // A signature of zeros: the point was to run the verification code once.
-                }
-            }
-        } catch (java.security.GeneralSecurityException | RuntimeException e) {
-            // Warming is an optimisation only; the apply reports any real problem.
-        }
+        Warmup.signatures(certs);
     }
 
     /** Folder where packages are copied before verification; owner-only, set by the channel. */

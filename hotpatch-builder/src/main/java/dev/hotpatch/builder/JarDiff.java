@@ -55,9 +55,16 @@ final class JarDiff {
     static Analysis analyse(Path baselineJar, Path patchedJar, List<String> includes, JarSource.Limits limits, RewritePolicy policy) {
         long start = System.nanoTime();
         IncludeFilter filter = IncludeFilter.of(includes);
+        RewritePolicy p = policy == null ? RewritePolicy.DEFAULT : policy;
+        List<JarSource> classpath = new ArrayList<>();
         try (JarSource old = JarSource.open(baselineJar, "baseline jar", limits);
              JarSource neu = JarSource.open(patchedJar, "patched jar", limits)) {
-            return new Run(old, neu, filter, policy == null ? RewritePolicy.DEFAULT : policy).compare(start);
+            for (Path jar : p.classpath()) {
+                classpath.add(JarSource.open(jar, "--classpath jar", limits));
+            }
+            return new Run(old, neu, filter, p, classpath).compare(start);
+        } finally {
+            classpath.forEach(JarSource::close);
         }
     }
 
@@ -74,6 +81,7 @@ final class JarDiff {
         private final Map<String, byte[]> patchedBytes = new HashMap<>();
         private final Map<String, String> entryOfClass = new HashMap<>();
         private final RewritePolicy policy;
+        private final List<JarSource> classpath;
         private final List<Rewriting.Change> refusedChanges = new ArrayList<>();
         private final List<Rewriting.Change> acceptedChanges = new ArrayList<>();
         private final Map<String, List<Refusal>> plainRefusals = new HashMap<>();
@@ -85,11 +93,12 @@ final class JarDiff {
         private Map<String, byte[]> addedBytes = new TreeMap<>();
         private int compared;
 
-        Run(JarSource old, JarSource neu, IncludeFilter filter, RewritePolicy policy) {
+        Run(JarSource old, JarSource neu, IncludeFilter filter, RewritePolicy policy, List<JarSource> classpath) {
             this.old = old;
             this.neu = neu;
             this.filter = filter;
             this.policy = policy;
+            this.classpath = classpath;
         }
 
         Analysis compare(long start) {
@@ -242,12 +251,25 @@ final class JarDiff {
             warnAboutVersionedVariants(path, name);
         }
 
+        /** A {@code --shadow-init} that names no added instance field of a rewritten class is a usage error (a typo, or the wrong class). */
+        private void unusedShadowInits(Set<String> used) {
+            for (String f : policy.shadowInits().keySet()) {
+                if (!used.contains(f)) {
+                    throw new IllegalArgumentException("--shadow-init " + f + "=" + policy.shadowInits().get(f) + " names no instance field that "
+                            + "the fix adds to a class this hotpatch rewrites; "
+                            + "check the class (internal name, e.g. acme/Fees) and field name, and that --include selects the class");
+                }
+            }
+        }
+
         /** Runs the rewriting stage on the classes plain redefinition refused, and checks what it wrote. */
         private void rewrite() {
             if (refusedChanges.isEmpty()) {
+                unusedShadowInits(Set.of());
                 return;
             }
-            Rewriting.Result result = Rewriting.rewrite(refusedChanges, acceptedChanges, new PatchedClasses(neu), policy);
+            Rewriting.Result result = Rewriting.rewrite(refusedChanges, acceptedChanges, new PatchedClasses(neu, classpath), policy);
+            unusedShadowInits(result.shadowInitsUsed());
             Map<String, byte[]> baselineBytes = new HashMap<>();
             refusedChanges.forEach(c -> baselineBytes.put(c.name(), c.baseline()));
             acceptedChanges.forEach(c -> baselineBytes.put(c.name(), c.baseline()));
@@ -372,12 +394,25 @@ final class JarDiff {
         }
     }
 
-    /** The patched jar's classes, for the rewriting stage. */
+    /** The patched jar's classes, and those of its {@code --classpath} dependencies, for the rewriting stage. */
     private static final class PatchedClasses implements ClassSource {
         private final JarSource jar;
+        private final List<JarSource> classpath;
 
-        PatchedClasses(JarSource jar) {
+        PatchedClasses(JarSource jar, List<JarSource> classpath) {
             this.jar = jar;
+            this.classpath = classpath;
+        }
+
+        @Override
+        public byte[] dependency(String internalName) {
+            String path = internalName + ".class";
+            for (JarSource d : classpath) {
+                if (d.contains(path)) {
+                    return d.readClass(path);
+                }
+            }
+            return null;
         }
 
         @Override

@@ -513,4 +513,28 @@ class JarDiffTest {
                 .isInstanceOf(BuilderException.class)
                 .hasMessageContaining("inflates to more than 1048576 bytes (reached at entry data.bin)");
     }
+
+    @Test
+    void analyse_addedMethodReachedThroughASubclass_isRefusedWhenAClassBetweenIsUnknown_andResolvedWhenTheClasspathHasIt() throws IOException {
+        String node1 = "package lib; public class Node { public int size() { return 0; } }";
+        String node2 = "package lib; public class Node { public int size() { return count(); } public int count() { return 1; } }";
+        String mid = "package dep; public class Mid extends lib.Node { }";
+        String element = "package lib; public class Element extends dep.Mid { }";
+        String user1 = "package lib; public class User { public int use(Element e) { return e.size(); } }";
+        String user2 = "package lib; public class User { public int use(Element e) { return e.count(); } }";
+        Map<String, byte[]> v1 = new java.util.TreeMap<>(compile(dir, node1, mid, element, user1));
+        Map<String, byte[]> v2 = new java.util.TreeMap<>(compile(dir, node2, mid, element, user2));
+        Path midJar = jar(dir.resolve("mid.jar"), Map.of("dep/Mid.class", v1.remove("dep/Mid.class")));
+        v2.remove("dep/Mid.class");
+        Path old = jar(dir.resolve("v1.jar"), v1);
+        Path neu = jar(dir.resolve("v2.jar"), v2);
+
+        DiffReport unknown = PatchBuilder.analyse(old, neu, List.of());
+        DiffReport known = PatchBuilder.analyse(old, neu, List.of(), new RewritePolicy(true, java.util.Set.of(), Map.of(), List.of(midJar)));
+
+        assertThat(unknown.refusals()).singleElement().satisfies(r -> assertThat(r.rule())
+                .contains("lib/User reaches count()I", "through subclass lib/Element", "cannot prove that the reference resolves to it"));
+        assertThat(known.refusals()).isEmpty();
+        assertThat(known.verdictsFor("lib/Node")).anySatisfy(v -> assertThat(v.kind()).isEqualTo(Verdict.Kind.MOVED));
+    }
 }

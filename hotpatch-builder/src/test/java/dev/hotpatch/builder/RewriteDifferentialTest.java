@@ -254,6 +254,109 @@ class RewriteDifferentialTest {
             }
             """;
 
+    static final String NODE_V1 = """
+            package lib;
+            public class Node {
+                protected final java.util.List<String> attrs = new java.util.ArrayList<>();
+                public Node add(String a) { attrs.add(a); return this; }
+            }
+            """;
+    static final String NODE_V2 = """
+            package lib;
+            public class Node {
+                protected final java.util.List<String> attrs = new java.util.ArrayList<>();
+                int reads;
+                public Node add(String a) { if (attrs.size() < limit()) { attrs.add(a); } return this; }
+                public int attributesSize() { reads++; return attrs.size(); }
+                static int limit() { return 3; }
+            }
+            """;
+    static final String ELEMENT = """
+            package lib;
+            public class Element extends Node { public String tag() { return "p"; } }
+            """;
+    static final String LEAF = """
+            package lib;
+            public class Leaf extends Element { public String tag() { return "leaf"; } }
+            """;
+    static final String COPIER_V1 = """
+            package lib;
+            public class Copier {
+                public String copy(Element e) { return e.tag() + e.attrs.size(); }
+                public String copyLeaf(Leaf l) { return copy(l); }
+            }
+            """;
+    static final String COPIER_V2 = """
+            package lib;
+            public class Copier {
+                public String copy(Element e) {
+                    e.reads += 10;
+                    java.util.function.ToIntFunction<Element> size = Element::attributesSize;
+                    return e.tag() + (e.attributesSize() > 0 ? size.applyAsInt(e) : 0) + "/" + Element.limit() + "/" + e.reads;
+                }
+                public String copyLeaf(Leaf l) { return l.tag() + l.attributesSize() + "/" + Leaf.limit() + "/" + l.reads; }
+            }
+            """;
+    static final String SUBCLASS_SCENARIO = """
+            import lib.Copier;
+            import lib.Element;
+            import lib.Leaf;
+            public class Scenario {
+                static Element e;
+                static Leaf l;
+                public static String run(int phase) {
+                    if (phase == 0) { e = new Element(); e.add("a").add("b"); l = new Leaf(); l.add("x"); return "made"; }
+                    Element fresh = new Element();
+                    fresh.add("1").add("2").add("3").add("4");
+                    l.add("y");
+                    return new Copier().copy(e) + " " + new Copier().copy(fresh) + " " + new Copier().copyLeaf(l);
+                }
+            }
+            """;
+
+    static final String OPTS_V1 = """
+            package lib;
+            public class Opts { }
+            """;
+    static final String WALKER_V1 = """
+            package lib;
+            public class Walker {
+                private final Opts opts;
+                public Walker(Opts o) { this.opts = o; }
+                public String walk(int d) { return d <= 0 ? "leaf" : "(" + walk(d - 1) + ")"; }
+            }
+            """;
+    static final String OPTS_V2 = """
+            package lib;
+            public class Opts {
+                private int depthLimit = 3;
+                public int getDepthLimit() { return depthLimit; }
+                public Opts setDepthLimit(int d) { depthLimit = d; return this; }
+            }
+            """;
+    /** As snakeyaml 1.31's Composer: the added limit is computed from the options, so the publisher declares its pre-patch value. */
+    static final String WALKER_V2 = """
+            package lib;
+            public class Walker {
+                private final Opts opts;
+                private final int limit;
+                public Walker(Opts o) { this.opts = o; this.limit = o.getDepthLimit(); }
+                public String walk(int d) { return d > limit ? "too deep for " + limit : d <= 0 ? "leaf" : "(" + walk(d - 1) + ")"; }
+            }
+            """;
+    static final String WALKER_SCENARIO = """
+            import lib.Opts;
+            import lib.Walker;
+            public class Scenario {
+                static Walker w;
+                static Opts o;
+                public static String run(int phase) {
+                    if (phase == 0) { o = new Opts(); w = new Walker(o); return "made"; }
+                    return w.walk(2) + " " + w.walk(5) + " " + new Walker(o).walk(4) + " " + new Walker(new Opts()).walk(1);
+                }
+            }
+            """;
+
     static List<RewriteProbe.Case> cases() {
         List<RewriteProbe.Case> cases = new ArrayList<>();
         for (int release : new int[] {8, 17}) {
@@ -267,6 +370,14 @@ class RewriteDifferentialTest {
                 CROSS_SCENARIO));
         cases.add(new RewriteProbe.Case("cross-class-17", 17, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
                 CROSS_SCENARIO));
+        for (int release : new int[] {8, 17}) {
+            cases.add(new RewriteProbe.Case("through-subclass-" + release, release, new String[] {NODE_V1, ELEMENT, LEAF, COPIER_V1},
+                    new String[] {NODE_V2, ELEMENT, LEAF, COPIER_V2}, SUBCLASS_SCENARIO));
+        }
+        cases.add(new RewriteProbe.Case("computed-field-declared", 17, new String[] {OPTS_V1, WALKER_V1}, new String[] {OPTS_V2, WALKER_V2},
+                WALKER_SCENARIO, new RewritePolicy(true, Set.of(), Map.of("lib/Walker.limit", "3"), List.of())));
+        cases.add(new RewriteProbe.Case("computed-field-declared-8", 8, new String[] {OPTS_V1, WALKER_V1}, new String[] {OPTS_V2, WALKER_V2},
+                WALKER_SCENARIO, new RewritePolicy(true, Set.of(), Map.of("lib/Walker.limit", "3"), List.of())));
         cases.add(new RewriteProbe.Case("computed-field-accepted", 17, new String[] {COUNTER_V1}, new String[] {COUNTER_V2}, COUNTER_SCENARIO,
                 new RewritePolicy(true, Set.of("lib/Counter.start"))));
         return cases;
@@ -329,6 +440,24 @@ class RewriteDifferentialTest {
         assertSame("cross-class-8");
         assertSame("cross-class-17");
         assertThat(on17.get("cross-class-8").fresh()).isEqualTo("ab too long unsafe task1task1");
+    }
+
+    @Test
+    void addedMembersReachedThroughSubclasses_resolveToTheClassThatDeclaresThem() {
+        assertSame("through-subclass-8");
+        assertSame("through-subclass-17");
+        assertThat(on17.get("through-subclass-8").fresh()).isEqualTo("p2/3/12 p3/3/12 leaf2/3/1");
+        assertThat(on17.get("through-subclass-8").report().verdicts()).anySatisfy(v ->
+                assertThat(v.detail()).contains("uses members the fix added to other classes"));
+    }
+
+    @Test
+    void computedFieldWithADeclaredPrePatchValue_behavesAsTheFixedRelease_forObjectsCreatedBeforeThePatch() {
+        assertSame("computed-field-declared");
+        assertSame("computed-field-declared-8");
+        assertThat(on17.get("computed-field-declared").fresh()).isEqualTo("((leaf)) too deep for 3 too deep for 3 (leaf)");
+        assertThat(on17.get("computed-field-declared").report().verdicts()).anySatisfy(v ->
+                assertThat(v.detail()).contains("objects created before the patch read 3, declared by the publisher"));
     }
 
     @Test

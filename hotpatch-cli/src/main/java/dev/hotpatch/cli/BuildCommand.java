@@ -23,8 +23,10 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -86,6 +88,17 @@ final class BuildCommand extends HotpatchCommand {
             + "read the default value of this added field (e.g. acme/Fees.scale), which the builder cannot prove safe; repeatable.")
     List<String> acceptShadow = new ArrayList<>();
 
+    @Option(names = "--shadow-init", paramLabel = "CLASS.FIELD=VALUE", description = "Declare what objects created before the patch "
+            + "read from this added field instead of its default (e.g. org/yaml/snakeyaml/composer/Composer.nestingDepthLimit=50): a "
+            + "literal of the field's primitive type or String. Use it where the fixed constructors compute the value and you know "
+            + "what they would have set; replaces --accept-shadow for that field; repeatable.")
+    List<String> shadowInit = new ArrayList<>();
+
+    @Option(names = "--classpath", paramLabel = "JAR", description = "A jar the library depends on (e.g. stax2-api for "
+            + "woodstox-core): the builder reads the supertypes it finds there, so it can check that an added method overrides "
+            + "nothing outside the patched jar; repeatable.")
+    List<Path> classpath = new ArrayList<>();
+
     @Option(names = "--fixup", paramLabel = "CLASSFILE", description = "A compiled fix-up class (.class) to ship: an added class in "
             + "the package of a replaced class, declaring 'public static void afterApply()' (and optionally afterUninstall()). "
             + "The agent calls afterApply() once per class loader after a live apply, to repair state the vulnerable code built "
@@ -135,7 +148,32 @@ final class BuildCommand extends HotpatchCommand {
             }
             accepted.add(a.substring(0, dot).replace('.', '/') + a.substring(dot));
         }
-        RewritePolicy policy = noRewrite ? RewritePolicy.NONE : new RewritePolicy(true, new LinkedHashSet<>(accepted));
+        Map<String, String> declared = new LinkedHashMap<>();
+        for (String d : shadowInit) {
+            int eq = d.indexOf('=');
+            int dot = eq < 0 ? -1 : d.lastIndexOf('.', eq);
+            if (eq < 0 || dot <= 0 || dot >= eq - 1) {
+                throw usage("--shadow-init '" + d + "' must be CLASS.FIELD=VALUE, e.g. "
+                        + "org/yaml/snakeyaml/composer/Composer.nestingDepthLimit=50; VALUE: " + RewritePolicy.SHADOW_INIT_FORMS);
+            }
+            String field = d.substring(0, dot).replace('.', '/') + d.substring(dot, eq);
+            if (declared.put(field, d.substring(eq + 1)) != null) {
+                throw usage("--shadow-init names " + field + " twice; give one value per field");
+            }
+            if (accepted.contains(field)) {
+                throw usage("--shadow-init and --accept-shadow both name " + field + "; --shadow-init declares its value, so drop "
+                        + "--accept-shadow " + field);
+            }
+        }
+        List<Path> dependencies = new ArrayList<>();
+        for (Path jar : classpath) {
+            dependencies.add(existingFile(jar, "--classpath jar"));
+        }
+        if (noRewrite && !(declared.isEmpty() && dependencies.isEmpty())) {
+            throw usage("--shadow-init and --classpath steer rewriting, which --no-rewrite turns off; drop one or the other");
+        }
+        RewritePolicy policy = noRewrite ? RewritePolicy.NONE
+                : new RewritePolicy(true, new LinkedHashSet<>(accepted), declared, dependencies);
         Path fixupFile = fixup == null ? null : existingFile(fixup, "--fixup class file");
         BuildRequest request = new BuildRequest(baselineJar, patchedJar, includes, id, title, c, severity, cves, image,
                 baselineId, supersedes, publishedAt, policy, fixupFile);

@@ -46,24 +46,41 @@ public final class ExitPolicy implements IExecutionExceptionHandler, IParameterE
         PrintWriter err = cmd.getErr();
         err.println(cmd.getCommandSpec().qualifiedName() + ": " + ex.getMessage());
         UnmatchedArgumentException.printSuggestions(ex, err);
-        err.println("Try '" + cmd.getCommandSpec().qualifiedName() + " --help' for more information.");
+        return usageTail(cmd.getCommandSpec().qualifiedName(), ex.getMessage(), args, cmd.getOut(), err);
+    }
+
+    /**
+     * A usage error found while a command ran outside picocli ({@link QuickLine}): printed as
+     * {@link #handleParseException} prints one.
+     */
+    static int usage(String command, String message, String[] args, PrintWriter out, PrintWriter err) {
+        err.println(command + ": " + message);
+        return usageTail(command, message, args, out, err);
+    }
+
+    private static int usageTail(String command, String message, String[] args, PrintWriter out, PrintWriter err) {
+        err.println("Try '" + command + " --help' for more information.");
         err.flush();
         if (Arrays.asList(args).contains("--json")) {
-            Json.print(cmd.getOut(), Json.status("usage").put("exitCode", USAGE).put("message", ex.getMessage()));
+            Json.print(out, Json.status("usage").put("exitCode", USAGE).put("message", message));
         }
         return USAGE;
     }
 
     @Override
     public int handleExecutionException(Exception ex, CommandLine cmd, ParseResult parseResult) {
+        return failed(ex, cmd.getCommandSpec().qualifiedName(), cmd.getCommand(), cmd.getOut(), cmd.getErr());
+    }
+
+    /** An error {@code command} threw while it ran: printed, and mapped to its exit code. */
+    static int failed(Exception ex, String name, Object command, PrintWriter out, PrintWriter err) {
         Verdict v = classify(ex);
-        PrintWriter err = cmd.getErr();
-        err.println(cmd.getCommandSpec().qualifiedName() + ": " + v.text);
+        err.println(name + ": " + v.text);
         if (v.exitCode == FAILURE && v.showTrace) {
             ex.printStackTrace(err);
         }
         err.flush();
-        if (cmd.getCommand() instanceof HotpatchCommand c && c.output != null && c.output.json) {
+        if (command instanceof HotpatchCommand c && c.output != null && c.output.json) {
             ObjectNode doc = Json.status(v.exitCode == REFUSED ? "refused" : v.exitCode == USAGE ? "usage" : "failed")
                     .put("exitCode", v.exitCode).put("message", ex.getMessage());
             if (ex instanceof PackageException pe) {
@@ -75,7 +92,7 @@ public final class ExitPolicy implements IExecutionExceptionHandler, IParameterE
             if (ex instanceof BuildRefusedException bre && bre.report() != null) {
                 doc.set("report", BuildCommand.reportJson(bre.report()));
             }
-            Json.print(cmd.getOut(), doc);
+            Json.print(out, doc);
         }
         return v.exitCode;
     }

@@ -24,16 +24,26 @@ public abstract class HotpatchCommand implements Callable<Integer> {
     @Mixin
     OutputOptions output;
 
+    /** The streams when {@link QuickLine} parsed the command line instead of picocli (then {@link #spec} is null). */
+    private PrintWriter quickOut;
+    private PrintWriter quickErr;
+
+    /** Runs this command outside picocli (see {@link QuickLine}), writing to these streams. */
+    final void useStreams(PrintWriter out, PrintWriter err) {
+        this.quickOut = out;
+        this.quickErr = err;
+    }
+
     protected boolean json() {
         return output.json;
     }
 
     protected PrintWriter out() {
-        return spec.commandLine().getOut();
+        return spec != null ? spec.commandLine().getOut() : quickOut;
     }
 
     protected PrintWriter err() {
-        return spec.commandLine().getErr();
+        return spec != null ? spec.commandLine().getErr() : quickErr;
     }
 
     protected void printJson(JsonNode node) {
@@ -41,8 +51,8 @@ public abstract class HotpatchCommand implements Callable<Integer> {
     }
 
     /** A usage error for this command: exit 2, with the message and a pointer to {@code --help}. */
-    protected ParameterException usage(String message) {
-        return new ParameterException(spec.commandLine(), message);
+    protected RuntimeException usage(String message) {
+        return spec != null ? new ParameterException(spec.commandLine(), message) : new QuickLine.UsageError(message);
     }
 
     protected Path existingFile(Path p, String what) {

@@ -81,6 +81,10 @@ public final class Main implements Callable<Integer> {
 
     /** Runs one command line writing to {@code out} and {@code err}; returns the exit code. */
     public static int run(PrintWriter out, PrintWriter err, String... args) {
+        Integer quick = QuickLine.run(args, out, err);
+        if (quick != null) {
+            return quick;
+        }
         CommandLine local = args.length > 0 ? localCommand(args[0]) : null;
         return (local != null ? configure(local, out, err) : commandLine(out, err)).execute(args);
     }
@@ -176,22 +180,26 @@ public final class Main implements Callable<Integer> {
     @Override
     public Integer call() {
         if (version) {
-            String v = new Version().getVersion()[0].substring("hotpatch ".length());
-            PrintWriter out = spec.commandLine().getOut();
-            if (output.json) {
-                Json.print(out, Json.object().put("name", "hotpatch").put("version", v)
-                        .put("java", Runtime.version().toString()).put("javaHome", System.getProperty("java.home")));
-            } else {
-                out.println("hotpatch " + v);
-                out.flush();
-            }
-            return 0;
+            return printVersion(spec.commandLine().getOut(), output.json);
         }
         PrintWriter err = spec.commandLine().getErr();
         err.println("hotpatch: a command is required.");
         spec.commandLine().usage(err);
         err.flush();
         return ExitPolicy.USAGE;
+    }
+
+    /** {@code --version}: prints the version (as JSON with {@code json}); exit code 0. */
+    static int printVersion(PrintWriter out, boolean json) {
+        String v = new Version().getVersion()[0].substring("hotpatch ".length());
+        if (json) {
+            Json.print(out, Json.object().put("name", "hotpatch").put("version", v)
+                    .put("java", Runtime.version().toString()).put("javaHome", System.getProperty("java.home")));
+        } else {
+            out.println("hotpatch " + v);
+            out.flush();
+        }
+        return 0;
     }
 
     /** The version written into the jar's manifest at build time. */

@@ -18,7 +18,10 @@ import picocli.CommandLine.Option;
                 "that is stopped or did not answer in time) and the hotpatches installed in those that run the agent.",
         "All JVMs are asked at once, so one stopped or hung JVM does not hold up the list. Loads no agent."})
 final class PsCommand extends HotpatchCommand {
-    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = "600ms",
+    /** How long each JVM may take to answer by default. */
+    static final String DEFAULT_TIMEOUT = "600ms";
+
+    @Option(names = "--timeout", paramLabel = "DURATION", defaultValue = DEFAULT_TIMEOUT,
             description = "How long each JVM may take to answer before it is listed as not answering (default: ${DEFAULT-VALUE}).")
     String timeout;
 

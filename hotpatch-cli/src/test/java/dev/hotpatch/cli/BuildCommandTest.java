@@ -224,6 +224,67 @@ class BuildCommandTest {
         assertThat(out).isRegularFile();
     }
 
+    @Test
+    void build_shadowInit_declaresWhatObjectsCreatedBeforeThePatchRead_inTextJsonAndInspect() {
+        Path out = tmp.resolve("declared/KB2026-0031.hotpatch");
+
+        CliRun r = CliRun.of(args(guardV1, guardComputed, out, "--shadow-init", "acme.Guard.born=42"));
+        CliRun json = CliRun.of(args(guardV1, guardComputed, tmp.resolve("declared/KB2026-0032.hotpatch"), "--shadow-init",
+                "acme/Guard.born=42", "--json"));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        assertThat(r.out()).contains("field born J: rewritten: shadowed")
+                .contains("objects created before the patch read 42, declared by the publisher");
+        assertThat(json.json().at("/report/verdicts/0/members").toString()).contains("objects created before the patch read 42, declared by the publisher");
+        assertThat(CliRun.of("inspect", out.toString()).out()).contains("objects created before the patch read 42, declared by the publisher");
+    }
+
+    @Test
+    void build_shadowInitThatIsNoLiteralOfTheFieldsType_isUsageErrorSayingTheAcceptedForms_andWritesNothing() {
+        Path out = tmp.resolve("declared/KB2026-0033.hotpatch");
+
+        CliRun notALong = CliRun.of(args(guardV1, guardComputed, out, "--shadow-init", "acme.Guard.born=soon"));
+        CliRun noValue = CliRun.of(args(guardV1, guardComputed, out, "--shadow-init", "acme.Guard.born"));
+        CliRun noSuchField = CliRun.of(args(guardV1, guardComputed, out, "--shadow-init", "acme.Guard.bron=1"));
+        CliRun both = CliRun.of(args(guardV1, guardComputed, out, "--shadow-init", "acme.Guard.born=1", "--accept-shadow", "acme.Guard.born"));
+
+        assertThat(notALong.exit()).as(notALong.toString()).isEqualTo(2);
+        assertThat(notALong.err()).contains("'soon' is not a long literal; accepted: true or false for boolean");
+        assertThat(noValue.exit()).isEqualTo(2);
+        assertThat(noValue.err()).contains("must be CLASS.FIELD=VALUE");
+        assertThat(noSuchField.exit()).isEqualTo(2);
+        assertThat(noSuchField.err()).contains("acme/Guard.bron=1 names no instance field that the fix adds");
+        assertThat(both.exit()).isEqualTo(2);
+        assertThat(both.err()).contains("drop --accept-shadow acme/Guard.born");
+        assertThat(out).doesNotExist();
+    }
+
+    @Test
+    void build_classpath_letsTheBuilderCheckOverridesOfSupertypesFromDependencies() {
+        Path dep = JarMaker.compile(tmp.resolve("cp/dep.jar"), Map.of("dep.Base", "package dep; public class Base { public int size() { return 0; } }"),
+                List.of(), 17);
+        String v1 = "package acme; public class Config extends dep.Base { public int limit() { return 1; } }";
+        String v2 = "package acme; public class Config extends dep.Base { public int limit() { return depth(); } public int depth() { return 2; } }";
+        String v2Override = "package acme; public class Config extends dep.Base { public int limit() { return size(); } public int size() { return 2; } }";
+        Path c1 = JarMaker.compile(tmp.resolve("cp/config-1.jar"), Map.of("acme.Config", v1), List.of(dep), 17);
+        Path c2 = JarMaker.compile(tmp.resolve("cp/config-2.jar"), Map.of("acme.Config", v2), List.of(dep), 17);
+        Path c2Override = JarMaker.compile(tmp.resolve("cp/config-2o.jar"), Map.of("acme.Config", v2Override), List.of(dep), 17);
+
+        CliRun unknown = CliRun.of(args(c1, c2, tmp.resolve("cp/KB2026-0034.hotpatch")));
+        CliRun known = CliRun.of(args(c1, c2, tmp.resolve("cp/KB2026-0035.hotpatch"), "--classpath", dep.toString()));
+        CliRun override = CliRun.of(args(c1, c2Override, tmp.resolve("cp/KB2026-0036.hotpatch"), "--classpath", dep.toString()));
+        CliRun missing = CliRun.of(args(c1, c2, tmp.resolve("cp/KB2026-0037.hotpatch"), "--classpath", tmp.resolve("cp/none.jar").toString()));
+
+        assertThat(unknown.exit()).as(unknown.toString()).isEqualTo(3);
+        assertThat(unknown.out()).contains("may override one of a supertype outside the jar").contains("--classpath JAR");
+        assertThat(known.exit()).as(known.toString()).isZero();
+        assertThat(known.out()).contains("method depth()I: rewritten: moved");
+        assertThat(override.exit()).as(override.toString()).isEqualTo(3);
+        assertThat(override.out()).contains("adds an override of an inherited method");
+        assertThat(missing.exit()).isEqualTo(2);
+        assertThat(missing.err()).contains("--classpath jar");
+    }
+
     private static List<String> kinds(JsonNode members) {
         List<String> out = new ArrayList<>();
         members.forEach(m -> out.add(m.get("kind").asText()));

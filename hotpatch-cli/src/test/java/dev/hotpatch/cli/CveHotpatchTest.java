@@ -18,8 +18,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Every CVE of the corpus that ships as a hotpatch (docs/rewriting.md), live: one JVM runs the
- * vulnerable releases of all seven libraries and answers an exploit per CVE; each hotpatch is built
- * from the real vulnerable and fixed releases (Maven Central, copied by the pom), applied, and must
+ * vulnerable releases of all eleven libraries and answers an exploit per CVE; each hotpatch is built
+ * from the real vulnerable and fixed releases (Maven Central, copied by the pom), with the options a
+ * publisher would give ({@code --include}, {@code --shadow-init}, {@code --classpath}), applied, and must
  * make the JVM answer exactly as the fixed release started fresh does; uninstalling it must bring
  * the vulnerable answer back. Java 17 and 25.
  *
@@ -54,7 +55,30 @@ class CveHotpatchTest {
                     List.of()),
             // Text4Shell: the fix adds a class (StringLookupFactory$DefaultStringLookupsHolder), defined by the agent.
             new Cve("CVE-2022-42889", "commons-text-1.9.jar", "commons-text-1.10.0.jar", List.of("org/apache/commons/text/lookup/**"),
-                    List.of("commons-lang3-3.12.0.jar")));
+                    List.of("commons-lang3-3.12.0.jar")),
+            // The release also carries unrelated work; the fix (LOG4J2-3293) is the JDBC appender's JNDI data source
+            // going through JndiManager, which 2.17.1 turns off unless log4j2.enableJndiJdbc is set.
+            new Cve("CVE-2021-44832", "log4j-core-2.17.0.jar", "log4j-core-2.17.1.jar",
+                    List.of("org/apache/logging/log4j/core/net/JndiManager*",
+                            "org/apache/logging/log4j/core/appender/db/jdbc/DataSourceConnectionSource"),
+                    List.of("log4j-api-2.17.0.jar")),
+            // The fixed tokeniser and tree builder use a method the fix added to Node through subclass Element.
+            new Cve("CVE-2021-37714", "jsoup-1.14.1.jar", "jsoup-1.14.2.jar", List.of(), List.of()),
+            // Composer's added nestingDepthLimit is computed from LoaderOptions: declared with --shadow-init (below).
+            new Cve("CVE-2022-25857", "snakeyaml-1.30.jar", "snakeyaml-1.31.jar",
+                    List.of("org/yaml/snakeyaml/composer/**", "org/yaml/snakeyaml/LoaderOptions"), List.of()),
+            // ReaderConfig's added mMaxDtdDepth (--shadow-init) and its accessors, whose supertypes come from stax2-api (--classpath).
+            new Cve("CVE-2022-40152", "woodstox-core-6.3.1.jar", "woodstox-core-6.4.0.jar", List.of(), List.of("stax2-api-4.2.1.jar")));
+
+    /**
+     * What a publisher adds to {@code hotpatch build} for some CVEs: the pre-patch values of added fields
+     * the fixed constructors compute (here the defaults of LoaderOptions and ReaderConfig in the fixed
+     * releases), and the library's dependencies for override checks.
+     */
+    static final Map<String, List<String>> BUILD_OPTIONS = Map.of(
+            "CVE-2022-25857", List.of("--shadow-init", "org/yaml/snakeyaml/composer/Composer.nestingDepthLimit=50"),
+            "CVE-2022-40152", List.of("--shadow-init", "com/ctc/wstx/api/ReaderConfig.mMaxDtdDepth=500",
+                    "--classpath", RELEASES.resolve("stax2-api-4.2.1.jar").toString()));
 
     /**
      * Answers each line naming a CVE with "CVE -> what the exploit got". Exploits run on a thread
@@ -94,12 +118,87 @@ class CveHotpatchTest {
                         case "CVE-2022-42889":
                             // The dns lookup of localhost needs no network; the script and url lookups go the same way.
                             return "interpolated " + org.apache.commons.text.StringSubstitutor.createInterpolator().replace("${dns:address|localhost}");
+                        case "CVE-2021-37714": {
+                            // 1.14.2: a tag name starts with an ASCII letter, an element keeps at most 512 attributes, and a
+                            // formatting element rebuilt after </p> copies its attributes (through the added Node.attributesSize).
+                            StringBuilder tag = new StringBuilder("<p");
+                            for (int i = 0; i < 600; i++) {
+                                tag.append(" a").append(i).append("=1");
+                            }
+                            return "html " + org.jsoup.Jsoup.parse("<\\u00e4>x<p><b c=1>y</p>z").body().html().replace("\\n", "")
+                                    + ", attributes " + org.jsoup.Jsoup.parse(tag + ">").body().child(0).attributes().size();
+                        }
+                        case "CVE-2022-25857":
+                            // a Yaml made now, and one made before the patch (whose LoaderOptions predate it)
+                            return "new " + yaml(new org.yaml.snakeyaml.Yaml()) + "; made before " + yaml(EARLY_YAML);
+                        case "CVE-2022-40152":
+                            return "new " + dtd(new com.ctc.wstx.stax.WstxInputFactory()) + "; made before " + dtd(EARLY_XML);
+                        case "CVE-2021-44832":
+                            return jndiDataSource();
                         default:
                             return "unknown " + cve;
                     }
                 }
+                /** Objects made when the JVM starts, before any patch: their fields added by a fix are shadowed. */
+                static org.yaml.snakeyaml.Yaml EARLY_YAML;
+                static com.ctc.wstx.stax.WstxInputFactory EARLY_XML;
+                static String yaml(org.yaml.snakeyaml.Yaml y) {
+                    try {
+                        return "loaded " + y.load(nest("[", "]", 200000)).getClass().getName();
+                    } catch (Throwable e) {
+                        return shortly(e);
+                    }
+                }
+                /** A document type whose element declaration nests 100,000 groups (the CVE's exploit). */
+                static String dtd(javax.xml.stream.XMLInputFactory f) {
+                    try {
+                        javax.xml.stream.XMLStreamReader r = f.createXMLStreamReader(new StringReader(
+                                "<!DOCTYPE r [<!ELEMENT r " + nest("(", "", 100000) + "a" + nest("", ")", 100000) + ">]><r/>"));
+                        int events = 0;
+                        while (r.hasNext()) {
+                            r.next();
+                            events++;
+                        }
+                        return "read " + events + " events";
+                    } catch (Throwable e) {
+                        return shortly(e);
+                    }
+                }
+                static String shortly(Throwable e) {
+                    String m = String.valueOf(e.getMessage()).split("\\n")[0];
+                    return "threw " + e.getClass().getName() + ": " + m.substring(0, Math.min(90, m.length()));
+                }
+                /**
+                 * The JDBC appender's data source by a JNDI name that is an LDAP URL of a socket opened here, which
+                 * accepts and closes at once (no LDAP server, no network): whether the library connected, and what it made.
+                 */
+                static String jndiDataSource() throws Exception {
+                    try (java.net.ServerSocket server = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName("127.0.0.1"))) {
+                        boolean[] connected = {false};
+                        Thread acceptor = new Thread(() -> {
+                            try (java.net.Socket s = server.accept()) {
+                                connected[0] = true;
+                            } catch (IOException closed) {
+                                // the server closed without a connection
+                            }
+                        });
+                        acceptor.start();
+                        String made;
+                        try {
+                            made = "made " + org.apache.logging.log4j.core.appender.db.jdbc.DataSourceConnectionSource
+                                    .createConnectionSource("ldap://127.0.0.1:" + server.getLocalPort() + "/x");
+                        } catch (Exception e) {
+                            made = "threw " + e.getClass().getName();
+                        }
+                        server.close();
+                        acceptor.join();
+                        return (connected[0] ? "connected, " : "no connection, ") + made;
+                    }
+                }
                 public static void main(String[] args) throws Exception {
                     BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+                    EARLY_YAML = new org.yaml.snakeyaml.Yaml();
+                    EARLY_XML = new com.ctc.wstx.stax.WstxInputFactory();
                     System.out.println("ready");
                     for (String line; (line = in.readLine()) != null; ) {
                         String cve = line.trim();
@@ -144,6 +243,7 @@ class CveHotpatchTest {
                     "--title", "Fix " + c.id(), "--classification", "Security", "--cve", c.id(), "--key", keys.toString(),
                     "--out", out.toString()));
             c.include().forEach(i -> args.addAll(List.of("--include", i)));
+            args.addAll(BUILD_OPTIONS.getOrDefault(c.id(), List.of()));
             CliRun build = CliRun.of(args.toArray(String[]::new));
             assertThat(build.exit()).as(c.id() + ": " + build).isZero();
             packages.put(c.id(), out);

@@ -15,9 +15,10 @@ import org.objectweb.asm.tree.ClassNode;
 
 /**
  * What rewriting knows about classes other than the one it rewrites: declarations (access flags,
- * supertypes, members) from the patched jar, then from the JDK running the builder. Classes of
- * other jars are unknown, and every question whose answer depends on them says so, so that
- * callers can decide conservatively. Not thread-safe.
+ * supertypes, members) from the patched jar, then from the JDK running the builder, then from the
+ * dependency jars given with {@code --classpath}. Classes of other jars are unknown, and every
+ * question whose answer depends on them says so, so that callers can decide conservatively. Not
+ * thread-safe.
  */
 final class ClassIndex {
     /** A class's declaration: its flags, supertypes and members (name + descriptor → access flags). */
@@ -57,6 +58,9 @@ final class ClassIndex {
         byte[] bytes = jar.patched(name);
         if (bytes == null) {
             bytes = jdkClass(name);
+        }
+        if (bytes == null) {
+            bytes = jar.dependency(name);
         }
         if (bytes == null) {
             return null;
@@ -165,6 +169,48 @@ final class ClassIndex {
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * Where the JVM's resolution of a reference to method or field {@code key} through {@code owner}
+     * lands: the class itself, then its superclasses; for a field, a superinterface comes before the
+     * superclass (JVMS 5.4.3.2), so a field any superinterface may declare gives no answer. Empty when
+     * no class on the way declares it or the index does not know a class on the way.
+     */
+    Optional<Declaration> resolve(String owner, String key, boolean isField) {
+        String at = owner;
+        for (int depth = 0; depth < 64 && at != null; depth++) {
+            Optional<Info> i = info(at);
+            if (i.isEmpty()) {
+                return Optional.empty();
+            }
+            Integer access = (isField ? i.get().fields() : i.get().methods()).get(key);
+            if (access != null) {
+                return Optional.of(new Declaration(at, access));
+            }
+            if (isField) {
+                for (String s : i.get().interfaces()) {
+                    if (mayDeclareField(s, key, 0)) {
+                        return Optional.empty();
+                    }
+                }
+            }
+            at = i.get().superName();
+        }
+        return Optional.empty();
+    }
+
+    private boolean mayDeclareField(String iface, String key, int depth) {
+        Optional<Info> i = info(iface);
+        if (i.isEmpty() || depth > 64 || i.get().fields().containsKey(key)) {
+            return true;
+        }
+        for (String s : i.get().interfaces()) {
+            if (mayDeclareField(s, key, depth + 1)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Classes of the patched jar whose superclass or interfaces name {@code name} directly. */

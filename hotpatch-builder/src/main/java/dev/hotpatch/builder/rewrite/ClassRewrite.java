@@ -73,6 +73,7 @@ final class ClassRewrite {
     private final List<String> warnings = new ArrayList<>();
     private final Map<String, InitialValue> initial = new HashMap<>();
     private final Set<String> synchronize = new HashSet<>();
+    private final Set<String> declaredUsed = new HashSet<>();
     private final List<MethodNode> kept = new ArrayList<>();
     private final Map<String, MethodNode> movedNodes = new LinkedHashMap<>();
     private final InsnList staticInits = new InsnList();
@@ -103,6 +104,11 @@ final class ClassRewrite {
 
     Plan plan() {
         return plan;
+    }
+
+    /** The {@code --shadow-init} fields ({@code class.field}) this class's rewrite used. */
+    Set<String> declaredUsed() {
+        return declaredUsed;
     }
 
     /** Decides member by member; afterwards {@link #refused()} tells whether the class can be written. */
@@ -277,8 +283,22 @@ final class ClassRewrite {
             verdict(member, Verdict.Kind.SHADOWED, "added static field, held by the helper (" + how + ")");
             return;
         }
-        InitialValue v = constructorValue(f);
         String accepted = name + "." + f.name;
+        String declared = policy.shadowInits().get(accepted);
+        if (declared != null) {
+            InitialValue d = InitialValue.ofConstant(ShadowInit.parse(accepted, declared, f.desc));
+            declaredUsed.add(accepted);
+            if (!d.isDefault(f.desc)) {
+                initial.put(key, d);
+            }
+            plan.shadowed.put(key, new Plan.Shadow(f.name, f.desc, false, isVolatile));
+            verdict(member, Verdict.Kind.SHADOWED, "added field in a weak side table; objects created before the patch read "
+                    + d.describe(f.desc) + ", declared by the publisher (--shadow-init)");
+            warnings.add(name + ": objects created before the patch read " + d.describe(f.desc) + " from added field " + f.name
+                    + " (declared with --shadow-init)");
+            return;
+        }
+        InitialValue v = constructorValue(f);
         if (v == UNPROVEN) {
             if (!policy.acceptedFields().contains(accepted)) {
                 refuse(member, "added field that the fixed constructors set to a computed value; objects created before the patch "
@@ -717,7 +737,8 @@ final class ClassRewrite {
             }
             if (overrides == ClassIndex.Answer.UNKNOWN) {
                 refuse(member, "adds a method that may override one of a supertype outside the jar and the JDK, which the builder "
-                        + "cannot check — moved code cannot take part in virtual dispatch");
+                        + "cannot check — moved code cannot take part in virtual dispatch; if the supertypes come from the library's "
+                        + "dependencies, pass their jars with --classpath JAR so that the builder can check");
                 return;
             }
             for (String sub : index.allSubtypes(name)) {

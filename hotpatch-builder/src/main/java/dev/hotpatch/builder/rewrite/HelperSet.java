@@ -42,6 +42,16 @@ final class HelperSet {
         return plans.get(owner);
     }
 
+    /** Whether any rewritten class moved, shadowed, inlined or renamed a member with key {@code key}. */
+    boolean anyRewrites(String key, boolean field) {
+        for (Plan p : plans.values()) {
+            if (p.rewrites(key, field)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     byte[] helperBytes(String target) {
         byte[] b = helpers.get(target);
         if (b == null) {

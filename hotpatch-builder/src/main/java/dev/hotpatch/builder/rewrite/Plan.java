@@ -64,6 +64,11 @@ final class Plan {
         return !moved.isEmpty() || !shadowed.isEmpty();
     }
 
+    /** Whether a reference to member {@code key} of the target reaches what this plan moved, shadowed, inlined or renamed. */
+    boolean rewrites(String key, boolean field) {
+        return field ? shadowed.containsKey(key) || inlined.containsKey(key) || fieldRenames.containsKey(key) : moved.containsKey(key);
+    }
+
     /** The descriptor of a moved method in the helper: the target first for instance methods. */
     String helperDesc(String key) {
         String desc = key.substring(key.indexOf('('));

@@ -42,8 +42,12 @@ public final class Rewriting {
         }
     }
 
-    /** Everything rewriting produced for a jar. */
-    public record Result(List<Outcome> rewritten, Map<String, byte[]> adjusted) {
+    /**
+     * Everything rewriting produced for a jar.
+     *
+     * @param shadowInitsUsed the {@link RewritePolicy#shadowInits()} fields that the rewrite applied
+     */
+    public record Result(List<Outcome> rewritten, Map<String, byte[]> adjusted, Set<String> shadowInitsUsed) {
     }
 
     /**
@@ -77,6 +81,8 @@ public final class Rewriting {
                 out.add(new Outcome(c.name(), null, List.of(new Verdict(c.name(), "", Verdict.Kind.REFUSED, e.getMessage())), List.of()));
             }
         }
+        Set<String> shadowInitsUsed = new HashSet<>();
+        rewrites.values().forEach(r -> shadowInitsUsed.addAll(r.declaredUsed()));
         Map<String, Plan> plans = new HashMap<>();
         rewrites.forEach((n, r) -> plans.put(n, r.plan()));
         reachedThroughSubclasses(references, index, rewrites);
@@ -98,31 +104,33 @@ public final class Rewriting {
                         "uses members the fix added to other classes, and " + e.getMessage())), List.of()));
             }
         }
-        return new Result(out, adjusted);
+        return new Result(out, adjusted, shadowInitsUsed);
     }
 
     /**
-     * Refuses a rewritten class whose moved or shadowed member another class reaches through a
-     * subclass that does not declare it: such a reference names the subclass, which is not rewritten.
+     * Checks references to a member the fix added to a rewritten class that go through a subclass
+     * which does not declare it ({@code invokevirtual Element.attributesSize} for a method added to
+     * {@code Node}). The call sites are rewritten to reach the declaring class's helper
+     * ({@link SiteRewriter}) when the JVM's resolution provably lands there: every class between them
+     * is known and none declares the member. Nothing can override such a method: the checks of
+     * {@link ClassRewrite} already refused a moved method that a class of the jar overrides or that
+     * may override another; a class outside the jar could override it only by declaring, by chance,
+     * the method the fix just added, the assumption every moved method rests on. Otherwise the
+     * rewritten class is refused.
      */
     private static void reachedThroughSubclasses(References references, ClassIndex index, Map<String, ClassRewrite> rewrites) {
         references.forEach((owner, key, from) -> {
-            if (rewrites.containsKey(owner)) {
-                return;
+            boolean field = key.contains(" ");
+            if (index.resolve(owner, key, field).isPresent()) {
+                return; // resolution lands on one known class: its own plan, if any, rewrites the site
             }
-            String at = owner;
-            for (int depth = 0; depth < 64 && at != null; depth++) {
-                ClassRewrite r = rewrites.get(at);
-                if (r != null) {
-                    Plan p = r.plan();
-                    boolean field = key.contains(" ");
-                    if ((!field && p.moved.containsKey(key)) || (field && p.shadowed.containsKey(key))) {
-                        r.refuse(from + " reaches " + key + ", which the fix added here, through subclass " + owner
-                                + "; such a reference cannot be rewritten");
-                    }
-                    return;
+            // unresolved: every rewritten class that added this member and that the owner may extend could be its target
+            for (ClassRewrite r : rewrites.values()) {
+                if (r.plan().rewrites(key, field) && !r.name().equals(owner) && index.isSubtype(owner, r.name()) != ClassIndex.Answer.NO) {
+                    r.refuse(from + " reaches " + key + ", which the fix added here, through subclass " + owner
+                            + ", and the builder cannot prove that the reference resolves to it (a class between them is "
+                            + "outside the jar and the --classpath jars, or may declare it); such a reference cannot be rewritten");
                 }
-                at = index.info(at).map(ClassIndex.Info::superName).orElse(null);
             }
         });
     }

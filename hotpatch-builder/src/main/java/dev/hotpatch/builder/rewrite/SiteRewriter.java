@@ -86,13 +86,34 @@ final class SiteRewriter {
         return owner.equals(plan.target) ? plan : helpers.plan(owner);
     }
 
+    /**
+     * The plan that rewrites member {@code key} reached through {@code owner}: the owner's own, or,
+     * when the owner is a subclass that does not declare the member, that of the rewritten class the
+     * JVM's resolution lands on (the fix added the member there; Rewriting refused the class when it
+     * could not prove where resolution lands). Else {@link #planOf(String)}.
+     */
+    private Plan planFor(String owner, String key, boolean field) {
+        Plan p = planOf(owner);
+        if ((p != null && p.rewrites(key, field)) || !helpers.anyRewrites(key, field)) {
+            return p;
+        }
+        Optional<ClassIndex.Declaration> d = index.resolve(owner, key, field);
+        if (d.isPresent() && !d.get().owner().equals(owner)) {
+            Plan declaring = planOf(d.get().owner());
+            if (declaring != null && declaring.rewrites(key, field)) {
+                return declaring;
+            }
+        }
+        return p;
+    }
+
     private boolean ownHelper(Plan p) {
         return inHelper && p == plan;
     }
 
     private void method(MethodInsnNode mi) {
         String key = Plan.key(mi.name, mi.desc);
-        Plan p = planOf(mi.owner);
+        Plan p = planFor(mi.owner, key, false);
         if (p != null) {
             String moved = p.moved.get(key);
             if (moved != null) {
@@ -141,7 +162,7 @@ final class SiteRewriter {
     private void field(FieldInsnNode fi) {
         String key = Plan.fieldKey(fi.name, fi.desc);
         int op = fi.getOpcode();
-        Plan p = planOf(fi.owner);
+        Plan p = planFor(fi.owner, key, true);
         if (p != null) {
             String renamed = p.fieldRenames.get(key);
             if (renamed != null) {
@@ -279,7 +300,7 @@ final class SiteRewriter {
     /** A method handle constant as rewritten: renamed, or a constant handle on the helper when it names moved code. */
     private Object handle(Handle h) {
         String key = Plan.key(h.getName(), h.getDesc());
-        Plan p = planOf(h.getOwner());
+        Plan p = h.getTag() <= Opcodes.H_PUTSTATIC ? planOf(h.getOwner()) : planFor(h.getOwner(), key, false);
         if (p != null && p.moved.containsKey(key)) {
             return bootstrap.helperMethod(p.target, p.moved.get(key), p.helperDesc(key));
         }

@@ -1,0 +1,58 @@
+package dev.hotpatch.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.hotpatch.format.HotpatchPackage;
+import dev.hotpatch.format.PackageException;
+import dev.hotpatch.format.SigningKey;
+import dev.hotpatch.format.TrustStore;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The package an enrolled agent verifies at start to warm its verification: it must be in the
+ * agent (it once was not, and the warm-up then silently verified nothing) and verify against its
+ * own certificate, and vouch for nothing beyond it.
+ */
+class WarmupTest {
+    @Test
+    void carriedPackage_verifies_andLeavesNothingInTheStagingFolder(@TempDir Path staging) throws Exception {
+        assertThat(Warmup.class.getResource(Warmup.PACKAGE)).as("the agent carries " + Warmup.PACKAGE).isNotNull();
+        assertThat(Warmup.verifyCarriedPackage(staging)).isTrue();
+        try (var left = Files.list(staging)) {
+            assertThat(left).isEmpty();
+        }
+    }
+
+    @Test
+    void carriedPackage_isTrustedByNoOtherPublisher_andItsCertificateSignsNothingElse(@TempDir Path dir) throws Exception {
+        Path copy = dir.resolve("warmup.hotpatch");
+        try (InputStream in = Warmup.class.getResourceAsStream(Warmup.PACKAGE)) {
+            Files.copy(in, copy);
+        }
+        SigningKey other = SigningKey.generate(dir.resolve("key"), "CN=Some Publisher");
+        assertThatThrownBy(() -> HotpatchPackage.read(copy, TrustStore.of(List.of(other.certificate()))))
+                .isInstanceOf(PackageException.class)
+                .satisfies(e -> assertThat(((PackageException) e).reason()).isEqualTo(PackageException.Reason.UNTRUSTED));
+        X509Certificate own;
+        try (InputStream crt = Warmup.class.getResourceAsStream(Warmup.CERTIFICATE)) {
+            own = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(crt);
+        }
+        HotpatchPackage pkg = HotpatchPackage.read(copy, TrustStore.of(List.of(own)));
+        assertThat(pkg.manifest().classes()).hasSize(1);
+        assertThat(pkg.manifest().classes().get(0).kind()).isEqualTo(dev.hotpatch.format.ClassPatch.Kind.ADDED);
+        assertThat(own.getSubjectX500Principal().getName()).contains("warm-up");
+    }
+
+    @Test
+    void withoutAStagingFolderItCannotWrite_andSaysSo(@TempDir Path dir) {
+        assertThat(Warmup.verifyCarriedPackage(dir.resolve("missing"))).isFalse();
+    }
+}
