@@ -6,7 +6,6 @@ import dev.hotpatch.attach.AgentClient;
 import dev.hotpatch.attach.ApplyResult;
 import dev.hotpatch.format.HotpatchPackage;
 import java.nio.file.Path;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -143,11 +142,21 @@ final class ApplyCommand extends HotpatchCommand {
         return doc;
     }
 
+    /**
+     * Microseconds as milliseconds with one decimal, rounded half up ("70.9"): what
+     * {@code String.format("%.1f")} prints, without loading the formatter and locale data on the
+     * command's path (~15 ms at a cold start).
+     */
+    static String millis(long micros) {
+        long tenths = (micros + 50) / 100;
+        return (tenths / 10) + "." + (tenths % 10);
+    }
+
     private void print(ApplyResult r, AgentClient client, String id, String title) {
         switch (r.outcome()) {
             case OK -> {
                 out().println("Installed " + id + " in JVM " + client.pid() + " in "
-                        + String.format(Locale.ROOT, "%.1f", r.durationMicros() / 1000.0) + " ms" + (title.isEmpty() ? "" : ": " + title));
+                        + millis(r.durationMicros()) + " ms" + (title.isEmpty() ? "" : ": " + title));
                 out().println(r.persisted() ? "  Kept by the enrolled agent: re-applied when the JVM restarts."
                         : "  Live in this JVM only: the agent was attached, so nothing re-applies it after a restart"
                         + " (enroll the JVM with -javaagent to keep hotpatches).");
