@@ -88,6 +88,23 @@ public final class JarMaker {
         }
     }
 
+    /**
+     * A jar in memory holding {@code classes} (internal name → class file bytes) as
+     * {@code name.class} entries in the map's order, with fixed entry times, so that the same
+     * classes give the same bytes (and the same baseline hash) in every run.
+     */
+    public static byte[] classJar(Map<String, byte[]> classes) {
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (ZipOutputStream out = new ZipOutputStream(bytes)) {
+            for (Map.Entry<String, byte[]> e : classes.entrySet()) {
+                write(out, e.getKey() + ".class", e.getValue());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write a jar in memory", e);
+        }
+        return bytes.toByteArray();
+    }
+
     private static void write(ZipOutputStream out, String name, byte[] content) throws IOException {
         ZipEntry entry = new ZipEntry(name);
         entry.setTime(ENTRY_TIME);

@@ -9,9 +9,8 @@ import dev.hotpatch.format.ReleaseDescriptorWriter;
 import dev.hotpatch.format.RebootBehavior;
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.SigningKey;
-import java.io.ByteArrayOutputStream;
+import dev.hotpatch.testkit.JarMaker;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,8 +22,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
 
 /**
@@ -227,19 +224,7 @@ final class Scene implements AutoCloseable {
     }
 
     private static byte[] jar(Map<String, byte[]> classes) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JarOutputStream j = new JarOutputStream(out)) {
-            for (Map.Entry<String, byte[]> e : classes.entrySet()) {
-                JarEntry je = new JarEntry(e.getKey() + ".class");
-                je.setTime(315532800000L);
-                j.putNextEntry(je);
-                j.write(e.getValue());
-                j.closeEntry();
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
+        return JarMaker.classJar(classes);
     }
 
     @Override

@@ -12,7 +12,6 @@ import dev.hotpatch.format.ReleaseDescriptor;
 import dev.hotpatch.format.ReleaseDescriptorWriter;
 import dev.hotpatch.format.Sha256;
 import dev.hotpatch.format.SigningKey;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -22,8 +21,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.jar.JarEntry;
-import java.util.jar.JarOutputStream;
 
 /** Jars, signing keys, signed packages and a standard little catalog for the tests. */
 public final class Fixtures {
@@ -45,19 +42,7 @@ public final class Fixtures {
 
     /** A jar holding {@code classes} (internal name → bytes). */
     public static byte[] jar(Map<String, byte[]> classes) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        try (JarOutputStream j = new JarOutputStream(out)) {
-            for (Map.Entry<String, byte[]> e : classes.entrySet()) {
-                JarEntry je = new JarEntry(e.getKey() + ".class");
-                je.setTime(315532800000L);
-                j.putNextEntry(je);
-                j.write(e.getValue());
-                j.closeEntry();
-            }
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
-        return out.toByteArray();
+        return dev.hotpatch.testkit.JarMaker.classJar(classes);
     }
 
     /** The publisher key the test servers trust (its certificate is copied into their trust folder). */
