@@ -357,6 +357,63 @@ class RewriteDifferentialTest {
             }
             """;
 
+    /**
+     * Issue 8 item 1: the fix removes the public method that was the vulnerability. Code outside the
+     * class compiled against v1 (the scenario, and a gadget reaching it by reflection) must never run
+     * the baseline's body after the patch: it fails as it would on v2.
+     */
+    static final String SESSION_V1 = """
+            package lib;
+            public class Session {
+                private String user = "guest";
+                public String user() { return user; }
+                public void login(String u, String p) { if ("secret".equals(p)) { user = u; } }
+                public void impersonate(String u) { user = u; }
+                public static String dump(Session s) { return "dump:" + s.user; }
+            }
+            """;
+    static final String SESSION_V2 = """
+            package lib;
+            public class Session {
+                private String user = "guest";
+                public String user() { return user; }
+                public void login(String u, String p) { if (u != null && "secret".equals(p)) { user = u; } }
+            }
+            """;
+    /** The outputs name what happened, not the exception's text: a live patch and v2 fail the same way with other messages. */
+    static final String SESSION_SCENARIO = """
+            import lib.Session;
+            public class Scenario {
+                static Session s;
+                public static String run(int phase) {
+                    if (phase == 0) { s = new Session(); s.login("alice", "secret"); s.impersonate("alice"); return s.user(); }
+                    String direct;
+                    try { s.impersonate("mallory"); direct = "ran"; } catch (NoSuchMethodError e) { direct = "NoSuchMethodError"; }
+                    String dump;
+                    try { dump = Session.dump(s); } catch (NoSuchMethodError e) { dump = "NoSuchMethodError"; }
+                    String reflected = Gadget.reach(s);
+                    Session fresh = new Session();
+                    fresh.login("bob", "wrong");
+                    return direct + " " + dump + " " + reflected + " " + s.user() + " " + fresh.user() + " " + Gadget.reach(fresh) + " " + fresh.user();
+                }
+            }
+            class Gadget {
+                /** As a deserialization gadget would: finds the method by name and calls it. */
+                static String reach(Session target) {
+                    try {
+                        Session.class.getMethod("impersonate", String.class).invoke(target, "root");
+                        return "reflect:ran";
+                    } catch (NoSuchMethodException e) {
+                        return "reflect:gone";
+                    } catch (java.lang.reflect.InvocationTargetException e) {
+                        return e.getCause() instanceof NoSuchMethodError ? "reflect:gone" : "reflect:" + e.getCause();
+                    } catch (IllegalAccessException e) {
+                        return "reflect:" + e;
+                    }
+                }
+            }
+            """;
+
     static List<RewriteProbe.Case> cases() {
         List<RewriteProbe.Case> cases = new ArrayList<>();
         for (int release : new int[] {8, 17}) {
@@ -365,6 +422,8 @@ class RewriteDifferentialTest {
                     new String[] {SHAPES_V1, ACCOUNT_V2}, ACCOUNT_SCENARIO));
             cases.add(new RewriteProbe.Case("lambdas-" + release, release, new String[] {LAMBDAS_V1}, new String[] {LAMBDAS_V2}, LAMBDAS_SCENARIO));
             cases.add(new RewriteProbe.Case("renamed-" + release, release, new String[] {RENAMED_V1}, new String[] {RENAMED_V2}, RENAMED_SCENARIO));
+            cases.add(new RewriteProbe.Case("removed-public-" + release, release, new String[] {SESSION_V1}, new String[] {SESSION_V2},
+                    SESSION_SCENARIO));
         }
         cases.add(new RewriteProbe.Case("cross-class-8", 8, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
                 CROSS_SCENARIO));
@@ -417,6 +476,27 @@ class RewriteDifferentialTest {
         assertSame("account-8");
         assertSame("account-17");
         assertThat(on17.get("account-8").fresh()).contains("refused", "hello", "w2");
+        assertThat(on17.get("account-8").report().verdicts()).filteredOn(v -> v.member().startsWith("method greet"))
+                .singleElement().satisfies(v -> assertThat(v.detail()).contains("run the method it inherits, never the baseline's code"));
+        assertThat(on17.get("account-8").report().verdicts()).filteredOn(v -> v.member().startsWith("method secret"))
+                .singleElement().satisfies(v -> assertThat(v.detail()).contains("it inherits no such method"));
+    }
+
+    @Test
+    void removedPublicMethod_isNeverCallableWithItsBaselineBody_directlyOrByReflection() {
+        assertSame("removed-public-8");
+        assertSame("removed-public-17");
+        // v2 started fresh: the call sites compiled against v1 fail to link and reflection finds nothing; after the
+        // live patch the kept methods throw NoSuchMethodError themselves, so the user never becomes mallory or root.
+        assertThat(on17.get("removed-public-8").fresh()).isEqualTo(
+                "NoSuchMethodError NoSuchMethodError reflect:gone alice guest reflect:gone guest");
+        for (String label : List.of("removed-public-8", "removed-public-17")) {
+            assertThat(on17.get(label).report().verdicts()).filteredOn(v -> v.member().startsWith("method impersonate")
+                    || v.member().startsWith("method dump")).hasSize(2).allSatisfy(v -> {
+                        assertThat(v.kind()).isEqualTo(Verdict.Kind.KEPT);
+                        assertThat(v.detail()).contains("fail with NoSuchMethodError (it inherits no such method), never the baseline's code");
+                    });
+        }
     }
 
     @Test

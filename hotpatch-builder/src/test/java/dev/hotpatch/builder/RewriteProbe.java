@@ -133,7 +133,7 @@ final class RewriteProbe {
             System.arraycopy(c.v1(), 0, withScenario, 0, c.v1().length);
             withScenario[c.v1().length] = c.scenario();
             Map<String, byte[]> scenario = new TreeMap<>(compile(caseDir, c.release(), withScenario));
-            scenario.keySet().retainAll(List.of("Scenario.class"));
+            scenario.keySet().removeAll(v1.keySet()); // the scenario's own classes (Scenario and any helper class beside it)
             Path v1Jar = jar(caseDir.resolve("v1.jar"), v1);
             Path v2Jar = jar(caseDir.resolve("v2.jar"), v2);
             Path scenarioJar = jar(caseDir.resolve("scenario.jar"), scenario);

@@ -74,7 +74,9 @@ final class Bodies {
      * A body for a method the fixed release removed that does what a call would do in the fixed
      * release: an instance or static method calls the one it inherits (so virtual dispatch and
      * callers behave as there, and if nothing is inherited the call fails with the linkage error the
-     * fixed release would raise); a constructor throws {@link NoSuchMethodError}.
+     * fixed release would raise); a constructor, or a method when {@code superName} is null (the
+     * caller knows nothing is inherited), throws {@link NoSuchMethodError} with a message naming the
+     * method and saying the hotpatch's fix removed it.
      */
     static void delegateToSuper(MethodNode m, String owner, String superName) {
         m.instructions.clear();

@@ -697,12 +697,39 @@ final class ClassRewrite {
             refuse(member, "removed from an interface — callers would keep reaching the baseline's default code");
             return;
         } else {
-            Bodies.delegateToSuper(copy, name, "<init>".equals(m.name) ? null : old.superName);
-            verdict(member, Verdict.Kind.KEPT, "removed by the fix; stays callable with a body that does what a call does in the "
-                    + ("<init>".equals(m.name) ? "fixed release: fail (NoSuchMethodError)"
-                    : "fixed release: run the inherited method (or fail as linking would there), never the baseline's code"));
+            // Code outside the class (other classes compiled against the baseline, reflection, deserialization gadgets) can
+            // still reach the method: it must do what such a call does in the fixed release, never run the baseline's code.
+            ClassIndex.Answer inherited = "<init>".equals(m.name) ? ClassIndex.Answer.NO
+                    : (m.access & Opcodes.ACC_STATIC) != 0 ? inheritsStatic(Plan.key(m.name, m.desc))
+                    : index.inheritsMethod(name, Plan.key(m.name, m.desc));
+            Bodies.delegateToSuper(copy, name, inherited == ClassIndex.Answer.NO ? null : old.superName);
+            verdict(member, Verdict.Kind.KEPT, "removed by the fix; stays callable from outside the class with a body that does what a "
+                    + "call does in the fixed release: " + ("<init>".equals(m.name) ? "fail (NoSuchMethodError)"
+                    : inherited == ClassIndex.Answer.YES ? "run the method it inherits"
+                    : inherited == ClassIndex.Answer.NO ? "fail with NoSuchMethodError (it inherits no such method)"
+                    : "run the inherited method (or fail as linking would there)") + ", never the baseline's code");
         }
         kept.add(copy);
+    }
+
+    /**
+     * Whether a superclass of the fixed release declares a static method {@code key} that a call
+     * through this class resolves to (static methods of interfaces are not inherited).
+     */
+    private ClassIndex.Answer inheritsStatic(String key) {
+        String at = neu.superName;
+        for (int depth = 0; depth < 64 && at != null; depth++) {
+            java.util.Optional<ClassIndex.Info> i = index.info(at);
+            if (i.isEmpty()) {
+                return ClassIndex.Answer.UNKNOWN;
+            }
+            Integer access = i.get().methods().get(key);
+            if (access != null && (access & Opcodes.ACC_PRIVATE) == 0) {
+                return ClassIndex.Answer.YES;
+            }
+            at = i.get().superName();
+        }
+        return at == null ? ClassIndex.Answer.NO : ClassIndex.Answer.UNKNOWN;
     }
 
     private void addedMethod(MethodNode m) {
