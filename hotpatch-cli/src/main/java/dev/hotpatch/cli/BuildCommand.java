@@ -35,7 +35,8 @@ import picocli.CommandLine.Option;
         "Build a signed hotpatch package from two jars.",
         "Compares the baseline jar with the fixed jar and packages the changed classes. Prints, per class and member, " +
                 "what was done: 'redefined as is', or 'rewritten: kept|moved|shadowed|inlined' where plain redefinition " +
-                "would refuse the change (removed members are kept, added methods and lambdas move into a hidden helper, " +
+                "would refuse the change (removed members are kept: a removed method that other classes can call does what the call " +
+                "does in the fixed release, never the old code; added methods and lambdas move into a hidden helper, " +
                 "added fields into a side table, added constants are inlined; see docs/rewriting.md). Classes the fix adds " +
                 "ship as 'added': the agent defines them into the class loaders of the replaced classes of their package. When a change " +
                 "cannot be rewritten safely (hierarchy, added constructors, ...) prints every reason and exits 3: ship " +

@@ -31,6 +31,7 @@ class BuildCommandTest {
     static Path guardVolatile;
     static Path guardComputed;
     static Path adding;
+    static Path guardWayAround;
 
     static final String GUARD_V1 = """
             package acme;
@@ -55,6 +56,12 @@ class BuildCommandTest {
     static final String GUARD_COMPUTED = GUARD_V1.replace("private int limit = 10;",
             "private int limit = 10;\n    private final long born = System.nanoTime();");
 
+    /** The vulnerable release: unchecked() skips the limit (the vulnerability), toString() overrides Object's. */
+    static final String GUARD_WAY_AROUND = GUARD_V1.replace("    private String legacy(",
+            "    public String unchecked(String s) { return legacy(s); }\n"
+            + "    public static String describe(Guard g) { return \"limit \" + g.limit; }\n"
+            + "    public String toString() { return \"guard \" + limit; }\n    private String legacy(");
+
     @BeforeAll
     static void jars() {
         keys = tmp.resolve("keys");
@@ -67,6 +74,7 @@ class BuildCommandTest {
                 FEES.formatted("cents / 100", "  public Fees() { }\n  public Fees(int scale) { }\n")), List.of(), 17);
         guardV1 = JarMaker.compile(tmp.resolve("guard-1.jar"), Map.of("acme.Guard", GUARD_V1), List.of(), 17);
         guardV2 = JarMaker.compile(tmp.resolve("guard-2.jar"), Map.of("acme.Guard", GUARD_V2), List.of(), 17);
+        guardWayAround = JarMaker.compile(tmp.resolve("guard-way-around.jar"), Map.of("acme.Guard", GUARD_WAY_AROUND), List.of(), 17);
         guardVolatile = JarMaker.compile(tmp.resolve("guard-volatile.jar"), Map.of("acme.Guard", GUARD_VOLATILE), List.of(), 17);
         guardComputed = JarMaker.compile(tmp.resolve("guard-computed.jar"), Map.of("acme.Guard", GUARD_COMPUTED), List.of(), 17);
         adding = JarMaker.compile(tmp.resolve("fees-1.0-new-class.jar"), Map.of("acme.Fees",
@@ -193,6 +201,31 @@ class BuildCommandTest {
         assertThat(kinds(inspected.at("/manifest/classes/0/rewrite/members"))).isEqualTo(kinds(doc.at("/report/verdicts/0/members")));
         assertThat(CliRun.of("inspect", out.toString()).out()).contains("field seen I: rewritten: shadowed")
                 .contains("field MARK Ljava/lang/String;: rewritten: inlined");
+    }
+
+    @Test
+    void build_removedMethodsReachableFromOutside_sayWhatACallNowDoes_neverTheBaselinesCode_inTextJsonAndInspect() {
+        Path out = tmp.resolve("removed/KB2026-0030.hotpatch");
+
+        // The fix (guard-1) removes unchecked(), describe() and toString() from the vulnerable release.
+        CliRun r = CliRun.of(args(guardWayAround, guardV1, out));
+
+        assertThat(r.exit()).as(r.toString()).isZero();
+        String callable = "rewritten: kept — removed by the fix; stays callable from outside the class with a body that does what a "
+                + "call does in the fixed release: ";
+        assertThat(r.out())
+                .contains("method unchecked(Ljava/lang/String;)Ljava/lang/String;: " + callable
+                        + "fail with NoSuchMethodError (it inherits no such method), never the baseline's code")
+                .contains("method describe(Lacme/Guard;)Ljava/lang/String;: " + callable
+                        + "fail with NoSuchMethodError (it inherits no such method), never the baseline's code")
+                .contains("method toString()Ljava/lang/String;: " + callable + "run the method it inherits, never the baseline's code");
+        JsonNode doc = CliRun.of(args(guardWayAround, guardV1, tmp.resolve("removed/KB2026-0031.hotpatch"), "--json")).json();
+        assertThat(doc.at("/report/verdicts/0/verdict").asText()).isEqualTo("rewritten");
+        assertThat(kinds(doc.at("/report/verdicts/0/members"))).containsOnly("kept").hasSize(3);
+        assertThat(doc.at("/report/verdicts/0/members").findValuesAsText("detail"))
+                .allSatisfy(d -> assertThat(d).startsWith(callable.substring("rewritten: kept — ".length())).endsWith("never the baseline's code"));
+        assertThat(CliRun.of("inspect", out.toString()).out()).contains("method unchecked(Ljava/lang/String;)Ljava/lang/String;: " + callable
+                + "fail with NoSuchMethodError (it inherits no such method), never the baseline's code");
     }
 
     @Test

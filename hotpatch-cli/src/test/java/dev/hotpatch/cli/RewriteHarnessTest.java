@@ -33,10 +33,12 @@ class RewriteHarnessTest {
                 public Sanitizer(String name) { this.name = name; }
                 public String clean(String s) { return name + ":" + s; }
                 private String legacy() { return "legacy"; }
+                public String raw(String s) { return name + ":" + s; }
             }
             """;
     /**
-     * v2 (the fix): an added constant, field, method and lambda; legacy() removed; and added classes:
+     * v2 (the fix): an added constant, field, method and lambda; legacy() and the public raw() (the
+     * unchecked way in) removed; and added classes:
      * an exception (whose superclass is added too) thrown and caught, and a holder it instantiates.
      */
     static final String SANITIZER_V2 = """
@@ -101,7 +103,8 @@ class RewriteHarnessTest {
     /**
      * Reads commands: {@code new OBJ LOADER} makes a Sanitizer in a loader ({@code app}, or a fresh
      * {@code isolated-*} or {@code childfirst-*} one made on first use), {@code clean OBJ TEXT}
-     * calls it, {@code escape LOADER TEXT} calls the Escaper of a loader. Answers "CMD -> RESULT".
+     * calls it, {@code raw OBJ TEXT} calls the method the fix removed (by reflection, as a gadget
+     * would), {@code escape LOADER TEXT} calls the Escaper of a loader. Answers "CMD -> RESULT".
      */
     static final String APP = """
             package app;
@@ -129,6 +132,13 @@ class RewriteHarnessTest {
                             } else if (w[0].equals("clean")) {
                                 Object o = objects.get(w[1]);
                                 result = (String) o.getClass().getMethod("clean", String.class).invoke(o, w[2]);
+                            } else if (w[0].equals("raw")) {
+                                Object o = objects.get(w[1]);
+                                try {
+                                    result = (String) o.getClass().getMethod("raw", String.class).invoke(o, w[2]);
+                                } catch (java.lang.reflect.InvocationTargetException e) {
+                                    result = "refused: " + e.getCause().getClass().getSimpleName() + ": " + e.getCause().getMessage();
+                                }
                             } else {
                                 Class<?> c = Class.forName("lib.Escaper", true, loader(w[1]));
                                 result = (String) c.getMethod("escape", String.class).invoke(null, w[2]);
@@ -229,6 +239,7 @@ class RewriteHarnessTest {
         try (TargetJvm target = start(java, libV1, "-Dhotpatch.state=" + dir.resolve("state-" + Jdks.featureVersion(java)))) {
             List<String> before = run(target, BEFORE);
             assertThat(before).as("vulnerable before the patch").contains("clean va <x> -> va:<x>", "clean vc <x> -> vc:<x>");
+            assertThat(run(target, List.of("raw va <x>"))).containsExactly("raw va <x> -> va:<x>");
             String pid = Long.toString(target.pid());
 
             CliRun apply = CliRun.of("apply", "--pid", pid, fix.toString(), "--trust", keys.toString());
@@ -238,6 +249,11 @@ class RewriteHarnessTest {
             CliRun list = CliRun.of("list", "--pid", pid);
             assertThat(list.out()).contains("lib/LibException", "added class, defined in 3 loaders", "stays defined after an uninstall");
             assertThat(run(target, AFTER)).isEqualTo(expected);
+            // raw() is the way around the fix: once patched, no object in any loader runs its baseline body any more.
+            assertThat(run(target, List.of("raw a <x>", "raw b <x>", "raw c <x>")))
+                    .as("the removed public method throws instead of running its baseline code")
+                    .allSatisfy(line -> assertThat(line).contains("-> refused: NoSuchMethodError: 'lib.Sanitizer.raw(",
+                            "was removed by the fix this hotpatch carries"));
 
             CliRun uninstall = CliRun.of("uninstall", "--pid", pid);
 
@@ -247,6 +263,8 @@ class RewriteHarnessTest {
                     .as("the baseline's behaviour is back in old and new loaders")
                     .containsExactly("clean a <x> -> a:<x>", "clean c <x> -> c:<x>", "new g isolated-4 -> made in URLClassLoader",
                             "clean g <x> -> g:<x>", "escape app <x> -> <x>", "escape childfirst-5 <x> -> <x>");
+            assertThat(run(target, List.of("raw a <x>", "raw c <x>"))).as("uninstall brings the removed method's baseline body back")
+                    .containsExactly("raw a <x> -> a:<x>", "raw c <x> -> c:<x>");
             assertThat(target.output()).noneMatch(RewriteHarnessTest::failure);
         }
     }

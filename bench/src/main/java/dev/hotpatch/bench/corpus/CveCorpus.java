@@ -90,6 +90,10 @@ public final class CveCorpus {
         return new RewritePolicy(true, Set.of(), SHADOW_INITS.getOrDefault(c.id(), Map.of()), cp);
     }
 
+    /** How a verdict for a removed method that code outside its class can reach begins (the rest says what a call does). */
+    private static final String REMOVED_CALLABLE = "removed by the fix; stays callable from outside the class with a body that does "
+            + "what a call does in the fixed release: ";
+
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args.length > 0 && !args[0].startsWith("--") ? args[0] : "bench/target/corpus");
         boolean details = List.of(args).contains("--details");
@@ -113,6 +117,7 @@ public final class CveCorpus {
                 + " plain redefinition refuses | rewritten members (kept/moved/shadowed/inlined) |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---|\n");
         StringBuilder ships = new StringBuilder("| CVE | what | shipped classes | ships as a hotpatch | why not |\n|---|---|---|---|---|\n");
         Map<String, Integer> reasons = new TreeMap<>();
+        Map<String, Integer> removedCallable = new TreeMap<>();
         int[] total = new int[6];
         int shipped = 0;
         for (Cve c : CORPUS) {
@@ -144,6 +149,18 @@ public final class CveCorpus {
             if (details) {
                 System.out.println("## " + c.id());
                 fix.report.refusals().forEach(r -> System.out.println("  " + r));
+                // Methods the release pair removed that code outside the class can still reach (issue 8 item 1): what a call
+                // does after the patch.
+                for (Verdict v : whole.report.verdicts()) {
+                    if (v.kind() == Verdict.Kind.KEPT && v.detail().startsWith(REMOVED_CALLABLE)) {
+                        String does = v.detail().substring(REMOVED_CALLABLE.length());
+                        removedCallable.merge(does, 1, Integer::sum);
+                        System.out.println("  removed, callable from outside: " + v.className() + " " + v.member() + " — " + does);
+                    } else if (v.kind() == Verdict.Kind.KEPT && v.detail().startsWith("removed by the fix; stays with its baseline code")) {
+                        removedCallable.merge("(private or synthetic: keeps its baseline code, reachable only from the class itself)", 1,
+                                Integer::sum);
+                    }
+                }
             }
         }
         System.out.println("### Changed classes per release pair\n");
@@ -158,6 +175,10 @@ public final class CveCorpus {
         System.out.println("\n### Per CVE\n");
         System.out.print(ships);
         System.out.printf("%n%d of %d CVEs ship as a hotpatch.%n", shipped, CORPUS.size());
+        if (details) {
+            System.out.println("\nRemoved methods (whole release pairs), by what a call does after the patch:");
+            removedCallable.forEach((does, n) -> System.out.println("  " + n + "  " + does));
+        }
     }
 
     /** How a shipping fix ships: how many classes were rewritten and added, or "as is". */
