@@ -414,6 +414,36 @@ class RewriteDifferentialTest {
             }
             """;
 
+    /** The fix drops an override of a default method of the class's own interface: calls reach the default again. */
+    static final String GREETER = """
+            package lib;
+            public interface Greeter { default String hello() { return "default hello"; } }
+            """;
+    static final String POLITE_V1 = """
+            package lib;
+            public class Polite implements Greeter {
+                public String hello() { return "override hello"; }
+            }
+            """;
+    static final String POLITE_V2 = """
+            package lib;
+            public class Polite implements Greeter {
+                public String name() { return "polite"; }
+            }
+            """;
+    static final String POLITE_SCENARIO = """
+            import lib.Greeter;
+            import lib.Polite;
+            public class Scenario {
+                static Polite p;
+                public static String run(int phase) {
+                    if (phase == 0) { p = new Polite(); return p.hello(); }
+                    Greeter g = p;
+                    return p.hello() + " " + g.hello() + " " + new Polite().hello();
+                }
+            }
+            """;
+
     static List<RewriteProbe.Case> cases() {
         List<RewriteProbe.Case> cases = new ArrayList<>();
         for (int release : new int[] {8, 17}) {
@@ -424,6 +454,8 @@ class RewriteDifferentialTest {
             cases.add(new RewriteProbe.Case("renamed-" + release, release, new String[] {RENAMED_V1}, new String[] {RENAMED_V2}, RENAMED_SCENARIO));
             cases.add(new RewriteProbe.Case("removed-public-" + release, release, new String[] {SESSION_V1}, new String[] {SESSION_V2},
                     SESSION_SCENARIO));
+            cases.add(new RewriteProbe.Case("removed-override-" + release, release, new String[] {GREETER, POLITE_V1},
+                    new String[] {GREETER, POLITE_V2}, POLITE_SCENARIO));
         }
         cases.add(new RewriteProbe.Case("cross-class-8", 8, new String[] {OPTIONS_V1, READER_V1}, new String[] {OPTIONS_V2, READER_V2},
                 CROSS_SCENARIO));
@@ -497,6 +529,15 @@ class RewriteDifferentialTest {
                         assertThat(v.detail()).contains("fail with NoSuchMethodError (it inherits no such method), never the baseline's code");
                     });
         }
+    }
+
+    @Test
+    void removedOverrideOfADefaultMethod_runsTheInterfacesDefault() {
+        assertSame("removed-override-8");
+        assertSame("removed-override-17");
+        assertThat(on17.get("removed-override-17").fresh()).isEqualTo("default hello default hello default hello");
+        assertThat(on17.get("removed-override-17").report().verdicts()).filteredOn(v -> v.member().startsWith("method hello"))
+                .singleElement().satisfies(v -> assertThat(v.detail()).contains("run the method it inherits"));
     }
 
     @Test

@@ -79,6 +79,14 @@ final class Bodies {
      * method and saying the hotpatch's fix removed it.
      */
     static void delegateToSuper(MethodNode m, String owner, String superName) {
+        delegateToSuper(m, owner, superName, false);
+    }
+
+    /**
+     * As {@link #delegateToSuper(MethodNode, String, String)}; {@code superIsInterface} when the
+     * inherited method is a default method of {@code superName}, a direct superinterface of the class.
+     */
+    static void delegateToSuper(MethodNode m, String owner, String superName, boolean superIsInterface) {
         m.instructions.clear();
         m.tryCatchBlocks.clear();
         m.localVariables = null;
@@ -104,7 +112,7 @@ final class Bodies {
             c.add(new VarInsnNode(a.getOpcode(Opcodes.ILOAD), slot));
             slot += a.getSize();
         }
-        c.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, superName, m.name, m.desc, false));
+        c.add(new MethodInsnNode(isStatic ? Opcodes.INVOKESTATIC : Opcodes.INVOKESPECIAL, superName, m.name, m.desc, superIsInterface));
         c.add(new InsnNode(Type.getReturnType(m.desc).getOpcode(Opcodes.IRETURN)));
     }
 

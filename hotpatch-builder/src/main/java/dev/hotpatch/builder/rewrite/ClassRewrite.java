@@ -702,7 +702,21 @@ final class ClassRewrite {
             ClassIndex.Answer inherited = "<init>".equals(m.name) ? ClassIndex.Answer.NO
                     : (m.access & Opcodes.ACC_STATIC) != 0 ? inheritsStatic(Plan.key(m.name, m.desc))
                     : index.inheritsMethod(name, Plan.key(m.name, m.desc));
-            Bodies.delegateToSuper(copy, name, inherited == ClassIndex.Answer.NO ? null : old.superName);
+            String from = old.superName;
+            boolean fromInterface = false;
+            if (inherited == ClassIndex.Answer.YES && (m.access & Opcodes.ACC_STATIC) == 0
+                    && index.find(old.superName, Plan.key(m.name, m.desc), false).isEmpty()) {
+                // Inherited only as a default method of one of the class's own interfaces: invokespecial on the
+                // superclass would not find it, so the kept method calls the interface's default directly.
+                for (String itf : neu.interfaces) {
+                    if (index.find(itf, Plan.key(m.name, m.desc), false).isPresent()) {
+                        from = itf;
+                        fromInterface = true;
+                        break;
+                    }
+                }
+            }
+            Bodies.delegateToSuper(copy, name, inherited == ClassIndex.Answer.NO ? null : from, fromInterface);
             verdict(member, Verdict.Kind.KEPT, "removed by the fix; stays callable from outside the class with a body that does what a "
                     + "call does in the fixed release: " + ("<init>".equals(m.name) ? "fail (NoSuchMethodError)"
                     : inherited == ClassIndex.Answer.YES ? "run the method it inherits"
