@@ -298,6 +298,11 @@ public final class Node implements AutoCloseable {
         }
     }
 
+    /** What one look at this host's JVMs finds, named or not, with its warnings (for diagnosis in tests). */
+    dev.hotpatch.node.discovery.MachineDiscovery.Found look() {
+        return discovery.discover();
+    }
+
     /** The machines on this host and what they run, now. */
     public List<MachineInventory> inventory() {
         return collectAll(discovery.discover().machines());
