@@ -313,23 +313,34 @@ class CveHotpatchTest {
     }
 
     private static Map<String, String> exploitAll(TargetJvm target) {
+        return exploits(target, CVES.stream().map(Cve::id).toList());
+    }
+
+    /** Each CVE's exploit answer from a probe JVM, by CVE id. */
+    static Map<String, String> exploits(TargetJvm target, List<String> ids) {
         Map<String, String> out = new LinkedHashMap<>();
-        for (Cve c : CVES) {
-            out.put(c.id(), target.request(c.id(), c.id() + " -> ").substring(c.id().length() + 4));
+        for (String id : ids) {
+            out.put(id, target.request(id, id + " -> ").substring(id.length() + 4));
         }
         return out;
     }
 
     private static TargetJvm start(Path java, List<Path> libraries) {
-        List<Path> cp = new ArrayList<>(List.of(probe));
+        return startProbe(java, probe, dir, libraries);
+    }
+
+    /** A JVM running {@code probeJar}'s probe over {@code libraries}, its agent state under {@code stateRoot}, ready for requests. */
+    static TargetJvm startProbe(Path java, Path probeJar, Path stateRoot, List<Path> libraries) {
+        List<Path> cp = new ArrayList<>(List.of(probeJar));
         cp.addAll(libraries);
         TargetJvm t = TargetJvm.builder(java).classpath(cp).mainClass("probe.Probe")
-                .jvmArgs("-Dhotpatch.state=" + dir.resolve("state-" + Jdks.featureVersion(java) + "-" + System.nanoTime())).start();
+                .jvmArgs("-Dhotpatch.state=" + stateRoot.resolve("state-" + Jdks.featureVersion(java) + "-" + System.nanoTime())).start();
         t.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
         return t;
     }
 
-    private static List<Path> classpath(java.util.function.Function<Cve, String> release) {
+    /** Every corpus library in one release ({@link Cve#vulnerable} or {@link Cve#fixed}), with its runtime jars. */
+    static List<Path> classpath(java.util.function.Function<Cve, String> release) {
         return CVES.stream().flatMap(c -> java.util.stream.Stream.concat(java.util.stream.Stream.of(release.apply(c)), c.runtime().stream()))
                 .map(RELEASES::resolve).collect(Collectors.toList());
     }

@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.jar.JarFile;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
@@ -192,26 +191,14 @@ class CveStateFixupTest {
     }
 
     private static Map<String, String> exploitAll(TargetJvm target) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (StateCve s : CVES) {
-            String id = s.cve().id();
-            out.put(id, target.request(id, id + " -> ").substring(id.length() + 4));
-        }
-        return out;
+        return CveHotpatchTest.exploits(target, CVES.stream().map(s -> s.cve().id()).toList());
     }
 
     private static TargetJvm start(Path java, List<Path> libraries) {
-        List<Path> cp = new ArrayList<>(List.of(probe));
-        cp.addAll(libraries);
-        TargetJvm t = TargetJvm.builder(java).classpath(cp).mainClass("probe.Probe")
-                .jvmArgs("-Dhotpatch.state=" + dir.resolve("state-" + Jdks.featureVersion(java) + "-" + System.nanoTime())).start();
-        t.await("ready"::equals, TargetJvm.REQUEST_TIMEOUT);
-        return t;
+        return CveHotpatchTest.startProbe(java, probe, dir, libraries);
     }
 
-    /** Every corpus library in one release, as CveHotpatchTest runs them (the probe refers to all of them). */
     private static List<Path> classpath(Function<Cve, String> release) {
-        return CveHotpatchTest.CVES.stream().flatMap(c -> Stream.concat(Stream.of(release.apply(c)), c.runtime().stream()))
-                .map(CveHotpatchTest.RELEASES::resolve).collect(Collectors.toList());
+        return CveHotpatchTest.classpath(release);
     }
 }
