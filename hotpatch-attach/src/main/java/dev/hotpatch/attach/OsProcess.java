@@ -46,6 +46,20 @@ record OsProcess(long pid, String user, long uid, String command, List<String> a
         return user.isEmpty() || user.equals(caller.user);
     }
 
+    /**
+     * HotSpot's attach socket for this pid when it cannot be this JVM's: a JVM creates
+     * {@code /tmp/.java_pid<pid>} as its own user, so one owned by another user was left by an
+     * earlier process that had the same pid and died without removing it. HotSpot removes such a
+     * file when it starts, but not when the sticky {@code /tmp} forbids it (the file belongs to
+     * another user), and the JDK's attach then connects to the dead file and fails with
+     * "Connection refused". Empty when there is no such file or its owner cannot be told.
+     */
+    Optional<Path> staleAttachSocket() {
+        Path socket = Path.of("/proc", Long.toString(pid), "root", "tmp", ".java_pid" + pid);
+        long owner = uidOf(socket);
+        return owner >= 0 && uid >= 0 && owner != uid ? Optional.of(socket) : Optional.empty();
+    }
+
     /** Whether the executable is a {@code java} launcher. */
     boolean looksLikeJava() {
         String exe = command.isEmpty() ? "" : Path.of(command).getFileName().toString();

@@ -5,8 +5,11 @@ import com.sun.tools.attach.AgentLoadException;
 import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.Properties;
 
 /**
@@ -39,6 +42,7 @@ final class Target implements AutoCloseable {
             throw new NotSupportedException(pid, "it runs as user '" + process.user() + "' and hotpatch runs as '"
                     + self.user() + "'; run hotpatch as '" + process.user() + "' or root");
         }
+        removeStaleAttachSocket(process, self);
         if (!process.acceptsAttachSignal()) {
             throw new NotSupportedException(pid, "it does not accept attach requests (started with -Xrs, or still starting up)");
         }
@@ -56,6 +60,29 @@ final class Target implements AutoCloseable {
             throw new NoSuchJvmException(pid, "JVM " + pid + " exited while attaching");
         } catch (Exception e) {
             throw new AttachException("attaching to JVM " + pid + " failed: " + e, e);
+        }
+    }
+
+    /**
+     * Removes an attach socket an earlier process with the same pid left behind (see
+     * {@link OsProcess#staleAttachSocket()}), so the JDK asks the JVM for a fresh one instead of
+     * failing with "Connection refused"; when this user may not remove it, says who can.
+     */
+    private static void removeStaleAttachSocket(OsProcess process, OsProcess self) {
+        Optional<Path> stale = process.staleAttachSocket();
+        if (stale.isEmpty()) {
+            return;
+        }
+        Path socket = stale.get();
+        String shown = "/tmp/" + socket.getFileName();
+        try {
+            Files.deleteIfExists(socket);
+        } catch (IOException | SecurityException e) {
+            long owner = OsProcess.uidOf(socket);
+            throw new NotSupportedException(process.pid(), "a stale attach socket " + shown + " (owned by uid " + owner
+                    + ", not by the JVM's user '" + process.user() + "') left by an earlier process with the same pid blocks "
+                    + "attach, and this user may not remove it (" + e.getMessage() + "); remove it as root or uid " + owner
+                    + " (sudo rm " + shown + ") and try again");
         }
     }
 

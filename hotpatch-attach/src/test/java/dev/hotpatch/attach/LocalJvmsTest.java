@@ -172,6 +172,46 @@ class LocalJvmsTest {
     @Test
     void connect_asRootToAnotherUsersJvm_namesTheRealCause() throws Exception {
         // Issue 10 item 12b: it said "Agent JAR not found" because the jar sits in root's private cache.
+        asNobody(child -> assertRefusedForTheAgentJar(child));
+    }
+
+    @Test
+    void connect_pastAStaleAttachSocketOfAnEarlierProcess_removesIt() throws Exception {
+        // CI once saw "attach failed: Connection refused": a root JVM that had the same pid earlier left
+        // /tmp/.java_pid<pid>, and the JVM running as 'nobody' could not remove it from the sticky /tmp.
+        asNobody(child -> {
+            Path stale = Path.of("/tmp/.java_pid" + child.pid());
+            try (var server = java.nio.channels.ServerSocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+                server.bind(java.net.UnixDomainSocketAddress.of(stale));
+            }
+            // Owner-only, as HotSpot makes it, so the JDK's own check passes and the connect is refused.
+            java.nio.file.Files.setPosixFilePermissions(stale, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            try {
+                assertThat(stale).exists();
+                assertRefusedForTheAgentJar(child);
+            } finally {
+                java.nio.file.Files.deleteIfExists(stale);
+            }
+        });
+    }
+
+    /** What root sees attaching to a 'nobody' JVM: attach works, but that user cannot read root's agent jar. */
+    private static void assertRefusedForTheAgentJar(ChildJvm child) {
+        assertThatThrownBy(() -> AgentClient.connect(child.pid()))
+                .isInstanceOf(NotSupportedException.class)
+                .hasMessageContaining("runs as user 'nobody'")
+                .hasMessageContaining("cannot read the agent jar " + AgentJar.path())
+                .hasMessageContaining("sudo -u nobody");
+        assertThat(child.isAlive()).isTrue();
+        assertThat(child.output()).noneMatch(l -> l.contains("hotpatch"));
+    }
+
+    private interface ChildCheck {
+        void run(ChildJvm child) throws Exception;
+    }
+
+    /** Runs {@code check} against a sleeper JVM started as user 'nobody'; needs root. */
+    private static void asNobody(ChildCheck check) throws Exception {
         if (dev.hotpatch.format.OwnerOnly.myUid() != 0) {
             throw new AssertionError("this test starts a JVM as user 'nobody' with setpriv, which needs root; run it as root (CI does)");
         }
@@ -184,13 +224,7 @@ class LocalJvmsTest {
             }
             try (ChildJvm child = ChildJvm.startAs(List.of("setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"),
                     ChildJvm.java17(), shared)) {
-                assertThatThrownBy(() -> AgentClient.connect(child.pid()))
-                        .isInstanceOf(NotSupportedException.class)
-                        .hasMessageContaining("runs as user 'nobody'")
-                        .hasMessageContaining("cannot read the agent jar " + AgentJar.path())
-                        .hasMessageContaining("sudo -u nobody");
-                assertThat(child.isAlive()).isTrue();
-                assertThat(child.output()).noneMatch(l -> l.contains("hotpatch"));
+                check.run(child);
             }
         } finally {
             try (var files = java.nio.file.Files.walk(shared)) {
