@@ -67,7 +67,7 @@ public final class All {
 
     private static void run(List<Benchmark> chosen, Settings settings) throws Exception {
         Report report = new Report(System.out);
-        try (Workspace ws = Workspace.open()) {
+        try (Workspace ws = Workspace.open(settings.key())) {
             System.out.println("Hotpatch benchmarks" + (settings.quick() ? " (--quick: too few repetitions to quote)" : ""));
             System.out.println("  date:      " + ZonedDateTime.now().format(DateTimeFormatter.ISO_OFFSET_DATE_TIME));
             System.out.println("  machine:   " + Runtime.getRuntime().availableProcessors() + " CPUs, " + cpuModel()
@@ -77,6 +77,7 @@ public final class All {
             }
             System.out.println("  tool JVM:  " + System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
             System.out.println("  repo:      " + ws.repo);
+            System.out.println("  key:       " + settings.key().label() + " (packages are signed with a new key of this type; --key=ec|rsa)");
             System.out.println("  agent jar: " + ws.agentJar + " (" + Files.size(ws.agentJar) + " bytes)");
             for (Benchmark b : chosen) {
                 report.heading(b.name() + ": " + b.description());

@@ -58,13 +58,13 @@ final class Workspace implements AutoCloseable {
     final Path probeJar;
     final Path agentJar;
 
-    private Workspace(Path repo, Path scratch) {
+    private Workspace(Path repo, Path scratch, SigningKey.Type keyType) {
         this.repo = repo;
         this.scratch = scratch;
         this.feesBaseline = require(repo.resolve("examples/fees-app/target/fees-app-1.0.jar"));
         this.feesFixed = require(repo.resolve("examples/fees-app/target/fees-app-1.0.1.jar"));
         this.keyDir = scratch.resolve("key");
-        SigningKey key = SigningKey.generate(keyDir, "CN=Bench");
+        SigningKey key = SigningKey.generate(keyDir, "CN=Bench", keyType);
         this.originalClasses = scratch.resolve("classes-1.0");
         this.patchedClasses = scratch.resolve("classes-1.0.1");
         this.patch = scratch.resolve(PATCH_ID + ".hotpatch");
@@ -75,11 +75,14 @@ final class Workspace implements AutoCloseable {
         this.agentJar = AgentJar.path();
     }
 
-    /** Finds the repository and prepares the shared inputs; fails with a hint when a build output is missing. */
-    static Workspace open() {
+    /**
+     * Finds the repository and prepares the shared inputs, signed with a new key of {@code keyType};
+     * fails with a hint when a build output is missing.
+     */
+    static Workspace open(SigningKey.Type keyType) {
         Path repo = findRepo();
         try {
-            return new Workspace(repo, Files.createTempDirectory("hotpatch-bench-"));
+            return new Workspace(repo, Files.createTempDirectory("hotpatch-bench-"), keyType);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot create a scratch folder under " + System.getProperty("java.io.tmpdir"), e);
         }

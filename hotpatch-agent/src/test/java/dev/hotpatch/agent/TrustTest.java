@@ -61,6 +61,32 @@ class TrustTest {
 
     @ParameterizedTest
     @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void enrolledAgent_appliesAPackageSignedWithAnRsaKey_refusesItTampered_andRestoresItAtRestart(Path java) throws IOException {
+        // keygen --key-type rsa: the same signed-JAR format with an RSA-3072 signature (.RSA instead of .EC).
+        Path rsaDir = dir.resolve("rsa-key");
+        SigningKey rsa = Files.exists(rsaDir.resolve("signing.p12")) ? SigningKey.load(rsaDir)
+                : SigningKey.generate(rsaDir, "CN=RSA Publisher", SigningKey.Type.RSA);
+        assertThat(rsa.keyDescription()).isEqualTo("RSA-3072");
+        Path fixByRsa = h.pkg("KB2026-0777", FEES_V2, LATE_V2, List.of(), rsa);
+        Path tampered = LivePatchingTest.tamper(fixByRsa, dir.resolve("tampered-rsa-" + state.getFileName() + ".hotpatch"));
+        String agent = "-javaagent:" + h.agentJar + "=name=shop,trust=" + rsaDir;
+        try (TargetJvm app = h.start(java, state, agent)) {
+            Message bad = AgentHarness.send(h.socket(app), Message.of("op", "apply", "package", tampered.toString()));
+            assertThat(bad.get("status")).as(bad.toString()).isEqualTo("refused");
+            assertThat(bad.get("message")).contains("modified after signing");
+            assertThat(app.request("fee 1030", "fee=")).isEqualTo("fee=25");
+
+            Message r = AgentHarness.send(h.socket(app), Message.of("op", "apply", "package", fixByRsa.toString()));
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("ok");
+            assertThat(app.request("fee 1030", "fee=")).isEqualTo("fee=26");
+        }
+        try (TargetJvm app = h.start(java, state, agent)) {
+            assertThat(app.request("fee 1030", "fee=")).as("re-applied at start").isEqualTo("fee=26");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
     void attachedAgent_keepsTheTrustFolderOfItsFirstApplyForItsLifetime(Path java) {
         try (TargetJvm app = h.start(java, state)) {
             assertThat(h.apply(app, fix).get("status")).isEqualTo("ok");

@@ -12,7 +12,7 @@ import picocli.CommandLine.Option;
 /** {@code hotpatch keygen}: creates a publisher signing key and its certificate. */
 @Command(name = "keygen", description = {
         "Create a publisher signing key and certificate.",
-        "Writes an EC P-256 key and a self-signed certificate to a new or empty folder. The folder gets signing.p12 and " +
+        "Writes a key (EC P-256, or RSA-3072 with --key-type rsa) and a self-signed certificate to a new or empty folder. The folder gets signing.p12 and " +
                 "signing.password (owner-only: keep them private) and signer.crt, the certificate that JVMs and verifiers pin: " +
                 "put it in their --trust folder."})
 final class KeygenCommand extends HotpatchCommand {
@@ -24,8 +24,18 @@ final class KeygenCommand extends HotpatchCommand {
                     + " user@host, the date and a random tag, so that keys can be told apart).")
     String subject;
 
+    @Option(names = "--key-type", paramLabel = "TYPE", defaultValue = "ec",
+            description = "ec (EC P-256, the default) or rsa (RSA-3072). Both are 128-bit strong; an RSA signature costs the"
+                    + " patched JVM about a third of the CPU to verify once warm, and half on a cold JDK 25 (docs/performance.md).")
+    String keyType;
+
     @Override
     public Integer call() throws IOException {
+        SigningKey.Type type = switch (keyType.toLowerCase(java.util.Locale.ROOT)) {
+            case "ec" -> SigningKey.Type.EC;
+            case "rsa" -> SigningKey.Type.RSA;
+            default -> throw usage("--key-type '" + keyType + "' is not a key type; use ec (EC P-256) or rsa (RSA-3072)");
+        };
         if (Files.exists(out) && !Files.isDirectory(out)) {
             throw usage("--out " + out + " is a file; name a new or empty folder");
         }
@@ -43,16 +53,17 @@ final class KeygenCommand extends HotpatchCommand {
             throw usage("--subject '" + subject + "' is not an X.500 name such as \"CN=Acme Security, O=Acme\"");
         }
         Path dir = out.toAbsolutePath().normalize();
-        SigningKey key = SigningKey.generate(dir, subject);
+        SigningKey key = SigningKey.generate(dir, subject, type);
         String fingerprint = fingerprint(key);
         Path cert = dir.resolve(SigningKey.CERTIFICATE);
         if (json()) {
             printJson(Json.status("ok").put("folder", dir.toString()).put("subject", key.certificate().getSubjectX500Principal().getName())
-                    .put("certificate", cert.toString()).put("fingerprintSha256", fingerprint)
+                    .put("keyType", key.keyDescription()).put("certificate", cert.toString()).put("fingerprintSha256", fingerprint)
                     .put("notAfter", key.certificate().getNotAfter().toInstant().toString()));
         } else {
             out().println("Created a signing key in " + dir);
             out().println("  subject      " + key.certificate().getSubjectX500Principal().getName());
+            out().println("  key          " + key.keyDescription());
             out().println("  certificate  " + cert);
             out().println("  SHA-256      " + fingerprint);
             out().println("Keep signing.p12 and signing.password private. JVMs and verifiers trust this publisher");

@@ -50,6 +50,25 @@ class KeygenCommandTest {
     }
 
     @Test
+    void keygen_keyTypeRsa_makesAnRsa3072Key_andSaysWhichKeyItMade() throws Exception {
+        JsonNode rsa = CliRun.of("keygen", "--out", tmp.resolve("rsa").toString(), "--key-type", "RSA", "--json").json();
+        CliRun ec = CliRun.of("keygen", "--out", tmp.resolve("ec").toString());
+
+        assertThat(rsa.get("keyType").asText()).isEqualTo("RSA-3072");
+        assertThat(dev.hotpatch.format.SigningKey.load(tmp.resolve("rsa")).certificate().getPublicKey().getAlgorithm()).isEqualTo("RSA");
+        assertThat(ec.out()).containsPattern("key +EC P-256");
+    }
+
+    @Test
+    void keygen_refusesAnUnknownKeyType_withoutWritingAKey() {
+        CliRun r = CliRun.of("keygen", "--out", tmp.resolve("d").toString(), "--key-type", "dsa");
+
+        assertThat(r.exit()).isEqualTo(2);
+        assertThat(r.err()).contains("--key-type 'dsa'").contains("ec (EC P-256) or rsa (RSA-3072)");
+        assertThat(tmp.resolve("d")).doesNotExist();
+    }
+
+    @Test
     void keygen_refusesNonEmptyFolder_withoutTouchingIt() throws Exception {
         Files.writeString(tmp.resolve("precious.txt"), "keep");
 

@@ -36,6 +36,20 @@ class PackageRoundTripTest {
     }
 
     @Test
+    void read_acceptsAPackageSignedWithAnRsaKey_andOnlyFromItsOwnTrustFolder() throws Exception {
+        Path keyDir = tmp.resolve("rsa");
+        SigningKey key = SigningKey.generate(keyDir, "CN=RSA Publisher", SigningKey.Type.RSA);
+        Path file = tmp.resolve("KB2026-0001.hotpatch");
+
+        PackageWriter.write(SamplePackages.manifest(), key, file);
+
+        assertThat(key.keyDescription()).isEqualTo("RSA-3072");
+        assertThat(HotpatchPackage.read(file, TrustStore.fromDirectory(keyDir)).signers()).containsExactly(key.certificate());
+        Refusals.assertRefused(() -> HotpatchPackage.read(file, TestKeys.trustPublisher()), PackageException.Reason.UNTRUSTED)
+                .hasMessageContaining("CN=RSA Publisher");
+    }
+
+    @Test
     void manifestCodec_writesTheSameBytesForTheSameManifest() {
         byte[] first = ManifestCodec.write(SamplePackages.manifest());
         byte[] second = ManifestCodec.write(SamplePackages.manifest());
