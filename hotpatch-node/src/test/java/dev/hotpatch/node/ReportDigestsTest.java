@@ -72,7 +72,7 @@ class ReportDigestsTest {
             assertThat(last(tap).at("/unchanged/0/name").asText()).isEqualTo("app-1");
             assertThat(last(tap).at("/unchanged/0/health/samples").asLong()).isEqualTo(2);
             assertThat(row("SELECT s.health_samples FROM machine_signals s JOIN machines m ON m.id = s.machine_id")).isEqualTo("2");
-            assertThat(row("SELECT report FROM machines")).contains("\"samples\":1");
+            assertThat(row("SELECT report FROM machine_reports")).contains("\"samples\":1");
 
             // The JVM restarted: another pid is another report.
             client.checkIn("host-1", "0.2.0", List.of(machine(jar, 101, 0)));
@@ -113,7 +113,7 @@ class ReportDigestsTest {
                 assertThat(last(tap).path("machines")).hasSize(1);
                 assertThat(last(tap).path("unchanged")).isEmpty();
             }
-            assertThat(row("SELECT report FROM machines")).contains("\"samples\":3");
+            assertThat(row("SELECT report FROM machine_reports")).contains("\"samples\":3");
         } finally {
             server.stop();
         }

@@ -223,7 +223,8 @@ public final class Compliance {
                         + " WHERE m.image_id = :i").bind("i", imageId).mapToMap()
                 .forEach(r -> seen.computeIfAbsent((String) r.get("machine_id"), k -> new HashMap<>())
                         .put((String) r.get("baseline_id"), Instant.ofEpochMilli(((Number) r.get("first_seen_at")).longValue())));
-        List<MachineInfo> machines = h.createQuery("SELECT id, name, baseline_id, report FROM machines WHERE image_id = :i AND present = TRUE ORDER BY name")
+        List<MachineInfo> machines = h.createQuery("SELECT m.id, m.name, m.baseline_id, r.report FROM machines m"
+                        + " JOIN machine_reports r ON r.machine_id = m.id WHERE m.image_id = :i AND m.present = TRUE ORDER BY m.name")
                 .bind("i", imageId)
                 .map((rs, ctx) -> new MachineInfo(rs.getString(1), rs.getString(2), rs.getString(3), Json.read(rs.getString(4), MachineReport.class),
                         seen.getOrDefault(rs.getString(1), Map.of())))

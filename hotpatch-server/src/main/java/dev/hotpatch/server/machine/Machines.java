@@ -71,13 +71,14 @@ public final class Machines {
         Optional<Map<String, Object>> existing = h.createQuery(EXISTING).bind("n", report.name()).mapToMap().findOne();
         if (existing.isEmpty()) {
             String id = Ids.next("m", now);
-            int n = h.createUpdate("INSERT INTO machines (id, name, node_id, first_seen_at, last_seen_at, present, report, code_digest,"
+            int n = h.createUpdate("INSERT INTO machines (id, name, node_id, first_seen_at, last_seen_at, present, code_digest,"
                             + " status, missing_total, missing_critical, missing_security, missing_other, missing_updates, report_digest)"
-                            + " VALUES (:id, :n, :node, :t, :t, TRUE, :r, :d, :s, 0, 0, 0, 0, '[]', :rd) ON CONFLICT (name) DO NOTHING")
-                    .bind("id", id).bind("n", report.name()).bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json)
+                            + " VALUES (:id, :n, :node, :t, :t, TRUE, :d, :s, 0, 0, 0, 0, '[]', :rd) ON CONFLICT (name) DO NOTHING")
+                    .bind("id", id).bind("n", report.name()).bind("node", nodeId).bind("t", now.toEpochMilli())
                     .bind("d", digest).bind("s", PENDING).bind("rd", reportDigest)
                     .execute();
             if (n == 1) {
+                h.createUpdate("INSERT INTO machine_reports (machine_id, report) VALUES (:id, :r)").bind("id", id).bind("r", json).execute();
                 Signals.store(h, id, report, now);
                 Placement.store(h, id, report);
                 return new Recorded(id, report.name(), true, true);
@@ -101,18 +102,22 @@ public final class Machines {
                         .execute();
             }
         } else {
-            h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE, report = :r, code_digest = :d, report_digest = :rd"
+            int n = h.createUpdate("UPDATE machines SET last_seen_at = :t, present = TRUE, code_digest = :d, report_digest = :rd"
                             + " WHERE id = :id AND node_id = :node")
-                    .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("r", json).bind("d", digest).bind("rd", reportDigest)
-                    .bind("id", id)
+                    .bind("node", nodeId).bind("t", now.toEpochMilli()).bind("d", digest).bind("rd", reportDigest).bind("id", id)
                     .execute();
+            if (n == 1) {
+                // The report only with the row it belongs to: another node's report of this machine changes neither.
+                h.createUpdate("UPDATE machine_reports SET report = :r WHERE machine_id = :id").bind("r", json).bind("id", id).execute();
+            }
             Signals.store(h, id, report, now);
             Placement.store(h, id, report);
         }
         return new Recorded(id, report.name(), false, changed);
     }
 
-    private static final String EXISTING = "SELECT id, code_digest, report, report_digest, present FROM machines WHERE name = :n";
+    private static final String EXISTING = "SELECT m.id, m.code_digest, r.report, m.report_digest, m.present FROM machines m"
+            + " JOIN machine_reports r ON r.machine_id = m.id WHERE m.name = :n";
 
     /**
      * What a check-in needs of one machine bound to a node: whether its node's last check-in had it,
@@ -252,7 +257,7 @@ public final class Machines {
 
     /** The last report the machine's node sent. */
     public MachineReport report(Handle h, String machineId) {
-        return Json.read(h.createQuery("SELECT report FROM machines WHERE id = :id").bind("id", machineId).mapTo(String.class).one(),
+        return Json.read(h.createQuery("SELECT report FROM machine_reports WHERE machine_id = :id").bind("id", machineId).mapTo(String.class).one(),
                 MachineReport.class);
     }
 
@@ -283,10 +288,10 @@ public final class Machines {
      * change nothing about a machine do not write its row, and its last-seen time is its node's.
      */
     private static final String SELECT = "SELECT m.id, m.name, m.node_id, n.hostname, m.present, m.first_seen_at,"
-            + " CASE WHEN m.present AND n.last_seen_at > m.last_seen_at THEN n.last_seen_at ELSE m.last_seen_at END AS last_seen_at, m.report,"
+            + " CASE WHEN m.present AND n.last_seen_at > m.last_seen_at THEN n.last_seen_at ELSE m.last_seen_at END AS last_seen_at, r.report,"
             + " m.image_id, i.publisher, i.offer, i.sku, m.baseline_id, b.version, m.match_detail, m.status, m.status_reason, m.assessed_at,"
             + " m.missing_total, m.missing_critical, m.missing_security, m.missing_other"
-            + " FROM machines m JOIN nodes n ON n.id = m.node_id LEFT JOIN images i ON i.id = m.image_id"
+            + " FROM machines m JOIN nodes n ON n.id = m.node_id JOIN machine_reports r ON r.machine_id = m.id LEFT JOIN images i ON i.id = m.image_id"
             + " LEFT JOIN baselines b ON b.id = m.baseline_id";
 
     private static Machine row(ResultSet rs, org.jdbi.v3.core.statement.StatementContext ctx) throws SQLException {

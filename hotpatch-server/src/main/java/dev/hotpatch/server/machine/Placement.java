@@ -44,7 +44,7 @@ public final class Placement {
         String missing = "SELECT m.id FROM machines m LEFT JOIN machine_placement p ON p.machine_id = m.id WHERE p.machine_id IS NULL ORDER BY m.id";
         List<String> ids = db.read(h -> h.createQuery(missing).mapTo(String.class).list());
         for (String id : ids) {
-            db.txRun(h -> h.createQuery("SELECT report FROM machines WHERE id = :id").bind("id", id).mapTo(String.class).findOne()
+            db.txRun(h -> h.createQuery("SELECT report FROM machine_reports WHERE machine_id = :id").bind("id", id).mapTo(String.class).findOne()
                     .ifPresent(r -> {
                         h.createUpdate("DELETE FROM machine_placement WHERE machine_id = :m").bind("m", id).execute();
                         store(h, id, Json.read(r, MachineReport.class));

@@ -321,7 +321,8 @@ public final class Policies {
 
     private void refuseUniform(Handle h, Key k) {
         // Group and orchestration live in the reported config (JSON); the LIKE only narrows the rows parsed.
-        for (Map<String, Object> row : h.createQuery("SELECT id, name, report FROM machines WHERE LOWER(report) LIKE '%\"grouporchestration\":\"uniform\"%'")
+        for (Map<String, Object> row : h.createQuery("SELECT m.id, m.name, r.report FROM machines m JOIN machine_reports r ON r.machine_id = m.id"
+                + " WHERE LOWER(r.report) LIKE '%\"grouporchestration\":\"uniform\"%'")
                 .mapToMap().list()) {
             MachineReport.Config c = Json.read((String) row.get("report"), MachineReport.class).configOrEmpty();
             boolean hit = k.scope.equals(GROUP) ? k.ref.equals(c.group()) : k.ref.equals(row.get("id"));

@@ -371,7 +371,7 @@ public final class Rollouts {
     }
 
     private void refuseUniformGroup(Handle h, String group) {
-        for (Map<String, Object> row : h.createQuery("SELECT report FROM machines WHERE LOWER(report) LIKE '%\"grouporchestration\":\"uniform\"%'")
+        for (Map<String, Object> row : h.createQuery("SELECT report FROM machine_reports WHERE LOWER(report) LIKE '%\"grouporchestration\":\"uniform\"%'")
                 .mapToMap().list()) {
             var c = Json.read((String) row.get("report"), dev.hotpatch.server.machine.MachineReport.class).configOrEmpty();
             if (group.equals(c.group()) && "uniform".equalsIgnoreCase(c.groupOrchestration())) {

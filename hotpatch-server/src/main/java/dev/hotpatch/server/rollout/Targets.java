@@ -67,8 +67,8 @@ final class Targets {
         List<Candidate> in = new ArrayList<>();
         Map<String, String> out = new HashMap<>();
         int fixed = 0;
-        List<Map<String, Object>> rows = h.createQuery("SELECT id, name, status, status_reason, baseline_id, report FROM machines"
-                + " WHERE image_id = :i ORDER BY name").bind("i", t.imageId()).mapToMap().list();
+        List<Map<String, Object>> rows = h.createQuery("SELECT m.id, m.name, m.status, m.status_reason, m.baseline_id, r.report FROM machines m"
+                + " JOIN machine_reports r ON r.machine_id = m.id WHERE m.image_id = :i ORDER BY m.name").bind("i", t.imageId()).mapToMap().list();
         for (Map<String, Object> row : rows) {
             String id = (String) row.get("id");
             String name = (String) row.get("name");

@@ -79,6 +79,33 @@ class ReassessmentTest {
         assertThat(machine(s, "same-7").get("status").asText()).isEqualTo("Enabled");
     }
 
+    @BothStores
+    void machinesOfOneCode_reassessedTogether_eachKeepTheirOwnLastGoodBaseline(TestServer s) throws Exception {
+        Scene scene = new Scene(s);
+        byte[] jar11 = Fixtures.jar(Fixtures.orderedMap("acme/Fees", scene.feesV2, "acme/Util", scene.util));
+        TestServer.Response published = scene.publishBaseline("1.1", "unplanned", "2026-02-05", jar11, false);
+        assertThat(published.status()).as(published.body()).isEqualTo(201);
+        Node node = Node.enroll(s, "host-1");
+        node.checkIn(Fixtures.machine("moved-1", scene.jar10, List.of(), null));
+        s.clock.advance(java.time.Duration.ofMinutes(1));
+        // moved-1 now runs 1.1 after 1.0 (its last good baseline); fresh-1 has only run 1.1; their reports are alike.
+        node.checkIn(Fixtures.machine("moved-1", jar11, List.of(), null), Fixtures.machine("fresh-1", jar11, List.of(), null));
+        assertThat(lastGood(s, "moved-1")).isEqualTo(scene.baseline10);
+        assertThat(lastGood(s, "fresh-1")).isNull();
+
+        TestServer.Response hotpatch = scene.publishHotpatch("KB2026-0011", "1.1", "2026-03-10", scene.feesV2, scene.feesV3, List.of(), false);
+        assertThat(hotpatch.status()).as(hotpatch.body()).isEqualTo(201);
+        assertThat(missingKbs(s, "moved-1")).containsExactly("KB2026-0011");
+        assertThat(missingKbs(s, "fresh-1")).containsExactly("KB2026-0011");
+        assertThat(s.query("SELECT COUNT(*) AS n FROM stale_machines").get(0).get("n").toString()).isEqualTo("0");
+        assertThat(lastGood(s, "moved-1")).isEqualTo(scene.baseline10);
+        assertThat(lastGood(s, "fresh-1")).isNull();
+    }
+
+    private static Object lastGood(TestServer s, String name) {
+        return s.query("SELECT last_good_baseline FROM machines WHERE name = '" + name + "'").get(0).get("last_good_baseline");
+    }
+
     private static JsonNode machine(TestServer s, String name) {
         return s.get("/api/v1/machines/" + name, s.adminToken).json();
     }

@@ -37,7 +37,8 @@ class ReportDigestTest {
         Object reportBefore = row.get("report");
         Object lastSeenBefore = row.get("last_seen_at");
         // A marker only this test writes: a report stored again would overwrite it.
-        s.sql("UPDATE machines SET report = REPLACE(report, '17.0.12', '17.0.99') WHERE name = 'billing-1'");
+        s.sql("UPDATE machine_reports SET report = REPLACE(report, '17.0.12', '17.0.99')"
+                + " WHERE machine_id = (SELECT id FROM machines WHERE name = 'billing-1')");
 
         s.clock.advance(Duration.ofMinutes(1));
         JsonNode second = checkIn(s, node, List.of(), Map.of(), List.of(unchanged("billing-1", D1, 20, 1)));
@@ -227,8 +228,9 @@ class ReportDigestTest {
     }
 
     private static Map<String, Object> row(TestServer s, String name) {
-        List<Map<String, Object>> rows = s.query("SELECT m.id, m.report, m.report_digest, m.last_seen_at, m.present, g.health_samples,"
-                + " g.health_failures, g.health_detail FROM machines m LEFT JOIN machine_signals g ON g.machine_id = m.id WHERE m.name = '" + name + "'");
+        List<Map<String, Object>> rows = s.query("SELECT m.id, r.report, m.report_digest, m.last_seen_at, m.present, g.health_samples,"
+                + " g.health_failures, g.health_detail FROM machines m JOIN machine_reports r ON r.machine_id = m.id"
+                + " LEFT JOIN machine_signals g ON g.machine_id = m.id WHERE m.name = '" + name + "'");
         assertThat(rows).hasSize(1);
         return rows.get(0);
     }
