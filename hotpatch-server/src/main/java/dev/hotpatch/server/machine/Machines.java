@@ -81,6 +81,7 @@ public final class Machines {
                 h.createUpdate("INSERT INTO machine_reports (machine_id, report) VALUES (:id, :r)").bind("id", id).bind("r", json).execute();
                 Signals.store(h, id, report, now);
                 Placement.store(h, id, report);
+                Planning.store(h, id, report);
                 return new Recorded(id, report.name(), true, true);
             }
             // Another replica inserted it between our read and write: fall through to update.
@@ -112,6 +113,7 @@ public final class Machines {
             }
             Signals.store(h, id, report, now);
             Placement.store(h, id, report);
+            Planning.store(h, id, report);
         }
         return new Recorded(id, report.name(), false, changed);
     }

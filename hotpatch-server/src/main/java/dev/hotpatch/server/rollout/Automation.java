@@ -6,6 +6,7 @@ import dev.hotpatch.server.catalog.Image;
 import dev.hotpatch.server.history.History;
 import dev.hotpatch.server.install.Operations;
 import dev.hotpatch.server.machine.Machines;
+import dev.hotpatch.server.machine.Planning;
 import dev.hotpatch.server.policy.Policies;
 import dev.hotpatch.server.policy.PolicySettings;
 import dev.hotpatch.server.quarantine.Quarantines;
@@ -43,6 +44,8 @@ public final class Automation {
     private final Engine engine;
     /** Per image: what the candidates were last planned against, to skip planning when nothing changed (a cache only). */
     private final Map<String, Planned> planned = new ConcurrentHashMap<>();
+    /** Whether every machine had planning facts at the last look (machines recorded since get them with their report). */
+    private volatile boolean factsComplete;
 
     private record Planned(String fingerprint, Instant at, Instant nextDue) {
     }
@@ -80,6 +83,10 @@ public final class Automation {
             }
             return n;
         });
+        if (!factsComplete) {
+            // Machines recorded before the planning facts get them once, in small transactions, outside planning's.
+            factsComplete = Planning.backfill(db) == 0;
+        }
         int started = 0;
         for (Image image : catalog.images()) {
             try {

@@ -4,9 +4,9 @@ import dev.hotpatch.server.assessment.Assessment;
 import dev.hotpatch.server.catalog.Catalog;
 import dev.hotpatch.server.catalog.Update;
 import dev.hotpatch.server.machine.MachineReport;
+import dev.hotpatch.server.machine.Planning;
 import dev.hotpatch.server.policy.Effective;
 import dev.hotpatch.server.policy.Policies;
-import dev.hotpatch.server.store.Json;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -67,8 +67,11 @@ final class Targets {
         List<Candidate> in = new ArrayList<>();
         Map<String, String> out = new HashMap<>();
         int fixed = 0;
-        List<Map<String, Object>> rows = h.createQuery("SELECT m.id, m.name, m.status, m.status_reason, m.baseline_id, r.report FROM machines m"
-                + " JOIN machine_reports r ON r.machine_id = m.id WHERE m.image_id = :i ORDER BY m.name").bind("i", t.imageId()).mapToMap().list();
+        // The planning facts (a few hundred bytes); the full report only of a machine recorded before them (see Planning).
+        List<Map<String, Object>> rows = h.createQuery("SELECT m.id, m.name, m.status, m.status_reason, m.baseline_id, p.facts,"
+                        + " CASE WHEN p.facts IS NULL THEN r.report END AS report FROM machines m JOIN machine_reports r ON r.machine_id = m.id"
+                        + " LEFT JOIN machine_planning p ON p.machine_id = m.id WHERE m.image_id = :i ORDER BY m.name")
+                .bind("i", t.imageId()).mapToMap().list();
         for (Map<String, Object> row : rows) {
             String id = (String) row.get("id");
             String name = (String) row.get("name");
@@ -82,8 +85,8 @@ final class Targets {
                 fixed++;
                 continue;
             }
-            MachineReport report = Json.read((String) row.get("report"), MachineReport.class);
-            MachineReport.Config c = report.configOrEmpty();
+            Planning.Facts facts = Planning.of((String) row.get("facts"), (String) row.get("report"));
+            MachineReport.Config c = facts.config();
             if (f.group() != null && !f.group().equals(c.group())) {
                 continue;
             }
@@ -91,7 +94,7 @@ final class Targets {
             if (f.ring() != null && !f.ring().equals(eff.ring())) {
                 continue;
             }
-            if (t.hotpatch() ? has(report, t.id(), supersedes) : t.id().equals(baseline)) {
+            if (t.hotpatch() ? covers(facts.hotpatches(), t.id(), supersedes) : t.id().equals(baseline)) {
                 fixed++;
                 continue;
             }
@@ -109,7 +112,7 @@ final class Targets {
             } else if (failedBefore.contains(id)) {
                 why = "failed this update in an earlier rollout; an operator's rollout may retry it";
             } else if (f.automatic() && t.hotpatch()) {
-                why = awaitingAgent(h, id, t.id(), report);
+                why = awaitingAgent(h, id, t.id(), facts);
             }
             if (why != null) {
                 out.put(name, why);
@@ -129,9 +132,9 @@ final class Targets {
      * holds, or once a probation has passed since the start (a JVM whose agent never answers, say one
      * without an enrolled agent, is then patched as any other).
      */
-    private String awaitingAgent(Handle h, String machineId, String kb, MachineReport report) {
-        java.time.Instant started = report.startedAt();
-        if (report.quarantined() != null || started == null || !clock.instant().isBefore(started.plus(PROBATION))) {
+    private String awaitingAgent(Handle h, String machineId, String kb, Planning.Facts facts) {
+        java.time.Instant started = facts.startedAt();
+        if (facts.agentAnswered() || started == null || !clock.instant().isBefore(started.plus(PROBATION))) {
             return null;
         }
         Long at = h.createQuery("SELECT MAX(at) FROM history WHERE machine_id = :m AND kb_id = :k AND action = 'install' AND outcome = 'succeeded'")
@@ -161,11 +164,7 @@ final class Targets {
         return out;
     }
 
-    /** Whether the machine runs hotpatch {@code kb} or one that supersedes it (directly or not). */
-    static boolean has(MachineReport r, String kb, Map<String, List<String>> supersedes) {
-        return covers(r.hotpatchesOrEmpty().stream().map(MachineReport.InstalledHotpatch::id).toList(), kb, supersedes);
-    }
-
+    /** Whether hotpatch {@code kb} or one that supersedes it (directly or not) is among the {@code installed} ones. */
     static boolean covers(Collection<String> installed, String kb, Map<String, List<String>> supersedes) {
         for (String k : installed) {
             if (k.equals(kb) || supersedes(k, kb, supersedes, new HashSet<>())) {
