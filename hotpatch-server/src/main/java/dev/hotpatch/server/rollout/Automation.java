@@ -52,6 +52,12 @@ public final class Automation {
 
     public Automation(Database db, Clock clock, Catalog catalog, Machines machines, Operations operations, History history, Policies policies,
                       Quarantines quarantines, Approvals approvals) {
+        this(db, clock, catalog, machines, operations, history, policies, quarantines, approvals, Rollouts.MEMBERS_PER_TX);
+    }
+
+    /** @param membersPerTx machines a rollout stores per transaction (see {@link Rollouts#store}; tests lower it) */
+    Automation(Database db, Clock clock, Catalog catalog, Machines machines, Operations operations, History history, Policies policies,
+               Quarantines quarantines, Approvals approvals, int membersPerTx) {
         this.db = db;
         this.clock = clock;
         this.catalog = catalog;
@@ -59,7 +65,7 @@ public final class Automation {
         this.policies = policies;
         this.quarantines = quarantines;
         this.approvals = approvals;
-        this.rollouts = new Rollouts(db, clock, catalog, policies, quarantines);
+        this.rollouts = new Rollouts(db, clock, catalog, policies, quarantines, membersPerTx);
         this.engine = new Engine(db, clock, machines, catalog, operations, policies, history);
     }
 
@@ -83,6 +89,7 @@ public final class Automation {
             }
             return n;
         });
+        rollouts.discardAbandoned();
         if (!factsComplete) {
             // Machines recorded before the planning facts get them once, in small transactions, outside planning's.
             factsComplete = Planning.backfill(db) == 0;
@@ -105,7 +112,14 @@ public final class Automation {
         return engine.advance(rolloutId);
     }
 
-    /** Starts the automatic rollouts the image's approval rules and rings call for; returns how many started. */
+    /**
+     * Starts the automatic rollouts the image's approval rules and rings call for; returns how many
+     * started. Each decision (is the update approved, is the next ring open) is its own short write
+     * transaction, and a rollout is planned from committed state without the write lock and
+     * stored in parts (see {@link Rollouts#store}): on SQLite, a whole fleet's rollout must not
+     * keep check-ins and the re-assessment from the database for seconds. A ring is looked at only
+     * after the rollout of the ring before it was stored, so rings still go one after another.
+     */
     private int plan(Image image) {
         if (image.currentBaselineId() == null) {
             return 0;
@@ -118,71 +132,105 @@ public final class Automation {
             return 0;
         }
         Instant[] nextDue = {null};
-        int started = db.tx(h -> {
-            PolicySettings p = policies.forImage(h, image.id());
-            Policies.Resolver resolver = policies.resolver(h);
-            int n = 0;
-            for (Approvals.Candidate c : approvals.candidates(h, image, p, true)) {
+        PolicySettings p = db.read(h -> policies.forImage(h, image.id()));
+        int started = 0;
+        for (Approvals.Candidate c : db.read(h -> approvals.candidates(h, image, p, true))) {
+            List<String> rings = p.rings().isEmpty() ? java.util.Collections.singletonList(null) : p.rings();
+            boolean approved = db.tx(h -> {
                 if (approvals.reasonNot(h, image, c, p, now) != null) {
                     Instant from = c.publishedAt().plus(Duration.ofHours(p.delayHours()));
                     if (from.isAfter(now)) {
                         nextDue[0] = min(nextDue[0], from);
                     }
-                    continue;
+                    return false;
                 }
-                List<String> rings = p.rings().isEmpty() ? java.util.Collections.singletonList(null) : p.rings();
                 approvals.openRing(h, image.id(), c.target(), rings.get(0), "policy", "policy", now);
-                for (int i = 0; i < rings.size(); i++) {
-                    String ring = rings.get(i);
-                    if (approvals.ringApprovedAt(h, image.id(), c.target(), ring).isEmpty()) {
-                        Optional<Instant> due = i > 0 && p.promoteAfterHours() != null
-                                ? doneAt(h, image.id(), c.target(), rings.get(i - 1)).map(t -> t.plus(Duration.ofHours(p.promoteAfterHours())))
-                                : Optional.empty();
-                        if (due.isEmpty()) {
-                            break;
-                        }
-                        if (due.get().isAfter(now)) {
-                            nextDue[0] = min(nextDue[0], due.get());
-                            break;
-                        }
-                        approvals.openRing(h, image.id(), c.target(), ring, "policy", "timed", now);
-                    }
-                    n += maybeStart(h, image, c, ring, p, resolver);
-                }
+                return true;
+            });
+            if (!approved) {
+                continue;
             }
-            return n;
-        });
+            for (int i = 0; i < rings.size(); i++) {
+                int ringIndex = i;
+                boolean open = db.tx(h -> ringOpen(h, image, c, rings, ringIndex, p, now, nextDue));
+                if (!open) {
+                    break;
+                }
+                started += maybeStart(image, c, rings.get(i), p);
+            }
+        }
         planned.put(image.id(), new Planned(db.read(h -> fingerprint(h, image.id())), now, nextDue[0]));
         return started;
     }
 
-    private int maybeStart(Handle h, Image image, Approvals.Candidate c, String ring, PolicySettings p, Policies.Resolver resolver) {
-        int blocking = h.createQuery("SELECT COUNT(*) FROM rollouts WHERE image_id = :i AND target = :t AND COALESCE(ring, '') = :r"
-                        + " AND (state IN ('running', 'halted') OR (state = 'canceled' AND origin = 'automatic'))")
-                .bind("i", image.id()).bind("t", c.target()).bind("r", ring == null ? "" : ring).mapTo(Integer.class).one();
-        if (blocking > 0) {
+    /** Whether ring {@code i} of the candidate's rings is open, opening it when its timed promotion is due. */
+    private boolean ringOpen(Handle h, Image image, Approvals.Candidate c, List<String> rings, int i, PolicySettings p, Instant now,
+                             Instant[] nextDue) {
+        String ring = rings.get(i);
+        if (approvals.ringApprovedAt(h, image.id(), c.target(), ring).isPresent()) {
+            return true;
+        }
+        Optional<Instant> due = i > 0 && p.promoteAfterHours() != null
+                ? doneAt(h, image.id(), c.target(), rings.get(i - 1)).map(t -> t.plus(Duration.ofHours(p.promoteAfterHours())))
+                : Optional.empty();
+        if (due.isEmpty()) {
+            return false;
+        }
+        if (due.get().isAfter(now)) {
+            nextDue[0] = min(nextDue[0], due.get());
+            return false;
+        }
+        approvals.openRing(h, image.id(), c.target(), ring, "policy", "timed", now);
+        return true;
+    }
+
+    /** Thrown by the guard of an automatic rollout that another one (another replica's, say) made unneeded while it was planned. */
+    private static final class Overtaken extends RuntimeException {
+        Overtaken() {
+            super(null, null, false, false);
+        }
+    }
+
+    private int maybeStart(Image image, Approvals.Candidate c, String ring, PolicySettings p) {
+        if (db.read(h -> blocking(h, image.id(), c.target(), ring, null)) > 0) {
             return 0;
         }
         Targets.Target t = "hotpatch".equals(c.kind())
                 ? new Targets.Target(Rollout.HOTPATCH, c.target(), image.id(), c.update().baselineId(), c.update(), c.label())
                 : new Targets.Target(Rollout.BASELINE, c.target(), image.id(), c.target(), null, Targets.baselineLabel(c.baseline()));
-        Targets.Result r = rollouts.targets().candidates(h, t, new Targets.Filter(true, ring, null, null), resolver);
+        long t0 = System.nanoTime();
+        Targets.Result r = db.read(h -> rollouts.targets().candidates(h, t, new Targets.Filter(true, ring, null, null), policies.resolver(h)));
         if (r.included().isEmpty()) {
             return 0;
         }
-        String id = rollouts.create(h, t, r, Rollout.AUTOMATIC, ring, false, p, "automation");
-        LOG.info("automatic rollout {} of {} {}{} started: {} machine(s)", id, t.kind(), t.label(), ring == null ? "" : " (ring " + ring + ")",
-                r.included().size());
+        long t1 = System.nanoTime();
+        String id;
+        try {
+            id = rollouts.store(t, r, Rollout.AUTOMATIC, ring, false, p, "automation", (h, self) -> {
+                if (blocking(h, image.id(), c.target(), ring, self) > 0 || quarantines.active(h, image.id(), c.target()).isPresent()) {
+                    throw new Overtaken();
+                }
+            });
+        } catch (Overtaken e) {
+            return 0;
+        }
+        LOG.info("automatic rollout {} of {} {}{} started: {} machine(s) (planned in {} ms, stored in {} ms)", id, t.kind(), t.label(),
+                ring == null ? "" : " (ring " + ring + ")", r.included().size(), (t1 - t0) / 1_000_000, (System.nanoTime() - t1) / 1_000_000);
         return 1;
+    }
+
+    /** Rollouts (other than {@code self}) that keep the automation from starting another of {@code target} in the ring. */
+    private static int blocking(Handle h, String imageId, String target, String ring, String self) {
+        return h.createQuery("SELECT COUNT(*) FROM rollouts WHERE image_id = :i AND target = :t AND COALESCE(ring, '') = :r AND id <> :self"
+                        + " AND (state IN ('running', 'halted', 'preparing') OR (state = 'canceled' AND origin = 'automatic'))")
+                .bind("i", imageId).bind("t", target).bind("r", ring == null ? "" : ring).bind("self", self == null ? "" : self)
+                .mapTo(Integer.class).one();
     }
 
     /** When the ring's rollouts of {@code target} finished (the last completed one, or the ring's opening when it needed none); empty while one runs, halted or canceled. */
     private Optional<Instant> doneAt(Handle h, String imageId, String target, String ring) {
         String r = ring == null ? "" : ring;
-        int open = h.createQuery("SELECT COUNT(*) FROM rollouts WHERE image_id = :i AND target = :t AND COALESCE(ring, '') = :r"
-                        + " AND (state IN ('running', 'halted') OR (state = 'canceled' AND origin = 'automatic'))")
-                .bind("i", imageId).bind("t", target).bind("r", r).mapTo(Integer.class).one();
-        if (open > 0) {
+        if (blocking(h, imageId, target, ring, null) > 0) {
             return Optional.empty();
         }
         Optional<Long> completed = h.createQuery("SELECT MAX(completed_at) FROM rollouts WHERE image_id = :i AND target = :t"
@@ -202,7 +250,7 @@ public final class Automation {
                 "SELECT id || '/' || code_digest || '/' || status || '/' || COALESCE(baseline_id, '') FROM machines WHERE image_id = :i ORDER BY id",
                 "SELECT scope || '/' || ref || '/' || document FROM policies ORDER BY scope, ref",
                 "SELECT COUNT(*) || '/' || COALESCE(MAX(completed_at), 0) FROM rollouts WHERE image_id = :i",
-                "SELECT id || '/' || state || '/' || current_wave FROM rollouts WHERE image_id = :i AND state IN ('running', 'halted') ORDER BY id",
+                "SELECT id || '/' || state || '/' || current_wave FROM rollouts WHERE image_id = :i AND state IN ('running', 'halted', 'preparing') ORDER BY id",
                 "SELECT COUNT(*) FROM ring_approvals WHERE image_id = :i",
                 "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), 0) FROM updates WHERE image_id = :i",
                 "SELECT COUNT(*) || '/' || COALESCE(MAX(created_at), 0) FROM baselines WHERE image_id = :i",

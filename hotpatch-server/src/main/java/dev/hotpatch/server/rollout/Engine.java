@@ -174,6 +174,9 @@ final class Engine {
         }
         Machine mac = machines.get(h, m.machineId());
         String skip = noLongerNeeded(h, r, mac);
+        if (skip == null) {
+            skip = inEarlierRollout(h, r, m);
+        }
         if (skip != null) {
             finish(h, r, m, Rollout.Machine.SKIPPED, skip, now);
             return true;
@@ -248,6 +251,18 @@ final class Engine {
         h.createUpdate("UPDATE rollout_machines SET operation_id = :op WHERE rollout_id = :r AND machine_id = :m")
                 .bind("op", opId).bind("r", r.id()).bind("m", m.machineId()).execute();
         return true;
+    }
+
+    /**
+     * Why the machine waits for another rollout: one started before this one that has not finished
+     * with it. Rollouts are planned without a write lock (see Rollouts#store), so two planned at the
+     * same moment can both take a machine; the earlier one (by id, which sorts by creation) keeps it.
+     */
+    private static String inEarlierRollout(Handle h, Run r, Row m) {
+        return h.createQuery("SELECT r.id FROM rollout_machines rm JOIN rollouts r ON r.id = rm.rollout_id WHERE rm.machine_id = :m"
+                        + " AND rm.done = FALSE AND r.id < :id AND r.state IN ('running', 'halted') ORDER BY r.id LIMIT 1")
+                .bind("m", m.machineId()).bind("id", r.id()).mapTo(String.class).findOne()
+                .map(other -> "in rollout " + other + ", started before this one").orElse(null);
     }
 
     /** Why the machine no longer needs the rollout's target; null when it does. */

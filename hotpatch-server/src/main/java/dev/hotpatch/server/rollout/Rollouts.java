@@ -42,8 +42,18 @@ public final class Rollouts {
     private final Policies policies;
     private final Quarantines quarantines;
     private final Targets targets;
+    private final int membersPerTx;
 
     public Rollouts(Database db, Clock clock, Catalog catalog, Policies policies, Quarantines quarantines) {
+        this(db, clock, catalog, policies, quarantines, MEMBERS_PER_TX);
+    }
+
+    /** @param membersPerTx machines stored per transaction (tests lower it to store a small fleet's rollout in parts) */
+    Rollouts(Database db, Clock clock, Catalog catalog, Policies policies, Quarantines quarantines, int membersPerTx) {
+        if (membersPerTx < 1) {
+            throw new IllegalArgumentException("membersPerTx must be at least 1, not " + membersPerTx);
+        }
+        this.membersPerTx = membersPerTx;
         this.db = db;
         this.clock = clock;
         this.catalog = catalog;
@@ -62,30 +72,41 @@ public final class Rollouts {
             throw new ServerException.BadRequest("invalid-rollout", "a rollout needs exactly one of 'update' (a hotpatch KB) and 'baseline'",
                     "e.g. {\"update\": \"KB2026-0001\"} or {\"image\": \"acme:fees:1.x\", \"baseline\": \"1.1\"}");
         }
-        String id = db.tx(h -> {
+        Targets.Filter f = new Targets.Filter(false, blank(req.ring()) ? null : req.ring().trim(),
+                blank(req.group()) ? null : req.group().trim(),
+                req.machines() == null || req.machines().isEmpty() ? null : new HashSet<>(req.machines()));
+        // Planned from committed state without the write lock (see store); the quarantine is checked again when it is stored.
+        Planned plan = db.read(h -> {
             Targets.Target t = target(h, req);
-            if (t.hotpatch()) {
-                quarantines.active(h, t.imageId(), t.id()).ifPresent(q -> {
-                    throw new ServerException.Conflict("update-quarantined", "update " + t.id() + " is quarantined for image " + q.image()
-                            + " since " + q.since() + " (machine " + q.machine() + ": " + q.reason() + ")",
-                            "clear the quarantine first (POST /api/v1/quarantines/" + q.id() + "/clear) if the update is safe after all");
-                });
+            refuseQuarantined(h, t);
+            if (f.group() != null) {
+                refuseUniformGroup(h, f.group());
             }
-            if (!blank(req.group())) {
-                refuseUniformGroup(h, req.group().trim());
-            }
-            Targets.Filter f = new Targets.Filter(false, blank(req.ring()) ? null : req.ring().trim(),
-                    blank(req.group()) ? null : req.group().trim(),
-                    req.machines() == null || req.machines().isEmpty() ? null : new HashSet<>(req.machines()));
             Policies.Resolver resolver = policies.resolver(h);
             Targets.Result r = targets.candidates(h, t, f, resolver);
             if (r.included().isEmpty()) {
                 throw new ServerException.Conflict("nothing-to-roll-out", "no machine needs " + t.kind() + " " + label(t) + " now: "
                         + summary(r), "see each machine's assessment; machines in an unfinished rollout join after it ends");
             }
-            return create(h, t, r, Rollout.OPERATOR, f.ring(), Boolean.TRUE.equals(req.ignoreWindows()), resolver.image(t.imageId()), actor);
+            return new Planned(t, r, resolver.image(t.imageId()));
         });
+        String id = store(plan.target(), plan.result(), Rollout.OPERATOR, f.ring(), Boolean.TRUE.equals(req.ignoreWindows()), plan.image(), actor,
+                (h, self) -> refuseQuarantined(h, plan.target()));
         return get(id);
+    }
+
+    private record Planned(Targets.Target target, Targets.Result result, PolicySettings image) {
+    }
+
+    private void refuseQuarantined(Handle h, Targets.Target t) {
+        if (!t.hotpatch()) {
+            return;
+        }
+        quarantines.active(h, t.imageId(), t.id()).ifPresent(q -> {
+            throw new ServerException.Conflict("update-quarantined", "update " + t.id() + " is quarantined for image " + q.image()
+                    + " since " + q.since() + " (machine " + q.machine() + ": " + q.reason() + ")",
+                    "clear the quarantine first (POST /api/v1/quarantines/" + q.id() + "/clear) if the update is safe after all");
+        });
     }
 
     private Targets.Target target(Handle h, Rollout.Request req) {
@@ -114,57 +135,174 @@ public final class Rollouts {
     }
 
     /**
-     * Plans and stores a rollout of {@code t} over the candidates in the caller's transaction;
-     * returns its id.
+     * What must still hold when a planned rollout is stored; throws to refuse (nothing is then
+     * left of the rollout). {@code self} is the id of the rollout being stored.
      */
-    String create(Handle h, Targets.Target t, Targets.Result r, String origin, String ring, boolean ignoreWindows, PolicySettings image,
-                  String actor) {
-        Instant now = clock.instant();
-        String id = Ids.next("ro", now);
+    interface Guard {
+        void check(Handle h, String self);
+    }
+
+    /**
+     * Plans the waves of a rollout of {@code t} over the candidates (planned by the caller from
+     * committed state, outside any write transaction) and stores it; returns its id.
+     *
+     * <p>A rollout of up to {@value #MEMBERS_PER_TX} machines (by default) is stored in one transaction. A larger
+     * one (a whole fleet's automatic rollout can have 75,000 machines) is stored in transactions of
+     * that many machines, so that on SQLite, whose single writer everything else queues for, check-ins
+     * and the re-assessment get the database between them: it is written as {@code preparing}, which
+     * no reader shows and the engine does not advance, and turns {@code running} in the last one. The
+     * guard is checked in the first and in the last transaction; a refusal, or any failure on the
+     * way, removes what was written. A server that dies meanwhile leaves a {@code preparing} rollout
+     * that {@link #discardAbandoned} removes. Machines are planned from a snapshot: the engine checks
+     * each one again when its turn comes (still needed, not in an earlier unfinished rollout).
+     */
+    String store(Targets.Target t, Targets.Result r, String origin, String ring, boolean ignoreWindows, PolicySettings image, String actor,
+                 Guard guard) {
         List<Waves.Member> members = r.included().stream().map(Targets.Candidate::member).toList();
         List<Waves.Wave> waves = Waves.plan(members, Waves.Rules.of(image.maxPercentOfSet(), image.regionsPerPhase(), image.regionPairs()));
-        Rollout.Settings settings;
+        List<Object[]> rows = new ArrayList<>(members.size());
+        for (Waves.Wave w : waves) {
+            int pos = 0;
+            for (Waves.Member m : w.members()) {
+                rows.add(new Object[] {m, w.wave(), pos++});
+            }
+        }
+        String id = Ids.next("ro", clock.instant());
+        boolean oneTx = rows.size() <= membersPerTx;
+        db.txRun(h -> {
+            guard.check(h, id);
+            Instant now = clock.instant();
+            Rollout.Settings settings = settings(h, t, ignoreWindows, image);
+            h.createUpdate("INSERT INTO rollouts (id, kind, image_id, target, ring, origin, state, created_at, created_by, updated_at, current_wave,"
+                            + " wave_count, machine_count, failures_acknowledged, settings) VALUES (:id, :k, :i, :t, :ring, :o, :st, :now, :by,"
+                            + " :now, 1, :wc, :mc, 0, :s)")
+                    .bind("id", id).bind("k", t.kind()).bind("i", t.imageId()).bind("t", t.id()).bind("ring", ring).bind("o", origin)
+                    .bind("st", oneTx ? Rollout.RUNNING : PREPARING).bind("now", now.toEpochMilli()).bind("by", actor)
+                    .bind("wc", waves.size()).bind("mc", members.size()).bind("s", Json.write(settings)).execute();
+            PreparedBatch wb = h.prepareBatch("INSERT INTO rollout_waves (rollout_id, wave, phase, description, machine_count, state, started_at)"
+                    + " VALUES (:r, :w, :p, :d, :n, :s, :t)");
+            for (Waves.Wave w : waves) {
+                wb.bind("r", id).bind("w", w.wave()).bind("p", w.phase()).bind("d", w.description()).bind("n", w.members().size())
+                        .bind("s", w.wave() == 1 ? "running" : "pending").bind("t", w.wave() == 1 ? now.toEpochMilli() : null).add();
+            }
+            wb.execute();
+            insertMembers(h, id, rows.subList(0, Math.min(rows.size(), membersPerTx)), now);
+            if (oneTx) {
+                started(h, id, t, r, origin, ring, ignoreWindows, waves, actor);
+            }
+        });
+        if (oneTx) {
+            return id;
+        }
+        try {
+            for (int from = membersPerTx; from < rows.size(); from += membersPerTx) {
+                List<Object[]> chunk = rows.subList(from, Math.min(rows.size(), from + membersPerTx));
+                db.txRun(h -> {
+                    Instant now = clock.instant();
+                    if (h.createUpdate("UPDATE rollouts SET updated_at = :t WHERE id = :id AND state = :st").bind("t", now.toEpochMilli())
+                            .bind("id", id).bind("st", PREPARING).execute() != 1) {
+                        throw new IllegalStateException("rollout " + id + " was removed while it was being stored (it was left preparing for"
+                                + " over " + ABANDONED.toMinutes() + " min)");
+                    }
+                    insertMembers(h, id, chunk, now);
+                });
+            }
+            db.txRun(h -> {
+                guard.check(h, id);
+                long now = clock.millis();
+                if (h.createUpdate("UPDATE rollouts SET state = 'running', created_at = :t, updated_at = :t WHERE id = :id AND state = :st")
+                        .bind("t", now).bind("id", id).bind("st", PREPARING).execute() != 1) {
+                    throw new IllegalStateException("rollout " + id + " was removed while it was being stored");
+                }
+                h.createUpdate("UPDATE rollout_waves SET started_at = :t WHERE rollout_id = :id AND wave = 1").bind("t", now).bind("id", id).execute();
+                started(h, id, t, r, origin, ring, ignoreWindows, waves, actor);
+            });
+        } catch (RuntimeException e) {
+            try {
+                discard(id);
+            } catch (RuntimeException again) {
+                e.addSuppressed(again);
+            }
+            throw e;
+        }
+        return id;
+    }
+
+    /** Machines a rollout stores per transaction (about 20-40 ms of SQLite's write lock each, measured at 75,000). */
+    static final int MEMBERS_PER_TX = 2000;
+    /** A rollout being stored is written as this, never shown, never advanced (see {@link #store}). */
+    static final String PREPARING = "preparing";
+    /** How long a rollout may stay {@code preparing} before it counts as left behind by a server that stopped storing it. */
+    static final java.time.Duration ABANDONED = java.time.Duration.ofMinutes(10);
+
+    private Rollout.Settings settings(Handle h, Targets.Target t, boolean ignoreWindows, PolicySettings image) {
         if (t.hotpatch()) {
             Update u = t.update();
-            settings = new Rollout.Settings(t.kind(), t.id(), u.kbId(), u.baselineVersion(), u.title(), u.classification(), u.baselineId(),
+            return new Rollout.Settings(t.kind(), t.id(), u.kbId(), u.baselineVersion(), u.title(), u.classification(), u.baselineId(),
                     ignoreWindows, image.maxFailures(), image.maxFailurePercent(), image.maxPercentOfSet(), image.regionsPerPhase(),
                     image.regionPairs());
-        } else {
-            Baseline b = catalog.baseline(h, t.id());
-            settings = new Rollout.Settings(t.kind(), t.id(), b.kbId(), b.version(), b.title(), b.classification(), b.id(), ignoreWindows,
-                    image.maxFailures(), image.maxFailurePercent(), image.maxPercentOfSet(), image.regionsPerPhase(), image.regionPairs());
         }
-        h.createUpdate("INSERT INTO rollouts (id, kind, image_id, target, ring, origin, state, created_at, created_by, updated_at, current_wave,"
-                        + " wave_count, machine_count, failures_acknowledged, settings) VALUES (:id, :k, :i, :t, :ring, :o, 'running', :now, :by,"
-                        + " :now, 1, :wc, :mc, 0, :s)")
-                .bind("id", id).bind("k", t.kind()).bind("i", t.imageId()).bind("t", t.id()).bind("ring", ring).bind("o", origin)
-                .bind("now", now.toEpochMilli()).bind("by", actor).bind("wc", waves.size()).bind("mc", members.size())
-                .bind("s", Json.write(settings)).execute();
-        PreparedBatch wb = h.prepareBatch("INSERT INTO rollout_waves (rollout_id, wave, phase, description, machine_count, state, started_at)"
-                + " VALUES (:r, :w, :p, :d, :n, :s, :t)");
+        Baseline b = catalog.baseline(h, t.id());
+        return new Rollout.Settings(t.kind(), t.id(), b.kbId(), b.version(), b.title(), b.classification(), b.id(), ignoreWindows,
+                image.maxFailures(), image.maxFailurePercent(), image.maxPercentOfSet(), image.regionsPerPhase(), image.regionPairs());
+    }
+
+    /** Rows of {@code [member, wave, position]}. */
+    private static void insertMembers(Handle h, String id, List<Object[]> rows, Instant now) {
         PreparedBatch mb = h.prepareBatch("INSERT INTO rollout_machines (rollout_id, machine_id, machine_name, wave, position, region, zone,"
                 + " availability_set, update_domain, grp, state, done, attempts, updated_at) VALUES (:r, :m, :n, :w, :p, :region, :zone, :set,"
                 + " :ud, :g, 'pending', FALSE, 0, :t)");
-        for (Waves.Wave w : waves) {
-            wb.bind("r", id).bind("w", w.wave()).bind("p", w.phase()).bind("d", w.description()).bind("n", w.members().size())
-                    .bind("s", w.wave() == 1 ? "running" : "pending").bind("t", w.wave() == 1 ? now.toEpochMilli() : null).add();
-            int pos = 0;
-            for (Waves.Member m : w.members()) {
-                mb.bind("r", id).bind("m", m.machineId()).bind("n", m.name()).bind("w", w.wave()).bind("p", pos++).bind("region", m.region())
-                        .bind("zone", m.zone()).bind("set", m.availabilitySet()).bind("ud", m.updateDomain()).bind("g", m.group())
-                        .bind("t", now.toEpochMilli()).add();
-            }
+        for (Object[] row : rows) {
+            Waves.Member m = (Waves.Member) row[0];
+            mb.bind("r", id).bind("m", m.machineId()).bind("n", m.name()).bind("w", (Integer) row[1]).bind("p", (Integer) row[2])
+                    .bind("region", m.region()).bind("zone", m.zone()).bind("set", m.availabilitySet()).bind("ud", m.updateDomain())
+                    .bind("g", m.group()).bind("t", now.toEpochMilli()).add();
         }
-        wb.execute();
-        mb.execute();
+        if (!rows.isEmpty()) {
+            mb.execute();
+        }
+    }
+
+    private void started(Handle h, String id, Targets.Target t, Targets.Result r, String origin, String ring, boolean ignoreWindows,
+                         List<Waves.Wave> waves, String actor) {
         String left = r.excluded().isEmpty() ? "" : "; left out: " + summary(r);
         event(h, id, null, null, "created", actor, (Rollout.AUTOMATIC.equals(origin) ? "automatic " : "") + t.kind() + " " + label(t)
-                + (ring == null ? "" : " for ring " + ring) + ": " + members.size() + " machine(s) in " + waves.size() + " wave(s)"
+                + (ring == null ? "" : " for ring " + ring) + ": " + r.included().size() + " machine(s) in " + waves.size() + " wave(s)"
                 + (ignoreWindows ? ", starting at once (windows ignored)" : ", each in its maintenance window") + left);
         if (!waves.isEmpty()) {
             event(h, id, 1, null, "wave-started", actor, "wave 1 of " + waves.size() + ": " + waves.get(0).description());
         }
-        return id;
+    }
+
+    /** Removes a rollout that is still {@code preparing}, its machines a transaction's worth at a time; nothing when it is not. */
+    void discard(String id) {
+        while (db.tx(h -> {
+            if (h.createQuery("SELECT COUNT(*) FROM rollouts WHERE id = :id AND state = :st").bind("id", id).bind("st", PREPARING)
+                    .mapTo(Integer.class).one() == 0) {
+                return false;
+            }
+            int n = h.createUpdate("DELETE FROM rollout_machines WHERE rollout_id = :id AND machine_id IN (SELECT machine_id FROM rollout_machines"
+                    + " WHERE rollout_id = :id LIMIT :n)").bind("id", id).bind("n", membersPerTx).execute();
+            if (n > 0) {
+                return true;
+            }
+            h.createUpdate("DELETE FROM rollout_events WHERE rollout_id = :id").bind("id", id).execute();
+            h.createUpdate("DELETE FROM rollout_waves WHERE rollout_id = :id").bind("id", id).execute();
+            h.createUpdate("DELETE FROM rollouts WHERE id = :id AND state = :st").bind("id", id).bind("st", PREPARING).execute();
+            return false;
+        })) {
+            // One transaction's worth of machines at a time.
+        }
+    }
+
+    /** Removes rollouts left {@code preparing} for longer than {@link #ABANDONED} (by a server that stopped meanwhile); returns how many. */
+    int discardAbandoned() {
+        List<String> ids = db.read(h -> h.createQuery("SELECT id FROM rollouts WHERE state = :st AND updated_at < :cut")
+                .bind("st", PREPARING).bind("cut", clock.instant().minus(ABANDONED).toEpochMilli()).mapTo(String.class).list());
+        for (String id : ids) {
+            discard(id);
+        }
+        return ids.size();
     }
 
     // ---- reads -------------------------------------------------------------------------------
@@ -172,7 +310,7 @@ public final class Rollouts {
     /** Rollouts newest first. */
     public Rollout.RolloutPage list(String state, String imageRef, String target, String origin, int limit, int offset) {
         return db.read(h -> {
-            StringBuilder where = new StringBuilder(" WHERE 1 = 1");
+            StringBuilder where = new StringBuilder(" WHERE r.state <> '" + PREPARING + "'");
             Map<String, Object> args = new LinkedHashMap<>();
             if (!blank(state)) {
                 where.append(" AND r.state = :st");
@@ -210,7 +348,7 @@ public final class Rollouts {
 
     Rollout rollout(Handle h, String id, boolean detail) {
         Map<String, Object> r = h.createQuery("SELECT r.*, i.publisher, i.offer, i.sku FROM rollouts r JOIN images i ON i.id = r.image_id"
-                + " WHERE r.id = :id").bind("id", id).mapToMap().findOne()
+                + " WHERE r.id = :id AND r.state <> :hidden").bind("id", id).bind("hidden", PREPARING).mapToMap().findOne()
                 .orElseThrow(() -> new ServerException.NotFound("rollout", id, "list rollouts with GET /api/v1/rollouts"));
         Map<String, Integer> states = new TreeMap<>();
         h.createQuery("SELECT state, COUNT(*) AS n FROM rollout_machines WHERE rollout_id = :id GROUP BY state").bind("id", id).mapToMap()
@@ -273,7 +411,7 @@ public final class Rollouts {
     public List<Map<String, Object>> ofMachine(String machineId, int limit) {
         return db.read(h -> h.createQuery("SELECT r.id, r.kind, r.target, r.state AS rollout_state, rm.state, rm.reason, rm.wave,"
                         + " rm.completed_at FROM rollout_machines rm JOIN rollouts r ON r.id = rm.rollout_id WHERE rm.machine_id = :m"
-                        + " ORDER BY r.created_at DESC LIMIT :lim")
+                        + " AND r.state <> '" + PREPARING + "' ORDER BY r.created_at DESC LIMIT :lim")
                 .bind("m", machineId).bind("lim", page(limit)).mapToMap().list());
     }
 

@@ -59,7 +59,7 @@ final class Targets {
 
     Result candidates(Handle h, Target t, Filter f, Policies.Resolver policies) {
         Set<String> busy = new HashSet<>(h.createQuery("SELECT rm.machine_id FROM rollout_machines rm JOIN rollouts r ON r.id = rm.rollout_id"
-                + " WHERE rm.done = FALSE AND r.state IN ('running', 'halted', 'canceled')").mapTo(String.class).list());
+                + " WHERE rm.done = FALSE AND r.state IN ('running', 'halted', 'canceled', 'preparing')").mapTo(String.class).list());
         Set<String> failedBefore = f.automatic() ? new HashSet<>(h.createQuery("SELECT rm.machine_id FROM rollout_machines rm"
                         + " JOIN rollouts r ON r.id = rm.rollout_id WHERE r.image_id = :i AND r.target = :t AND rm.state IN (<failed>)")
                 .bind("i", t.imageId()).bind("t", t.id()).bindList("failed", Rollout.Machine.FAILURES).mapTo(String.class).list()) : Set.of();
