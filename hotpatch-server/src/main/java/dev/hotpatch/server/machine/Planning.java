@@ -49,6 +49,31 @@ public final class Planning {
         return Facts.of(Json.read(report, MachineReport.class));
     }
 
+    /** A machine whose reported config puts it in a group with uniform orchestration. */
+    public record UniformMember(String machineId, String name, MachineReport.Config config) {
+    }
+
+    /**
+     * The machines whose config declares {@code groupOrchestration = uniform}, from their planning
+     * facts (the report only for a machine without facts). The {@code LIKE} narrows the rows parsed;
+     * the parsed config decides.
+     */
+    public static List<UniformMember> uniformMembers(Handle h) {
+        String like = " LIKE '%\"grouporchestration\":\"uniform\"%'";
+        List<UniformMember> out = new java.util.ArrayList<>();
+        for (Map<String, Object> row : h.createQuery("SELECT m.id, m.name, p.facts, NULL AS report FROM machines m"
+                        + " JOIN machine_planning p ON p.machine_id = m.id WHERE LOWER(p.facts)" + like
+                        + " UNION ALL SELECT m.id, m.name, NULL AS facts, r.report FROM machines m JOIN machine_reports r ON r.machine_id = m.id"
+                        + " LEFT JOIN machine_planning p ON p.machine_id = m.id WHERE p.machine_id IS NULL AND LOWER(r.report)" + like)
+                .mapToMap().list()) {
+            MachineReport.Config c = of((String) row.get("facts"), (String) row.get("report")).config();
+            if ("uniform".equalsIgnoreCase(c.groupOrchestration())) {
+                out.add(new UniformMember((String) row.get("id"), (String) row.get("name"), c));
+            }
+        }
+        return out;
+    }
+
     /** Stores the report's facts in the caller's transaction. */
     static void store(Handle h, String machineId, MachineReport report) {
         h.createUpdate("INSERT INTO machine_planning (machine_id, facts) VALUES (:m, :f)"

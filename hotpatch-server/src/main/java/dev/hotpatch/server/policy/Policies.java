@@ -320,14 +320,10 @@ public final class Policies {
     }
 
     private void refuseUniform(Handle h, Key k) {
-        // Group and orchestration live in the reported config (JSON); the LIKE only narrows the rows parsed.
-        for (Map<String, Object> row : h.createQuery("SELECT m.id, m.name, r.report FROM machines m JOIN machine_reports r ON r.machine_id = m.id"
-                + " WHERE LOWER(r.report) LIKE '%\"grouporchestration\":\"uniform\"%'")
-                .mapToMap().list()) {
-            MachineReport.Config c = Json.read((String) row.get("report"), MachineReport.class).configOrEmpty();
-            boolean hit = k.scope.equals(GROUP) ? k.ref.equals(c.group()) : k.ref.equals(row.get("id"));
-            if (hit && "uniform".equalsIgnoreCase(c.groupOrchestration())) {
-                throw new ServerException.Conflict("uniform-group", (k.scope.equals(GROUP) ? "group '" + k.ref + "'" : "machine " + row.get("name")
+        for (dev.hotpatch.server.machine.Planning.UniformMember m : dev.hotpatch.server.machine.Planning.uniformMembers(h)) {
+            MachineReport.Config c = m.config();
+            if (k.scope.equals(GROUP) ? k.ref.equals(c.group()) : k.ref.equals(m.machineId())) {
+                throw new ServerException.Conflict("uniform-group", (k.scope.equals(GROUP) ? "group '" + k.ref + "'" : "machine " + m.name()
                         + " (group '" + c.group() + "')") + " uses uniform orchestration: automatic hotpatching is refused for uniform groups,"
                         + " whose identical replicas an outside orchestrator manages", "declare the group flexible in the nodes' config"
                         + " (groupOrchestration = flexible), or patch it by replacing its replicas; nothing was changed");

@@ -509,10 +509,8 @@ public final class Rollouts {
     }
 
     private void refuseUniformGroup(Handle h, String group) {
-        for (Map<String, Object> row : h.createQuery("SELECT report FROM machine_reports WHERE LOWER(report) LIKE '%\"grouporchestration\":\"uniform\"%'")
-                .mapToMap().list()) {
-            var c = Json.read((String) row.get("report"), dev.hotpatch.server.machine.MachineReport.class).configOrEmpty();
-            if (group.equals(c.group()) && "uniform".equalsIgnoreCase(c.groupOrchestration())) {
+        for (dev.hotpatch.server.machine.Planning.UniformMember m : dev.hotpatch.server.machine.Planning.uniformMembers(h)) {
+            if (group.equals(m.config().group())) {
                 throw new ServerException.Conflict("uniform-group", "group '" + group + "' uses uniform orchestration: hotpatching is refused for"
                         + " uniform groups, whose identical replicas an outside orchestrator manages",
                         "declare the group flexible in the nodes' config, or update it by replacing its replicas; nothing was started");

@@ -310,6 +310,20 @@ class AutomaticPatchingTest {
             List<JsonNode> ro = rollouts(rig);
             assertThat(ro).hasSize(1);
             assertThat(rig.machines(ro.get(0).get("id").asText())).extracting(m -> m.get("machine").asText()).containsExactly("f1");
+
+            // The same refusals for a machine recorded before planning facts existed (a store migrated to V22_1): read from its report.
+            for (boolean withFacts : List.of(true, false)) {
+                if (!withFacts) {
+                    s.sql("DELETE FROM machine_planning");
+                }
+                TestServer.Response machine = rig.call("PATCH", "/api/v1/policies/machine/u1", Map.of("patchMode", "AutomaticByPlatform"));
+                assertThat(machine.status()).as(machine.body()).isEqualTo(409);
+                assertThat(machine.json().get("message").asText()).contains("machine u1 (group 'scale') uses uniform orchestration");
+                assertThat(rig.call("PATCH", "/api/v1/policies/group/scale", Map.of("patchMode", "AutomaticByPlatform")).status()).isEqualTo(409);
+                assertThat(rig.call("POST", "/api/v1/rollouts", Map.of("update", KB1, "group", "scale")).json().get("error").asText())
+                        .isEqualTo("uniform-group");
+                assertThat(rig.call("PATCH", "/api/v1/policies/group/flex", Map.of("patchMode", "AutomaticByPlatform")).status()).isEqualTo(200);
+            }
         }
     }
 }
