@@ -42,6 +42,8 @@ import java.util.concurrent.atomic.AtomicReference;
  * hotpatch_machines_stale} back to 0), and checks a sample of machines through the API.
  *
  * <p>Run: {@code java -cp bench/target/hotpatch-bench.jar dev.hotpatch.bench.fleet.FleetScale [--store=all]}.
+ * {@code --server-logs=DIR} keeps each server's log there (the automation logs how long planning and
+ * storing a rollout took).
  */
 public final class FleetScale {
     private FleetScale() {
@@ -59,7 +61,11 @@ public final class FleetScale {
         final int port;
         private volatile double peakRss;
 
-        Replica(String heap, String dbUrl, Path trust) throws IOException {
+        /** Where the server's log is copied when it stops (null: dropped with its data folder). */
+        private final Path keepLog;
+
+        Replica(String heap, String dbUrl, Path trust, Path keepLog) throws IOException {
+            this.keepLog = keepLog;
             this.data = Files.createTempDirectory("hotpatch-bench-server-").resolve("data");
             List<String> args = new ArrayList<>(List.of("--trust", trust.toString()));
             if (dbUrl != null) {
@@ -97,6 +103,10 @@ public final class FleetScale {
         @Override
         public void close() throws IOException, InterruptedException {
             process.close();
+            if (keepLog != null) {
+                Files.createDirectories(keepLog.getParent());
+                Files.copy(process.log, keepLog, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
             try (var files = Files.walk(data.getParent())) {
                 files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             }
@@ -113,6 +123,7 @@ public final class FleetScale {
         defaults.put("heap", "1g");
         defaults.put("threads", "8");
         defaults.put("pg-durable", "false");
+        defaults.put("server-logs", "");
         Options o = Options.parse(args, defaults);
         PrintStream out = System.out;
         List<String> rows = new ArrayList<>();
@@ -138,6 +149,12 @@ public final class FleetScale {
         out.println("# load average at end " + Environment.loadAverage());
     }
 
+    /** With {@code --server-logs=DIR}: where server {@code n}'s log is kept (its automation says how long planning and storing took). */
+    private static Path keptLog(Options o, FleetServer.Store store, int n) {
+        String dir = o.get("server-logs");
+        return dir.isBlank() ? null : Path.of(dir).resolve(store.name().toLowerCase(Locale.ROOT) + "-server-" + n + ".log");
+    }
+
     private static void runOn(FleetServer.Store store, PostgresCluster pg, Options o, PrintStream out, List<String> rows,
                               List<String> reassess) throws Exception {
         out.println();
@@ -149,9 +166,9 @@ public final class FleetScale {
         Thread stopServers = new Thread(() -> servers.forEach(r -> r.process.process.destroyForcibly()), "stop-servers");
         Runtime.getRuntime().addShutdownHook(stopServers);
         try {
-            servers.add(new Replica(o.get("heap"), dbUrl, trust));
+            servers.add(new Replica(o.get("heap"), dbUrl, trust, keptLog(o, store, 1)));
             if (store == FleetServer.Store.POSTGRESQL) {
-                servers.add(new Replica(o.get("heap"), dbUrl, trust));
+                servers.add(new Replica(o.get("heap"), dbUrl, trust, keptLog(o, store, 2)));
             }
             Replica first = servers.get(0);
             String admin = first.process.adminToken();
