@@ -187,6 +187,12 @@ public final class Policies {
         private final Handle h;
         private final Map<String, PolicySettings> byKey;
         private final Map<String, String> imageNames = new HashMap<>();
+        /**
+         * Resolutions by everything they depend on (see {@link #machine}): planning an image's rollout
+         * resolves every machine of it, and a fleet of 75,000 has a handful of distinct inputs, while
+         * one resolution merges six layers field by field (about 50 µs).
+         */
+        private final Map<List<Object>, Effective> memo = new HashMap<>();
 
         private Resolver(Handle h, Map<String, PolicySettings> byKey) {
             this.h = h;
@@ -211,6 +217,22 @@ public final class Policies {
             PolicySettings fleet = at(FLEET, "*");
             String ringTag = own.ringTag() != null ? own.ringTag() : group.ringTag() != null ? group.ringTag()
                     : image.ringTag() != null ? image.ringTag() : fleet.ringTag() != null ? fleet.ringTag() : PolicySettings.DEFAULTS.ringTag();
+            String tagRing = c.tags() == null ? null : c.tags().get(ringTag);
+            // The result depends on the machine's own policy (keyed by its id only when it has one), the image, and these config fields.
+            List<Object> key = java.util.Arrays.asList(own == PolicySettings.EMPTY ? null : machineId, imageId, c.group(), c.patchMode(),
+                    c.timeZone(), tagRing, c.groupOrchestration());
+            Effective known = memo.get(key);
+            if (known != null) {
+                return known.machineId() != null && known.machineId().equals(machineId) ? known
+                        : new Effective(machineId, known.settings(), known.sources(), known.automatic(), known.whyNot(), known.ring());
+            }
+            Effective e = resolve(machineId, imageId, c, own, group, image, fleet, tagRing);
+            memo.put(key, e);
+            return e;
+        }
+
+        private Effective resolve(String machineId, String imageId, MachineReport.Config c, PolicySettings own, PolicySettings group,
+                                  PolicySettings image, PolicySettings fleet, String tagRing) {
             String nodeMode = null;
             String nodeNote = null;
             if (c.patchMode() != null) {
@@ -226,7 +248,6 @@ public final class Policies {
                     }
                 }
             }
-            String tagRing = c.tags() == null ? null : c.tags().get(ringTag);
             PolicySettings node = PolicySettings.EMPTY.with(mapOf("patchMode", nodeMode, "timeZone", c.timeZone(), "ring", tagRing));
             List<Layer> layers = List.of(new Layer("machine", own), new Layer("node config", node),
                     new Layer("group " + c.group(), group), new Layer("image " + imageName(imageId), image), new Layer("fleet", fleet),
@@ -255,7 +276,7 @@ public final class Policies {
                 why = nodeNote != null && "node config".equals(sources.get("patchMode")) ? nodeNote
                         : "patch mode is " + merged.patchMode() + " (from " + sources.get("patchMode") + ")";
             }
-            return new Effective(machineId, merged, sources, why == null, why, ring);
+            return new Effective(machineId, merged, java.util.Collections.unmodifiableMap(sources), why == null, why, ring);
         }
 
         private String imageName(String imageId) {

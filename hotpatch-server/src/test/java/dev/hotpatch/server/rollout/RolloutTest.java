@@ -24,6 +24,36 @@ class RolloutTest {
         return out;
     }
 
+    /**
+     * Planning resolves every machine's policy with one resolver, which reuses a resolution for
+     * machines with the same inputs: machines that differ only in their own policy, their ring tag
+     * or their node's patch mode must still be told apart.
+     */
+    @BothStores
+    void oneRolloutsPlanning_resolvesEachMachinesOwnPolicy(TestServer s) throws Exception {
+        try (Rig rig = new Rig(s)) {
+            rig.publishKb1();
+            rig.policy("fleet", Rig.always());
+            rig.policy("image/acme:fees:1.x", Map.of("rings", List.of("canary", "broad"), "ringTag", "tier"));
+            Map<String, Map<String, Object>> ms = new LinkedHashMap<>();
+            for (String n : List.of("a-1", "a-2", "a-own", "a-disabled-node")) {
+                ms.put(n, SimFleet.config("eu-west", "1", "web", 0, "web", n.equals("a-disabled-node") ? "Disabled" : "Manual", "Europe/Paris",
+                        Map.of("tier", "broad")));
+            }
+            ms.put("a-canary", SimFleet.config("eu-west", "1", "web", 0, "web", "Manual", "Europe/Paris", Map.of("tier", "canary")));
+            rig.fleet.machines(rig.scene.jar10, ms);
+            rig.policy("machine/a-own", Map.of("patchMode", "Disabled"));
+
+            JsonNode broad = rig.start(Map.of("update", KB, "ring", "broad"));
+            List<String> members = rig.machines(broad.get("id").asText()).stream().map(m -> m.get("machine").asText()).sorted().toList();
+            assertThat(members).containsExactly("a-1", "a-2");
+            String created = broad.get("events").findValuesAsText("message").stream().filter(m -> m.startsWith("hotpatch")).findFirst().orElseThrow();
+            assertThat(created).contains("patch mode Disabled (from machine) (a-own)").contains("patch mode Disabled (from node config) (a-disabled-node)");
+            JsonNode canary = rig.start(Map.of("update", KB, "ring", "canary"));
+            assertThat(rig.machines(canary.get("id").asText())).extracting(m -> m.get("machine").asText()).containsExactly("a-canary");
+        }
+    }
+
     @BothStores
     void gateFailure_haltsAfterTheFirstWave_andUninstallsLiveOnlyOnTheFailingMachine(TestServer s) throws Exception {
         try (Rig rig = new Rig(s)) {
