@@ -1,5 +1,6 @@
 package dev.hotpatch.attach;
 
+import dev.hotpatch.testkit.Processes;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -14,7 +15,7 @@ import java.util.concurrent.TimeUnit;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 
-/** A real JVM started as a child process, running a class that prints "ready" and sleeps; closing kills it. */
+/** A real JVM started as a child process, running a class that prints "ready" and sleeps; closing stops it (SIGTERM, then SIGKILL). */
 final class ChildJvm implements AutoCloseable {
     private static final String SLEEPER = "public class Sleeper {\n"
             + "  public static void main(String[] a) throws Exception {\n"
@@ -123,13 +124,9 @@ final class ChildJvm implements AutoCloseable {
         }
     }
 
+    /** Stops the child the way the testkit stops every test JVM, so that it removes its attach socket: see {@link Processes#stop}. */
     @Override
     public void close() {
-        process.destroyForcibly();
-        try {
-            process.waitFor(10, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Processes.stop(process, Processes.GRACE);
     }
 }

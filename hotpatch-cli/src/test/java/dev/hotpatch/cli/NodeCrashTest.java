@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpatch.cli.fleet.ApiClient;
 import dev.hotpatch.testkit.Jdks;
+import dev.hotpatch.testkit.Processes;
 import dev.hotpatch.testkit.TargetJvm;
 import java.io.IOException;
 import java.net.URI;
@@ -80,7 +81,8 @@ class NodeCrashTest {
 
                 atKill = kill(when, api, op, first, data);
             } finally {
-                first.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                // Gone already after the kill; stopped cleanly when the test failed before it.
+                Processes.stop(first, Processes.GRACE);
             }
             if (when != KillPoint.DONE) {
                 assertThat(atKill.at("/commands/0/state").asText()).as("killed before its result reached the server: " + atKill)
@@ -140,12 +142,12 @@ class NodeCrashTest {
                 if (state.equals("delivered")) {
                     command = o.at("/commands/0/id").asText();
                     if (when == KillPoint.DELIVERED) {
-                        node.destroyForcibly();
+                        Processes.kill(node);
                         return o;
                     }
                 }
             } else if (journalPhase(data, command, when.name())) {
-                node.destroyForcibly();
+                Processes.kill(node);
                 return api.get("/api/v1/operations/" + op);
             }
             CliServer.sleep(1);

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.hotpatch.cli.fleet.ApiClient;
 import dev.hotpatch.testkit.Jdks;
 import dev.hotpatch.testkit.PostgresCluster;
+import dev.hotpatch.testkit.Processes;
 import dev.hotpatch.testkit.TargetJvm;
 import java.io.IOException;
 import java.net.ServerSocket;
@@ -16,7 +17,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,10 +83,7 @@ class ServerAndNodeCrashTest {
                         .path("operation").path("id").asText();
 
                 String command = awaitKillPoint(when, api, op, tmp.resolve("node-data"));
-                node.destroyForcibly();
-                server.destroyForcibly();
-                node.waitFor(20, TimeUnit.SECONDS);
-                server.waitFor(20, TimeUnit.SECONDS);
+                Processes.kill(node, server);
 
                 String fee = app.request("fee 100", "fee 100");
                 String iso = app.request("iso 100", "iso 100");
@@ -118,11 +115,8 @@ class ServerAndNodeCrashTest {
             }
         } finally {
             for (Process p : new Process[] {node2, server2, node, server}) {
-                if (p != null && p.isAlive()) {
-                    p.destroy();
-                    if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                        p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-                    }
+                if (p != null) {
+                    Processes.stop(p, Duration.ofSeconds(30));
                 }
             }
         }

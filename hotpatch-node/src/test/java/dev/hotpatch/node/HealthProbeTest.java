@@ -8,6 +8,7 @@ import dev.hotpatch.node.command.CommandResult;
 import dev.hotpatch.node.command.Status;
 import dev.hotpatch.node.inventory.MachineInventory;
 import dev.hotpatch.testkit.Jdks;
+import dev.hotpatch.testkit.Processes;
 import dev.hotpatch.testkit.TargetJvm;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -115,7 +116,7 @@ class HealthProbeTest {
         } finally {
             // The node launched these JVMs and, as a node should, leaves them running when it stops.
             ProcessHandle.allProcesses().filter(p -> p.info().arguments().map(a -> java.util.Arrays.asList(a)
-                    .contains("-Dhotpatch.machine=" + name)).orElse(false)).forEach(ProcessHandle::destroyForcibly);
+                    .contains("-Dhotpatch.machine=" + name)).orElse(false)).forEach(jvm -> Processes.stop(jvm, Processes.GRACE));
         }
     }
 

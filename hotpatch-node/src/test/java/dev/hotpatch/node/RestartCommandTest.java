@@ -6,6 +6,7 @@ import dev.hotpatch.node.command.Action;
 import dev.hotpatch.node.command.CommandResult;
 import dev.hotpatch.node.command.Status;
 import dev.hotpatch.testkit.Jdks;
+import dev.hotpatch.testkit.Processes;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,10 +24,10 @@ class RestartCommandTest {
     private Path pidFile;
 
     @AfterEach
-    void killMachine() throws Exception {
+    void stopMachine() throws Exception {
         if (pidFile != null && Files.exists(pidFile)) {
             long pid = Long.parseLong(Files.readString(pidFile).trim());
-            ProcessHandle.of(pid).ifPresent(ProcessHandle::destroyForcibly);
+            ProcessHandle.of(pid).ifPresent(jvm -> Processes.stop(jvm, Processes.GRACE));
         }
     }
 

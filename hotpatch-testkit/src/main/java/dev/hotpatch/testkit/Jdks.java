@@ -134,7 +134,7 @@ public final class Jdks {
             Process p = new ProcessBuilder(java.toString(), "-version").redirectErrorStream(true).start();
             String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
+                Processes.stop(p, Processes.GRACE);
                 throw new AssertionError(java + " -version did not finish in 30 s; output: " + out);
             }
             return out;

@@ -49,7 +49,7 @@ public final class ServerProcess implements AutoCloseable {
             }
             sleep(100);
         }
-        p.destroyForcibly();
+        Processes.stop(p, Processes.GRACE);
         throw new IllegalStateException("server process did not listen within 90 s:\n" + Files.readString(log));
     }
 
@@ -57,7 +57,7 @@ public final class ServerProcess implements AutoCloseable {
     public static Result runToExit(Path dataDir, List<String> jvmArgs, String... args) throws IOException, InterruptedException {
         Process p = launch(dataDir, jvmArgs, args);
         if (!p.waitFor(90, java.util.concurrent.TimeUnit.SECONDS)) {
-            p.destroyForcibly();
+            Processes.stop(p, Processes.GRACE);
             throw new IllegalStateException("the server did not exit within 90 s");
         }
         return new Result(p.exitValue(), Files.readString(dataDir.resolveSibling(dataDir.getFileName() + ".log"), StandardCharsets.UTF_8));
@@ -118,19 +118,18 @@ public final class ServerProcess implements AutoCloseable {
         return Double.NaN;
     }
 
-    /** {@code kill -9}: the process gets no chance to clean up. */
-    public void kill() throws InterruptedException {
-        process.destroyForcibly();
-        process.waitFor();
+    /**
+     * {@code kill -9}: the process gets no chance to clean up. Returns once it is gone; the attach
+     * socket it leaves behind, if any, is removed (see {@link Processes#kill}).
+     */
+    public void kill() {
+        Processes.kill(process);
     }
 
+    /** Stops the server: SIGTERM, and SIGKILL if it has not stopped within 30 s (a server finishes its requests first). */
     @Override
-    public void close() throws InterruptedException {
-        process.destroy();
-        if (!process.waitFor(30, java.util.concurrent.TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            process.waitFor();
-        }
+    public void close() {
+        Processes.stop(process, Duration.ofSeconds(30));
     }
 
     private static void sleep(long ms) {

@@ -36,7 +36,7 @@ public final class TargetJvm implements AutoCloseable {
     /** How long {@link #request} waits for its answer; generous because CI machines are shared. */
     public static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(20);
 
-    private static final Duration GRACE = Duration.ofSeconds(5);
+    private static final Duration GRACE = Processes.GRACE;
     /** Queued by the reader when the output ends; compared by identity, never equal to a real line. */
     private static final String END = new String("<end of output>");
 
@@ -134,17 +134,13 @@ public final class TargetJvm implements AutoCloseable {
 
     /**
      * Kills the target the way a crash or the OOM killer would (SIGKILL on Unix): no shutdown hook
-     * runs. Waits until it is gone.
+     * runs. Waits until it is gone, and removes the attach socket it could not remove itself.
      */
     public void kill() {
-        signal(true);
         try {
-            if (!process.waitFor(GRACE.toMillis() * 4, TimeUnit.MILLISECONDS)) {
-                throw new AssertionError(describe() + " did not die after SIGKILL" + outputSoFar());
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError("interrupted while killing " + describe(), e);
+            Processes.kill(process);
+        } catch (IllegalStateException e) {
+            throw new AssertionError(describe() + " did not die after SIGKILL: " + e.getMessage() + outputSoFar(), e);
         }
     }
 
@@ -154,7 +150,7 @@ public final class TargetJvm implements AutoCloseable {
      * @throws AssertionError if it is still running after {@code timeout}
      */
     public void stop(Duration timeout) {
-        signal(false);
+        terminate();
         try {
             if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new AssertionError(describe() + " did not stop within " + timeout + " after SIGTERM" + outputSoFar());
@@ -165,45 +161,24 @@ public final class TargetJvm implements AutoCloseable {
         }
     }
 
-    /** Destroys the target: a normal termination request, then a forcible kill after 5 s. */
+    /**
+     * Ends the target and whatever runs under it (the JVM under a launcher, what the target started):
+     * a normal termination request, then a forcible kill of what still runs after 5 s. See {@link Processes#stop}.
+     */
     @Override
     public void close() {
-        List<ProcessHandle> tree = signal(false);
-        try {
-            if (!process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                process.waitFor(GRACE.toMillis(), TimeUnit.MILLISECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
-        // What the target started, or the JVM under a launcher, dies with it: nothing outlives the test.
-        tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
+        Processes.stop(process, GRACE);
     }
 
     /**
-     * Signals the target and every process under it, deepest first. Under a launcher (say
-     * {@code unshare}) the JVM is a descendant, and a launcher that changes credentials before it
-     * execs the JVM leaves it no parent-death signal: signalling the launcher alone would leave the
-     * JVM running. Returns the processes signalled besides the target.
+     * Signals the target and every process under it, deepest first: see {@link Processes} for why
+     * the whole tree.
      */
-    private List<ProcessHandle> signal(boolean force) {
-        List<ProcessHandle> tree = new java.util.ArrayList<>(process.descendants().toList());
+    private void terminate() {
+        List<ProcessHandle> tree = new ArrayList<>(process.descendants().toList());
         java.util.Collections.reverse(tree);
-        for (ProcessHandle p : tree) {
-            if (force) {
-                p.destroyForcibly();
-            } else {
-                p.destroy();
-            }
-        }
-        if (force) {
-            process.destroyForcibly();
-        } else {
-            process.destroy();
-        }
-        return tree;
+        tree.forEach(ProcessHandle::destroy);
+        process.destroy();
     }
 
     @Override
