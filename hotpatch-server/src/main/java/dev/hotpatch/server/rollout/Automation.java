@@ -32,6 +32,12 @@ public final class Automation {
     private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Automation.class);
     /** Longest time between two looks at an image's candidates even when nothing seems to have changed. */
     private static final Duration RESCAN = Duration.ofMinutes(10);
+    /**
+     * Longest time planning waits for an image's machines owed a re-assessment (after a publish):
+     * beyond it, something keeps a machine stale, and planning from its last assessment is better
+     * than never patching automatically.
+     */
+    private static final Duration REASSESSMENT_WAIT = Duration.ofMinutes(2);
 
     private final Database db;
     private final Clock clock;
@@ -46,6 +52,9 @@ public final class Automation {
     private final Map<String, Planned> planned = new ConcurrentHashMap<>();
     /** Whether every machine had planning facts at the last look (machines recorded since get them with their report). */
     private volatile boolean factsComplete;
+
+    /** Per image: since when planning has waited for its stale machines (see {@link #REASSESSMENT_WAIT}). */
+    private final Map<String, Instant> waitingSince = new ConcurrentHashMap<>();
 
     private record Planned(String fingerprint, Instant at, Instant nextDue) {
     }
@@ -125,6 +134,22 @@ public final class Automation {
             return 0;
         }
         Instant now = clock.instant();
+        // After a publish every machine of the image is owed a re-assessment: plan once they have it, from their new status, and
+        // leave the database (SQLite's single writer above all) to the re-assessment meanwhile instead of competing with it.
+        if (db.read(h -> h.createQuery("SELECT COUNT(*) FROM (SELECT 1 FROM stale_machines s JOIN machines m ON m.id = s.machine_id"
+                + " WHERE m.image_id = :i LIMIT 1) x").bind("i", image.id()).mapTo(Integer.class).one()) > 0) {
+            Instant since = waitingSince.computeIfAbsent(image.id(), k -> now);
+            if (now.isBefore(since.plus(REASSESSMENT_WAIT))) {
+                return 0;
+            }
+            if (!since.equals(Instant.MIN)) {
+                LOG.warn("image {}: machines still owed a re-assessment {} after planning began waiting for them; planning from their"
+                        + " last assessment until none is", image.name(), Duration.between(since, now));
+                waitingSince.put(image.id(), Instant.MIN); // said once
+            }
+        } else {
+            waitingSince.remove(image.id());
+        }
         String fp = db.read(h -> fingerprint(h, image.id()));
         Planned last = planned.get(image.id());
         if (last != null && last.fingerprint().equals(fp) && now.isBefore(last.at().plus(RESCAN))

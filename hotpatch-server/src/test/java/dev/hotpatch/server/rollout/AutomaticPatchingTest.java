@@ -278,6 +278,43 @@ class AutomaticPatchingTest {
         }
     }
 
+    /**
+     * After a publish the automation plans an image's rollout once its machines are re-assessed (from
+     * their new status, and without competing with the re-assessment for the database); a machine
+     * that stays owed one for two minutes no longer holds it back.
+     */
+    @BothStores
+    void automaticRollouts_waitForTheImagesReassessment_butNotForever(TestServer s) throws Exception {
+        try (Rig rig = new Rig(s)) {
+            rig.policy("fleet", automatic());
+            rig.fleet.machines(rig.scene.jar10, loose("a1", "a2"));
+            rig.publishKb1();
+            s.clock.set(Instant.parse("2026-02-11T09:00:00Z"));
+            // As a publish leaves them until the re-assessment reaches them.
+            s.sql("INSERT INTO stale_machines (machine_id) SELECT id FROM machines WHERE name = 'a1'");
+            rig.tick();
+            assertThat(rollouts(rig)).isEmpty();
+            s.sql("DELETE FROM stale_machines");
+            rig.tick();
+            assertThat(rollouts(rig)).hasSize(1);
+            rig.fleet.machines(rig.scene.jar10, loose("b1")); // a machine not busy in that rollout
+
+            // The next publish; a2 stays stale: after two minutes the rollout is planned from its last assessment.
+            TestServer.Response r = rig.scene.publishHotpatch(KB2, "1.0", "2026-03-10", rig.scene.feesV1, rig.scene.feesV3, List.of(KB1), false);
+            assertThat(r.status()).as(r.body()).isEqualTo(201);
+            s.clock.set(Instant.parse("2026-03-11T09:00:00Z"));
+            s.sql("INSERT INTO stale_machines (machine_id) SELECT id FROM machines WHERE name = 'a2'");
+            rig.tick();
+            assertThat(rollouts(rig)).extracting(x -> x.get("target").asText()).doesNotContain(KB2);
+            s.clock.advance(Duration.ofMinutes(1));
+            rig.tick();
+            assertThat(rollouts(rig)).extracting(x -> x.get("target").asText()).doesNotContain(KB2);
+            s.clock.advance(Duration.ofMinutes(2));
+            rig.tick();
+            assertThat(rollouts(rig)).extracting(x -> x.get("target").asText()).contains(KB2);
+        }
+    }
+
     @BothStores
     void uniformGroups_areRefusedForAutomaticHotpatching_withAClearError(TestServer s) throws Exception {
         try (Rig rig = new Rig(s)) {
