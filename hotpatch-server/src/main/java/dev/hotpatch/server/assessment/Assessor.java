@@ -112,31 +112,27 @@ public final class Assessor {
         long end = System.nanoTime() + budget.toNanos();
         int n = 0;
         while (System.nanoTime() < end) {
-            List<String> ids = db.read(h -> h.createQuery("SELECT machine_id FROM stale_machines ORDER BY machine_id LIMIT 200")
-                    .mapTo(String.class).list());
-            if (ids.isEmpty()) {
+            int claimed = db.tx(this::reassessNext);
+            if (claimed == 0) {
                 break;
             }
-            for (int from = 0; from < ids.size(); from += BATCH) {
-                if (System.nanoTime() >= end) {
-                    return n;
-                }
-                List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
-                n += db.tx(h -> reassess(h, batch));
-            }
+            n += claimed;
         }
         return n;
     }
 
     /**
-     * Claims the machines of {@code batch} that are still stale (one statement: those another
-     * replica claimed first are skipped) and re-assesses them in the caller's transaction; returns
-     * how many it claimed. Machines with the same outcome and the same last good baseline are
+     * Claims up to {@value #BATCH} stale machines (one statement; on PostgreSQL rows another
+     * replica is claiming are skipped, not waited for, so replicas draining at once take different
+     * machines) and re-assesses them in the caller's transaction; returns how many it claimed: 0
+     * when none is left to claim. Machines with the same outcome and the same last good baseline are
      * stored by one statement.
      */
-    private int reassess(Handle h, List<String> batch) {
-        List<String> claimed = h.createQuery("DELETE FROM stale_machines WHERE machine_id IN (<ids>) RETURNING machine_id")
-                .bindList("ids", batch).mapTo(String.class).list();
+    private int reassessNext(Handle h) {
+        List<String> claimed = h.createQuery("DELETE FROM stale_machines WHERE machine_id IN (SELECT machine_id FROM stale_machines"
+                        + " ORDER BY machine_id LIMIT :n" + (db.engine() == Database.Engine.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "")
+                        + ") RETURNING machine_id")
+                .bind("n", BATCH).mapTo(String.class).list();
         if (claimed.isEmpty()) {
             return 0;
         }
