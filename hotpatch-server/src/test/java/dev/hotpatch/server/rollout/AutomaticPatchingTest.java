@@ -291,6 +291,7 @@ class AutomaticPatchingTest {
             rig.publishKb1();
             s.clock.set(Instant.parse("2026-02-11T09:00:00Z"));
             // As a publish leaves them until the re-assessment reaches them.
+            publishReassessed(s);
             s.sql("INSERT INTO stale_machines (machine_id) SELECT id FROM machines WHERE name = 'a1'");
             rig.tick();
             assertThat(rollouts(rig)).isEmpty();
@@ -303,6 +304,7 @@ class AutomaticPatchingTest {
             TestServer.Response r = rig.scene.publishHotpatch(KB2, "1.0", "2026-03-10", rig.scene.feesV1, rig.scene.feesV3, List.of(KB1), false);
             assertThat(r.status()).as(r.body()).isEqualTo(201);
             s.clock.set(Instant.parse("2026-03-11T09:00:00Z"));
+            publishReassessed(s);
             s.sql("INSERT INTO stale_machines (machine_id) SELECT id FROM machines WHERE name = 'a2'");
             rig.tick();
             assertThat(rollouts(rig)).extracting(x -> x.get("target").asText()).doesNotContain(KB2);
@@ -313,6 +315,19 @@ class AutomaticPatchingTest {
             rig.tick();
             assertThat(rollouts(rig)).extracting(x -> x.get("target").asText()).contains(KB2);
         }
+    }
+
+    /**
+     * Waits until the publish's own re-assessment (which goes on in the background after the
+     * request) has drained every machine and stopped, so that a machine the test marks stale stays so.
+     */
+    private static void publishReassessed(TestServer s) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (((Number) s.query("SELECT COUNT(*) AS n FROM stale_machines").get(0).get("n")).intValue() > 0) {
+            assertThat(System.nanoTime()).as("the publish's re-assessment did not finish within 30 s").isLessThan(deadline);
+            Thread.sleep(20);
+        }
+        Thread.sleep(500); // the drain stops at its next claim, which finds nothing
     }
 
     @BothStores
