@@ -63,6 +63,11 @@ public final class Assessor {
      * about two writes; 100 hold it a few milliseconds).
      */
     private static final int BATCH = 100;
+    /**
+     * Connections one drain uses at once on PostgreSQL, where its pace is one connection's round
+     * trips and claims skip each other's rows (SQLite has one writer: one connection).
+     */
+    private static final int POSTGRESQL_DRAINERS = 3;
 
     public Assessor(Database db, Catalog catalog, Machines machines, Clock clock) {
         this.db = db;
@@ -92,14 +97,47 @@ public final class Assessor {
     /**
      * Re-assesses machines marked stale until none are left or {@code budget} has passed; returns
      * how many it assessed. Each machine is claimed with a conditional update, so replicas draining
-     * at the same time share the work.
+     * at the same time share the work; on PostgreSQL one drain also works on {@value
+     * #POSTGRESQL_DRAINERS} connections at once.
      */
     public int drainStale(Duration budget) {
         draining.incrementAndGet();
         try {
-            return drain(budget);
+            int workers = db.engine() == Database.Engine.POSTGRESQL ? POSTGRESQL_DRAINERS : 1;
+            if (workers == 1) {
+                return drain(budget);
+            }
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(workers - 1, r -> {
+                Thread t = new Thread(r, "hotpatch-drain");
+                t.setDaemon(true);
+                return t;
+            });
+            try {
+                List<java.util.concurrent.Future<Integer>> others = new ArrayList<>();
+                for (int i = 1; i < workers; i++) {
+                    others.add(pool.submit(() -> drain(budget)));
+                }
+                int n = drain(budget);
+                for (java.util.concurrent.Future<Integer> f : others) {
+                    n += joined(f);
+                }
+                return n;
+            } finally {
+                pool.shutdownNow();
+            }
         } finally {
             draining.decrementAndGet();
+        }
+    }
+
+    private static int joined(java.util.concurrent.Future<Integer> f) {
+        try {
+            return f.get();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException r ? r : new IllegalStateException(e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while re-assessing", e);
         }
     }
 
