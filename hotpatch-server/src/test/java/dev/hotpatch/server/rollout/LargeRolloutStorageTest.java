@@ -41,14 +41,23 @@ class LargeRolloutStorageTest {
     }
 
     /** A second replica's rollouts on the server's database, storing {@code perTx} machines per transaction. */
-    private record Replica(Database db, Rollouts rollouts) implements AutoCloseable {
+    private record Replica(Database db, Policies policies, Rollouts rollouts) implements AutoCloseable {
         static Replica of(TestServer s, int perTx) {
             Database db = s.dbUrl != null ? Database.open(s.dbUrl, null, null) : Database.sqlite(s.dataDir);
             Catalog catalog = new Catalog(db, s.clock);
-            Machines machines = new Machines(db);
+            Policies policies = new Policies(db, s.clock, catalog, new Machines(db));
             History history = new History(db, s.clock, Duration.ofDays(30));
-            return new Replica(db, new Rollouts(db, s.clock, catalog, new Policies(db, s.clock, catalog, machines),
-                    new Quarantines(db, s.clock, catalog, history), perTx));
+            return new Replica(db, policies, new Rollouts(db, s.clock, catalog, policies, new Quarantines(db, s.clock, catalog, history), perTx));
+        }
+
+        /** The machines of an operator's rollout of {@code t} over the whole image, planned now. */
+        Targets.Result plan(Targets.Target t) {
+            return db.read(h -> rollouts.targets().candidates(h, t, new Targets.Filter(false, null, null, null), policies.resolver(h)));
+        }
+
+        /** The image's rollout settings. */
+        dev.hotpatch.server.policy.PolicySettings imageSettings(Targets.Target t) {
+            return db.read(h -> policies.resolver(h).image(t.imageId()));
         }
 
         @Override
@@ -101,14 +110,12 @@ class LargeRolloutStorageTest {
             rig.policy("fleet", Rig.always());
             rig.fleet.machines(rig.scene.jar10, fleet("Manual"));
             Targets.Target t = target(s, replica);
-            Targets.Result planned = replica.db().read(h -> replica.rollouts().targets().candidates(h, t,
-                    new Targets.Filter(false, null, null, null), new Policies(replica.db(), s.clock, new Catalog(replica.db(), s.clock),
-                            new Machines(replica.db())).resolver(h)));
+            Targets.Result planned = replica.plan(t);
             assertThat(planned.included()).hasSize(8);
 
             AtomicInteger checks = new AtomicInteger();
             List<String> seenByOperator = new ArrayList<>();
-            assertThatThrownBy(() -> replica.rollouts().store(t, planned, Rollout.OPERATOR, null, false, policySettings(replica, t), "alice",
+            assertThatThrownBy(() -> replica.rollouts().store(t, planned, Rollout.OPERATOR, null, false, replica.imageSettings(t), "alice",
                     (h, self) -> {
                         if (checks.incrementAndGet() == 2) {
                             // The last transaction: every machine is written, and still nobody sees the rollout.
@@ -173,11 +180,9 @@ class LargeRolloutStorageTest {
             rig.fleet.machines(rig.scene.jar10, fleet("Manual"));
             Targets.Target t = target(s, replica);
             // The replica plans first (no machine is busy yet); the operator's rollout is stored before the replica stores its own.
-            Targets.Result planned = replica.db().read(h -> replica.rollouts().targets().candidates(h, t,
-                    new Targets.Filter(false, null, null, null), new Policies(replica.db(), s.clock, new Catalog(replica.db(), s.clock),
-                            new Machines(replica.db())).resolver(h)));
+            Targets.Result planned = replica.plan(t);
             String first = rig.start(Map.of("update", KB, "machines", List.of("web-00", "web-01", "web-02", "web-03"))).get("id").asText();
-            String second = replica.rollouts().store(t, planned, Rollout.OPERATOR, null, false, policySettings(replica, t), "bob", (h, self) -> {
+            String second = replica.rollouts().store(t, planned, Rollout.OPERATOR, null, false, replica.imageSettings(t), "bob", (h, self) -> {
             });
             assertThat(second.compareTo(first)).isGreaterThan(0);
 
@@ -211,11 +216,6 @@ class LargeRolloutStorageTest {
     private static Targets.Target target(TestServer s, Replica replica) {
         var u = replica.db().read(h -> new Catalog(replica.db(), s.clock).findUpdate(h, KB)).orElseThrow();
         return new Targets.Target(Rollout.HOTPATCH, KB, u.imageId(), u.baselineId(), u, KB);
-    }
-
-    private static dev.hotpatch.server.policy.PolicySettings policySettings(Replica replica, Targets.Target t) {
-        return replica.db().read(h -> new Policies(replica.db(), java.time.Clock.systemUTC(), new Catalog(replica.db(), java.time.Clock.systemUTC()),
-                new Machines(replica.db())).resolver(h).image(t.imageId()));
     }
 
     private static int count(TestServer s, String table) {
