@@ -19,18 +19,22 @@ import java.util.Map;
 import java.util.Set;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
+import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
 
 /**
  * A {@code .hotpatch} package that has been read and checked: a signed JAR holding
- * {@code HOTPATCH-INF/patch.properties} and {@code HOTPATCH-INF/classes/**.class}.
+ * {@code HOTPATCH-INF/patch.properties} and {@code HOTPATCH-INF/classes/**.class}, and, since
+ * packages carry one, a {@link ManifestSignature} in its zip comment.
  *
  * <p>Reading treats the file as hostile: it bounds the file size, the number of entries and the
  * bytes each entry inflates to; accepts only the entry names the format defines (so nothing can
  * point outside the package); lets the JDK's signed-JAR verifier check every digest; and requires
- * every content entry to be covered by the signature. Immutable and thread-safe.
+ * every content entry to be covered by the signature. Reading against a trust store checks the
+ * manifest signature when a trusted publisher made one, and the JAR signature otherwise (older
+ * packages); both cover every content entry. Immutable and thread-safe.
  */
 public final class HotpatchPackage {
     /** Largest package file accepted. */
@@ -59,6 +63,10 @@ public final class HotpatchPackage {
      * {@code trust}. Throws {@link PackageException} with the reason otherwise.
      */
     public static HotpatchPackage read(Path file, TrustStore trust) {
+        HotpatchPackage signedManifest = readBySignedManifest(file, trust);
+        if (signedManifest != null) {
+            return signedManifest;
+        }
         HotpatchPackage p = read(file, true);
         for (X509Certificate c : p.signers) {
             if (trust.trusts(c)) {
@@ -68,6 +76,111 @@ public final class HotpatchPackage {
         throw new PackageException(PackageException.Reason.UNTRUSTED, "package " + file.getFileName() + " ("
                 + p.manifest.id() + ") is signed by " + p.signerDescriptions() + ", which is not a trusted publisher (trusted: "
                 + trust.describe() + "); add that publisher's certificate to the trust folder if you mean to trust it");
+    }
+
+    /**
+     * Reads a package through its {@link ManifestSignature} when it carries one by a certificate
+     * {@code trust} pins; null when it does not (no such signature, or a signer not trusted: the
+     * JAR signature then decides, and says why it refuses). Checks everything the JAR path checks
+     * of the content: sizes, entry names, no duplicate entry, every content entry listed in the
+     * manifest with its SHA-256, the manifest's bytes signed by the trusted key. The META-INF
+     * entries (the JAR signature) are read and their CRC checked, so that damage there is refused,
+     * but their signature is not verified.
+     */
+    private static HotpatchPackage readBySignedManifest(Path file, TrustStore trust) {
+        long size;
+        try {
+            size = Files.size(file);
+        } catch (IOException e) {
+            throw new PackageException(PackageException.Reason.IO, "cannot read package " + file + ": " + e, e);
+        }
+        if (size > MAX_FILE_BYTES) {
+            throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + file + " is " + size
+                    + " bytes; the limit is " + MAX_FILE_BYTES);
+        }
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            ManifestSignature signature = ManifestSignature.parse(zip.getComment());
+            X509Certificate signer = signature == null ? null : trust.withFingerprint(signature.signerSha256);
+            if (signer == null) {
+                return null;
+            }
+            Map<String, byte[]> contents = new HashMap<>();
+            long total = 0;
+            int count = 0;
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                if (++count > MAX_ENTRIES) {
+                    throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
+                }
+                String name = e.getName();
+                checkEntryName(name);
+                if (e.isDirectory()) {
+                    continue;
+                }
+                // Every entry's CRC is checked (ZipFile does not), the JAR signature's entries included,
+                // though their signature is not: a file damaged anywhere is refused, as the JAR path
+                // and older agents refuse it.
+                byte[] data = readBounded(zip, e, MAX_ENTRY_BYTES);
+                CRC32 crc = new CRC32();
+                crc.update(data);
+                if (crc.getValue() != e.getCrc()) {
+                    throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " is damaged:"
+                            + " entry " + printable(name) + " does not match its CRC-32");
+                }
+                total += data.length;
+                if (total > MAX_TOTAL_BYTES) {
+                    throw new PackageException(PackageException.Reason.TOO_LARGE, "package content exceeds " + MAX_TOTAL_BYTES + " bytes");
+                }
+                if (name.startsWith("META-INF/")) {
+                    continue;
+                }
+                if (contents.put(name, data) != null) {
+                    throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " appears twice");
+                }
+            }
+            byte[] props = contents.get(ManifestCodec.ENTRY);
+            if (props == null) {
+                throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName()
+                        + " is not a hotpatch package: it has no " + ManifestCodec.ENTRY);
+            }
+            // Before the manifest is parsed: nothing an unverified manifest says is looked at.
+            if (!signature.verifies(props, signer)) {
+                throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " failed"
+                        + " signature verification: its manifest does not match the manifest signature of "
+                        + TrustStore.describe(signer) + ", so it was modified after signing");
+            }
+            PackageManifest manifest = readManifest(contents, props);
+            return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), Sha256.hex(file));
+        } catch (ZipException e) {
+            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
+                    + " is not a valid JAR/zip file: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new PackageException(PackageException.Reason.MALFORMED, "cannot read package " + file.getFileName()
+                    + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            if (e instanceof PackageException) {
+                throw e;
+            }
+            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
+                    + " is damaged: " + e, e);
+        }
+    }
+
+    /** Parses the manifest, resolving its classes from {@code contents}; refuses content the manifest does not list. */
+    private static PackageManifest readManifest(Map<String, byte[]> contents, byte[] props) {
+        Set<String> used = new LinkedHashSet<>();
+        used.add(ManifestCodec.ENTRY);
+        PackageManifest manifest = ManifestCodec.read(props, name -> {
+            used.add(CLASSES + name + ".class");
+            return contents.get(CLASSES + name + ".class");
+        });
+        for (String name : contents.keySet()) {
+            if (!used.contains(name)) {
+                throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " is not listed in the package manifest");
+            }
+        }
+        return manifest;
     }
 
     /**
@@ -166,17 +279,7 @@ public final class HotpatchPackage {
             throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName()
                     + " is not a hotpatch package: it has no " + ManifestCodec.ENTRY);
         }
-        Set<String> used = new LinkedHashSet<>();
-        used.add(ManifestCodec.ENTRY);
-        PackageManifest manifest = ManifestCodec.read(props, name -> {
-            used.add(CLASSES + name + ".class");
-            return contents.get(CLASSES + name + ".class");
-        });
-        for (String name : contents.keySet()) {
-            if (!used.contains(name)) {
-                throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " is not listed in the package manifest");
-            }
-        }
+        PackageManifest manifest = readManifest(contents, props);
         Set<X509Certificate> common = null;
         List<String> unsigned = new ArrayList<>();
         for (Map.Entry<String, Set<X509Certificate>> s : signersByEntry.entrySet()) {

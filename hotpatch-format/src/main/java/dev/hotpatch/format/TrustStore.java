@@ -13,7 +13,9 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 
 /**
  * The pinned signer certificates a reader accepts. A package is trusted when the certificate that
@@ -25,9 +27,13 @@ public final class TrustStore {
     private static final long MAX_CERT_FILE = 1 << 20;
 
     private final List<X509Certificate> certificates;
+    private final Map<String, X509Certificate> byFingerprint = new HashMap<>();
 
     private TrustStore(List<X509Certificate> certificates) {
         this.certificates = Collections.unmodifiableList(new ArrayList<>(certificates));
+        for (X509Certificate c : certificates) {
+            byFingerprint.putIfAbsent(fingerprint(c), c);
+        }
     }
 
     /** Trusts exactly the given certificates. */
@@ -123,6 +129,11 @@ public final class TrustStore {
 
     public List<X509Certificate> certificates() {
         return certificates;
+    }
+
+    /** The pinned certificate whose {@link #fingerprint} is {@code sha256}, or null when none is. */
+    public X509Certificate withFingerprint(String sha256) {
+        return byFingerprint.get(sha256);
     }
 
     /** Whether {@code cert} is one of the pinned certificates. */

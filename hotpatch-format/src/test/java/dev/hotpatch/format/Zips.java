@@ -34,11 +34,19 @@ final class Zips {
 
     /** Entries of a zip in file order, name to content. */
     static Map<String, byte[]> entries(Path zip) {
+        return entries(zip, name -> true);
+    }
+
+    /** The entries of a zip whose names pass {@code which}, in file order, name to content. */
+    static Map<String, byte[]> entries(Path zip, java.util.function.Predicate<String> which) {
         Map<String, byte[]> out = new LinkedHashMap<>();
         try (ZipFile z = new ZipFile(zip.toFile())) {
             Enumeration<? extends ZipEntry> en = z.entries();
             while (en.hasMoreElements()) {
                 ZipEntry e = en.nextElement();
+                if (!which.test(e.getName())) {
+                    continue;
+                }
                 try (InputStream in = z.getInputStream(e)) {
                     out.put(e.getName(), in.readAllBytes());
                 }
