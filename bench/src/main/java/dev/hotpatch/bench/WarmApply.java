@@ -7,6 +7,8 @@ import dev.hotpatch.attach.Outcome;
 import dev.hotpatch.attach.UninstallResult;
 import dev.hotpatch.testkit.TargetJvm;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Warm apply: the ten-class patch applied by an agent that is already resident, against bare
@@ -51,6 +53,7 @@ final class WarmApply implements Benchmark {
         Sample bareRoundTrip = new Sample("ms");
         Sample bareBack = new Sample("ms");
         Sample paired = new Sample("×");
+        Map<String, Sample> phases = new LinkedHashMap<>();
         String names = String.join(",", Workspace.PATCH_CLASSES);
         String probe;
         try (TargetJvm target = FeesTarget.startPrimed(ws, java, FeesTarget.Mode.PLAIN)) {
@@ -63,9 +66,9 @@ final class WarmApply implements Benchmark {
                     long[] hp;
                     if (i % 2 == 0) {
                         bare = bare(vm, ws, "w" + i, names);
-                        hp = hotpatch(client, ws, i == 0);
+                        hp = hotpatch(client, ws, i == 0, record ? phases : null);
                     } else {
-                        hp = hotpatch(client, ws, false);
+                        hp = hotpatch(client, ws, false, record ? phases : null);
                         bare = bare(vm, ws, "w" + i, names);
                     }
                     if (record) {
@@ -94,6 +97,13 @@ final class WarmApply implements Benchmark {
         report.detail("bare loadAgent round trip (back to 1.0): %s", bareBack.describe());
         report.detail("per-round ratio hotpatch/bare inside:    %s", paired.describe());
         report.detail("drift first→second half: hotpatch %+.0f%%, bare %+.0f%%", hpInside.driftPercent(), bareInside.driftPercent());
+        report.detail("%s, inside the agent's own applies, step by step (the agent's phase timings, median µs of the %d rounds):", jdk, rounds);
+        double phaseSum = 0;
+        for (Map.Entry<String, Sample> p : phases.entrySet()) {
+            report.detail("  %-34s %8.0f", p.getKey(), p.getValue().median());
+            phaseSum += p.getValue().median();
+        }
+        report.detail("  %-34s %8.0f  (sum of medians) vs %.0f µs median apply", "sum", phaseSum, hpInside.median() * 1000);
         printBreakdown(probe, hpInside, bareRedefine, jdk, report);
         report.ratio("warm apply " + jdk, "time inside the agent", hpInside, bareInside, 1.5);
         report.ratio("warm apply " + jdk, "tool round trip", hpRoundTrip, bareRoundTrip, 1.5);
@@ -141,12 +151,20 @@ final class WarmApply implements Benchmark {
     }
 
     /** Applies and uninstalls the package: {inside the agent, apply round trip, uninstall round trip}. */
-    private static long[] hotpatch(AgentClient client, Workspace ws, boolean check) {
+    private static long[] hotpatch(AgentClient client, Workspace ws, boolean check, Map<String, Sample> phases) {
         long t0 = System.nanoTime();
         ApplyResult r = client.apply(ws.patch, ws.keyDir, "bench");
         long t1 = System.nanoTime();
         if (r.outcome() != Outcome.OK) {
             throw new IllegalStateException("apply answered " + r.outcome() + ": " + r.message());
+        }
+        if (phases != null) {
+            for (String step : r.phases().split(",")) {
+                String[] kv = step.split("=", 2);
+                if (kv.length == 2) {
+                    phases.computeIfAbsent(kv[0], k -> new Sample("µs")).add(Double.parseDouble(kv[1]));
+                }
+            }
         }
         if (check) {
             int copies = r.classes().stream().mapToInt(ApplyResult.PatchedClass::loaders).sum();

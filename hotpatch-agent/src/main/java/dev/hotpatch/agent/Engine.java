@@ -223,11 +223,15 @@ final class Engine {
                     + " changed. Make the folder owner-only (chmod 700, owned by the JVM's user) and restart the JVM, or"
                     + " restart it with the agent option state=<owner-only folder>");
         }
+        Phases phases = new Phases(start);
         TrustStore verifyWith = trust.forRequest(trustDir);
+        phases.end("trust");
         Path copy = stage(file);
+        phases.end("stage");
         HotpatchPackage pkg;
         try {
             pkg = HotpatchPackage.read(copy, verifyWith);
+            phases.end("verify");
         } catch (PackageException e) {
             deleteQuietly(copy);
             throw new Refusal(e.getMessage(), e);
@@ -258,11 +262,13 @@ final class Engine {
         List<Installed> before = new ArrayList<>(installed);
         installed.add(candidate);
         Map<String, Patcher.ClassOutcome> outcome;
+        phases.end("check");
         // The plan goes first, so that one scan of the loaded classes suffices: a copy that loads
         // from now on is patched as it loads, one loaded before is found by the scan.
         patcher.plan(installed);
+        phases.end("plan");
         try {
-            outcome = patcher.converge(installed, names, candidate, allowPending);
+            outcome = patcher.converge(installed, names, candidate, allowPending, phases);
         } catch (RuntimeException e) {
             installed.clear();
             installed.addAll(before);
@@ -275,6 +281,7 @@ final class Engine {
         } catch (Fixups.Failure f) {
             throw fixupFailed(candidate, f, before, names, copy);
         }
+        phases.end("fixup");
         try {
             if (store != null) {
                 StateStore.Record stored = new StateStore.Record(id, store.keep(id, copy), pkg.sha256(), now, record.installedBy);
@@ -303,16 +310,18 @@ final class Engine {
         } finally {
             deleteQuietly(copy);
         }
+        phases.end("persist");
         trust.accepted(trustDir);
         if (record.probationUntil != null) {
             quarantine.watch(this);
         }
         publishProperties();
+        phases.end("publish");
         Message m = reply("ok", id + " applied: " + describe(outcome) + (candidate.fixupRun == null ? ""
                 : "; fix-up " + candidate.fixupClass().binaryName() + ": " + candidate.fixupRun.detail)
                 + (store == null ? "; live in this JVM only (the agent was"
                 + " attached, so nothing re-applies it when the JVM restarts)" : "")).put("id", id)
-                .put("durationMicros", (System.nanoTime() - start) / 1000).put("persisted", store != null)
+                .put("durationMicros", (System.nanoTime() - start) / 1000).put("phases", phases.toString()).put("persisted", store != null)
                 .put("title", candidate.manifest.title());
         int n = 0;
         for (ClassPatch c : candidate.manifest.classes()) {

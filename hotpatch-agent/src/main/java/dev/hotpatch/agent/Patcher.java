@@ -92,6 +92,12 @@ final class Patcher {
      * @throws Refusal when a check fails or the JVM refuses the redefinition; nothing changed then
      */
     Map<String, ClassOutcome> converge(List<Installed> installed, Set<String> names, Installed adding, boolean allowPending) {
+        return converge(installed, names, adding, allowPending, null);
+    }
+
+    /** As {@link #converge(List, Set, Installed, boolean)}, timing the scan and the redefinition in {@code phases} when given. */
+    Map<String, ClassOutcome> converge(List<Installed> installed, Set<String> names, Installed adding, boolean allowPending,
+            Phases phases) {
         Set<String> wanted = names.isEmpty() ? patchedNames(installed) : names;
         Map<String, ClassOutcome> outcome = new HashMap<>();
         List<Change> changes = new ArrayList<>();
@@ -177,7 +183,13 @@ final class Patcher {
         for (Change c : changes) {
             defs.add(c.definition);
         }
+        if (phases != null) {
+            phases.end("scan");
+        }
         redefine(defs);
+        if (phases != null) {
+            phases.end("redefine");
+        }
         for (Change c : changes) {
             loaded.record(c.definition.getDefinitionClass().getClassLoader(), c.internalName, c.baselineSha, c.newSha);
         }

@@ -14,12 +14,20 @@ import java.util.List;
  * @param classes        per class: how many loaded copies were redefined and the hash now in use
  * @param persisted      whether the agent keeps it across restarts (an enrolled agent); false for an attached one
  * @param title          the hotpatch's title as the agent read it from the verified package; empty from older agents or refusals
+ * @param phases         where the agent's time went, {@code step=µs,…} in order (trust, stage, verify, check, plan, scan,
+ *                       redefine, fixup, persist, publish); empty from older agents or refusals. For benchmarks and diagnosis.
  */
 public record ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes,
-                          boolean persisted, String title) {
+                          boolean persisted, String title, String phases) {
     public ApplyResult {
         classes = List.copyOf(classes);
         title = title == null ? "" : title;
+        phases = phases == null ? "" : phases;
+    }
+
+    public ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes,
+                       boolean persisted, String title) {
+        this(outcome, message, id, durationMicros, classes, persisted, title, "");
     }
 
     public ApplyResult(Outcome outcome, String message, String id, long durationMicros, List<PatchedClass> classes,
@@ -55,6 +63,6 @@ public record ApplyResult(Outcome outcome, String message, String id, long durat
                     Boolean.parseBoolean(m.get(p + "pending", "false")), "added".equals(m.get(p + "kind", "replace"))));
         }
         return new ApplyResult(Outcome.of(m), m.get("message", ""), m.get("id", ""), m.getLong("durationMicros", 0), classes,
-                Boolean.parseBoolean(m.get("persisted", "false")), m.get("title", ""));
+                Boolean.parseBoolean(m.get("persisted", "false")), m.get("title", ""), m.get("phases", ""));
     }
 }
