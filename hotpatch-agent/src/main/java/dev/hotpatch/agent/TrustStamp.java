@@ -13,15 +13,21 @@ import java.util.TreeMap;
 
 /**
  * A stamp of everything the trust folder's checks and contents depend on: the folder as given and
- * as resolved, every folder above it, and every entry in it (followed when a link), each with inode,
- * device, owner, mode, size, modification and status-change times. Two equal stamps mean that the
- * checks would see the same thing; any write, rename, chmod or chown changes the change time.
+ * as resolved, and every entry in it (followed when a link), each with inode, device, owner, mode,
+ * size, modification and status-change times; and every folder above it with inode, device, owner
+ * and mode. Two equal stamps mean that the checks would see the same thing; any write, rename,
+ * chmod or chown in the folder changes a change time, and a folder above replaced, chmod-ed or
+ * chown-ed changes its inode, mode or owner.
  * Stateless.
  */
 final class TrustStamp {
     /** A stamp younger than this could miss a change made in the same file-system clock tick. */
     private static final long SETTLE_NANOS = 2_000_000_000L;
     private static final String ATTRS = "unix:ino,dev,uid,mode,size,lastModifiedTime,ctime";
+    private static final String ANCESTOR_ATTRS = "unix:ino,dev,uid,mode";
+    /** The file-type bits of {@code st_mode}, and the type of a symbolic link. */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFLNK = 0120000;
 
     private TrustStamp() {
     }
@@ -33,15 +39,20 @@ final class TrustStamp {
             out.add(attrs(dir, LinkOption.NOFOLLOW_LINKS));
             Path real = dir.toRealPath();
             out.add(real.toString());
-            for (Path up = real; up != null; up = up.getParent()) {
-                out.add(attrs(up, LinkOption.NOFOLLOW_LINKS));
+            out.add(attrs(real, LinkOption.NOFOLLOW_LINKS));
+            // The folders above count by identity, owner and mode only: those are what the checks look
+            // at, and their times change whenever a sibling is created (/tmp, /etc), which would
+            // make every apply re-read the folder.
+            for (Path up = real.getParent(); up != null; up = up.getParent()) {
+                out.add(Files.readAttributes(up, ANCESTOR_ATTRS, LinkOption.NOFOLLOW_LINKS));
             }
             Map<String, Object> entries = new TreeMap<>();
             try (DirectoryStream<Path> ds = Files.newDirectoryStream(real)) {
                 for (Path f : ds) {
                     List<Object> e = new ArrayList<>();
-                    e.add(attrs(f, LinkOption.NOFOLLOW_LINKS));
-                    if (Files.isSymbolicLink(f)) {
+                    Map<String, Object> own = attrs(f, LinkOption.NOFOLLOW_LINKS);
+                    e.add(own);
+                    if ((((Integer) own.get("mode")) & S_IFMT) == S_IFLNK) {
                         e.add(f.toRealPath().toString());
                         e.add(attrs(f));
                     }
@@ -82,6 +93,6 @@ final class TrustStamp {
     }
 
     private static Map<String, Object> attrs(Path p, LinkOption... options) throws IOException {
-        return new TreeMap<>(Files.readAttributes(p, ATTRS, options));
+        return Files.readAttributes(p, ATTRS, options);
     }
 }
