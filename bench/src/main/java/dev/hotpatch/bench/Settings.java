@@ -25,14 +25,14 @@ record Settings(boolean quick, List<Path> jdks, SigningKey.Type key) {
     static Settings parse(List<String> args, List<String> rest) {
         boolean quick = false;
         String jdk = "all";
-        SigningKey.Type key = SigningKey.Type.EC;
+        SigningKey.Type key = SigningKey.Type.RSA;
         for (String a : args) {
             if (a.equals("--quick")) {
                 quick = true;
             } else if (a.startsWith("--jdk=")) {
                 jdk = a.substring("--jdk=".length());
             } else if (a.equals("--key=ec") || a.equals("--key=rsa")) {
-                key = a.endsWith("rsa") ? SigningKey.Type.RSA : SigningKey.Type.EC;
+                key = a.endsWith("ec") ? SigningKey.Type.EC : SigningKey.Type.RSA;
             } else if (a.startsWith("--")) {
                 throw new IllegalArgumentException("unknown option " + a + " (options: --quick, --jdk=17|25|all, --key=ec|rsa)");
             } else {

@@ -30,9 +30,9 @@ final class Warmup {
 
     /**
      * Verifies the carried package exactly as an apply verifies a package (a copy in the staging
-     * folder, the JDK's signed-JAR check, the manifest), so that the JDK's zip, signed-JAR,
-     * certificate and ECDSA code has loaded and run once. False when it could not (warming is an
-     * optimisation: the caller goes on either way).
+     * folder, the manifest signature, the manifest), so that the JDK's zip, CRC, SHA-256 and RSA
+     * code has loaded and run once. False when it could not (warming is an optimisation: the
+     * caller goes on either way). {@code WarmupPackageMaker} (tests) re-signs the package.
      */
     static boolean verifyCarriedPackage(Path stagingDir) {
         Path copy = stagingDir.resolve("warmup-" + System.nanoTime() + ".hotpatch");

@@ -50,13 +50,14 @@ class KeygenCommandTest {
     }
 
     @Test
-    void keygen_keyTypeRsa_makesAnRsa3072Key_andSaysWhichKeyItMade() throws Exception {
-        JsonNode rsa = CliRun.of("keygen", "--out", tmp.resolve("rsa").toString(), "--key-type", "RSA", "--json").json();
-        CliRun ec = CliRun.of("keygen", "--out", tmp.resolve("ec").toString());
+    void keygen_makesRsa3072ByDefault_ecOnRequest_andSaysWhichKeyItMade() throws Exception {
+        JsonNode rsa = CliRun.of("keygen", "--out", tmp.resolve("rsa").toString(), "--json").json();
+        CliRun ec = CliRun.of("keygen", "--out", tmp.resolve("ec").toString(), "--key-type", "EC");
 
         assertThat(rsa.get("keyType").asText()).isEqualTo("RSA-3072");
         assertThat(dev.hotpatch.format.SigningKey.load(tmp.resolve("rsa")).certificate().getPublicKey().getAlgorithm()).isEqualTo("RSA");
         assertThat(ec.out()).containsPattern("key +EC P-256");
+        assertThat(dev.hotpatch.format.SigningKey.load(tmp.resolve("ec")).certificate().getPublicKey().getAlgorithm()).isEqualTo("EC");
     }
 
     @Test
