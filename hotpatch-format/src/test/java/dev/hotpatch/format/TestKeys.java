@@ -8,14 +8,16 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 
 /**
- * The signing keys the tests of this module share: a trusted publisher and a stranger the trust
- * folder does not know. keytool takes about a second per key, so each is made once per test JVM in
- * a temporary folder removed at exit. Thread-safe.
+ * The signing keys the tests of this module share: a trusted publisher, an RSA publisher, and a
+ * stranger the trust folder does not know. keytool takes about a second per key (RSA longer), so
+ * each is made once per test JVM, when first asked for, in a temporary folder removed at exit.
+ * Thread-safe.
  */
 final class TestKeys {
     private static Path root;
     private static SigningKey publisher;
     private static SigningKey stranger;
+    private static SigningKey rsaPublisher;
 
     private TestKeys() {
     }
@@ -44,6 +46,17 @@ final class TestKeys {
     static synchronized SigningKey stranger() {
         strangerDir();
         return stranger;
+    }
+
+    /**
+     * A publisher whose key is {@link SigningKey.Type#RSA} ({@code CN=RSA Publisher}); no trust
+     * folder holds it, so tests that trust it pin it with {@link TrustStore#of}.
+     */
+    static synchronized SigningKey rsaPublisher() {
+        if (rsaPublisher == null) {
+            rsaPublisher = SigningKey.generate(root().resolve("rsa-publisher"), "CN=RSA Publisher", SigningKey.Type.RSA);
+        }
+        return rsaPublisher;
     }
 
     /** A trust folder that pins only the publisher's certificate. */

@@ -57,9 +57,26 @@ final class Zips {
         return out;
     }
 
+    /** The zip file's comment, null when it has none. */
+    static String comment(Path zip) {
+        try (ZipFile z = new ZipFile(zip.toFile())) {
+            return z.getComment();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     /** Writes {@code entries} as a deflated zip, in map order. */
     static Path write(Path out, Map<String, byte[]> entries) {
+        return write(out, entries, null);
+    }
+
+    /** Writes {@code entries} as a deflated zip, in map order, with the zip file comment {@code comment} (none when null). */
+    static Path write(Path out, Map<String, byte[]> entries, String comment) {
         try (ZipOutputStream z = new ZipOutputStream(Files.newOutputStream(out))) {
+            if (comment != null) {
+                z.setComment(comment);
+            }
             for (Map.Entry<String, byte[]> e : entries.entrySet()) {
                 z.putNextEntry(new ZipEntry(e.getKey()));
                 z.write(e.getValue());
@@ -74,6 +91,14 @@ final class Zips {
     /** Re-zips {@code in} to {@code out} after {@code edit} changed its entries; signature files are kept as they are. */
     static Path rewrite(Path in, Path out, UnaryOperator<Map<String, byte[]>> edit) {
         return write(out, edit.apply(entries(in)));
+    }
+
+    /**
+     * Re-zips {@code in} to {@code out} after {@code edit} changed its entries, and copies its zip
+     * comment (the manifest signature) onto the new file, as an attacker editing content would.
+     */
+    static Path rewriteKeepingComment(Path in, Path out, UnaryOperator<Map<String, byte[]>> edit) {
+        return write(out, edit.apply(entries(in)), comment(in));
     }
 
     /** Signs the zip {@code unsigned} with {@code key} exactly as {@link PackageWriter} does, whatever it holds. */
@@ -150,6 +175,17 @@ final class Zips {
             return new RawEntry(name, false, content, content.length, crc.getValue());
         }
 
+        /**
+         * A stored entry whose data has byte {@code at} flipped while its headers keep the CRC-32 of
+         * {@code content}: damage only a CRC check notices.
+         */
+        static RawEntry damaged(String name, byte[] content, int at) {
+            RawEntry good = stored(name, content);
+            byte[] data = content.clone();
+            data[at] ^= 0x20;
+            return new RawEntry(name, false, data, data.length, good.crc);
+        }
+
         /** A deflated entry whose headers claim it inflates to {@code declaredSize} bytes (the JDK's zip reader does not check the CRC). */
         static RawEntry deflated(String name, byte[] rawDeflate, long declaredSize) {
             return new RawEntry(name, true, rawDeflate, declaredSize, 0);
@@ -158,6 +194,15 @@ final class Zips {
 
     /** Writes a zip record by record; duplicate names and lying sizes are written as given. */
     static Path writeRaw(Path out, List<RawEntry> entries) {
+        return writeRaw(out, entries, null);
+    }
+
+    /**
+     * {@link #writeRaw(Path, List)} with the zip file comment {@code comment} (none when null), one
+     * byte per char (ISO-8859-1), so that a comment can hold bytes that are not UTF-8.
+     */
+    static Path writeRaw(Path out, List<RawEntry> entries, String comment) {
+        byte[] commentBytes = comment == null ? new byte[0] : comment.getBytes(StandardCharsets.ISO_8859_1);
         ByteArrayOutputStream file = new ByteArrayOutputStream();
         ByteArrayOutputStream central = new ByteArrayOutputStream();
         for (RawEntry e : entries) {
@@ -183,8 +228,9 @@ final class Zips {
         ByteBuffer end = le(22);
         end.putInt(0x06054b50).putShort((short) 0).putShort((short) 0)
                 .putShort((short) entries.size()).putShort((short) entries.size())
-                .putInt(central.size()).putInt(cenOffset).putShort((short) 0);
+                .putInt(central.size()).putInt(cenOffset).putShort((short) commentBytes.length);
         file.write(end.array(), 0, end.position());
+        file.write(commentBytes, 0, commentBytes.length);
         try {
             Files.write(out, file.toByteArray());
         } catch (IOException e) {
