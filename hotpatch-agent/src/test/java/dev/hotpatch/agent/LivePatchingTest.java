@@ -351,10 +351,15 @@ class LivePatchingTest {
         return Files.exists(d.resolve("signing.p12")) ? SigningKey.load(d) : SigningKey.generate(d, "CN=Stranger");
     }
 
-    /** Copies a package, changing one byte of a class entry but keeping the signature files. */
+    /** Copies a package, changing one byte of a class entry but keeping the signature files and the manifest signature. */
     static Path tamper(Path in, Path out) throws IOException {
+        String comment;
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(in.toFile())) {
+            comment = z.getComment();
+        }
         try (ZipInputStream zin = new ZipInputStream(Files.newInputStream(in));
              ZipOutputStream zout = new ZipOutputStream(Files.newOutputStream(out))) {
+            zout.setComment(comment);
             for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
                 byte[] data = zin.readAllBytes();
                 if (e.getName().endsWith(".class")) {

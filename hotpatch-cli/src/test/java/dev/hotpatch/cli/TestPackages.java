@@ -50,6 +50,7 @@ final class TestPackages {
     static Path tampered(Path signed, Path dir) throws IOException {
         Path out = dir.resolve("tampered-" + signed.getFileName());
         try (ZipFile in = new ZipFile(signed.toFile()); ZipOutputStream zos = new ZipOutputStream(Files.newOutputStream(out))) {
+            zos.setComment(in.getComment()); // the manifest signature: readers must still refuse the changed class
             Enumeration<? extends ZipEntry> entries = in.entries();
             while (entries.hasMoreElements()) {
                 ZipEntry e = entries.nextElement();

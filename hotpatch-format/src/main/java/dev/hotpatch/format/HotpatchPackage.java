@@ -99,7 +99,7 @@ public final class HotpatchPackage {
                     + " bytes; the limit is " + MAX_FILE_BYTES);
         }
         try (ZipFile zip = new ZipFile(file.toFile())) {
-            ManifestSignature signature = ManifestSignature.parse(zip.getComment());
+            ManifestSignature signature = ManifestSignature.parse(comment(zip));
             X509Certificate signer = signature == null ? null : trust.withFingerprint(signature.signerSha256);
             if (signer == null) {
                 return null;
@@ -150,7 +150,16 @@ public final class HotpatchPackage {
                         + " signature verification: its manifest does not match the manifest signature of "
                         + TrustStore.describe(signer) + ", so it was modified after signing");
             }
-            PackageManifest manifest = readManifest(contents, props);
+            PackageManifest manifest;
+            try {
+                manifest = readManifest(contents, props);
+            } catch (PackageException e) {
+                if (e.reason() != PackageException.Reason.TAMPERED) {
+                    throw e;
+                }
+                throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " failed"
+                        + " signature verification (" + e.getMessage() + "): it was modified after signing", e);
+            }
             return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), Sha256.hex(file));
         } catch (ZipException e) {
             throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
@@ -164,6 +173,15 @@ public final class HotpatchPackage {
             }
             throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
                     + " is damaged: " + e, e);
+        }
+    }
+
+    /** The zip comment, or null when there is none or it is not UTF-8 (then it is no manifest signature either). */
+    private static String comment(ZipFile zip) {
+        try {
+            return zip.getComment();
+        } catch (IllegalArgumentException notUtf8) {
+            return null;
         }
     }
 

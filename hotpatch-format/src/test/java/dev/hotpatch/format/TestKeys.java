@@ -22,10 +22,14 @@ final class TestKeys {
     private TestKeys() {
     }
 
-    /** Key folder of the trusted publisher ({@code CN=Test Publisher}); doubles as the trust folder. */
+    /**
+     * Key folder of the trusted publisher ({@code CN=Test Publisher}, an {@link SigningKey.Type#EC}
+     * key: new keys are RSA by default, and {@link #rsaPublisher()} covers that type); doubles as the
+     * trust folder.
+     */
     static synchronized Path publisherDir() {
         if (publisher == null) {
-            publisher = SigningKey.generate(root().resolve("publisher"), "CN=Test Publisher");
+            publisher = SigningKey.generate(root().resolve("publisher"), "CN=Test Publisher", SigningKey.Type.EC);
         }
         return root().resolve("publisher");
     }
