@@ -71,6 +71,18 @@ final class ColdApply implements Benchmark {
         final Sample enrolledInside = new Sample("ms");
         final Sample agentStart = new Sample("ms");
         final Map<String, Sample> coldSteps = new LinkedHashMap<>();
+        final Map<String, Sample> attachedPhases = new LinkedHashMap<>();
+        final Map<String, Sample> enrolledPhases = new LinkedHashMap<>();
+    }
+
+    /** Adds the agent's own phase timings of one apply ({@code step=µs,…}) to {@code into}, in ms. */
+    private static void addPhases(String phases, Map<String, Sample> into) {
+        for (String step : phases.split(",")) {
+            String[] kv = step.split("=", 2);
+            if (kv.length == 2) {
+                into.computeIfAbsent(kv[0], x -> new Sample("ms")).add(Long.parseLong(kv[1]) / 1000.0);
+            }
+        }
     }
 
     private void measure(Workspace ws, Path java, int trials, Report report) throws Exception {
@@ -107,6 +119,7 @@ final class ColdApply implements Benchmark {
         report.detail("  AgentClient.connect (attach, probe, loadAgent): %s", f.hpConnect.describe());
         report.detail("  apply round trip:               %s", f.hpApply.describe());
         report.detail("  of which inside the agent:      %s", f.hpInside.describe());
+        f.attachedPhases.forEach((step, sample) -> report.detail("    agent phase %-20s %s", step, sample.brief()));
         report.detail("bare in-process total:            %s", f.bareTotal.describe());
         report.detail("  VirtualMachine.attach:          %s", f.bareAttach.describe());
         report.detail("  loadAgent (runs agentmain):     %s", f.bareLoad.describe());
@@ -119,6 +132,7 @@ final class ColdApply implements Benchmark {
         f.coldSteps.forEach((step, sample) -> report.detail("  %-34s %s", step, sample.brief()));
         report.detail("enrolled target, in-process (socket in the runtime folder + apply): %s", f.enrolledInProcess.describe());
         report.detail("  of which inside the agent:      %s", f.enrolledInside.describe());
+        f.enrolledPhases.forEach((step, sample) -> report.detail("    agent phase %-20s %s", step, sample.brief()));
         report.ratio("cold apply " + jdk, "in-process (attach → patched)", f.hpTotal, f.bareTotal, 1.3);
         report.ratio("enrolled apply " + jdk, "in-process, enrolled JVM over its runtime socket vs bare attach", f.enrolledInProcess,
                 f.bareTotal, 0.8);
@@ -157,6 +171,7 @@ final class ColdApply implements Benchmark {
         f.hpConnect.addNanos(t1 - t0);
         f.hpApply.addNanos(t2 - t1);
         f.hpInside.addNanos(r.durationMicros() * 1000);
+        addPhases(r.phases(), f.attachedPhases);
     }
 
     private void bareInProcess(Workspace ws, TargetJvm target, String key, Figures f) throws Exception {
@@ -224,6 +239,7 @@ final class ColdApply implements Benchmark {
         }
         f.enrolledInProcess.addNanos(t1 - t0);
         f.enrolledInside.addNanos(r.durationMicros() * 1000);
+        addPhases(r.phases(), f.enrolledPhases);
     }
 
     /** The CLI's class-data sharing archive, written from its training run's class list as the {@code hotpatch} launcher does. */

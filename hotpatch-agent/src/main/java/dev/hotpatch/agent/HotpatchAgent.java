@@ -28,19 +28,40 @@ public final class HotpatchAgent {
         start(args, inst, Mode.ATTACHED);
     }
 
+    // No lambdas or method references on the start and apply paths of this module: in a JVM that has
+    // run none yet, the first one bootstraps the JDK's lambda machinery, ~8 ms cold, and each further
+    // one ~1 ms: time a tool waits for when it attaches. Anonymous classes cost a class load each.
     private static synchronized void start(String args, Instrumentation inst, Mode mode) {
         if (engine != null) {
             return;
         }
         try {
             AgentOptions options = AgentOptions.parse(args);
+            if (mode == Mode.ATTACHED) {
+                // A tool loaded the agent to apply a package at once: the first-use work of that
+                // apply (the trust folder, the JDK's certificate, zip and signature code) starts now
+                // on another core, beside the agent's own start and the tool's connection.
+                Thread warm = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        Warmup.beforeFirstApply(options.trust);
+                    }
+                }, "hotpatch-agent-warmup");
+                warm.setDaemon(true);
+                warm.start();
+            }
             Engine e = new Engine(inst, options, mode);
             e.restore();
             Channel.start(e);
             engine = e;
             if (mode == Mode.ENROLLED) {
                 // Off the application's start and off any later apply's path: first-use costs of verification.
-                Thread warm = new Thread(e::warm, "hotpatch-agent-warmup");
+                Thread warm = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        e.warm();
+                    }
+                }, "hotpatch-agent-warmup");
                 warm.setDaemon(true);
                 warm.setPriority(Thread.MIN_PRIORITY);
                 warm.start();

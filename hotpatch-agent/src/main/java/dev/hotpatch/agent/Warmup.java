@@ -56,6 +56,39 @@ final class Warmup {
         }
     }
 
+    /**
+     * The warm-up of an attached agent, run beside its start: reads the trust folder the tool named
+     * (when it named one; the result is dropped, the apply reads it again through its own checks),
+     * initialises a signature check per key found there, and verifies the carried package in a
+     * private temporary folder. Loads and first runs the code the first apply needs; decides nothing.
+     */
+    static void beforeFirstApply(Path trustFolder) {
+        List<X509Certificate> certs = List.of();
+        if (trustFolder != null) {
+            try {
+                certs = TrustStore.fromDirectory(trustFolder).certificates();
+            } catch (RuntimeException e) {
+                // The apply reports an unusable trust folder; warming only loads code.
+            }
+        }
+        signatures(certs);
+        Path dir = null;
+        try {
+            dir = Files.createTempDirectory("hotpatch-warmup-");
+            verifyCarriedPackage(dir);
+        } catch (IOException | RuntimeException e) {
+            // Warming is an optimisation only.
+        } finally {
+            if (dir != null) {
+                try {
+                    Files.deleteIfExists(dir);
+                } catch (IOException e) {
+                    // An empty folder left in the temporary folder is harmless.
+                }
+            }
+        }
+    }
+
     /** Runs SHA-256 and one signature check per trusted publisher key, so their providers are initialised. */
     static void signatures(List<X509Certificate> trusted) {
         try {
@@ -66,8 +99,11 @@ final class Warmup {
                 Signature sig = Signature.getInstance(alg);
                 sig.initVerify(c);
                 sig.update(new byte[64]);
+                // As long as a real signature, so that RSA's modular arithmetic runs (a shorter one is refused before it).
+                int length = c.getPublicKey() instanceof java.security.interfaces.RSAPublicKey
+                        ? (((java.security.interfaces.RSAPublicKey) c.getPublicKey()).getModulus().bitLength() + 7) / 8 : 72;
                 try {
-                    sig.verify(new byte[72]);
+                    sig.verify(new byte[length]);
                 } catch (SignatureException expected) {
                     // A signature of zeros: the point was to run the verification code once.
                 }

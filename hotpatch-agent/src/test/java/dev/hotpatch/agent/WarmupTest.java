@@ -52,6 +52,26 @@ class WarmupTest {
     }
 
     @Test
+    void attachedWarmUp_toleratesAMissingOrUnsafeTrustFolder_andLeavesNoTemporaryFolder(@TempDir Path dir) throws Exception {
+        Path unsafe = Files.createDirectories(dir.resolve("open-to-all"));
+        Files.setPosixFilePermissions(unsafe, java.nio.file.attribute.PosixFilePermissions.fromString("rwxrwxrwx"));
+        java.util.Set<Path> before = warmupFolders();
+
+        Warmup.beforeFirstApply(null);
+        Warmup.beforeFirstApply(dir.resolve("missing"));
+        Warmup.beforeFirstApply(unsafe);
+        Warmup.beforeFirstApply(Path.of(Warmup.class.getResource(Warmup.CERTIFICATE).toURI()).getParent());
+
+        assertThat(warmupFolders()).as("temporary folders of the warm-up left behind").isEqualTo(before);
+    }
+
+    private static java.util.Set<Path> warmupFolders() throws java.io.IOException {
+        try (var s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return s.filter(p -> p.getFileName().toString().startsWith("hotpatch-warmup-")).collect(java.util.stream.Collectors.toSet());
+        }
+    }
+
+    @Test
     void withoutAStagingFolderItCannotWrite_andSaysSo(@TempDir Path dir) {
         assertThat(Warmup.verifyCarriedPackage(dir.resolve("missing"))).isFalse();
     }
