@@ -45,7 +45,12 @@ final class AddedClasses {
     private final Instrumentation inst;
     private final LoadedClasses loaded;
     /** Names (loader identity + class) this thread is defining now, so a nested load does not define them twice. */
-    private final ThreadLocal<Set<String>> inProgress = ThreadLocal.withInitial(HashSet::new);
+    private final ThreadLocal<Set<String>> inProgress = new ThreadLocal<Set<String>>() {
+        @Override
+        protected Set<String> initialValue() {
+            return new HashSet<>();
+        }
+    };
     private volatile MethodHandle loaderDefine;
 
     AddedClasses(Instrumentation inst, LoadedClasses loaded) {

@@ -59,7 +59,12 @@ final class Channel {
         ServerSocketChannel server = null;
         try {
             socket = RuntimeFolder.socketOf(ProcessHandle.current().pid());
-            server = RuntimeFolder.claim(socket, Channel::open);
+            server = RuntimeFolder.claim(socket, new RuntimeFolder.Opener() {
+                @Override
+                public ServerSocketChannel open(Path s) throws IOException {
+                    return Channel.open(s);
+                }
+            });
         } catch (IOException | RuntimeException e) {
             System.err.println("[hotpatch] no socket in the runtime folder (" + e.getMessage() + "); tools reach this JVM"
                     + " through attach instead");
@@ -72,13 +77,28 @@ final class Channel {
         engine.stagingDir(dir);
         ServerSocketChannel listening = server;
         Path bound = socket;
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> cleanUp(listening, bound, dir), "hotpatch-agent-cleanup"));
+        Runtime.getRuntime().addShutdownHook(new Thread(new Runnable() {
+            @Override
+            public void run() {
+                cleanUp(listening, bound, dir);
+            }
+        }, "hotpatch-agent-cleanup"));
         System.setProperty("hotpatch.agent.socket", socket.toString());
-        Thread acceptor = new Thread(() -> accept(listening, engine, peers), "hotpatch-agent-channel");
+        Thread acceptor = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                accept(listening, engine, peers);
+            }
+        }, "hotpatch-agent-channel");
         acceptor.setDaemon(true);
         acceptor.start();
         if (!socket.getParent().equals(dir)) {
-            Thread sweeper = new Thread(() -> RuntimeFolder.sweep(bound.getParent(), bound), "hotpatch-agent-sweep");
+            Thread sweeper = new Thread(new Runnable() {
+                @Override
+                public void run() {
+                    RuntimeFolder.sweep(bound.getParent(), bound);
+                }
+            }, "hotpatch-agent-sweep");
             sweeper.setDaemon(true);
             sweeper.start();
         }
@@ -110,7 +130,12 @@ final class Channel {
                     client.close();
                     continue;
                 }
-                Thread t = new Thread(() -> serve(client, engine), "hotpatch-agent-request");
+                Thread t = new Thread(new Runnable() {
+                    @Override
+                    public void run() {
+                        serve(client, engine);
+                    }
+                }, "hotpatch-agent-request");
                 t.setDaemon(true);
                 t.start();
             } catch (IOException e) {

@@ -88,7 +88,8 @@ final class CodeSourceLedger {
      */
     CodeSourceLedger(boolean late) {
         this.late = late;
-        this.jvmStart = ProcessHandle.current().info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+        java.util.Optional<Instant> started = ProcessHandle.current().info().startInstant();
+        this.jvmStart = started.isPresent() ? started.get().toEpochMilli() : 0L;
         for (String e : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
             if (!e.isEmpty()) {
                 try {
@@ -174,7 +175,9 @@ final class CodeSourceLedger {
     /** The first code source that changed since the JVM loaded from it (jars only; class files are checked when used), or null. */
     RestartPending restartPending() {
         Map<String, Entry> sorted = new TreeMap<>();
-        byPath.forEach((p, e) -> sorted.put(p.toString(), e));
+        for (Map.Entry<Path, Entry> e : byPath.entrySet()) {
+            sorted.put(e.getKey().toString(), e.getValue());
+        }
         List<String> changed = new ArrayList<>();
         Instant since = null;
         for (Entry e : sorted.values()) {

@@ -293,7 +293,11 @@ final class Engine {
                 Installed kept = new Installed(pkg, stored);
                 kept.fixupRun = candidate.fixupRun;
                 installed.set(installed.indexOf(candidate), kept);
-                held.removeIf(h -> h.id().equals(id));
+                for (java.util.Iterator<Held> it = held.iterator(); it.hasNext(); ) {
+                    if (it.next().id().equals(id)) {
+                        it.remove();
+                    }
+                }
             }
         } catch (IOException e) {
             // All or nothing: a fix that would silently vanish at the next restart is not installed.

@@ -43,7 +43,12 @@ final class Installed {
         if (added.isEmpty()) {
             return Collections.emptyList();
         }
-        return addedByPackage.computeIfAbsent(javaPackage, p -> AddedClasses.forPackage(added.values(), p));
+        List<ClassPatch> known = addedByPackage.get(javaPackage);
+        if (known == null) {
+            known = AddedClasses.forPackage(added.values(), javaPackage);
+            addedByPackage.put(javaPackage, known);
+        }
+        return known;
     }
 
     /** Its fix-up class (an added class), or null when it has none. */

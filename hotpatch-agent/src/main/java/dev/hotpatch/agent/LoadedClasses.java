@@ -56,7 +56,7 @@ final class LoadedClasses {
 
     /** Records that a copy of {@code internalName} in {@code loader} now runs {@code currentSha}. */
     synchronized void record(ClassLoader loader, String internalName, String baselineSha, String currentSha) {
-        Map<String, Tracked> m = byLoader.computeIfAbsent(key(loader), k -> new HashMap<>());
+        Map<String, Tracked> m = ofLoader(key(loader));
         Tracked t = m.get(internalName);
         if (t == null || !t.baselineSha.equals(baselineSha)) {
             m.put(internalName, new Tracked(baselineSha, currentSha));
@@ -90,9 +90,24 @@ final class LoadedClasses {
         byte[] bytes = sources.read(k);
         String sha = remember(bytes);
         synchronized (this) {
-            Map<String, Tracked> m = byLoader.computeIfAbsent(key(k.getClassLoader()), x -> new HashMap<>());
-            return m.computeIfAbsent(internal, x -> new Tracked(sha, sha));
+            Map<String, Tracked> m = ofLoader(key(k.getClassLoader()));
+            Tracked t = m.get(internal);
+            if (t == null) {
+                t = new Tracked(sha, sha);
+                m.put(internal, t);
+            }
+            return t;
         }
+    }
+
+    /** The tracked classes of a loader key, created empty when missing; callers hold this object's lock. */
+    private Map<String, Tracked> ofLoader(Object key) {
+        Map<String, Tracked> m = byLoader.get(key);
+        if (m == null) {
+            m = new HashMap<>();
+            byLoader.put(key, m);
+        }
+        return m;
     }
 
     private static Object key(ClassLoader loader) {

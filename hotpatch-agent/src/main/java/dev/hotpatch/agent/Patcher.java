@@ -143,7 +143,7 @@ final class Patcher {
                 String desired = desired(active, internal, t.baselineSha);
                 if (desired.equals(t.currentSha)) {
                     if (!desired.equals(t.baselineSha)) {
-                        outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
+                        outcomeOf(outcome, internal).copies++;
                     }
                     continue;
                 }
@@ -160,7 +160,7 @@ final class Patcher {
                 }
                 changes.add(new Change(new ClassDefinition(k, bytes), internal, t.baselineSha, desired));
                 if (!desired.equals(t.baselineSha)) {
-                    outcome.computeIfAbsent(internal, x -> new ClassOutcome()).copies++;
+                    outcomeOf(outcome, internal).copies++;
                 }
             }
             if (adding != null) {
@@ -173,7 +173,7 @@ final class Patcher {
             for (Addition a : additions.values()) {
                 added.defineNextTo(a.anchor, a.classes, sources);
                 for (ClassPatch c : a.classes) {
-                    ClassOutcome o = outcome.computeIfAbsent(c.name(), x -> new ClassOutcome());
+                    ClassOutcome o = outcomeOf(outcome, c.name());
                     o.added = true;
                     o.copies++;
                 }
@@ -196,6 +196,15 @@ final class Patcher {
         return outcome;
     }
 
+    private static ClassOutcome outcomeOf(Map<String, ClassOutcome> outcome, String name) {
+        ClassOutcome o = outcome.get(name);
+        if (o == null) {
+            o = new ClassOutcome();
+            outcome.put(name, o);
+        }
+        return o;
+    }
+
     /** Swaps the transformer's plan to {@code installed}'s active packages. */
     void plan(List<Installed> installed) {
         Map<String, Map<String, PatchTransformer.Replacement>> plan = new HashMap<>();
@@ -203,8 +212,12 @@ final class Patcher {
             for (ClassPatch c : i.classes.values()) {
                 byte[] bytes = c.bytes();
                 loaded.remember(c.sha256(), bytes);
-                plan.computeIfAbsent(c.name(), x -> new HashMap<>())
-                        .put(c.baselineSha256(), new PatchTransformer.Replacement(bytes, i.addedFor(packageOf(c.name()))));
+                Map<String, PatchTransformer.Replacement> forName = plan.get(c.name());
+                if (forName == null) {
+                    forName = new HashMap<>();
+                    plan.put(c.name(), forName);
+                }
+                forName.put(c.baselineSha256(), new PatchTransformer.Replacement(bytes, i.addedFor(packageOf(c.name()))));
             }
         }
         transformer.plan(Collections.unmodifiableMap(plan));
@@ -285,7 +298,12 @@ final class Patcher {
                 } catch (IOException e) {
                     sha = "";
                 }
-                out.computeIfAbsent(internal, x -> new ArrayList<>()).add(new Copy(LoadedClasses.describe(k.getClassLoader()), sha));
+                List<Copy> copies = out.get(internal);
+                if (copies == null) {
+                    copies = new ArrayList<>();
+                    out.put(internal, copies);
+                }
+                copies.add(new Copy(LoadedClasses.describe(k.getClassLoader()), sha));
             }
         }
         return out;

@@ -189,9 +189,14 @@ public final class HotpatchPackage {
     private static PackageManifest readManifest(Map<String, byte[]> contents, byte[] props) {
         Set<String> used = new LinkedHashSet<>();
         used.add(ManifestCodec.ENTRY);
-        PackageManifest manifest = ManifestCodec.read(props, name -> {
-            used.add(CLASSES + name + ".class");
-            return contents.get(CLASSES + name + ".class");
+        // An anonymous class, not a lambda: an agent attached to a JVM that ran no lambda yet would
+        // pay for the JDK's lambda bootstrap (~8 ms) on its first apply.
+        PackageManifest manifest = ManifestCodec.read(props, new java.util.function.Function<String, byte[]>() {
+            @Override
+            public byte[] apply(String name) {
+                used.add(CLASSES + name + ".class");
+                return contents.get(CLASSES + name + ".class");
+            }
         });
         for (String name : contents.keySet()) {
             if (!used.contains(name)) {
