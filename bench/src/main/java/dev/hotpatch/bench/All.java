@@ -28,7 +28,7 @@ public final class All {
     static Map<String, Benchmark> benchmarks() {
         Map<String, Benchmark> all = new LinkedHashMap<>();
         for (Benchmark b : List.of(new WarmApply(), new ColdApply(), new Throughput(), new BuilderSpeed(), new AgentCost(),
-                new InstallNow(), new RewriteCost())) {
+                new InstallNow(), new RewriteCost(), new VerifyCost())) {
             all.put(b.name(), b);
         }
         return all;
