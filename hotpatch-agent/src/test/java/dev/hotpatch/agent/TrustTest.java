@@ -194,7 +194,19 @@ class TrustTest {
             assertThat(opened.get("status")).as(opened.toString()).isEqualTo("refused");
             assertThat(opened.get("message")).contains("writable by other users");
 
+            // The folders above count by owner and mode (not by their times): opened to others, they are refused.
             Files.setPosixFilePermissions(trust.resolve("publisher.crt"), PosixFilePermissions.fromString("rw-r--r--"));
+            java.util.Set<java.nio.file.attribute.PosixFilePermission> above = Files.getPosixFilePermissions(trust.getParent());
+            Files.setPosixFilePermissions(trust.getParent(), PosixFilePermissions.fromString("rwxrwxrwx"));
+            Message parentOpened;
+            try {
+                parentOpened = AgentHarness.send(h.socket(app), Message.of("op", "apply", "package", fixB.toString()));
+            } finally {
+                Files.setPosixFilePermissions(trust.getParent(), above);
+            }
+            assertThat(parentOpened.get("status")).as(parentOpened.toString()).isEqualTo("refused");
+            assertThat(parentOpened.get("message")).contains("lies inside " + trust.getParent()).contains("other users can write to");
+
             Files.delete(trust.resolve("publisher.crt"));
             Files.writeString(trust.resolve("readme.txt"), "no certificate here");
             Message removed = AgentHarness.send(h.socket(app), Message.of("op", "apply", "package", fixB.toString()));
