@@ -572,15 +572,24 @@ public final class Api {
         return parse(bytes, type);
     }
 
-    /** The request body, refused past the route's cap ({@link RequestLimits}) even when it comes without a length. */
+    /**
+     * The request body, refused past the route's cap ({@link RequestLimits}) even when it comes
+     * without a length, and charged to the shared budget as it grows when it does.
+     */
     private static byte[] boundedBody(Context ctx) {
         long cap = RequestLimits.cap(ctx);
         try (InputStream in = ctx.bodyInputStream()) {
-            byte[] b = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, cap + 1));
-            if (b.length > cap) {
-                throw RequestLimits.tooLarge(ctx, -1, cap);
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            byte[] buf = new byte[64 * 1024];
+            for (int n; (n = in.read(buf)) > 0; ) {
+                long total = (long) out.size() + n;
+                if (total > cap) {
+                    throw RequestLimits.tooLarge(ctx, -1, cap);
+                }
+                RequestLimits.charge(ctx, total);
+                out.write(buf, 0, n);
             }
-            return b;
+            return out.toByteArray();
         } catch (IOException e) {
             throw new ServerException.BadRequest("body-unreadable", "the request body could not be read: " + e.getMessage(), "send it again");
         }

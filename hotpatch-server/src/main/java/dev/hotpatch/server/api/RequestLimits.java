@@ -14,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * before a byte is read and again while reading, and all JSON bodies in flight together share one
  * budget: a request that would overdraw it waits a little, then gets 503 with {@code Retry-After}
  * instead of running the heap out. A body costs {@value #COST_FACTOR} times its size (the bytes
- * and the objects parsed from them). Thread-safe.
+ * and the objects parsed from them); one without a {@code Content-Length} is charged
+ * {@link #STEP} at a time as it is read ({@link #charge}). Thread-safe.
  */
 final class RequestLimits {
     static final int NODE_BODY_MIB = 16;
@@ -25,6 +26,10 @@ final class RequestLimits {
     static final long JSON_BODY = (long) JSON_BODY_KIB << 10;
     static final int COST_FACTOR = 6;
     private static final String CAP = "hotpatch.bodyCap";
+    private static final String CHARGE = "hotpatch.bodyCharge";
+    private static final String LIMITS = "hotpatch.bodyLimits";
+    /** How much more body a request without a length is charged for at a time. */
+    static final long STEP = 1L << 20;
     private static final long WAIT_MILLIS = 10_000;
 
     private final Semaphore budget;
@@ -59,7 +64,11 @@ final class RequestLimits {
             if (length > cap) {
                 throw tooLarge(ctx, length, cap);
             }
-            int kib = (int) Math.min(budgetKib, Math.max(1, ((length < 0 ? cap : length) * COST_FACTOR) >> 10));
+            // A body without a length (chunked, e.g. through a proxy) is charged as it is read, a step at a
+            // time: charging its cap up front made each one hold 96 MiB, so three such check-ins at once held
+            // a 1 GiB server's whole budget and every other one waited or got 503.
+            long allowance = length < 0 ? Math.min(cap, STEP) : length;
+            int kib = kibFor(allowance);
             if (!budget.tryAcquire(kib, WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
                 // Read (and drop) the body first, a buffer at a time, so that the client gets the answer instead of a
                 // connection reset in the middle of its upload; it is within the cap, so this is bounded.
@@ -76,13 +85,65 @@ final class RequestLimits {
                 throw new ServerException.Unavailable("the server is busy reading other large request bodies",
                         "retry in a few seconds (nodes retry at their next check-in)");
             }
+            Charge charge = new Charge(allowance, kib);
             try {
                 ctx.attribute(CAP, cap);
+                ctx.attribute(CHARGE, charge);
+                ctx.attribute(LIMITS, this);
                 inner.handle(ctx);
             } finally {
-                budget.release(kib);
+                budget.release(charge.kib);
             }
         };
+    }
+
+    private int kibFor(long bodyBytes) {
+        return (int) Math.min(budgetKib, Math.max(1, (bodyBytes * COST_FACTOR) >> 10));
+    }
+
+    /**
+     * Makes sure the request being handled may hold {@code bytes} of body: a body without a length
+     * is charged more of the shared budget as it grows, waiting for it like the first charge.
+     *
+     * @throws ServerException.Unavailable when the budget stays exhausted (the connection is closed:
+     *         the rest of the body is not read)
+     */
+    static void charge(Context ctx, long bytes) {
+        Charge c = ctx.attribute(CHARGE);
+        RequestLimits limits = ctx.attribute(LIMITS);
+        if (c == null || limits == null || bytes <= c.allowance) {
+            return;
+        }
+        long next = Math.min(cap(ctx), Math.max(bytes, c.allowance + STEP));
+        int more = limits.kibFor(next) - c.kib;
+        if (more > 0) {
+            boolean got;
+            try {
+                got = limits.budget.tryAcquire(more, WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                got = false;
+            }
+            if (!got) {
+                ctx.header("Retry-After", "5");
+                ctx.header("Connection", "close");
+                throw new ServerException.Unavailable("the server is busy reading other large request bodies",
+                        "retry in a few seconds (nodes retry at their next check-in)");
+            }
+            c.kib += more;
+        }
+        c.allowance = next;
+    }
+
+    /** What the request being handled has been charged: the body bytes it may hold, and their cost in KiB of budget. */
+    private static final class Charge {
+        long allowance;
+        int kib;
+
+        Charge(long allowance, int kib) {
+            this.allowance = allowance;
+            this.kib = kib;
+        }
     }
 
     static ServerException.TooLarge tooLarge(Context ctx, long length, long cap) {

@@ -147,6 +147,65 @@ class BoundedMemoryTest {
     }
 
     /**
+     * Check-ins without a Content-Length (chunked, as some proxies forward them) are charged to the
+     * body budget as they are read, not at their 16 MiB cap: with a 256 MB heap the budget is
+     * 96 MiB, which one chunked check-in charged at its cap (x6) took whole, so a second one waited
+     * 10 s and got 503. Here three are held open in their handlers at once (each has sent 3 MiB,
+     * which the server can only have taken in by reading it there), and a fourth still gets 200.
+     */
+    @Test
+    @org.junit.jupiter.api.Timeout(120)
+    void checkInsWithoutALength_areChargedAsTheyAreRead_notAtTheirCap() throws Exception {
+        try (ServerProcess server = ServerProcess.start(dir.resolve("data"), List.of("-Xmx256m", "-XX:+ExitOnOutOfMemoryError"),
+                args("sqlite", Files.createDirectories(dir.resolve("trust"))))) {
+            String admin = server.adminToken();
+            String enrollment = TestServer.JSON.readTree(json(server, "POST", "/api/v1/enrollment-tokens", admin, "{}").body())
+                    .get("token").asText();
+            String node = TestServer.JSON.readTree(json(server, "POST", "/api/v1/node/enroll", enrollment,
+                    "{\"hostname\":\"h\",\"nodeVersion\":\"t\"}").body()).get("credential").asText();
+            byte[] head = ("POST /api/v1/node/check-in HTTP/1.1\r\nHost: 127.0.0.1:" + server.port + "\r\nAuthorization: Bearer "
+                    + node + "\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+            byte[] opening = new byte[3 << 20];
+            java.util.Arrays.fill(opening, (byte) ' ');
+            byte[] start = "{\"machines\":[]".getBytes(StandardCharsets.US_ASCII);
+            System.arraycopy(start, 0, opening, 0, start.length);
+            List<java.net.Socket> held = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port);
+                    held.add(socket);
+                    socket.setSoTimeout(60_000);
+                    OutputStream out = socket.getOutputStream();
+                    out.write(head);
+                    // 3 MiB is far more than the socket buffers hold: this returns once the handler has read most of it.
+                    out.write((Integer.toHexString(opening.length) + "\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.write(opening);
+                    out.write("\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                }
+
+                HttpResponse<String> fourth = http.send(HttpRequest.newBuilder(URI.create(server.url + "api/v1/node/check-in"))
+                        .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + node).header("Content-Type", "application/json")
+                        .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+                                "{\"machines\":[]}".getBytes(StandardCharsets.UTF_8)))).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(fourth.statusCode()).as(fourth.body()).isEqualTo(200);
+
+                for (java.net.Socket socket : held) {
+                    OutputStream out = socket.getOutputStream();
+                    out.write("1\r\n}\r\n0\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    assertThat(statusOf(socket.getInputStream())).isEqualTo(200);
+                }
+            } finally {
+                for (java.net.Socket socket : held) {
+                    socket.close();
+                }
+            }
+            assertThat(server.output()).doesNotContain("OutOfMemoryError");
+        }
+    }
+
+    /**
      * A fleet keeps thousands of connections open (each node's idles after its check-in until the server's idle
      * timeout). Each must cost the heap little: with Jetty's default header cache, every connection that had served
      * a request held about 100 KB, and 1,500 of them ran a 64 MB heap out.
