@@ -154,7 +154,9 @@ public final class AgentClient implements AutoCloseable {
                     + ") is not a Java virtual machine; 'hotpatch ps' lists the local JVMs");
         }
         try (Target target = Target.attach(process, self, timeout == null ? ATTACH_TIMEOUT : timeout)) {
-            Probe probe = Probe.of(target);
+            // System properties only: a JVM whose arguments switch dynamic loading off refuses the
+            // load itself, and Target.loadAgent says why.
+            Probe probe = load ? Probe.systemOnly(target) : Probe.of(target);
             Eligibility.Verdict verdict = Eligibility.judge(probe);
             if (verdict.status() != HotpatchStatus.ENABLED) {
                 throw new NotSupportedException(pid, verdict.reason());

@@ -31,6 +31,15 @@ record Probe(OsProcess process, String attachFailure, Properties system, String 
         return new Probe(target.process(), null, system, args);
     }
 
+    /**
+     * Looks at an attached JVM's system properties only, without its JVM arguments: for a caller
+     * about to load the agent, which learns that dynamic loading is off from the load's refusal
+     * ({@link Target#loadAgent}) instead of from one more request to a JVM that answers it cold.
+     */
+    static Probe systemOnly(Target target) {
+        return new Probe(target.process(), null, target.systemProperties(), "");
+    }
+
     /** A JVM that could not be attached to, for {@code reason}. */
     static Probe unreachable(OsProcess process, String reason) {
         return unreachable(process, reason, false);

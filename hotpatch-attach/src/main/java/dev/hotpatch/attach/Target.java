@@ -137,7 +137,7 @@ final class Target implements AutoCloseable {
         } catch (AttachException e) {
             throw e;
         } catch (AgentLoadException e) {
-            if (javaFeature >= 21) {
+            if (javaFeature >= 21 || dynamicLoadingDisabled()) {
                 throw new NotSupportedException(pid, Eligibility.DYNAMIC_LOADING_DISABLED_REASON + " (" + e.getMessage() + ")");
             }
             throw new AttachException("JVM " + pid + " could not load the agent " + jar + ": " + e.getMessage(), e);
@@ -146,6 +146,15 @@ final class Target implements AutoCloseable {
                     + e.returnValue() + "); see the JVM's standard error for the cause", e);
         } catch (Exception e) {
             throw new AttachException("loading the agent into JVM " + pid + " failed: " + e.getMessage(), e);
+        }
+    }
+
+    /** Whether the JVM's arguments switch dynamic agent loading off; false when they cannot be read. */
+    private boolean dynamicLoadingDisabled() {
+        try {
+            return new Probe(process, null, new Properties(), agentProperties().getProperty("sun.jvm.args", "")).dynamicLoadingDisabled();
+        } catch (RuntimeException e) {
+            return false;
         }
     }
 

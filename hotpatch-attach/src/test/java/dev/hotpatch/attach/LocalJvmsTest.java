@@ -79,6 +79,18 @@ class LocalJvmsTest {
     }
 
     @Test
+    void connect_toAJava17WithDynamicLoadingOff_isRefusedAsNotSupported_byTheLoadItself() throws Exception {
+        // connect reads no JVM arguments before loading the agent: the JVM's refusal to load it is
+        // what tells, and on Java 17 (no JEP 451 default) the arguments are read only then, to say why.
+        try (ChildJvm child = ChildJvm.start(ChildJvm.java17(), classes,
+                "-XX:-EnableDynamicAgentLoading")) {
+            assertThatThrownBy(() -> AgentClient.connect(child.pid()))
+                    .isInstanceOf(NotSupportedException.class)
+                    .hasMessageContaining("dynamic agent loading is disabled");
+        }
+    }
+
+    @Test
     void list_neverShowsThisProcess() {
         assertThat(LocalJvms.list()).extracting(JvmInfo::pid).doesNotContain(ProcessHandle.current().pid());
         assertThat(LocalJvms.find(ProcessHandle.current().pid())).isEmpty();
