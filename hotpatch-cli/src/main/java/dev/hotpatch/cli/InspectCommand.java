@@ -36,6 +36,7 @@ final class InspectCommand extends HotpatchCommand {
             doc.set("manifest", manifestJson(pkg.manifest()));
             doc.put("signed", !pkg.signers().isEmpty());
             doc.put("signatureIntact", !pkg.signers().isEmpty());
+            doc.put("signatureChecked", pkg.checkedSignature());
             doc.set("signers", signersJson(pkg));
             printJson(doc);
         } else {
@@ -61,7 +62,7 @@ final class InspectCommand extends HotpatchCommand {
         if (pkg.signers().isEmpty()) {
             out.println("Signature       none: this package is NOT signed and will be refused by verify and apply");
         } else {
-            out.println("Signature       intact");
+            out.println("Signature       intact: " + pkg.checkedSignature());
             for (X509Certificate c : pkg.signers()) {
                 out.println("Signer          " + c.getSubjectX500Principal().getName());
                 out.println("  SHA-256       " + fingerprint(c));

@@ -29,12 +29,13 @@ final class VerifyCommand extends HotpatchCommand {
         HotpatchPackage pkg = HotpatchPackage.read(pkgFile, trustStore(this, trust));
         if (json()) {
             var doc = Json.status("ok").put("file", pkgFile.toString()).put("id", pkg.manifest().id())
-                    .put("sha256", pkg.sha256()).put("signers", pkg.signerNames()).put("trusted", true);
+                    .put("sha256", pkg.sha256()).put("signers", pkg.signerNames()).put("trusted", true)
+                    .put("signatureChecked", pkg.checkedSignature());
             doc.set("signerCertificates", InspectCommand.signersJson(pkg));
             printJson(doc);
         } else {
             out().println("Verified " + pkg.manifest().id() + ": signed by " + pkg.signerDescriptions()
-                    + " (trusted), intact; " + pkg.manifest().classes().size() + " classes.");
+                    + " (trusted), intact (" + pkg.checkedSignature() + "); " + pkg.manifest().classes().size() + " classes.");
         }
         return ExitPolicy.OK;
     }

@@ -40,7 +40,8 @@ class PackageCommandsTest {
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).contains("KB2026-0001").contains("Fee rounding fix").contains("Security")
                 .contains("CVE-2026-1234").contains("acme/fees/1.x").contains("NeverReboots")
-                .contains("Signature       intact").contains("CN=Acme Security").contains("acme.Fees");
+                .contains("Signature       intact: JAR signature and manifest signature (SHA256with").contains("CN=Acme Security")
+                .contains("acme.Fees");
     }
 
     @Test
@@ -93,7 +94,8 @@ class PackageCommandsTest {
         CliRun r = CliRun.of("verify", signed.toString(), "--trust", keys.toString());
 
         assertThat(r.exit()).as(r.toString()).isZero();
-        assertThat(r.out()).contains("Verified KB2026-0001").contains("CN=Acme Security");
+        assertThat(r.out()).contains("Verified KB2026-0001").contains("CN=Acme Security")
+                .as("it says which signature it checked: the manifest signature, as agents do").contains("intact (manifest signature (SHA256with");
     }
 
     @Test

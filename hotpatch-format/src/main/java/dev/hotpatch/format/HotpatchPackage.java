@@ -51,11 +51,13 @@ public final class HotpatchPackage {
     private final PackageManifest manifest;
     private final List<X509Certificate> signers;
     private final String sha256;
+    private final String checked;
 
-    private HotpatchPackage(PackageManifest manifest, List<X509Certificate> signers, String sha256) {
+    private HotpatchPackage(PackageManifest manifest, List<X509Certificate> signers, String sha256, String checked) {
         this.manifest = manifest;
         this.signers = Collections.unmodifiableList(signers);
         this.sha256 = sha256;
+        this.checked = checked;
     }
 
     /**
@@ -160,7 +162,8 @@ public final class HotpatchPackage {
                 throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " failed"
                         + " signature verification (" + e.getMessage() + "): it was modified after signing", e);
             }
-            return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), Sha256.hex(file));
+            return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), Sha256.hex(file),
+                    "manifest signature (" + signature.algorithm + ")");
         } catch (ZipException e) {
             throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
                     + " is not a valid JAR/zip file: " + e.getMessage(), e);
@@ -225,7 +228,7 @@ public final class HotpatchPackage {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             checkBeforeVerifying(zip);
             try (JarFile jar = new JarFile(file.toFile(), true)) {
-                return readVerified(jar, file, requireSignature, Sha256.hex(file));
+                return readVerified(jar, file, requireSignature, Sha256.hex(file), ManifestSignature.parse(comment(zip)));
             }
         } catch (ZipException e) {
             throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
@@ -267,8 +270,8 @@ public final class HotpatchPackage {
         }
     }
 
-    private static HotpatchPackage readVerified(JarFile jar, Path file, boolean requireSignature, String fileSha)
-            throws IOException {
+    private static HotpatchPackage readVerified(JarFile jar, Path file, boolean requireSignature, String fileSha,
+            ManifestSignature manifestSignature) throws IOException {
         Map<String, byte[]> contents = new HashMap<>();
         Map<String, Set<X509Certificate>> signersByEntry = new HashMap<>();
         long total = 0;
@@ -320,13 +323,36 @@ public final class HotpatchPackage {
                         ? "package " + manifest.id() + " is not signed; build it with 'hotpatch build --key DIR'"
                         : "package " + manifest.id() + " has entries the signature does not cover: " + unsigned);
             }
-            return new HotpatchPackage(manifest, new ArrayList<>(), fileSha);
+            return new HotpatchPackage(manifest, new ArrayList<>(), fileSha, "none");
         }
         if (common.isEmpty()) {
             throw new PackageException(PackageException.Reason.UNSIGNED, "package " + manifest.id()
                     + " has entries signed by different signers; no single signer covers it all");
         }
-        return new HotpatchPackage(manifest, new ArrayList<>(common), fileSha);
+        return new HotpatchPackage(manifest, new ArrayList<>(common), fileSha, "JAR signature" + alsoManifest(file, manifestSignature,
+                common, props));
+    }
+
+    /**
+     * What a JAR-signed package's manifest signature adds: checked with the JAR signer's key when
+     * that key made it (a failure is refused, as every agent that checks it refuses it), named when
+     * another key made it (only a trust folder can say whether that key counts).
+     */
+    private static String alsoManifest(Path file, ManifestSignature ms, Set<X509Certificate> jarSigners, byte[] props) {
+        if (ms == null) {
+            return "";
+        }
+        for (X509Certificate c : jarSigners) {
+            if (TrustStore.fingerprint(c).equals(ms.signerSha256)) {
+                if (!ms.verifies(props, c)) {
+                    throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " failed"
+                            + " signature verification: its manifest does not match the manifest signature of "
+                            + TrustStore.describe(c) + ", so it was modified after signing");
+                }
+                return " and manifest signature (" + ms.algorithm + ")";
+            }
+        }
+        return "; manifest signature by another key (certificate SHA-256 " + ms.signerSha256 + "), not checked";
     }
 
     private static void checkEntryName(String name) {
@@ -426,6 +452,15 @@ public final class HotpatchPackage {
             n.add(TrustStore.describe(c));
         }
         return String.join(", ", n);
+    }
+
+    /**
+     * Which signature the reading checked: {@code manifest signature (SHA256withRSA)} (a trusted
+     * publisher's, the way agents read packages), {@code JAR signature}, {@code JAR signature and
+     * manifest signature (…)}, or {@code none} for an unsigned package read for inspection.
+     */
+    public String checkedSignature() {
+        return checked;
     }
 
     /** SHA-256 of the package file as read. */

@@ -78,6 +78,9 @@ class ManifestSignatureTest {
         HotpatchPackage byJarSignature = HotpatchPackage.read(file, true);
         assertThat(byJarSignature.signers()).containsExactly(key.certificate());
         SamplePackages.assertSameManifest(byJarSignature.manifest(), SamplePackages.manifest());
+
+        assertThat(bySignedManifest.checkedSignature()).isEqualTo("manifest signature (" + f[1] + ")");
+        assertThat(byJarSignature.checkedSignature()).isEqualTo("JAR signature and manifest signature (" + f[1] + ")");
     }
 
     // --- content edited, the publisher's comment kept ----------------------------------------
@@ -189,6 +192,9 @@ class ManifestSignatureTest {
 
         assertRefused(() -> HotpatchPackage.read(file, trust), Reason.TAMPERED)
                 .hasMessageContaining("does not match the manifest signature of 'CN=Test Publisher'");
+        // Inspection checks it with the JAR signer's key too: it never calls intact what agents refuse.
+        assertRefused(() -> HotpatchPackage.read(file, true), Reason.TAMPERED)
+                .hasMessageContaining("does not match the manifest signature of 'CN=Test Publisher'");
     }
 
     /** A comment by a publisher the trust store does not pin is no reason to refuse: the JAR signature decides. */
@@ -287,7 +293,9 @@ class ManifestSignatureTest {
         assertRefused(() -> HotpatchPackage.read(file, trust), Reason.MALFORMED)
                 .hasMessageContaining("manifest signature (its zip comment) is damaged")
                 .hasMessageContaining("expected 'hotpatch-manifest-signature-1 <algorithm> <certificate SHA-256> <base64>'");
-        assertThat(HotpatchPackage.read(file, true).signers()).containsExactly(TestKeys.rsaPublisher().certificate());
+        // Inspection (the JAR path) refuses it too, so that 'hotpatch inspect' never calls intact what agents refuse.
+        assertRefused(() -> HotpatchPackage.read(file, true), Reason.MALFORMED)
+                .hasMessageContaining("manifest signature (its zip comment) is damaged");
     }
 
     /**
