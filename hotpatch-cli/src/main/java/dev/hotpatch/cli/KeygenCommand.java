@@ -26,7 +26,7 @@ final class KeygenCommand extends HotpatchCommand {
 
     @Option(names = "--key-type", paramLabel = "TYPE", defaultValue = "rsa",
             description = "rsa (RSA-3072, the default) or ec (EC P-256). Both are 128-bit strong; an EC signature costs the"
-                    + " patched JVM 3-9 times the CPU of an RSA one to verify, inside every apply (docs/performance.md).")
+                    + " patched JVM about twice the CPU of an RSA one to check, inside every apply (docs/performance.md).")
     String keyType;
 
     @Override

@@ -32,11 +32,11 @@ public final class SigningKey {
     /**
      * The kinds of key {@link #generate} makes. Packages signed with either are verified by the same
      * code; they differ in what verification costs inside the patched JVM, where it runs in every
-     * apply (docs/performance.md, "Signing key type"): an RSA-3072 manifest signature is checked in
-     * 0.14-0.37 ms, an EC P-256 one in 1.2-1.5 ms (JDK 17, warm).
+     * apply (docs/performance.md, verify-cost): a whole package check with an RSA-3072 key costs
+     * 0.9-2.1 ms of CPU on JDK 17 once a JVM has checked ten, with EC P-256 2.1-5.1 ms.
      */
     public enum Type {
-        /** EC P-256 with SHA-256: small keys and signatures, 3-9 times the CPU to verify. */
+        /** EC P-256 with SHA-256: small keys and signatures, about twice the CPU per package check. */
         EC("EC P-256", "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA"),
         /** RSA-3072 with SHA-256: the same strength (128 bits), cheaper to verify, slower to generate; the default. */
         RSA("RSA-3072", "-keyalg", "RSA", "-keysize", "3072", "-sigalg", "SHA256withRSA");
