@@ -35,7 +35,8 @@ final class VerifyCommand extends HotpatchCommand {
             printJson(doc);
         } else {
             out().println("Verified " + pkg.manifest().id() + ": signed by " + pkg.signerDescriptions()
-                    + " (trusted), intact (" + pkg.checkedSignature() + "); " + pkg.manifest().classes().size() + " classes.");
+                    + " (trusted), intact (" + pkg.checkedSignature() + "); " + pkg.manifest().classes().size()
+                    + (pkg.manifest().classes().size() == 1 ? " class." : " classes."));
         }
         return ExitPolicy.OK;
     }

@@ -95,7 +95,8 @@ class PackageCommandsTest {
 
         assertThat(r.exit()).as(r.toString()).isZero();
         assertThat(r.out()).contains("Verified KB2026-0001").contains("CN=Acme Security")
-                .as("it says which signature it checked: the manifest signature, as agents do").contains("intact (manifest signature (SHA256with");
+                .as("it says which signature it checked: the manifest signature, as agents do").contains("intact (manifest signature (SHA256with")
+                .contains("; 1 class.");
     }
 
     @Test
