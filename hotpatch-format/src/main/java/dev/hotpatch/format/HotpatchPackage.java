@@ -90,16 +90,7 @@ public final class HotpatchPackage {
      * but their signature is not verified.
      */
     private static HotpatchPackage readBySignedManifest(Path file, TrustStore trust) {
-        long size;
-        try {
-            size = Files.size(file);
-        } catch (IOException e) {
-            throw new PackageException(PackageException.Reason.IO, "cannot read package " + file + ": " + e, e);
-        }
-        if (size > MAX_FILE_BYTES) {
-            throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + file + " is " + size
-                    + " bytes; the limit is " + MAX_FILE_BYTES);
-        }
+        requireSizeWithinLimit(file);
         try (ZipFile zip = new ZipFile(file.toFile())) {
             ManifestSignature signature = ManifestSignature.parse(comment(zip));
             X509Certificate signer = signature == null ? null : trust.withFingerprint(signature.signerSha256);
@@ -107,45 +98,8 @@ public final class HotpatchPackage {
                 return null;
             }
             Map<String, byte[]> contents = new HashMap<>();
-            long total = 0;
-            int count = 0;
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry e = entries.nextElement();
-                if (++count > MAX_ENTRIES) {
-                    throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
-                }
-                String name = e.getName();
-                checkEntryName(name);
-                if (e.isDirectory()) {
-                    continue;
-                }
-                // Every entry's CRC is checked (ZipFile does not), the JAR signature's entries included,
-                // though their signature is not: a file damaged anywhere is refused, as the JAR path
-                // and older agents refuse it.
-                byte[] data = readBounded(zip, e, MAX_ENTRY_BYTES);
-                CRC32 crc = new CRC32();
-                crc.update(data);
-                if (crc.getValue() != e.getCrc()) {
-                    throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " is damaged:"
-                            + " entry " + printable(name) + " does not match its CRC-32");
-                }
-                total += data.length;
-                if (total > MAX_TOTAL_BYTES) {
-                    throw new PackageException(PackageException.Reason.TOO_LARGE, "package content exceeds " + MAX_TOTAL_BYTES + " bytes");
-                }
-                if (name.startsWith("META-INF/")) {
-                    continue;
-                }
-                if (contents.put(name, data) != null) {
-                    throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " appears twice");
-                }
-            }
+            readEntries(zip, file, true, contents);
             byte[] props = contents.get(ManifestCodec.ENTRY);
-            if (props == null) {
-                throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName()
-                        + " is not a hotpatch package: it has no " + ManifestCodec.ENTRY);
-            }
             // Before the manifest is parsed: nothing an unverified manifest says is looked at.
             if (!signature.verifies(props, signer)) {
                 throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " failed"
@@ -164,18 +118,8 @@ public final class HotpatchPackage {
             }
             return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), Sha256.hex(file),
                     "manifest signature (" + signature.algorithm + ")");
-        } catch (ZipException e) {
-            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
-                    + " is not a valid JAR/zip file: " + e.getMessage(), e);
-        } catch (IOException e) {
-            throw new PackageException(PackageException.Reason.MALFORMED, "cannot read package " + file.getFileName()
-                    + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            if (e instanceof PackageException) {
-                throw e;
-            }
-            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
-                    + " is damaged: " + e, e);
+        } catch (IOException | RuntimeException e) {
+            throw refusal(file, e);
         }
     }
 
@@ -215,6 +159,18 @@ public final class HotpatchPackage {
      * For inspection only: never apply a package read this way.
      */
     public static HotpatchPackage read(Path file, boolean requireSignature) {
+        requireSizeWithinLimit(file);
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            checkBeforeVerifying(zip);
+            try (JarFile jar = new JarFile(file.toFile(), true)) {
+                return readVerified(jar, file, requireSignature, Sha256.hex(file), ManifestSignature.parse(comment(zip)));
+            }
+        } catch (IOException | RuntimeException e) {
+            throw refusal(file, e);
+        }
+    }
+
+    private static void requireSizeWithinLimit(Path file) {
         long size;
         try {
             size = Files.size(file);
@@ -225,28 +181,27 @@ public final class HotpatchPackage {
             throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + file + " is " + size
                     + " bytes; the limit is " + MAX_FILE_BYTES);
         }
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            checkBeforeVerifying(zip);
-            try (JarFile jar = new JarFile(file.toFile(), true)) {
-                return readVerified(jar, file, requireSignature, Sha256.hex(file), ManifestSignature.parse(comment(zip)));
-            }
-        } catch (ZipException e) {
-            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
-                    + " is not a valid JAR/zip file: " + e.getMessage(), e);
-        } catch (SecurityException e) {
-            throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName()
-                    + " failed signature verification (" + e.getMessage() + "): it was modified after signing", e);
-        } catch (IOException e) {
-            throw new PackageException(PackageException.Reason.MALFORMED, "cannot read package " + file.getFileName()
-                    + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            if (e instanceof PackageException) {
-                throw e;
-            }
-            // The JDK's zip and signature code reports some corruptions as unchecked exceptions.
-            throw new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
-                    + " is damaged: " + e, e);
+    }
+
+    /** What reading {@code file} failing with {@code e} means, as the refusal both read paths give. */
+    private static PackageException refusal(Path file, Exception e) {
+        if (e instanceof PackageException) {
+            return (PackageException) e;
         }
+        if (e instanceof ZipException) {
+            return new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
+                    + " is not a valid JAR/zip file: " + e.getMessage(), e);
+        }
+        if (e instanceof SecurityException) {
+            return new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName()
+                    + " failed signature verification (" + e.getMessage() + "): it was modified after signing", e);
+        }
+        if (e instanceof IOException) {
+            return new PackageException(PackageException.Reason.MALFORMED, "cannot read package " + file.getFileName()
+                    + ": " + e.getMessage(), e);
+        }
+        // The JDK's zip and signature code reports some corruptions as unchecked exceptions.
+        return new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName() + " is damaged: " + e, e);
     }
 
     /**
@@ -274,37 +229,11 @@ public final class HotpatchPackage {
             ManifestSignature manifestSignature) throws IOException {
         Map<String, byte[]> contents = new HashMap<>();
         Map<String, Set<X509Certificate>> signersByEntry = new HashMap<>();
-        long total = 0;
-        int count = 0;
-        Enumeration<JarEntry> entries = jar.entries();
-        while (entries.hasMoreElements()) {
-            JarEntry e = entries.nextElement();
-            if (++count > MAX_ENTRIES) {
-                throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
-            }
-            String name = e.getName();
-            checkEntryName(name);
-            if (e.isDirectory()) {
-                continue;
-            }
-            byte[] data = readBounded(jar, e, MAX_ENTRY_BYTES);
-            total += data.length;
-            if (total > MAX_TOTAL_BYTES) {
-                throw new PackageException(PackageException.Reason.TOO_LARGE, "package content exceeds " + MAX_TOTAL_BYTES + " bytes");
-            }
-            if (name.startsWith("META-INF/")) {
-                continue;
-            }
-            if (contents.put(name, data) != null) {
-                throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " appears twice");
-            }
-            signersByEntry.put(name, leafCertificates(e.getCodeSigners()));
+        for (Map.Entry<String, ZipEntry> e : readEntries(jar, file, false, contents).entrySet()) {
+            // Read whole by now, so the JDK has checked the entry's digest and knows its signers.
+            signersByEntry.put(e.getKey(), leafCertificates(((JarEntry) e.getValue()).getCodeSigners()));
         }
         byte[] props = contents.get(ManifestCodec.ENTRY);
-        if (props == null) {
-            throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName()
-                    + " is not a hotpatch package: it has no " + ManifestCodec.ENTRY);
-        }
         PackageManifest manifest = readManifest(contents, props);
         Set<X509Certificate> common = null;
         List<String> unsigned = new ArrayList<>();
@@ -353,6 +282,58 @@ public final class HotpatchPackage {
             }
         }
         return "; manifest signature by another key (certificate SHA-256 " + ms.signerSha256 + "), not checked";
+    }
+
+    /**
+     * Reads every entry of {@code zip} within the size limits and puts each content entry (not
+     * META-INF, not a folder) in {@code contents}; returns the content entries by name. Refuses
+     * duplicates, and a package without a manifest. With {@code checkCrc} every entry's CRC-32 is
+     * checked too (ZipFile does not; the JAR path leaves it to the signed digests): the JAR
+     * signature's entries included, though their signature is not checked, so that a file damaged
+     * anywhere is refused, as the JAR path and older agents refuse it.
+     */
+    private static Map<String, ZipEntry> readEntries(ZipFile zip, Path file, boolean checkCrc, Map<String, byte[]> contents)
+            throws IOException {
+        Map<String, ZipEntry> content = new HashMap<>();
+        long total = 0;
+        int count = 0;
+        Enumeration<? extends ZipEntry> entries = zip.entries();
+        while (entries.hasMoreElements()) {
+            ZipEntry e = entries.nextElement();
+            if (++count > MAX_ENTRIES) {
+                throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
+            }
+            String name = e.getName();
+            checkEntryName(name);
+            if (e.isDirectory()) {
+                continue;
+            }
+            byte[] data = readBounded(zip, e, MAX_ENTRY_BYTES);
+            if (checkCrc) {
+                CRC32 crc = new CRC32();
+                crc.update(data);
+                if (crc.getValue() != e.getCrc()) {
+                    throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " is damaged:"
+                            + " entry " + printable(name) + " does not match its CRC-32");
+                }
+            }
+            total += data.length;
+            if (total > MAX_TOTAL_BYTES) {
+                throw new PackageException(PackageException.Reason.TOO_LARGE, "package content exceeds " + MAX_TOTAL_BYTES + " bytes");
+            }
+            if (name.startsWith("META-INF/")) {
+                continue;
+            }
+            if (contents.put(name, data) != null) {
+                throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " appears twice");
+            }
+            content.put(name, e);
+        }
+        if (!contents.containsKey(ManifestCodec.ENTRY)) {
+            throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName()
+                    + " is not a hotpatch package: it has no " + ManifestCodec.ENTRY);
+        }
+        return content;
     }
 
     private static void checkEntryName(String name) {
