@@ -60,6 +60,7 @@ final class WarmApply implements Benchmark {
             AgentClient client = AgentClient.connect(target.pid());
             VirtualMachine vm = VirtualMachine.attach(Long.toString(target.pid()));
             try {
+                ws.awaitSettledTrust();
                 for (int i = 0; i < warmup + rounds; i++) {
                     boolean record = i >= warmup;
                     long[] bare;

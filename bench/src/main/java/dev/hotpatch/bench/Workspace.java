@@ -88,6 +88,31 @@ final class Workspace implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits until nothing in the trust folder (the key folder) changed for 2.5 s. An agent trusts
+     * its cached parse of a trust folder only once the folder's newest time is 2 s old (a change in
+     * the same clock tick could otherwise go unseen) and reads it afresh at every apply before that;
+     * a production trust folder changes rarely, so warm measurements start after it has settled.
+     */
+    void awaitSettledTrust() throws IOException, InterruptedException {
+        long newest = 0;
+        try (java.util.stream.Stream<Path> files = Files.list(keyDir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                newest = Math.max(newest, changed(f));
+            }
+        }
+        newest = Math.max(newest, changed(keyDir));
+        long wait = newest + 2_500 - System.currentTimeMillis();
+        if (wait > 0) {
+            Thread.sleep(wait);
+        }
+    }
+
+    private static long changed(Path p) throws IOException {
+        long ctime = ((java.nio.file.attribute.FileTime) Files.getAttribute(p, "unix:ctime")).toMillis();
+        return Math.max(ctime, Files.getLastModifiedTime(p).toMillis());
+    }
+
     /** The {@code java} executable of Java 17. */
     static Path java17() {
         return Jdks.all().get(0);
