@@ -3,6 +3,8 @@ package dev.hotpatch.attach;
 import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
 import java.io.IOException;
+import com.sun.tools.attach.spi.AttachProvider;
+import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +41,25 @@ final class AttachListener {
     private static final long DEFAULT_TIMEOUT_MS = 10_000;
 
     private AttachListener() {
+    }
+
+    /**
+     * Attaches to {@code process}: starts its listener ({@link #start}) and connects. When the
+     * listener runs and {@code sun.tools.attach} is open to us, the JDK's connection is made
+     * directly, without {@code VirtualMachine.attach}'s second check of the performance data
+     * (the JDK's jvmstat reader, ~20 ms of class loading in a fresh tool): a running listener, or
+     * the performance data read by {@link #start}, already says that the JVM accepts attach.
+     * Otherwise the JDK's own attach runs, with its handshake, checks and refusals.
+     */
+    static VirtualMachine attach(OsProcess process) throws IOException, AttachNotSupportedException, InterruptedException {
+        String id = Long.toString(process.pid());
+        if (start(process)) {
+            Optional<VirtualMachine> direct = Direct.connect(id);
+            if (direct.isPresent()) {
+                return direct.get();
+            }
+        }
+        return VirtualMachine.attach(id);
     }
 
     /**
@@ -114,6 +135,38 @@ final class AttachListener {
         }
     }
 
+    /**
+     * Exercises the handshake's own code (performance-data reading, the folder watch, the JDK's
+     * attach provider) on a private temporary folder, for the CLI's class-data-sharing training
+     * run. Sends no signal and talks to no JVM.
+     */
+    static void train() throws IOException, InterruptedException {
+        Path dir = Files.createTempDirectory("hotpatch-attach-");
+        Path file = dir.resolve(".java_pid0");
+        try (WatchService watch = dir.getFileSystem().newWatchService()) {
+            dir.register(watch, StandardWatchEventKinds.ENTRY_CREATE);
+            Files.createFile(file);
+            WatchKey key = watch.poll(1, TimeUnit.SECONDS);
+            if (key != null) {
+                key.pollEvents();
+                key.reset();
+            }
+            PerfData.attachable(file);
+            namespacePid(ProcessHandle.current().pid());
+            Signaller.find();
+            Direct.provider();
+            try {
+                // Loaded, not initialised: the class the direct connection constructs.
+                Class.forName("sun.tools.attach.VirtualMachineImpl", false, VirtualMachine.class.getClassLoader());
+            } catch (ClassNotFoundException | LinkageError e) {
+                // Another JDK: nothing to load ahead.
+            }
+        } finally {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(dir);
+        }
+    }
+
     /** The attach file in the target's working folder, else in its temp folder; null when neither can be made. */
     private static Path createTrigger(Path proc, Path tmp, long nsPid) {
         String name = ".attach_pid" + nsPid;
@@ -168,6 +221,68 @@ final class AttachListener {
             // No status to read: the JDK falls back to the pid as well.
         }
         return pid;
+    }
+
+    /** The JDK's own connection to a running attach listener, made without {@code VirtualMachine.attach}'s checks. */
+    private static final class Direct {
+        private static volatile Constructor<?> constructor;
+        private static volatile boolean unavailable;
+
+        /** Connects to the running listener of JVM {@code id}; empty when the JDK's internals are not open to us. */
+        static Optional<VirtualMachine> connect(String id) throws IOException, AttachNotSupportedException {
+            Optional<AttachProvider> provider = provider();
+            Constructor<?> c = constructor();
+            if (provider.isEmpty() || c == null) {
+                return Optional.empty();
+            }
+            try {
+                return Optional.of((VirtualMachine) c.newInstance(provider.get(), id));
+            } catch (InvocationTargetException e) {
+                Throwable cause = e.getCause();
+                if (cause instanceof IOException) {
+                    throw (IOException) cause;
+                }
+                if (cause instanceof AttachNotSupportedException) {
+                    throw (AttachNotSupportedException) cause;
+                }
+                if (cause instanceof RuntimeException) {
+                    throw (RuntimeException) cause;
+                }
+                throw new IOException("attaching to JVM " + id + " failed: " + cause, cause);
+            } catch (ReflectiveOperationException | IllegalArgumentException e) {
+                return Optional.empty();
+            }
+        }
+
+        /** The JDK's HotSpot attach provider (the one {@code VirtualMachine.attach} would pick), or empty. */
+        static Optional<AttachProvider> provider() {
+            for (AttachProvider p : AttachProvider.providers()) {
+                if ("sun".equals(p.name()) && "socket".equals(p.type())) {
+                    return Optional.of(p);
+                }
+            }
+            return Optional.empty();
+        }
+
+        private static Constructor<?> constructor() {
+            Constructor<?> c = constructor;
+            if (c != null || unavailable) {
+                return c;
+            }
+            try {
+                if (VirtualMachine.class.getModule().isOpen("sun.tools.attach", AttachListener.class.getModule())) {
+                    c = Class.forName("sun.tools.attach.VirtualMachineImpl", true, VirtualMachine.class.getClassLoader())
+                            .getDeclaredConstructor(AttachProvider.class, String.class);
+                    c.setAccessible(true);
+                    constructor = c;
+                    return c;
+                }
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                // Another JDK's internals: VirtualMachine.attach instead.
+            }
+            unavailable = true;
+            return null;
+        }
     }
 
     /** Sends SIGQUIT to a process: through the JDK's own native method when it is open to us, else with kill(1). */

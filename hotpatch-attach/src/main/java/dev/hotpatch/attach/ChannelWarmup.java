@@ -15,7 +15,7 @@ import java.time.Duration;
  * Runs the client side of the runtime-socket channel once against a socket of its own that sends
  * every frame back, so that a class-data-sharing training run (the CLI's {@code CdsTraining})
  * loads what {@code apply} to an enrolled JVM loads: the JDK's Unix-domain socket, selector and
- * peer-credential classes and this module's framing. Talks to no JVM and changes no file outside a
+ * peer-credential classes and this module's framing; and the attach handshake's code likewise. Talks to no JVM and changes no file outside a
  * private temporary folder it removes. Not for anything but training.
  */
 public final class ChannelWarmup {
@@ -37,6 +37,14 @@ public final class ChannelWarmup {
             Files.deleteIfExists(socket);
             Files.deleteIfExists(dir);
         }
+    }
+
+    /**
+     * Runs the attach handshake's own code (performance data, folder watch, the JDK's attach
+     * provider) on a private temporary folder it removes; sends no signal, talks to no JVM.
+     */
+    public static void attachHandshakeOnce() throws IOException, InterruptedException {
+        AttachListener.train();
     }
 
     /** Reads one frame and writes it back. */

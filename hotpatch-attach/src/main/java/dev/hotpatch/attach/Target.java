@@ -47,11 +47,8 @@ final class Target implements AutoCloseable {
             throw new NotSupportedException(pid, "it does not accept attach requests (started with -Xrs, or still starting up)");
         }
         try {
-            VirtualMachine vm = Deadline.within(timeout, pid, "the attach request", () -> {
-                // Without this the JDK sleeps at least 100 ms on a JVM nobody attached to yet.
-                AttachListener.start(process);
-                return VirtualMachine.attach(Long.toString(pid));
-            });
+            // Not VirtualMachine.attach alone: it sleeps at least 100 ms on a JVM nobody attached to yet.
+            VirtualMachine vm = Deadline.within(timeout, pid, "the attach request", () -> AttachListener.attach(process));
             return new Target(process, vm, timeout);
         } catch (AttachException e) {
             throw e;

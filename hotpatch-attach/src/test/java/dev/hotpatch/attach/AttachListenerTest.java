@@ -77,6 +77,32 @@ class AttachListenerTest {
     }
 
     @Test
+    void attach_connectsToAFreshJvmDirectly_onJava17And25() throws Exception {
+        for (Path java : List.of(ChildJvm.java17(), ChildJvm.java25())) {
+            try (ChildJvm child = ChildJvm.start(java, classes)) {
+                VirtualMachine vm = AttachListener.attach(OsProcess.of(child.pid()).orElseThrow());
+                try {
+                    // The direct connection (this module's tests run with the package open) is the JDK's own class.
+                    assertThat(vm.getClass().getName()).isEqualTo("sun.tools.attach.VirtualMachineImpl");
+                    assertThat(vm.id()).isEqualTo(Long.toString(child.pid()));
+                    assertThat(vm.getSystemProperties().getProperty("java.home")).isEqualTo(java.getParent().getParent().toString());
+                } finally {
+                    vm.detach();
+                }
+            }
+        }
+    }
+
+    @Test
+    void attach_toAJvmWithAttachDisabled_givesTheJdksRefusal() throws Exception {
+        try (ChildJvm child = ChildJvm.start(ChildJvm.java17(), classes, "-XX:+DisableAttachMechanism")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> AttachListener.attach(OsProcess.of(child.pid()).orElseThrow()))
+                    .isInstanceOf(com.sun.tools.attach.AttachNotSupportedException.class)
+                    .hasMessageContaining("does not support the attach mechanism");
+        }
+    }
+
+    @Test
     void aRunningListener_isNotSignalledAgain() throws Exception {
         try (ChildJvm child = ChildJvm.start(ChildJvm.java17(), classes)) {
             OsProcess process = OsProcess.of(child.pid()).orElseThrow();

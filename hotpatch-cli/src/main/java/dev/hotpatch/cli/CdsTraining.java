@@ -14,7 +14,8 @@ import java.util.jar.JarFile;
  * The training run of the CLI's class-data sharing archive, started by the {@code hotpatch}
  * launcher once per CLI jar and Java runtime (see the launcher script): it runs the local commands'
  * start-up paths without touching any JVM or file ({@code --help} and {@code --version} lines, and
- * an {@code apply} of a package that does not exist, one exchange over a loopback Unix-domain socket),
+ * an {@code apply} of a package that does not exist, one exchange over a loopback Unix-domain socket,
+ * the attach handshake's folder watch on a private folder),
  * then loads the classes of the local commands' packages (CLI top level, attach, format, picocli),
  * so that the archive the JVM writes at exit holds what {@code apply}, {@code list},
  * {@code uninstall} and {@code ps} load, parsed and verified ahead of time. Not a user command.
@@ -49,6 +50,13 @@ public final class CdsTraining {
             ChannelWarmup.exchangeOnce();
         } catch (IOException | RuntimeException ignored) {
             // A platform without Unix-domain sockets trains without them.
+        }
+        try {
+            ChannelWarmup.attachHandshakeOnce();
+        } catch (IOException | RuntimeException ignored) {
+            // A platform without a folder watch trains without it.
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         String jar = CdsTraining.class.getProtectionDomain().getCodeSource().getLocation().getPath();
         ClassLoader loader = CdsTraining.class.getClassLoader();
