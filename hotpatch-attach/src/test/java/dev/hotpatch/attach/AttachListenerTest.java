@@ -154,6 +154,22 @@ class AttachListenerTest {
     }
 
     @Test
+    void training_runsTheHandshakesCodeAndLeavesNoFolderBehind() throws Exception {
+        Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+        List<Path> before = leftovers(tmp);
+
+        ChannelWarmup.attachHandshakeOnce();
+
+        assertThat(leftovers(tmp)).isEqualTo(before);
+    }
+
+    private static List<Path> leftovers(Path tmp) throws Exception {
+        try (java.util.stream.Stream<Path> s = Files.list(tmp)) {
+            return s.filter(p -> p.getFileName().toString().startsWith("hotpatch-attach-")).sorted().toList();
+        }
+    }
+
+    @Test
     void perfData_ofARealJvm_saysWhetherItAcceptsAttach() throws Exception {
         try (ChildJvm open = ChildJvm.start(ChildJvm.java17(), classes);
              ChildJvm closed = ChildJvm.start(ChildJvm.java25(), classes, "-XX:+DisableAttachMechanism")) {
