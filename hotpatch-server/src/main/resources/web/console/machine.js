@@ -1,11 +1,12 @@
 // Machine → Updates: the seed's Updates view of one machine (status, counts, last assessed, missing
 // updates, history) plus the installed updates with proof of liveness (the SHA-256 of the bytes
 // each loaded copy of a patched class runs), Uninstall (live), Roll back to the last known good
-// baseline (restart), and the operations in progress, all refreshed every two seconds without a
-// reload. Actions are disabled, with the reason shown, on a machine that is not running.
+// baseline (restart), the operations in progress, and the rollouts the machine has been in, all
+// refreshed every two seconds without a reload. Actions are disabled, with the reason shown, on a
+// machine that is not running.
 import { api, cell, confirmAction, el, every, notice, query, showError, table, update, utcText, when } from './lib.js';
 
-const TABS = [['missing', 'Missing updates'], ['installed', 'Installed updates'], ['history', 'Update history']];
+const TABS = [['missing', 'Missing updates'], ['installed', 'Installed updates'], ['history', 'Update history'], ['rollouts', 'Rollouts']];
 
 export async function render(root, p, ctx) {
   if (!p.machine) return chooser(root);
@@ -42,7 +43,7 @@ export async function render(root, p, ctx) {
   }
 
   function draw(d) {
-    const { m, a, hotfixes, ops, history } = d;
+    const { m, a, hotfixes, ops, history, rollouts } = d;
     const off = !m.present ? m.name + ' is not running: its node (' + m.node + ') did not report it at its last check-in (last seen '
       + utcText(m.lastSeenAt) + '). Actions need a running JVM; start it or check its node.' : null;
     const noInstall = off || (['NotSupported', 'Disabled'].includes(a.status) ? 'Install is not available: hotpatch status is ' + a.status + (a.statusReason ? ' (' + a.statusReason + ')' : '') + '.' : null)
@@ -77,19 +78,22 @@ export async function render(root, p, ctx) {
         el('div', {}, el('b', {}, a.missing.other), 'Other missing updates')),
       el('p', { id: 'last-assessed' }, 'Last assessed: ', when(a.lastAssessedAt))]);
     update(operations, ops, () => operationsView(ops));
-    update(panel, { tab, a: tab === 'missing' ? a.updates : null, h: tab === 'history' ? history : null,
+    update(panel, { tab, a: tab === 'missing' ? a.updates : null, h: tab === 'history' ? history : null, r: tab === 'rollouts' ? rollouts : null,
       i: tab === 'installed' ? [hotfixes, m.hotpatches, reason] : null }, () =>
-      tab === 'missing' ? missingTable(a.updates) : tab === 'history' ? historyTable(history) : installedTable(hotfixes, m, reason, (kb) => act('uninstall', { kbId: kb })));
+      tab === 'missing' ? missingTable(a.updates) : tab === 'history' ? historyTable(history) : tab === 'rollouts' ? rolloutsTable(rollouts || [])
+        : installedTable(hotfixes, m, reason, (kb) => act('uninstall', { kbId: kb })));
   }
 
   async function refresh() {
-    const [m, a, hotfixes, ops, history] = await Promise.all([
+    const [m, a, hotfixes, ops, history, rollouts] = await Promise.all([
       api('GET', '/api/v1/machines/' + ref),
       api('GET', '/api/v1/machines/' + ref + '/assessment'),
       api('GET', '/api/v1/machines/' + ref + '/hotfixes'),
       api('GET', '/api/v1/operations' + query({ machine: p.machine, limit: 5 })),
-      api('GET', '/api/v1/machines/' + ref + '/history?days=30')]);
-    latest = { m, a, hotfixes, ops, history };
+      api('GET', '/api/v1/machines/' + ref + '/history?days=30'),
+      // Only while its tab is shown: one request fewer every two seconds otherwise.
+      tab === 'rollouts' ? api('GET', '/api/v1/machines/' + ref + '/rollouts?limit=50') : Promise.resolve(null)]);
+    latest = { m, a, hotfixes, ops, history, rollouts };
     draw(latest);
   }
 
@@ -141,6 +145,15 @@ function historyTable(rows) {
   return table('Update history', ['When', 'Action', 'KB', 'Outcome', 'Who', 'Details'],
     rows.map(h => ({ attrs: { 'data-action': h.action, 'data-outcome': h.outcome, 'data-kb': h.kbId || '' },
       cells: [when(h.at), h.action, h.kbId, cell(h.outcome, { class: h.outcome }), h.actor, h.details] })), 'Nothing in the last 30 days.', { id: 'history' });
+}
+
+function rolloutsTable(rows) {
+  return table('Rollouts', ['Rollout', 'Update', 'Wave', 'This machine', 'Reason', 'Rollout state', 'Created', 'Done'],
+    rows.map(r => ({ attrs: { 'data-rollout': r.rolloutId, 'data-state': r.state },
+      cells: [el('a', { href: '/?' + new URLSearchParams({ page: 'rollouts', rollout: r.rolloutId }) }, r.rolloutId),
+        r.target + (r.kind ? ' (' + r.kind + ')' : ''), r.wave, cell(r.state.replace(/_/g, ' '), { class: 'status ' + r.state }),
+        r.reason || '', r.rolloutState, when(r.createdAt), r.completedAt ? when(r.completedAt) : ''] })),
+    'This machine has not been in a rollout.', { id: 'machine-rollouts' });
 }
 
 function installedTable(hotfixes, m, reason, uninstall) {

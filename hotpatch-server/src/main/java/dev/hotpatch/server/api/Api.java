@@ -24,6 +24,7 @@ import dev.hotpatch.server.machine.Machines;
 import dev.hotpatch.server.node.CheckIn;
 import dev.hotpatch.server.node.NodeProtocol;
 import dev.hotpatch.server.release.ReleaseCalendar;
+import dev.hotpatch.server.rollout.Rollout;
 import dev.hotpatch.server.store.Blobs;
 import dev.hotpatch.server.store.Database;
 import dev.hotpatch.server.store.Json;
@@ -298,6 +299,12 @@ public final class Api {
         r.add(new Route(get, "/api/v1/machines/{machine}/hotfixes", Access.READER, "machines",
                 "Get-HotFix: installed hotpatches and updates, checked against the catalog", List.of(), null, null,
                 Hotfixes.Hotfix.class, true, 200, ctx -> ctx.json(s.hotfixes().list(ctx.pathParam("machine")))));
+        r.add(new Route(get, "/api/v1/machines/{machine}/rollouts", Access.READER, "rollouts",
+                "The rollouts the machine has been in, newest first, with its wave, state and reason in each",
+                List.of(Route.qi("limit", "default 100, at most 1000")), null, null, Rollout.MachineRollout.class, true, 200, ctx -> {
+                    Machine m = s.machines().get(ctx.pathParam("machine"));
+                    ctx.json(s.automation().rollouts().ofMachine(m.id(), intParam(ctx, "limit", 100)));
+                }));
         r.add(new Route(get, "/api/v1/machines/{machine}/history", Access.READER, "history", "The machine's update history, newest first",
                 List.of(Route.qi("days", "how far back (default 30)"), Route.q("action", "only this action"), Route.qi("limit", "default 1000")),
                 null, null, HistoryEntry.class, true, 200, ctx -> {

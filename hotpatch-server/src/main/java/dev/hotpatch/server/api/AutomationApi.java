@@ -27,7 +27,7 @@ import java.util.List;
 public final class AutomationApi {
     /** What these routes call. */
     public record Services(Policies policies, Approvals approvals, Automation automation, Quarantines quarantines, Compliance compliance) {
-        Rollouts rollouts() {
+        public Rollouts rollouts() {
             return automation.rollouts();
         }
     }

@@ -65,6 +65,11 @@ public record Rollout(String id, String kind, String target, String title, Strin
      * @param done  whether the rollout is finished with it
      * @param attempts windows in which the work did not fit or was not picked up
      */
+    /** One rollout a machine has been in, with the machine's part in it (newest first in a list). */
+    public record MachineRollout(String rolloutId, String kind, String target, String rolloutState, Instant createdAt, int wave,
+                                 String state, String reason, Instant completedAt) {
+    }
+
     public record Machine(String machineId, String machine, int wave, String region, String zone, String availabilitySet,
                           Integer updateDomain, String group, String state, boolean done, String reason, int attempts,
                           String operationId, String rollbackOperationId, Instant nextTryAt, Instant windowEnd, Instant startedAt,

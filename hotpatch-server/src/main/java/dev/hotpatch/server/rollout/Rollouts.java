@@ -407,12 +407,19 @@ public final class Rollouts {
         });
     }
 
-    /** The rollouts a machine has been in, newest first, with its part in each. */
-    public List<Map<String, Object>> ofMachine(String machineId, int limit) {
-        return db.read(h -> h.createQuery("SELECT r.id, r.kind, r.target, r.state AS rollout_state, rm.state, rm.reason, rm.wave,"
-                        + " rm.completed_at FROM rollout_machines rm JOIN rollouts r ON r.id = rm.rollout_id WHERE rm.machine_id = :m"
-                        + " AND r.state <> '" + PREPARING + "' ORDER BY r.created_at DESC LIMIT :lim")
-                .bind("m", machineId).bind("lim", page(limit)).mapToMap().list());
+    /**
+     * The rollouts machine {@code machineId} has been in, newest first, with its part in each; a
+     * rollout still being planned is not shown (its machine list is not complete yet).
+     */
+    public List<Rollout.MachineRollout> ofMachine(String machineId, int limit) {
+        return db.read(h -> h.createQuery("SELECT r.id, r.kind, r.target, r.state AS rollout_state, r.created_at, rm.wave, rm.state,"
+                        + " rm.reason, rm.completed_at FROM rollout_machines rm JOIN rollouts r ON r.id = rm.rollout_id"
+                        + " WHERE rm.machine_id = :m AND r.state <> :preparing ORDER BY r.created_at DESC, r.id DESC LIMIT :lim")
+                .bind("m", machineId).bind("preparing", PREPARING).bind("lim", page(limit))
+                .map((rs, ctx) -> new Rollout.MachineRollout(rs.getString(1), rs.getString(2), rs.getString(3), rs.getString(4),
+                        Instant.ofEpochMilli(rs.getLong(5)), rs.getInt(6), rs.getString(7), rs.getString(8),
+                        rs.getObject(9) == null ? null : Instant.ofEpochMilli(rs.getLong(9))))
+                .list());
     }
 
     public Rollout.EventPage events(String id, int limit, int offset) {

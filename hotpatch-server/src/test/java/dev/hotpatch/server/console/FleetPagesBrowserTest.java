@@ -178,6 +178,15 @@ class FleetPagesBrowserTest {
             assertThat(browser.js("return window.notReloaded === true")).as("the page was never reloaded").isEqualTo(true);
             browser.screenshot("console-rollouts.png");
 
+            // The machine's own page lists the rollout, with the machine's part in it; the link leads back to the rollout.
+            browser.driver.get(server.url("/?page=machine&machine=web-03&tab=rollouts"));
+            WebElement mine = browser.find("#machine-rollouts tr[data-rollout='" + id + "']");
+            assertThat(mine.getDomAttribute("data-state")).isEqualTo("rolled_back");
+            assertThat(mine.getText()).contains(KB).contains("rolled back").contains("health gate failed").contains("completed");
+            assertThat(mine.findElement(By.cssSelector("a")).getDomAttribute("href")).isEqualTo("/?page=rollouts&rollout=" + id);
+            browser.driver.get(server.url("/?page=machine&machine=web-00&tab=rollouts"));
+            assertThat(browser.find("#machine-rollouts tr[data-rollout='" + id + "']").getDomAttribute("data-state")).isEqualTo("healthy");
+
             // Exposure: 11 machines fixed in memory, web-03 exposed (it was rolled back and not retried).
             browser.driver.get(server.url("/?page=exposure&view=updates&kb=" + KB));
             WebElement row = browser.find("#exposure-list tr[data-kb='" + KB + "']");

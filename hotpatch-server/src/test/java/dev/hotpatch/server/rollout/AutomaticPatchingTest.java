@@ -275,6 +275,24 @@ class AutomaticPatchingTest {
             rig.tick();
             assertThat(rollouts(rig)).as("KB1 is not installed again on the machine it crashed").hasSize(2);
             assertThat(rig.fleet.machine("web-01").commands()).containsExactly("install_hotpatch " + KB1, "install_hotpatch " + KB1);
+
+            // A machine's own view of its rollouts: both for web-01, newest first, with its part in each; only the first for web-00.
+            JsonNode mine = rig.get("/api/v1/machines/web-01/rollouts");
+            assertThat(mine).as(mine.toString()).hasSize(2);
+            assertThat(mine.get(0).get("rolloutId").asText()).isEqualTo(second);
+            assertThat(mine.get(1).get("rolloutId").asText()).isEqualTo(first);
+            for (JsonNode r : mine) {
+                assertThat(r.get("target").asText()).isEqualTo(KB1);
+                assertThat(r.get("state").asText()).isEqualTo("healthy");
+                assertThat(r.get("rolloutState").asText()).isEqualTo("completed");
+                assertThat(r.get("completedAt").isNull()).isFalse();
+            }
+            JsonNode other = rig.get("/api/v1/machines/web-00/rollouts?limit=5");
+            assertThat(other).hasSize(1);
+            assertThat(other.get(0).get("rolloutId").asText()).isEqualTo(first);
+            assertThat(rig.get("/api/v1/machines/web-01/rollouts?limit=1")).hasSize(1);
+            TestServer.Response unknown = rig.call("GET", "/api/v1/machines/no-such-machine/rollouts", null);
+            assertThat(unknown.status()).isEqualTo(404);
         }
     }
 
