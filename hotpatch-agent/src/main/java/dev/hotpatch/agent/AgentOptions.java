@@ -9,25 +9,33 @@ import java.util.Locale;
  * passes when it loads the agent): comma-separated {@code key=value} pairs. {@code name} is the
  * machine's stable name, {@code trust} the folder of pinned publisher certificates, {@code state}
  * the folder where an enrolled agent persists accepted hotpatches, {@code probation} how long after
- * an apply a JVM death quarantines the hotpatch. Each can also be set as a system property
- * ({@code hotpatch.machine}, {@code hotpatch.trust}, {@code hotpatch.state},
- * {@code hotpatch.probation}); the option wins. Immutable.
+ * an apply a JVM death quarantines the hotpatch, {@code fixupTimeout} how long a package's fix-up
+ * hooks may run. Each can also be set as a system property ({@code hotpatch.machine},
+ * {@code hotpatch.trust}, {@code hotpatch.state}, {@code hotpatch.probation},
+ * {@code hotpatch.fixupTimeout}); the option wins. Immutable.
  */
 final class AgentOptions {
     /** Default probation: a JVM that dies within ten minutes of an apply does not get that hotpatch back at its next start. */
     static final long DEFAULT_PROBATION_MILLIS = 10 * 60_000L;
-    private static final String KEYS = "keys: name, trust, state, probation";
+    /**
+     * Default time a fix-up's hooks may take, all class loaders together, before the agent stops
+     * waiting: under the tools' 120 s deadline for a change, with room for the rollback.
+     */
+    static final long DEFAULT_FIXUP_TIMEOUT_MILLIS = 60_000L;
+    private static final String KEYS = "keys: name, trust, state, probation, fixupTimeout";
 
     final String name;
     final Path trust;
     final Path state;
     final long probationMillis;
+    final long fixupTimeoutMillis;
 
-    private AgentOptions(String name, Path trust, Path state, long probationMillis) {
+    private AgentOptions(String name, Path trust, Path state, long probationMillis, long fixupTimeoutMillis) {
         this.name = name;
         this.trust = trust;
         this.state = state;
         this.probationMillis = probationMillis;
+        this.fixupTimeoutMillis = fixupTimeoutMillis;
     }
 
     static AgentOptions parse(String args) {
@@ -35,6 +43,7 @@ final class AgentOptions {
         Path trust = null;
         Path state = null;
         String probation = null;
+        String fixupTimeout = null;
         if (args != null && !args.trim().isEmpty()) {
             for (String part : args.split(",")) {
                 int eq = part.indexOf('=');
@@ -48,6 +57,7 @@ final class AgentOptions {
                     case "trust": trust = path(value); break;
                     case "state": state = path(value); break;
                     case "probation": probation = value; break;
+                    case "fixuptimeout": fixupTimeout = value; break;
                     default:
                         throw new IllegalArgumentException("unknown agent option '" + key + "' (" + KEYS + ")");
                 }
@@ -65,10 +75,20 @@ final class AgentOptions {
         if (probation == null) {
             probation = System.getProperty("hotpatch.probation");
         }
+        if (fixupTimeout == null) {
+            fixupTimeout = System.getProperty("hotpatch.fixupTimeout");
+        }
         if (name == null || name.isEmpty()) {
             name = defaultName();
         }
-        return new AgentOptions(sanitise(name), trust, state, probation == null ? DEFAULT_PROBATION_MILLIS : millis(probation));
+        long timeout = fixupTimeout == null ? DEFAULT_FIXUP_TIMEOUT_MILLIS
+                : millis("fixupTimeout", fixupTimeout, "1 ms to 30 days; the apply is rolled back when afterApply() takes longer");
+        if (timeout == 0) {
+            throw new IllegalArgumentException("agent option fixupTimeout=0: a fix-up needs some time to run; give a duration"
+                    + " such as 30s or 2m (default 60s)");
+        }
+        return new AgentOptions(sanitise(name), trust, state, probation == null ? DEFAULT_PROBATION_MILLIS
+                : millis("probation", probation, "0 switches crash quarantine off; at most 30 days"), timeout);
     }
 
     /** The folder for persisted state: the {@code state} option, else {@code ~/.hotpatch/agent/<name>}. */
@@ -83,8 +103,8 @@ final class AgentOptions {
         return Paths.get(value).toAbsolutePath().normalize();
     }
 
-    /** {@code 600s}, {@code 10m}, {@code 1h} or plain seconds; {@code 0} switches probation off. */
-    static long millis(String text) {
+    /** {@code 600s}, {@code 10m}, {@code 1h}, {@code 500ms} or plain seconds, up to 30 days; {@code key} and {@code range} shape the error. */
+    static long millis(String key, String text, String range) {
         String t = text.trim().toLowerCase(Locale.ROOT);
         long unit = 1000;
         if (t.endsWith("ms")) {
@@ -106,8 +126,8 @@ final class AgentOptions {
             }
             return n * unit;
         } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("agent option probation='" + text + "' is not a duration such as 600s, 10m or 1h"
-                    + " (0 switches crash quarantine off; at most 30 days)");
+            throw new IllegalArgumentException("agent option " + key + "='" + text + "' is not a duration such as 600s, 10m or 1h"
+                    + " (" + range + ")");
         }
     }
 

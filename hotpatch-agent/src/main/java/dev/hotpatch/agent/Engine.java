@@ -64,7 +64,7 @@ final class Engine {
         this.mode = mode;
         this.ledger = new CodeSourceLedger(mode == HotpatchAgent.Mode.ATTACHED);
         this.patcher = new Patcher(inst, ledger);
-        this.fixups = new Fixups(inst);
+        this.fixups = new Fixups(inst, options.fixupTimeoutMillis);
         this.trust = new TrustPolicy(options.trust, mode);
         StateStore s = null;
         String problem = null;
@@ -352,14 +352,20 @@ final class Engine {
         patcher.undoPlan(installed, names);
         deleteQuietly(copy);
         List<ClassLoader> undo = new ArrayList<>(f.ran);
-        undo.add(f.failedIn);
+        if (!f.stillRunning) {
+            // Not beside an afterApply() that has not ended: the two would race over the same state.
+            undo.add(f.failedIn);
+        }
         boolean declared = Fixups.hooks(candidate).contains(Fixups.AFTER_UNINSTALL);
         List<String> problems = fixups.afterUninstall(candidate, undo);
+        String undone = !declared ? "; the fix-up declares no afterUninstall(), so whatever afterApply() changed before it "
+                + (f.stillRunning ? "stopped returning" : "threw") + " stays"
+                : !problems.isEmpty() ? "; " + String.join("; ", problems)
+                : undo.isEmpty() ? "" : "; afterUninstall() ran in " + undo.size() + " class loader" + (undo.size() == 1 ? "" : "s");
         return new Refusal(candidate.id() + " was not applied: its fix-up " + f.getMessage() + ". The redefinition was rolled"
-                + " back: the previous code runs again in every class loader and nothing was persisted"
-                + (!declared ? "; the fix-up declares no afterUninstall(), so whatever afterApply() changed before it threw stays"
-                : problems.isEmpty() ? "; afterUninstall() ran in " + undo.size() + " class loader" + (undo.size() == 1 ? "" : "s")
-                : "; " + String.join("; ", problems))
+                + " back: the previous code runs again in every class loader and nothing was persisted" + undone
+                + (f.stillRunning ? "; afterUninstall() was not called where afterApply() is still running, and whatever that call"
+                + " changes when it ends stays" : "")
                 + ". Fix the fix-up and rebuild the package", f);
     }
 

@@ -20,8 +20,14 @@ import java.util.Set;
  * singleton made with the old defaults), and whose optional {@code afterUninstall()} puts it back
  * after a live uninstall. Each hook is called once per class loader that has a replaced class of
  * the fix-up's Java package loaded (the loaders the apply redefined, where the agent defined the
- * fix-up class), on the agent's thread with that loader as the thread's context class loader,
- * since libraries key their singletons by it.
+ * fix-up class), with that loader as the thread's context class loader, since libraries key their
+ * singletons by it.
+ *
+ * <p>Each call runs on a thread of its own, and the agent waits for a run's hooks at most the
+ * agent option {@code fixupTimeout} (all loaders together): a hook that blocks (a lock the
+ * application holds, a remote call) must not keep the agent's lock, and with it every later apply,
+ * uninstall and list, forever. A hook still running at the deadline is reported as such and left to
+ * end on its own; Java has no safe way to stop it.
  *
  * <p>Never at load time: a loader that loads the package after the apply, and a JVM that restored
  * the package at start (enrolled restart), build their state with the fixed code already.
@@ -33,9 +39,11 @@ final class Fixups {
     static final String AFTER_UNINSTALL = "afterUninstall";
 
     private final Instrumentation inst;
+    private final long timeoutMillis;
 
-    Fixups(Instrumentation inst) {
+    Fixups(Instrumentation inst, long timeoutMillis) {
         this.inst = inst;
+        this.timeoutMillis = timeoutMillis;
     }
 
     /** What became of a package's fix-up in this JVM; the engine changes it under its lock. */
@@ -63,16 +71,33 @@ final class Fixups {
         }
     }
 
-    /** A hook threw (or is missing); {@link #ran} lists the loaders where {@code afterApply()} had returned before. */
+    /**
+     * A hook threw, is missing, or did not return in time; {@link #ran} lists the loaders where
+     * {@code afterApply()} had returned before, {@link #stillRunning} says that the call in
+     * {@link #failedIn} has not ended (its loader must not get {@code afterUninstall()} beside it).
+     */
     static final class Failure extends RuntimeException {
         private static final long serialVersionUID = 1L;
         final transient List<ClassLoader> ran;
         final transient ClassLoader failedIn;
+        final boolean stillRunning;
 
-        Failure(String message, Throwable cause, List<ClassLoader> ran, ClassLoader failedIn) {
+        Failure(String message, Throwable cause, List<ClassLoader> ran, ClassLoader failedIn, boolean stillRunning) {
             super(message, cause);
             this.ran = ran;
             this.failedIn = failedIn;
+            this.stillRunning = stillRunning;
+        }
+    }
+
+    /** A hook that had not returned when the run's time was up; it goes on running on {@link #thread}. */
+    static final class Overdue extends Exception {
+        private static final long serialVersionUID = 1L;
+        final String thread;
+
+        Overdue(String thread) {
+            super("still running on thread '" + thread + "'");
+            this.thread = thread;
         }
     }
 
@@ -128,14 +153,20 @@ final class Fixups {
         }
         List<ClassLoader> ran = new ArrayList<>();
         Run run = new Run("not-run", "");
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         for (Map.Entry<ClassLoader, Class<?>> e : fixupClasses(pkg, c)) {
             try {
-                call(e.getValue(), AFTER_APPLY, e.getKey());
+                call(e.getValue(), AFTER_APPLY, e.getKey(), deadline);
+            } catch (Overdue ex) {
+                throw new Failure(c.binaryName() + "." + AFTER_APPLY + "() did not return within " + seconds(timeoutMillis)
+                        + " (agent option fixupTimeout) in class loader " + LoadedClasses.describe(e.getKey()) + "; it is "
+                        + ex.getMessage() + ", where a thread dump (jcmd <pid> Thread.print) shows what it waits for", ex, ran,
+                        e.getKey(), true);
             } catch (InvocationTargetException | RuntimeException | LinkageError ex) {
                 Throwable why = ex instanceof InvocationTargetException ? ex.getCause() : ex;
                 throw new Failure(c.binaryName() + "." + AFTER_APPLY + "() threw " + why.getClass().getName()
                         + (why.getMessage() == null ? "" : ": " + why.getMessage()) + " in class loader "
-                        + LoadedClasses.describe(e.getKey()), why, ran, e.getKey());
+                        + LoadedClasses.describe(e.getKey()), why, ran, e.getKey(), false);
             }
             ran.add(e.getKey());
             run.loaders.add(new WeakReference<>(e.getKey()));
@@ -160,13 +191,17 @@ final class Fixups {
         if (c == null || loaders.isEmpty() || !hooks(pkg).contains(AFTER_UNINSTALL)) {
             return problems;
         }
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         for (ClassLoader loader : loaders) {
             Class<?> k = definedIn(loader, c.binaryName());
             if (k == null) {
                 continue;
             }
             try {
-                call(k, AFTER_UNINSTALL, loader);
+                call(k, AFTER_UNINSTALL, loader, deadline);
+            } catch (Overdue ex) {
+                problems.add(c.binaryName() + "." + AFTER_UNINSTALL + "() did not return within " + seconds(timeoutMillis)
+                        + " (agent option fixupTimeout) in class loader " + LoadedClasses.describe(loader) + "; it is " + ex.getMessage());
             } catch (InvocationTargetException | RuntimeException | LinkageError ex) {
                 Throwable why = ex instanceof InvocationTargetException ? ex.getCause() : ex;
                 problems.add(c.binaryName() + "." + AFTER_UNINSTALL + "() threw " + why.getClass().getName()
@@ -212,8 +247,13 @@ final class Fixups {
         return null;
     }
 
-    /** Calls {@code k.hook()} with {@code loader} as this thread's context class loader. */
-    private static void call(Class<?> k, String hook, ClassLoader loader) throws InvocationTargetException {
+    /**
+     * Calls {@code k.hook()} on a new thread with {@code loader} as its context class loader and
+     * waits for it until {@code deadline} ({@link System#nanoTime()}).
+     *
+     * @throws Overdue when it is still running at the deadline
+     */
+    private static void call(Class<?> k, String hook, ClassLoader loader, long deadline) throws InvocationTargetException, Overdue {
         Method m;
         try {
             m = k.getDeclaredMethod(hook);
@@ -223,17 +263,52 @@ final class Fixups {
         if (!Modifier.isStatic(m.getModifiers()) || !Modifier.isPublic(m.getModifiers()) || m.getReturnType() != void.class) {
             throw new IllegalStateException("the fix-up's " + hook + "() is not public static void");
         }
-        Thread t = Thread.currentThread();
-        ClassLoader previous = t.getContextClassLoader();
+        // The class may be package-private; its unnamed module opens every package.
+        m.setAccessible(true);
+        final Method target = m;
+        final Throwable[] outcome = new Throwable[1];
+        // An anonymous class, not a lambda: see HotpatchAgent.
+        Thread t = new Thread(new Runnable() {
+            @Override
+            public void run() {
+                try {
+                    target.invoke(null);
+                } catch (InvocationTargetException | IllegalAccessException | RuntimeException | Error e) {
+                    outcome[0] = e;
+                }
+            }
+        }, "hotpatch-fixup " + k.getName() + "." + hook + "()");
+        t.setDaemon(true);
         t.setContextClassLoader(loader);
+        t.start();
         try {
-            // The class may be package-private; its unnamed module opens every package.
-            m.setAccessible(true);
-            m.invoke(null);
-        } catch (IllegalAccessException e) {
-            throw new IllegalStateException("the agent may not call " + k.getName() + "." + hook + "(): " + e, e);
-        } finally {
-            t.setContextClassLoader(previous);
+            long left = deadline - System.nanoTime();
+            if (left > 0) {
+                t.join(Math.max(1, left / 1_000_000L));
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
+        if (t.isAlive()) {
+            throw new Overdue(t.getName());
+        }
+        Throwable e = outcome[0];
+        if (e instanceof InvocationTargetException) {
+            throw (InvocationTargetException) e;
+        }
+        if (e instanceof IllegalAccessException) {
+            throw new IllegalStateException("the agent may not call " + k.getName() + "." + hook + "(): " + e, e);
+        }
+        if (e instanceof RuntimeException) {
+            throw (RuntimeException) e;
+        }
+        if (e != null) {
+            // An Error other than a linkage problem thrown by invoke itself: report it like a hook's own throw.
+            throw new InvocationTargetException(e);
+        }
+    }
+
+    private static String seconds(long millis) {
+        return millis % 1000 == 0 ? (millis / 1000) + " s" : millis + " ms";
     }
 }

@@ -66,6 +66,16 @@ class FixupTest {
             + " public static void afterUninstall() { log(\"uninstall\"); } }";
 
     /** A hand-made package (the builder refuses this) whose fix-up has no afterApply(). */
+    /** afterApply() blocks for good (on a lock nobody releases); afterUninstall() would undo it. */
+    static final String FIXUP_HANGING = "package acme; public final class QuotesFixup {" + LOG
+            + " public static void afterApply() throws InterruptedException { log(\"apply\");"
+            + " Object never = new Object(); synchronized (never) { while (true) { never.wait(); } } }"
+            + " public static void afterUninstall() { log(\"uninstall\"); } }";
+    /** afterApply() returns; afterUninstall() blocks for good. */
+    static final String FIXUP_HANGING_UNINSTALL = "package acme; public final class QuotesFixup {" + LOG
+            + " public static void afterApply() { Quotes.RATE[0] = Quotes.rate(); log(\"apply\"); }"
+            + " public static void afterUninstall() throws InterruptedException { log(\"uninstall\");"
+            + " Object never = new Object(); synchronized (never) { while (true) { never.wait(); } } } }";
     static final String FIXUP_WITHOUT_HOOK = "package acme; public final class QuotesFixup { public static void afterUninstall() { } }";
 
     @TempDir
@@ -75,6 +85,9 @@ class FixupTest {
     static Path fix;
     static Path throwing;
     static Path hookless;
+    static Path hanging;
+    static Path hangingUninstall;
+    static Path plain;
 
     @TempDir
     Path state;
@@ -86,6 +99,9 @@ class FixupTest {
         fix = fixupPackage("KB2026-0951", FIXUP);
         throwing = fixupPackage("KB2026-0952", FIXUP_THROWING);
         hookless = fixupPackage("KB2026-0953", FIXUP_WITHOUT_HOOK);
+        hanging = fixupPackage("KB2026-0954", FIXUP_HANGING);
+        hangingUninstall = fixupPackage("KB2026-0955", FIXUP_HANGING_UNINSTALL);
+        plain = plainPackage("KB2026-0956");
     }
 
     static Path fixupPackage(String id, String fixup) throws IOException {
@@ -99,6 +115,19 @@ class FixupTest {
                 .addClass(ClassPatch.replace("acme/Quotes", Sha256.hex(v1.get("acme/Quotes")), v2.get("acme/Quotes")))
                 .addClass(ClassPatch.added("acme/QuotesFixup", v2.get("acme/QuotesFixup")))
                 .fixup("acme/QuotesFixup").build();
+        Path out = dir.resolve(id + ".hotpatch");
+        PackageWriter.write(m, h.key, out);
+        return out;
+    }
+
+    /** Quotes v2 alone, no fix-up. */
+    static Path plainPackage(String id) throws IOException {
+        Map<String, byte[]> v1 = AgentHarness.classes(appJar);
+        Map<String, byte[]> v2 = AgentHarness.classes(JarMaker.compile(dir.resolve(id + "-patched.jar"), Map.of("acme.Quotes", QUOTES_V2),
+                List.of(), 11));
+        PackageManifest m = PackageManifest.builder().id(id).title("Quotes v2 " + id).classification(Classification.SECURITY)
+                .cves(List.of("CVE-2026-1234")).published(Instant.now())
+                .addClass(ClassPatch.replace("acme/Quotes", Sha256.hex(v1.get("acme/Quotes")), v2.get("acme/Quotes"))).build();
         Path out = dir.resolve(id + ".hotpatch");
         PackageWriter.write(m, h.key, out);
         return out;
@@ -181,6 +210,50 @@ class FixupTest {
         }
         try (TargetJvm app = start(java, state, h.enrolled())) {
             assertThat(app.request("quote 1030", "quote=")).as("nothing was persisted").isEqualTo("quote=25");
+            assertThat(h.send(app, "op", "list").get("installed.count")).isEqualTo("0");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void apply_whoseAfterApplyNeverReturns_isRolledBackAtTheFixupTimeout_andTheAgentAnswersAgain(Path java) {
+        try (TargetJvm app = start(java, state, h.enrolled(), "-Dhotpatch.fixupTimeout=2s")) {
+            assertThat(app.request("quote 1030", "quote=")).isEqualTo("quote=25");
+
+            Message r = h.apply(app, hanging);
+
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("refused");
+            assertThat(r.get("message")).contains("KB2026-0954 was not applied", "acme.QuotesFixup.afterApply() did not return within 2 s",
+                    "agent option fixupTimeout", "still running on thread 'hotpatch-fixup acme.QuotesFixup.afterApply()'",
+                    "previous code runs again", "nothing was persisted", "afterUninstall() was not called where afterApply() is still running");
+            assertThat(app.request("quote 1030", "quote=")).as("the old code runs").isEqualTo("quote=25");
+            assertThat(app.request("log", "log=")).as("no afterUninstall() beside the running afterApply()").isEqualTo("log=apply@app/app;");
+            // The agent's lock is free: it answers, and a later change goes through.
+            assertThat(h.send(app, "op", "list").get("installed.count")).isEqualTo("0");
+            Message again = h.apply(app, plain);
+            assertThat(again.get("status")).as(again.toString()).isEqualTo("ok");
+            assertThat(app.request("quote 1030", "quote=")).as("v2 code, with the rate v1 computed").isEqualTo("quote=26");
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void uninstall_whoseAfterUninstallNeverReturns_isDone_andSaysTheHookIsStillRunning(Path java) {
+        try (TargetJvm app = start(java, state, "-Dhotpatch.fixupTimeout=1500ms")) {
+            assertThat(app.request("quote 1030", "quote=")).isEqualTo("quote=25");
+            Message r = h.apply(app, hangingUninstall);
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("ok");
+            assertThat(r.get("message")).contains("afterApply() ran in 1 class loader");
+            assertThat(app.request("quote 1030", "quote=")).isEqualTo("quote=21");
+
+            Message u = h.send(app, "op", "uninstall", "actor", "test");
+
+            assertThat(u.get("status")).as(u.toString()).isEqualTo("ok");
+            assertThat(u.get("message")).contains("acme.QuotesFixup.afterUninstall() did not return within 1500 ms",
+                    "still running on thread 'hotpatch-fixup acme.QuotesFixup.afterUninstall()'");
+            assertThat(app.request("quote 1030", "quote=")).as("the old code, with the rate afterApply() set: the hook that would"
+                    + " put it back never returned").isEqualTo("quote=20");
+            assertThat(app.request("log", "log=")).isEqualTo("log=apply@app/app;uninstall@app/app;");
             assertThat(h.send(app, "op", "list").get("installed.count")).isEqualTo("0");
         }
     }
