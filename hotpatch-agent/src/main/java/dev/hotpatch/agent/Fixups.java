@@ -90,14 +90,12 @@ final class Fixups {
         }
     }
 
-    /** A hook that had not returned when the run's time was up; it goes on running on {@link #thread}. */
+    /** A hook that had not returned when the run's time was up; it goes on running on the named thread. */
     static final class Overdue extends Exception {
         private static final long serialVersionUID = 1L;
-        final String thread;
 
         Overdue(String thread) {
             super("still running on thread '" + thread + "'");
-            this.thread = thread;
         }
     }
 

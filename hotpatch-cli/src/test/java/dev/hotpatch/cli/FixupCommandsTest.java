@@ -23,7 +23,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * {@code hotpatch build --fixup} from the command line (report, --json, inspect, usage errors), and
  * a fix-up whose {@code afterApply()} does not return: the tool's deadline reports it as any hung
  * step ("timed out", exit 1); the new code runs meanwhile, nothing is persisted, and the apply
- * completes when the hook returns. Java 17 and 25.
+ * completes when the hook returns within the agent's {@code fixupTimeout} (60 s; past it the agent
+ * rolls the apply back, see the agent's FixupTest). Java 17 and 25.
  */
 class FixupCommandsTest {
     static final String APP = """
