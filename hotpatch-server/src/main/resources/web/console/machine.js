@@ -169,8 +169,10 @@ function installedTable(hotfixes, m, reason, uninstall) {
       }));
     const verdict = h.verified === true ? el('span', { class: 'succeeded' }, '✓ bytes in use are the package\'s')
       : h.verified === false ? el('span', { class: 'failed' }, '✗ ' + (h.note || 'bytes differ')) : el('span', { class: 'muted' }, h.note || 'not checkable');
+    const fixup = hp && hp.fixup ? el('div', { class: 'muted fixup', 'data-fixup': hp.fixup.state || '' },
+      'Fix-up ' + hp.fixup.className + ': ' + (hp.fixup.detail || hp.fixup.state || 'no word from the agent')) : null;
     return { attrs: { 'data-kb': h.hotFixId }, cells: [h.hotFixId, h.description, h.kind + (hp && hp.state && hp.state !== 'active' ? ' (' + hp.state + ')' : ''),
-      when(h.installedOn), el('div', {}, verdict, proof),
+      when(h.installedOn), el('div', {}, verdict, proof, fixup),
       h.kind === 'hotpatch' ? el('button', { type: 'button', class: 'danger', disabled: !!reason, title: reason || null,
         onclick: async () => { if (await confirmAction('Uninstall ' + h.hotFixId, 'Uninstall ' + h.hotFixId + ' live from ' + m.name + '? The JVM goes back to the classes it ran before, without a restart.', 'Uninstall')) uninstall(h.hotFixId); } },
       'Uninstall') : ''] };

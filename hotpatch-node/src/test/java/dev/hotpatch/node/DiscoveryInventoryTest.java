@@ -120,6 +120,40 @@ class DiscoveryInventoryTest {
     }
 
     /**
+     * A hotpatch's fix-up reaches the fleet: the report says which class it is and whether its
+     * afterApply() ran in the JVM, in the agent's words (the console and the API show it).
+     */
+    @Test
+    void inventory_reportsAHotpatchsFixup_asTheAgentListsIt() throws Exception {
+        Path jar = TestApp.jar(dir.resolve("fixup-fees.jar"), "1.0", 10, -1);
+        String name = TestApp.machineName("fixup");
+        Path keys = dir.resolve("keys");
+        dev.hotpatch.format.SigningKey key = dev.hotpatch.format.SigningKey.generate(keys, "CN=Fix-up Test");
+        Path pkg = TestApp.hotpatchWithFixup(dir.resolve("KB2026-7001.hotpatch"), "KB2026-7001", jar, 20, key, dir);
+        NodeConfig config = NodeConfig.load(Files.writeString(dir.resolve("fixup.properties"), "machine." + name + ".timeZone = UTC\n"));
+        try (TargetJvm target = TargetJvm.builder(Jdks.java17()).classpath(jar).jvmArgs("-Dhotpatch.machine=" + name)
+                .mainClass(TestApp.MAIN).start()) {
+            target.await(l -> l.startsWith("fees 1.0 started"), Duration.ofSeconds(30));
+            try (dev.hotpatch.attach.AgentClient c = dev.hotpatch.attach.AgentClient.connect(target.pid(), name)) {
+                dev.hotpatch.attach.ApplyResult r = c.apply(pkg, keys, "test");
+                assertThat(r.outcome()).as(r.toString()).isEqualTo(dev.hotpatch.attach.Outcome.OK);
+            }
+            LocalMachine m = new MachineDiscovery(config, pid -> Optional.empty()).discover().machine(name).orElseThrow();
+
+            MachineInventory report = new InventoryCollector(config, new CodeHashes(), n -> List.of()).collect(m).report();
+
+            MachineInventory.Hotpatch hp = report.hotpatches().get(0);
+            assertThat(hp.id()).isEqualTo("KB2026-7001");
+            assertThat(hp.fixup()).as(report.toString()).isNotNull();
+            assertThat(hp.fixup().className()).isEqualTo("demo.FeesFixup");
+            assertThat(hp.fixup().state()).isEqualTo("ran");
+            assertThat(hp.fixup().detail()).contains("afterApply() ran in 1 class loader");
+            String json = new com.fasterxml.jackson.databind.ObjectMapper().findAndRegisterModules().writeValueAsString(report);
+            assertThat(json).contains("\"fixup\":{\"className\":\"demo.FeesFixup\",\"state\":\"ran\"");
+        }
+    }
+
+    /**
      * Found by the health-gated rollout test: a listing of the host's JVMs that comes back late
      * (another JVM on the host is stopped, or the host is loaded) holds what each JVM was before
      * an agent was loaded into it. A report built from it said "no agent, no hotpatch" right after

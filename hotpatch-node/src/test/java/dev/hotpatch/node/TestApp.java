@@ -98,6 +98,30 @@ final class TestApp {
     }
 
     /**
+     * Like {@link #hotpatch}, with a fix-up class {@code demo.FeesFixup} whose {@code afterApply()}
+     * sets the system property {@code fees.fixup} to {@code ran}.
+     */
+    static Path hotpatchWithFixup(Path out, String id, Path baselineJar, int divisor, SigningKey key, Path work) {
+        String fixup = "package demo;\npublic final class FeesFixup {\n"
+                + "  public static void afterApply() { System.setProperty(\"fees.fixup\", \"ran\"); }\n}\n";
+        Path patched = JarMaker.compile(work.resolve(id + "-patched.jar"), Map.of("demo.Fees", fees("1.0", divisor), "demo.FeesFixup", fixup),
+                List.of(), 11);
+        byte[] fixupBytes;
+        try (ZipFile z = new ZipFile(patched.toFile()); InputStream in = z.getInputStream(z.getEntry("demo/FeesFixup.class"))) {
+            fixupBytes = in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        PackageManifest m = PackageManifest.builder().id(id).title("Fee rounding fix " + id).classification(Classification.SECURITY)
+                .severity("Important").image("test/fees/1.x").baseline("1.0").rebootBehavior(RebootBehavior.NEVER_REBOOTS)
+                .published(Instant.parse("2026-03-01T00:00:00Z"))
+                .addClass(ClassPatch.replace(FEES, Sha256.hex(feesBytes(baselineJar)), feesBytes(patched)))
+                .addClass(ClassPatch.added("demo/FeesFixup", fixupBytes)).fixup("demo/FeesFixup").build();
+        PackageWriter.write(m, key, out);
+        return out;
+    }
+
+    /**
      * A signed hotpatch {@code id} that changes {@code Fees.fee} to divide by {@code divisor}, for
      * the build {@code baselineJar}; written to {@code out}.
      */

@@ -192,7 +192,9 @@ public final class InventoryCollector {
                 } else if (!hp.live()) {
                     problems.add("hotpatch " + hp.id() + " is " + hp.state() + " in the JVM and not running: " + hp.stateReason());
                 } else {
-                    found.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classesInUse(hp), hp.state()));
+                    InstalledHotpatch.Fixup f = hp.fixup();
+                    found.add(new MachineInventory.Hotpatch(hp.id(), hp.installedOn(), classesInUse(hp), hp.state(),
+                            f == null ? null : new MachineInventory.Fixup(f.className(), f.state(), f.detail())));
                 }
             }
             out.addAll(found);

@@ -99,17 +99,31 @@ public record MachineInventory(String name, Long pid, Jvm jvm, Agent agent, Stri
      * An installed hotpatch with, per loaded copy of each of its classes, the SHA-256 of the bytes
      * that copy runs (a class loaded by two loaders appears twice; one not loaded yet, not at all).
      * {@code state} is {@code active} or {@code superseded} (whose classes run a later hotpatch's
-     * bytes, so none are listed for it); null from an older agent.
+     * bytes, so none are listed for it); null from an older agent. {@code fixup}: its fix-up class
+     * and what became of it in this JVM; null when it has none (or the agent predates fix-ups).
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
-    public record Hotpatch(String id, Instant installedAt, List<Hash> classes, String state) {
+    public record Hotpatch(String id, Instant installedAt, List<Hash> classes, String state, Fixup fixup) {
         public Hotpatch {
             classes = List.copyOf(classes);
         }
 
-        public Hotpatch(String id, Instant installedAt, List<Hash> classes) {
-            this(id, installedAt, classes, null);
+        public Hotpatch(String id, Instant installedAt, List<Hash> classes, String state) {
+            this(id, installedAt, classes, state, null);
         }
+
+        public Hotpatch(String id, Instant installedAt, List<Hash> classes) {
+            this(id, installedAt, classes, null, null);
+        }
+    }
+
+    /**
+     * A hotpatch's fix-up class, as the agent lists it: {@code state} {@code ran} (afterApply() ran at
+     * the live apply) or {@code not-run} (re-applied at JVM start, or no loader had the package), and
+     * the agent's own words for it.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Fixup(String className, String state, String detail) {
     }
 
     /** The machine's settings from the node's config. */

@@ -66,8 +66,26 @@ public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String 
     public record Hash(String name, String sha256) {
     }
 
-    /** A hotpatch installed in the JVM, with the SHA-256 of each class's bytes now in use. */
-    public record InstalledHotpatch(String id, Instant installedAt, List<Hash> classes) {
+    /**
+     * A hotpatch installed in the JVM, with the SHA-256 of each class's bytes now in use, and its
+     * fix-up class when it has one (null: none, or an older node or agent).
+     */
+    public record InstalledHotpatch(String id, Instant installedAt, List<Hash> classes, Fixup fixup) {
+        public InstalledHotpatch(String id, Instant installedAt, List<Hash> classes) {
+            this(id, installedAt, classes, null);
+        }
+    }
+
+    /**
+     * What became of a hotpatch's fix-up class in the JVM, as its agent says.
+     *
+     * @param className binary name, e.g. {@code acme.QuotesFixup}
+     * @param state     {@code ran} (afterApply() ran at the live apply) or {@code not-run} (re-applied at JVM start,
+     *                  or no class loader had the package)
+     * @param detail    the agent's words
+     */
+    public record Fixup(String className, String state, String detail) {
+        static final int MAX_TEXT = 2_000;
     }
 
     /**
@@ -128,6 +146,13 @@ public record MachineReport(String name, Long pid, Jvm jvm, Agent agent, String 
             }
             if (hp.classes() != null) {
                 hp.classes().forEach(c -> hash(c, "hotpatch class"));
+            }
+            Fixup f = hp.fixup();
+            if (f != null && (f.className() == null || f.className().isBlank() || f.className().length() > Fixup.MAX_TEXT
+                    || (f.state() != null && f.state().length() > 20) || (f.detail() != null && f.detail().length() > Fixup.MAX_TEXT))) {
+                throw new ServerException.BadRequest("invalid-report", "machine " + name + " reports hotpatch " + hp.id()
+                        + " with a malformed fix-up", "send its class name (at most " + Fixup.MAX_TEXT + " characters), a state such as"
+                        + " ran or not-run, and at most " + Fixup.MAX_TEXT + " characters of detail");
             }
         }
         if (health != null) {

@@ -107,14 +107,17 @@ class ConsoleBrowserTest {
         JsonNode installCmd = onlyCommand(node.checkIn(report(List.of())), "install_hotpatch");
         browser.waitForText(op, "delivered — installing");
         server.clock.advance(Duration.ofMinutes(1));
-        Map<String, Object> patched = report(List.of(Fixtures.installed(KB1, "acme/Fees", scene.feesV2, server.clock.instant())));
+        Map<String, Object> kb1 = new java.util.LinkedHashMap<>(Fixtures.installed(KB1, "acme/Fees", scene.feesV2, server.clock.instant()));
+        kb1.put("fixup", Map.of("className", "acme.FeesFixup", "state", "ran", "detail", "afterApply() ran in 1 class loader at the live apply"));
+        Map<String, Object> patched = report(List.of(kb1));
         assertThat(node.result(installCmd.get("id").asText(), "succeeded", "applied to 1 class in 1 loader", patched).status()).isEqualTo(200);
         browser.waitForText(op, "succeeded");
 
         browser.button("Installed updates").click();
         String kb1Row = "#installed tr[data-kb='" + KB1 + "']";
         String installed = browser.waitForText(kb1Row, "bytes in use are the package's");
-        assertThat(installed).contains("acme.Fees (loader 1): " + Fixtures.sha(scene.feesV2).substring(0, 16));
+        assertThat(installed).contains("acme.Fees (loader 1): " + Fixtures.sha(scene.feesV2).substring(0, 16))
+                .contains("Fix-up acme.FeesFixup: afterApply() ran in 1 class loader at the live apply");
         assertThat(browser.driver.getCurrentUrl()).endsWith("&tab=installed");
         browser.screenshot("console-machine-installed.png");
         browser.button("Update history").click();

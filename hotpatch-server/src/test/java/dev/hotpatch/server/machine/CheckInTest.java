@@ -147,6 +147,33 @@ class CheckInTest {
     }
 
     @BothStores
+    void aHotpatchsFixup_isStoredAndShown_andAMalformedOneIsRefused(TestServer s) throws Exception {
+        Scene scene = new Scene(s);
+        assertThat(scene.publishHotpatch("KB2026-0001", "1.0", "2026-02-10", scene.feesV1, scene.feesV2, List.of(), false).status())
+                .isEqualTo(201);
+        Node node = Node.enroll(s, "host-1");
+        Map<String, Object> hp = new java.util.LinkedHashMap<>(Fixtures.installed("KB2026-0001", "acme/Fees", scene.feesV2,
+                Instant.parse("2026-02-11T00:00:00Z")));
+        hp.put("fixup", Map.of("className", "acme.FeesFixup", "state", "ran", "detail", "afterApply() ran in 2 class loaders at the live apply"));
+        node.checkIn(Fixtures.machine("fixed-1", scene.jar10, List.of(hp), null));
+
+        JsonNode m = s.get("/api/v1/machines/fixed-1", s.adminToken).json();
+        assertThat(m.at("/hotpatches/0/fixup/className").asText()).as(m.toString()).isEqualTo("acme.FeesFixup");
+        assertThat(m.at("/hotpatches/0/fixup/state").asText()).isEqualTo("ran");
+        assertThat(m.at("/hotpatches/0/fixup/detail").asText()).contains("2 class loaders");
+
+        Map<String, Object> bad = new java.util.LinkedHashMap<>(hp);
+        bad.put("fixup", Map.of("state", "ran"));
+        TestServer.Response r = s.post("/api/v1/node/check-in", node.credential, Map.of("machines",
+                List.of(Fixtures.machine("fixed-1", scene.jar10, List.of(bad), null))));
+        assertThat(r.status()).isEqualTo(400);
+        assertThat(r.json().get("error").asText()).isEqualTo("invalid-report");
+        assertThat(r.json().get("message").asText()).contains("fixed-1", "KB2026-0001", "malformed fix-up");
+        assertThat(s.get("/api/v1/machines/fixed-1", s.adminToken).json().at("/hotpatches/0/fixup/className").asText())
+                .as("nothing changed").isEqualTo("acme.FeesFixup");
+    }
+
+    @BothStores
     void checkIn_refusesABadReport_andChangesNothing(TestServer s) throws Exception {
         Scene scene = new Scene(s);
         Node node = Node.enroll(s, "host-1");
