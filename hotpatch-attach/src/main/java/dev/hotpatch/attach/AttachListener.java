@@ -2,8 +2,8 @@ package dev.hotpatch.attach;
 
 import com.sun.tools.attach.AttachNotSupportedException;
 import com.sun.tools.attach.VirtualMachine;
-import java.io.IOException;
 import com.sun.tools.attach.spi.AttachProvider;
+import java.io.IOException;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * data, another format) is left to the JDK, which refuses or handles it as before: a SIGQUIT to a
  * JVM that will not start its listener would only print a thread dump into its output. The caller
  * has already checked that the target handles SIGQUIT ({@link OsProcess#acceptsAttachSignal()}).
- * Stateless.
+ * Thread-safe; its only state is the JDK constructor it looks up once.
  */
 final class AttachListener {
     /** The JDK's default for {@code sun.tools.attach.attachTimeout}. */
