@@ -25,13 +25,19 @@ export async function render(root, p, ctx) {
 
   const drawTabs = () => tabs.replaceChildren(...TABS.map(([k, label]) => el('button', {
     type: 'button', role: 'tab', 'aria-selected': String(k === tab), 'aria-controls': 'tab-panel', id: 'tab-' + k,
-    onclick: () => { tab = k; ctx.remember(Object.assign({}, p, { tab: k })); drawTabs(); panel.dataset.key = ''; if (latest) draw(latest); },
+    onclick: () => { tab = k; ctx.remember(Object.assign({}, p, { tab: k })); drawTabs(); panel.dataset.key = ''; shown(); },
     onkeydown: (ev) => {
       const i = TABS.findIndex(t => t[0] === k);
       const next = ev.key === 'ArrowRight' ? TABS[(i + 1) % TABS.length] : ev.key === 'ArrowLeft' ? TABS[(i + TABS.length - 1) % TABS.length] : null;
-      if (next) { ev.preventDefault(); tab = next[0]; ctx.remember(Object.assign({}, p, { tab: tab })); drawTabs(); panel.dataset.key = ''; if (latest) draw(latest); tabs.querySelector('#tab-' + tab).focus(); }
+      if (next) { ev.preventDefault(); tab = next[0]; ctx.remember(Object.assign({}, p, { tab: tab })); drawTabs(); panel.dataset.key = ''; shown(); tabs.querySelector('#tab-' + tab).focus(); }
     } }, label)));
   drawTabs();
+
+  // A tab just chosen: drawn from what is at hand, and the rollouts (fetched only while their tab is shown) at once.
+  function shown() {
+    if (latest) draw(latest);
+    if (tab === 'rollouts') refresh().catch(showError);
+  }
 
   async function act(what, body, label) {
     try {
@@ -80,7 +86,7 @@ export async function render(root, p, ctx) {
     update(operations, ops, () => operationsView(ops));
     update(panel, { tab, a: tab === 'missing' ? a.updates : null, h: tab === 'history' ? history : null, r: tab === 'rollouts' ? rollouts : null,
       i: tab === 'installed' ? [hotfixes, m.hotpatches, reason] : null }, () =>
-      tab === 'missing' ? missingTable(a.updates) : tab === 'history' ? historyTable(history) : tab === 'rollouts' ? rolloutsTable(rollouts || [])
+      tab === 'missing' ? missingTable(a.updates) : tab === 'history' ? historyTable(history) : tab === 'rollouts' ? rolloutsTable(rollouts)
         : installedTable(hotfixes, m, reason, (kb) => act('uninstall', { kbId: kb })));
   }
 
@@ -148,6 +154,7 @@ function historyTable(rows) {
 }
 
 function rolloutsTable(rows) {
+  if (!rows) return el('p', { class: 'muted', id: 'machine-rollouts-loading' }, 'Loading the rollouts…');
   return table('Rollouts', ['Rollout', 'Update', 'Wave', 'This machine', 'Reason', 'Rollout state', 'Created', 'Done'],
     rows.map(r => ({ attrs: { 'data-rollout': r.rolloutId, 'data-state': r.state },
       cells: [el('a', { href: '/?' + new URLSearchParams({ page: 'rollouts', rollout: r.rolloutId }) }, r.rolloutId),

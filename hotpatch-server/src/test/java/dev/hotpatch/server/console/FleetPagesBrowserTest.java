@@ -184,7 +184,12 @@ class FleetPagesBrowserTest {
             assertThat(mine.getDomAttribute("data-state")).isEqualTo("rolled_back");
             assertThat(mine.getText()).contains(KB).contains("rolled back").contains("health gate failed").contains("completed");
             assertThat(mine.findElement(By.cssSelector("a")).getDomAttribute("href")).isEqualTo("/?page=rollouts&rollout=" + id);
-            browser.driver.get(server.url("/?page=machine&machine=web-00&tab=rollouts"));
+            // Chosen from the tabs, the rollouts are fetched at once (not at the next refresh).
+            browser.driver.get(server.url("/?page=machine&machine=web-00"));
+            browser.find("#missing-updates");
+            browser.button("Rollouts").click();
+            assertThat(browser.driver.findElement(By.id("tab-panel")).getText()).as("never 'none' while they load")
+                    .doesNotContain("has not been in a rollout");
             assertThat(browser.find("#machine-rollouts tr[data-rollout='" + id + "']").getDomAttribute("data-state")).isEqualTo("healthy");
 
             // Exposure: 11 machines fixed in memory, web-03 exposed (it was rolled back and not retried).
