@@ -10,7 +10,6 @@ import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.format.channel.Message;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -22,6 +21,10 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's operations: apply, uninstall, clear a quarantine, list, ping; and the start-up that
@@ -43,6 +46,12 @@ final class Engine {
     private final Patcher patcher;
     private final Fixups fixups;
     private final TrustPolicy trust;
+    /**
+     * Checks a package's signature beside the thread reading and hashing its entries (see
+     * {@link HotpatchPackage#readSignedManifest}). Its one daemon thread starts with the first
+     * apply and ends after a minute without one, so an idle JVM carries no extra thread.
+     */
+    private final ThreadPoolExecutor beside = besideExecutor();
     /** Null when nothing persists: an attached agent, or an enrolled one whose state folder is unusable ({@link #storeProblem}). */
     private final StateStore store;
     private final String storeProblem;
@@ -97,13 +106,7 @@ final class Engine {
      * nothing: a later apply still runs every check.
      */
     void warm() {
-        Path dir;
-        synchronized (this) {
-            dir = staging;
-        }
-        if (dir != null) {
-            Warmup.verifyCarriedPackage(dir);
-        }
+        Warmup.verifyCarriedPackage();
         java.util.List<java.security.cert.X509Certificate> certs;
         synchronized (this) {
             trust.warm();
@@ -226,11 +229,20 @@ final class Engine {
         Phases phases = new Phases(start);
         TrustStore verifyWith = trust.forRequest(trustDir);
         phases.end("trust");
-        Path copy = stage(file);
-        phases.end("stage");
+        // Read once into memory, checked and applied from there: the file cannot change between
+        // check and use, and no copy is written and deleted on the way.
+        byte[] data = readPackage(file);
+        phases.end("read");
         HotpatchPackage pkg;
+        Path copy = null;
         try {
-            pkg = HotpatchPackage.read(copy, verifyWith);
+            pkg = HotpatchPackage.readSignedManifest(data, file.getFileName().toString(), verifyWith, beside);
+            if (pkg == null) {
+                // Decided by its JAR signature (a package built before manifest signatures), which
+                // the JDK checks only on a file: a private copy of the bytes read.
+                copy = stage(data);
+                pkg = HotpatchPackage.read(copy, verifyWith);
+            }
             phases.end("verify");
         } catch (PackageException e) {
             deleteQuietly(copy);
@@ -284,7 +296,7 @@ final class Engine {
         phases.end("fixup");
         try {
             if (store != null) {
-                StateStore.Record stored = new StateStore.Record(id, store.keep(id, copy), pkg.sha256(), now, record.installedBy);
+                StateStore.Record stored = new StateStore.Record(id, store.keep(id, data), pkg.sha256(), now, record.installedBy);
                 stored.probationUntil = record.probationUntil;
                 List<StateStore.Record> next = without(persisted, id);
                 next.add(stored);
@@ -708,8 +720,22 @@ final class Engine {
                 + (added == 0 ? "" : ", " + added + " added class cop" + (added == 1 ? "y" : "ies") + " in place");
     }
 
-    /** Copies the package into the agent's private folder so it cannot change between check and use. */
-    private Path stage(Path file) {
+    private static ThreadPoolExecutor besideExecutor() {
+        ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<Runnable>(), new ThreadFactory() {
+                    @Override
+                    public Thread newThread(Runnable r) {
+                        Thread t = new Thread(r, "hotpatch-verify");
+                        t.setDaemon(true);
+                        return t;
+                    }
+                });
+        e.allowCoreThreadTimeOut(true);
+        return e;
+    }
+
+    /** The package file's bytes, read once: what is checked is what is applied, whatever happens to the file meanwhile. */
+    private static byte[] readPackage(Path file) {
         try {
             if (!Files.isRegularFile(file)) {
                 throw new Refusal("package file " + file + " does not exist or is not readable by the target JVM");
@@ -717,20 +743,35 @@ final class Engine {
             if (Files.size(file) > HotpatchPackage.MAX_FILE_BYTES) {
                 throw new Refusal("package file " + file + " is larger than " + HotpatchPackage.MAX_FILE_BYTES + " bytes");
             }
-            Path dir = staging != null ? staging : Files.createTempDirectory("hotpatch-stage-");
-            Path copy = OwnerOnly.createTempFile(dir, "pkg-");
-            // Into the owner-only file just created: Files.copy(REPLACE_EXISTING) would re-create it with the
-            // source's mode (read-only, or readable by all, for a package a root node handed over).
-            try (InputStream in = Files.newInputStream(file);
-                 OutputStream out = Files.newOutputStream(copy, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                in.transferTo(out);
-            } catch (IOException e) {
-                deleteQuietly(copy);
-                throw e;
+            byte[] data;
+            try (InputStream in = Files.newInputStream(file)) {
+                // One byte past the limit: a file that grew since its size was read is refused too.
+                data = in.readNBytes((int) HotpatchPackage.MAX_FILE_BYTES + 1);
             }
-            return copy;
+            if (data.length > HotpatchPackage.MAX_FILE_BYTES) {
+                throw new Refusal("package file " + file + " is larger than " + HotpatchPackage.MAX_FILE_BYTES + " bytes");
+            }
+            return data;
         } catch (IOException e) {
             throw new Refusal("cannot read package file " + file + " from the target JVM: " + e, e);
+        }
+    }
+
+    /**
+     * Writes {@code data} to a new owner-only file in the agent's private staging folder, for the
+     * JDK's signed-JAR check, which reads only files. Deleted by the caller.
+     */
+    private Path stage(byte[] data) {
+        Path copy = null;
+        try {
+            Path dir = staging != null ? staging : Files.createTempDirectory("hotpatch-stage-");
+            copy = OwnerOnly.createTempFile(dir, "pkg-");
+            // Into the owner-only file just created, so the copy is never readable by others.
+            Files.write(copy, data, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING);
+            return copy;
+        } catch (IOException e) {
+            deleteQuietly(copy);
+            throw new Refusal("cannot stage the package in the agent's private folder: " + e, e);
         }
     }
 

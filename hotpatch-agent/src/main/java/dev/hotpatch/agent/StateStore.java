@@ -151,12 +151,11 @@ final class StateStore {
         return out;
     }
 
-    /** Moves an accepted, verified package copy into the store, durably, and returns its stored path. */
-    Path keep(String id, Path verifiedCopy) throws IOException {
+    /** Writes the bytes of an accepted, verified package into the store, owner-only and durably, and returns its stored path. */
+    Path keep(String id, byte[] verified) throws IOException {
         requireSafe();
         Path target = packageFile(id);
-        // Written into an owner-only file of ours: the verified copy may carry the mode of a read-only handed-over package.
-        OwnerOnly.copy(verifiedCopy, target);
+        OwnerOnly.write(target, verified);
         return target;
     }
 

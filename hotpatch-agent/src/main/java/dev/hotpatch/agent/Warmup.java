@@ -4,7 +4,6 @@ import dev.hotpatch.format.HotpatchPackage;
 import dev.hotpatch.format.TrustStore;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -29,38 +28,31 @@ final class Warmup {
     }
 
     /**
-     * Verifies the carried package exactly as an apply verifies a package (a copy in the staging
-     * folder, the manifest signature, the manifest), so that the JDK's zip, CRC, SHA-256 and RSA
-     * code has loaded and run once. False when it could not (warming is an optimisation: the
-     * caller goes on either way). {@code WarmupPackageMaker} (tests) re-signs the package.
+     * Verifies the carried package exactly as an apply verifies a package (its bytes in memory, the
+     * zip, the manifest signature, the manifest), so that the JDK's zip, CRC, SHA-256 and RSA code
+     * has loaded and run once. False when it could not (warming is an optimisation: the caller
+     * goes on either way). {@code WarmupPackageMaker} (tests) re-signs the package.
      */
-    static boolean verifyCarriedPackage(Path stagingDir) {
-        Path copy = stagingDir.resolve("warmup-" + System.nanoTime() + ".hotpatch");
+    static boolean verifyCarriedPackage() {
         try (InputStream pkg = Warmup.class.getResourceAsStream(PACKAGE);
              InputStream crt = Warmup.class.getResourceAsStream(CERTIFICATE)) {
             if (pkg == null || crt == null) {
                 return false;
             }
-            Files.copy(pkg, copy);
+            byte[] data = pkg.readAllBytes();
             X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(crt);
-            HotpatchPackage.read(copy, TrustStore.of(List.of(cert))).manifest();
-            return true;
+            HotpatchPackage read = HotpatchPackage.readSignedManifest(data, "warmup.hotpatch", TrustStore.of(List.of(cert)), null);
+            return read != null;
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             return false;
-        } finally {
-            try {
-                Files.deleteIfExists(copy);
-            } catch (IOException e) {
-                // The staging folder is the agent's own; a leftover copy is removed with it.
-            }
         }
     }
 
     /**
      * The warm-up of an attached agent, run beside its start: reads the trust folder the tool named
      * (when it named one; the result is dropped, the apply reads it again through its own checks),
-     * initialises a signature check per key found there, and verifies the carried package in a
-     * private temporary folder. Loads and first runs the code the first apply needs; decides nothing.
+     * initialises a signature check per key found there, and verifies the carried package. Loads
+     * and first runs the code the first apply needs; decides nothing.
      */
     static void beforeFirstApply(Path trustFolder) {
         List<X509Certificate> certs = List.of();
@@ -72,21 +64,7 @@ final class Warmup {
             }
         }
         signatures(certs);
-        Path dir = null;
-        try {
-            dir = Files.createTempDirectory("hotpatch-warmup-");
-            verifyCarriedPackage(dir);
-        } catch (IOException | RuntimeException e) {
-            // Warming is an optimisation only.
-        } finally {
-            if (dir != null) {
-                try {
-                    Files.deleteIfExists(dir);
-                } catch (IOException e) {
-                    // An empty folder left in the temporary folder is harmless.
-                }
-            }
-        }
+        verifyCarriedPackage();
     }
 
     /** Runs SHA-256 and one signature check per trusted publisher key, so their providers are initialised. */
@@ -99,11 +77,14 @@ final class Warmup {
                 Signature sig = Signature.getInstance(alg);
                 sig.initVerify(c);
                 sig.update(new byte[64]);
-                // As long as a real signature, so that RSA's modular arithmetic runs (a shorter one is refused before it).
+                // As long as a real signature, so that RSA's modular arithmetic runs (a shorter one is
+                // refused before it), and of value 2: BigInteger.modPow returns at once for 0 and 1.
                 int length = c.getPublicKey() instanceof java.security.interfaces.RSAPublicKey
                         ? (((java.security.interfaces.RSAPublicKey) c.getPublicKey()).getModulus().bitLength() + 7) / 8 : 72;
+                byte[] value = new byte[length];
+                value[length - 1] = 2;
                 try {
-                    sig.verify(new byte[length]);
+                    sig.verify(value);
                 } catch (SignatureException expected) {
                     // A signature of zeros: the point was to run the verification code once.
                 }

@@ -341,6 +341,29 @@ class LivePatchingTest {
         }
     }
 
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    void apply_ofAPackageWithOnlyItsJarSignature_checksAPrivateCopy_andLeavesNone(Path java, @TempDir Path tmp) throws IOException {
+        // Packages built before manifest signatures carry only the JAR signature, which the JDK
+        // checks on files only: the agent writes the bytes it read to its private folder for that.
+        Path jarOnly = withoutManifestSignature(fix, dir.resolve("jar-only-unchanged.hotpatch"), false);
+        Path jarOnlyTampered = withoutManifestSignature(fix, dir.resolve("jar-only-tampered.hotpatch"), true);
+        try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(jarOnly.toFile())) {
+            assertThat(z.getComment()).as("no manifest signature").isNull();
+        }
+        try (TargetJvm app = h.start(java, state, "-Djava.io.tmpdir=" + tmp)) {
+            assertThat(refusal(app, jarOnlyTampered)).contains("modified after signing");
+
+            Message r = h.apply(app, jarOnly);
+
+            assertThat(r.get("status")).as(r.toString()).isEqualTo("ok");
+            assertThat(app.request("fee 1030", "fee=")).isEqualTo("fee=26");
+            try (java.util.stream.Stream<Path> left = Files.walk(tmp)) {
+                assertThat(left.filter(p -> p.getFileName().toString().startsWith("pkg-"))).as("staged copies left").isEmpty();
+            }
+        }
+    }
+
     private String refusal(TargetJvm app, Path pkg) {
         Message r = h.apply(app, pkg);
         assertThat(r.get("status")).as(r.toString()).isEqualTo("refused");
@@ -357,12 +380,23 @@ class LivePatchingTest {
         try (java.util.zip.ZipFile z = new java.util.zip.ZipFile(in.toFile())) {
             comment = z.getComment();
         }
+        return copy(in, out, comment, true);
+    }
+
+    /** Copies a package without its manifest signature (as packages were built before it), changing a class byte when {@code change}. */
+    static Path withoutManifestSignature(Path in, Path out, boolean change) throws IOException {
+        return copy(in, out, null, change);
+    }
+
+    private static Path copy(Path in, Path out, String comment, boolean change) throws IOException {
         try (ZipInputStream zin = new ZipInputStream(Files.newInputStream(in));
              ZipOutputStream zout = new ZipOutputStream(Files.newOutputStream(out))) {
-            zout.setComment(comment);
+            if (comment != null) {
+                zout.setComment(comment);
+            }
             for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
                 byte[] data = zin.readAllBytes();
-                if (e.getName().endsWith(".class")) {
+                if (change && e.getName().endsWith(".class")) {
                     data[data.length / 2] ^= 0x01;
                 }
                 zout.putNextEntry(new ZipEntry(e.getName()));

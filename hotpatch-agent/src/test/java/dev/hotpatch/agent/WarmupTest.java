@@ -23,12 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class WarmupTest {
     @Test
-    void carriedPackage_verifies_andLeavesNothingInTheStagingFolder(@TempDir Path staging) throws Exception {
+    void carriedPackage_verifiesInMemory_throughItsManifestSignature() throws Exception {
         assertThat(Warmup.class.getResource(Warmup.PACKAGE)).as("the agent carries " + Warmup.PACKAGE).isNotNull();
-        assertThat(Warmup.verifyCarriedPackage(staging)).isTrue();
-        try (var left = Files.list(staging)) {
-            assertThat(left).isEmpty();
-        }
+        // True only when read through the manifest signature, the way an apply reads a package:
+        // a package without one would warm the JAR-signature path, which applies do not take.
+        assertThat(Warmup.verifyCarriedPackage()).isTrue();
     }
 
     @Test
@@ -69,10 +68,5 @@ class WarmupTest {
         try (var s = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             return s.filter(p -> p.getFileName().toString().startsWith("hotpatch-warmup-")).collect(java.util.stream.Collectors.toSet());
         }
-    }
-
-    @Test
-    void withoutAStagingFolderItCannotWrite_andSaysSo(@TempDir Path dir) {
-        assertThat(Warmup.verifyCarriedPackage(dir.resolve("missing"))).isFalse();
     }
 }

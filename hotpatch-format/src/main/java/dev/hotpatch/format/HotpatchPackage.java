@@ -1,28 +1,39 @@
 package dev.hotpatch.format;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSigner;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
+import java.util.concurrent.FutureTask;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipException;
 import java.util.zip.ZipFile;
+import java.util.zip.ZipInputStream;
 
 /**
  * A {@code .hotpatch} package that has been read and checked: a signed JAR holding
@@ -31,10 +42,12 @@ import java.util.zip.ZipFile;
  *
  * <p>Reading treats the file as hostile: it bounds the file size, the number of entries and the
  * bytes each entry inflates to; accepts only the entry names the format defines (so nothing can
- * point outside the package); lets the JDK's signed-JAR verifier check every digest; and requires
- * every content entry to be covered by the signature. Reading against a trust store checks the
- * manifest signature when a trusted publisher made one, and the JAR signature otherwise (older
- * packages); both cover every content entry. Immutable and thread-safe.
+ * point outside the package); and requires every content entry to be covered by the signature.
+ * Reading against a trust store checks the manifest signature when a trusted publisher made one,
+ * reading the package once into memory ({@link #readSignedManifest}, as agents do: what was
+ * checked is what is used, and nothing is written to disk); otherwise the JAR signature (older
+ * packages), through the JDK's signed-JAR verifier, which reads files only. Both cover every
+ * content entry. Immutable and thread-safe.
  */
 public final class HotpatchPackage {
     /** Largest package file accepted. */
@@ -65,10 +78,35 @@ public final class HotpatchPackage {
      * {@code trust}. Throws {@link PackageException} with the reason otherwise.
      */
     public static HotpatchPackage read(Path file, TrustStore trust) {
-        HotpatchPackage signedManifest = readBySignedManifest(file, trust);
+        HotpatchPackage signedManifest = readBySignedManifest(readFile(file), file.getFileName().toString(), trust, null);
         if (signedManifest != null) {
             return signedManifest;
         }
+        return readByJarSignature(file, trust);
+    }
+
+    /**
+     * Reads a package from its bytes, checking everything {@link #read(Path, TrustStore)} checks,
+     * when it carries a manifest signature by a publisher {@code trust} pins (the way packages are
+     * built); null when it does not: such a package is decided by its JAR signature, which only a
+     * file can be read for ({@link #read(Path, TrustStore)}). {@code name} names the package in
+     * refusals. The bytes are not kept: the caller owns them, and must not change them while this
+     * runs.
+     *
+     * <p>{@code beside}, when not null, runs the signature check while the calling thread goes on
+     * reading and hashing the entries (the check needs only the manifest's bytes, which come first);
+     * nothing the manifest says is looked at before the check has passed.
+     */
+    public static HotpatchPackage readSignedManifest(byte[] data, String name, TrustStore trust, Executor beside) {
+        if (data.length > MAX_FILE_BYTES) {
+            throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + name + " is " + data.length
+                    + " bytes; the limit is " + MAX_FILE_BYTES);
+        }
+        return readBySignedManifest(data, name, trust, beside);
+    }
+
+    /** The JAR-signature path of {@link #read(Path, TrustStore)}: packages without a trusted manifest signature. */
+    private static HotpatchPackage readByJarSignature(Path file, TrustStore trust) {
         HotpatchPackage p = read(file, true);
         for (X509Certificate c : p.signers) {
             if (trust.trusts(c)) {
@@ -81,45 +119,263 @@ public final class HotpatchPackage {
     }
 
     /**
-     * Reads a package through its {@link ManifestSignature} when it carries one by a certificate
-     * {@code trust} pins; null when it does not (no such signature, or a signer not trusted: the
-     * JAR signature then decides, and says why it refuses). Checks everything the JAR path checks
-     * of the content: sizes, entry names, no duplicate entry, every content entry listed in the
-     * manifest with its SHA-256, the manifest's bytes signed by the trusted key. The META-INF
+     * Reads a package, held in memory, through its {@link ManifestSignature} when it carries one by
+     * a certificate {@code trust} pins; null when it does not (no such signature, or a signer not
+     * trusted: the JAR signature then decides, and says why it refuses). Checks everything the JAR
+     * path checks of the content: sizes, entry names, no duplicate entry, every content entry listed
+     * in the manifest with its SHA-256, the manifest's bytes signed by the trusted key. The META-INF
      * entries (the JAR signature) are read and their CRC checked, so that damage there is refused,
      * but their signature is not verified.
+     *
+     * <p>The entries are read in file order from their local headers ({@link ZipInputStream}, which
+     * checks each entry's CRC-32 and size), and the central directory must describe the same
+     * entries. Everything used (the manifest, the classes) is covered by the signature as read
+     * here; the directory check makes a zip tool, and the JAR path, see the same package.
      */
-    private static HotpatchPackage readBySignedManifest(Path file, TrustStore trust) {
-        requireSizeWithinLimit(file);
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            ManifestSignature signature = ManifestSignature.parse(comment(zip));
+    private static HotpatchPackage readBySignedManifest(byte[] data, String name, TrustStore trust, Executor beside) {
+        try {
+            EndRecord end = EndRecord.of(data, name);
+            ManifestSignature signature = ManifestSignature.parse(end.comment);
             X509Certificate signer = signature == null ? null : trust.withFingerprint(signature.signerSha256);
             if (signer == null) {
                 return null;
             }
-            Map<String, byte[]> contents = new HashMap<>();
-            readEntries(zip, file, true, contents);
+            SignatureCheck check = new SignatureCheck(signature, signer, beside);
+            Map<String, byte[]> contents = readEntries(data, name, end, check);
             byte[] props = contents.get(ManifestCodec.ENTRY);
+            // While the signature is checked: hashes of bytes, nothing the manifest says.
+            Map<byte[], String> hashes = new IdentityHashMap<>();
+            for (Map.Entry<String, byte[]> e : contents.entrySet()) {
+                if (e.getValue() != props) {
+                    hashes.put(e.getValue(), Sha256.hex(e.getValue()));
+                }
+            }
+            String sha256 = Sha256.hex(data);
             // Before the manifest is parsed: nothing an unverified manifest says is looked at.
-            if (!signature.verifies(props, signer)) {
-                throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " failed"
+            if (!check.verifies(props)) {
+                throw new PackageException(PackageException.Reason.TAMPERED, "package " + name + " failed"
                         + " signature verification: its manifest does not match the manifest signature of "
                         + TrustStore.describe(signer) + ", so it was modified after signing");
             }
             PackageManifest manifest;
             try {
-                manifest = readManifest(contents, props);
+                manifest = readManifest(contents, props, hashes::get);
             } catch (PackageException e) {
                 if (e.reason() != PackageException.Reason.TAMPERED) {
                     throw e;
                 }
-                throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " failed"
+                throw new PackageException(PackageException.Reason.TAMPERED, "package " + name + " failed"
                         + " signature verification (" + e.getMessage() + "): it was modified after signing", e);
             }
-            return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), Sha256.hex(file),
+            return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), sha256,
                     "manifest signature (" + signature.algorithm + ")");
         } catch (IOException | RuntimeException e) {
-            throw refusal(file, e);
+            throw refusal(name, e);
+        }
+    }
+
+    /**
+     * The manifest signature's check, started on {@code beside} as soon as the manifest's bytes are
+     * read ({@link #start}), or run on the caller when there is no {@code beside}, when it refuses
+     * the task, or when the bytes it started on are not the manifest finally read.
+     */
+    private static final class SignatureCheck {
+        private final ManifestSignature signature;
+        private final X509Certificate signer;
+        private final Executor beside;
+        private byte[] started;
+        private FutureTask<Boolean> task;
+
+        SignatureCheck(ManifestSignature signature, X509Certificate signer, Executor beside) {
+            this.signature = signature;
+            this.signer = signer;
+            this.beside = beside;
+        }
+
+        /** The manifest's bytes are read: checks them beside the caller, once. */
+        void start(byte[] props) {
+            if (beside == null || task != null) {
+                return;
+            }
+            started = props;
+            task = new FutureTask<>(new java.util.concurrent.Callable<Boolean>() {
+                @Override
+                public Boolean call() {
+                    return signature.verifies(props, signer);
+                }
+            });
+            try {
+                beside.execute(task);
+            } catch (RejectedExecutionException e) {
+                // Run by verifies() on the caller instead.
+            }
+        }
+
+        /** Whether the signature is that of {@code props}, the manifest as finally read. */
+        boolean verifies(byte[] props) {
+            if (task == null || started != props) {
+                return signature.verifies(props, signer);
+            }
+            task.run(); // does nothing when the task runs or ran beside
+            try {
+                return task.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PackageException(PackageException.Reason.IO, "interrupted while checking the manifest signature", e);
+            } catch (ExecutionException e) {
+                Throwable cause = e.getCause();
+                throw cause instanceof RuntimeException ? (RuntimeException) cause
+                        : new IllegalStateException("the manifest signature check failed: " + cause, cause);
+            }
+        }
+    }
+
+    /**
+     * A file's bytes, refused when larger than {@link #MAX_FILE_BYTES}: before reading by its size,
+     * and by reading at most one byte past the limit, so that a file growing meanwhile is refused too.
+     */
+    private static byte[] readFile(Path file) {
+        requireSizeWithinLimit(file);
+        byte[] data;
+        try (InputStream in = Files.newInputStream(file)) {
+            data = in.readNBytes((int) MAX_FILE_BYTES + 1);
+        } catch (IOException e) {
+            throw new PackageException(PackageException.Reason.IO, "cannot read package " + file + ": " + e, e);
+        }
+        if (data.length > MAX_FILE_BYTES) {
+            throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + file + " is larger than "
+                    + MAX_FILE_BYTES + " bytes, the limit");
+        }
+        return data;
+    }
+
+    /**
+     * A zip file's end-of-central-directory record, found as {@link ZipFile} finds it: the last
+     * record signature whose comment length ends exactly at the end of the data. Only what the
+     * in-memory read needs: the comment and the number of entries.
+     */
+    private static final class EndRecord {
+        private static final int SIGNATURE = 0x06054b50;
+        private static final int LENGTH = 22;
+
+        final String comment;
+        final int entries;
+        /** Where the central directory starts; it ends where this record starts, at {@link #at}. */
+        final int directory;
+        final int at;
+
+        private EndRecord(String comment, int entries, int directory, int at) {
+            this.comment = comment;
+            this.entries = entries;
+            this.directory = directory;
+            this.at = at;
+        }
+
+        static EndRecord of(byte[] data, String name) {
+            int lowest = Math.max(0, data.length - LENGTH - 0xFFFF);
+            for (int at = data.length - LENGTH; at >= lowest; at--) {
+                if (le32(data, at) == SIGNATURE && at + LENGTH + le16(data, at + 20) == data.length) {
+                    int disk = le16(data, at + 4);
+                    int onThisDisk = le16(data, at + 8);
+                    int total = le16(data, at + 10);
+                    if (disk != 0 || onThisDisk != total) {
+                        throw new PackageException(PackageException.Reason.MALFORMED, "package " + name
+                                + " is a multi-part zip archive; a package is one file");
+                    }
+                    long size = le32(data, at + 12) & 0xffffffffL;
+                    long offset = le32(data, at + 16) & 0xffffffffL;
+                    if (offset + size != at) {
+                        throw new PackageException(PackageException.Reason.MALFORMED, "package " + name + " is not a valid"
+                                + " JAR/zip file: its central directory does not end where its end record starts");
+                    }
+                    return new EndRecord(utf8OrNull(data, at + LENGTH, data.length - at - LENGTH), total, (int) offset, at);
+                }
+            }
+            throw new PackageException(PackageException.Reason.MALFORMED, "package " + name + " is not a valid JAR/zip file:"
+                    + " it has no end-of-central-directory record");
+        }
+
+        /**
+         * Requires the central directory to describe exactly the entries read from the local
+         * headers ({@code local}, in file order, each read to its end so that its CRC and sizes
+         * are known): the same names in the same order, each pointing at a local header of that
+         * name, in ascending order, with the same compression method, CRC-32 and sizes; and no
+         * ZIP64 or malformed extra field. A zip tool then sees the same package the agent read.
+         */
+        void requireSameAs(byte[] data, List<ZipEntry> local, String name) {
+            int p = directory;
+            long previous = -1;
+            for (ZipEntry e : local) {
+                if (p + 46 > at || le32(data, p) != 0x02014b50) {
+                    throw mismatch(name, "its central directory is damaged before entry " + printable(e.getName()));
+                }
+                int nameLength = le16(data, p + 28);
+                int extraLength = le16(data, p + 30);
+                int commentLength = le16(data, p + 32);
+                long loc = le32(data, p + 42) & 0xffffffffL;
+                int next = p + 46 + nameLength + extraLength + commentLength;
+                if (next > at || loc <= previous || loc + 30 > directory
+                        || !sameBytes(data, p + 46, data, (int) loc + 30, nameLength) || le32(data, (int) loc) != 0x04034b50
+                        || le16(data, (int) loc + 26) != nameLength
+                        || !new String(data, p + 46, nameLength, StandardCharsets.UTF_8).equals(e.getName())
+                        || le16(data, p + 10) != e.getMethod()
+                        || (le32(data, p + 16) & 0xffffffffL) != e.getCrc()
+                        || (le32(data, p + 20) & 0xffffffffL) != Math.max(0, e.getCompressedSize())
+                        || (le32(data, p + 24) & 0xffffffffL) != Math.max(0, e.getSize())
+                        || !plainExtra(data, p + 46 + nameLength, extraLength)) {
+                    throw mismatch(name, "its central directory does not describe entry " + printable(e.getName())
+                            + " as the file holds it");
+                }
+                previous = loc;
+                p = next;
+            }
+            if (p != at) {
+                throw mismatch(name, "its central directory holds more than its " + local.size() + " entries");
+            }
+        }
+
+        private static PackageException mismatch(String name, String what) {
+            return new PackageException(PackageException.Reason.MALFORMED, "package " + name + " is not a valid JAR/zip file: " + what);
+        }
+
+        /** Whether an extra-field block is a well-formed list of (id, length, data), none of them ZIP64 (a package never needs it). */
+        private static boolean plainExtra(byte[] b, int at, int length) {
+            int end = at + length;
+            while (at < end) {
+                if (at + 4 > end || le16(b, at) == 0x0001) {
+                    return false;
+                }
+                at += 4 + le16(b, at + 2);
+            }
+            return at == end;
+        }
+
+        private static boolean sameBytes(byte[] a, int at, byte[] b, int bt, int n) {
+            if (bt + n > b.length || at + n > a.length) {
+                return false;
+            }
+            return Arrays.equals(a, at, at + n, b, bt, bt + n);
+        }
+
+        private static int le16(byte[] b, int at) {
+            return (b[at] & 0xff) | (b[at + 1] & 0xff) << 8;
+        }
+
+        private static int le32(byte[] b, int at) {
+            return le16(b, at) | le16(b, at + 2) << 16;
+        }
+
+        /** The comment as text, or null when it is empty or not UTF-8 (then it is no manifest signature either). */
+        private static String utf8OrNull(byte[] b, int at, int length) {
+            if (length == 0) {
+                return null;
+            }
+            try {
+                return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(b, at, length)).toString();
+            } catch (CharacterCodingException e) {
+                return null;
+            }
         }
     }
 
@@ -134,6 +390,12 @@ public final class HotpatchPackage {
 
     /** Parses the manifest, resolving its classes from {@code contents}; refuses content the manifest does not list. */
     private static PackageManifest readManifest(Map<String, byte[]> contents, byte[] props) {
+        return readManifest(contents, props, null);
+    }
+
+    /** As {@link #readManifest(Map, byte[])}, with the SHA-256 already computed of each entry's bytes by {@code hashes} (may be null). */
+    private static PackageManifest readManifest(Map<String, byte[]> contents, byte[] props,
+            java.util.function.Function<byte[], String> hashes) {
         Set<String> used = new LinkedHashSet<>();
         used.add(ManifestCodec.ENTRY);
         // An anonymous class, not a lambda: an agent attached to a JVM that ran no lambda yet would
@@ -144,7 +406,7 @@ public final class HotpatchPackage {
                 used.add(CLASSES + name + ".class");
                 return contents.get(CLASSES + name + ".class");
             }
-        });
+        }, hashes);
         for (String name : contents.keySet()) {
             if (!used.contains(name)) {
                 throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " is not listed in the package manifest");
@@ -166,7 +428,7 @@ public final class HotpatchPackage {
                 return readVerified(jar, file, requireSignature, Sha256.hex(file), ManifestSignature.parse(comment(zip)));
             }
         } catch (IOException | RuntimeException e) {
-            throw refusal(file, e);
+            throw refusal(file.getFileName().toString(), e);
         }
     }
 
@@ -184,24 +446,24 @@ public final class HotpatchPackage {
     }
 
     /** What reading {@code file} failing with {@code e} means, as the refusal both read paths give. */
-    private static PackageException refusal(Path file, Exception e) {
+    private static PackageException refusal(String file, Exception e) {
         if (e instanceof PackageException) {
             return (PackageException) e;
         }
         if (e instanceof ZipException) {
-            return new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName()
+            return new PackageException(PackageException.Reason.MALFORMED, "package " + file
                     + " is not a valid JAR/zip file: " + e.getMessage(), e);
         }
         if (e instanceof SecurityException) {
-            return new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName()
+            return new PackageException(PackageException.Reason.TAMPERED, "package " + file
                     + " failed signature verification (" + e.getMessage() + "): it was modified after signing", e);
         }
         if (e instanceof IOException) {
-            return new PackageException(PackageException.Reason.MALFORMED, "cannot read package " + file.getFileName()
+            return new PackageException(PackageException.Reason.MALFORMED, "cannot read package " + file
                     + ": " + e.getMessage(), e);
         }
         // The JDK's zip and signature code reports some corruptions as unchecked exceptions.
-        return new PackageException(PackageException.Reason.MALFORMED, "package " + file.getFileName() + " is damaged: " + e, e);
+        return new PackageException(PackageException.Reason.MALFORMED, "package " + file + " is damaged: " + e, e);
     }
 
     /**
@@ -229,7 +491,7 @@ public final class HotpatchPackage {
             ManifestSignature manifestSignature) throws IOException {
         Map<String, byte[]> contents = new HashMap<>();
         Map<String, Set<X509Certificate>> signersByEntry = new HashMap<>();
-        for (Map.Entry<String, ZipEntry> e : readEntries(jar, file, false, contents).entrySet()) {
+        for (Map.Entry<String, ZipEntry> e : readEntries(jar, file.getFileName().toString(), contents).entrySet()) {
             // Read whole by now, so the JDK has checked the entry's digest and knows its signers.
             signersByEntry.put(e.getKey(), leafCertificates(((JarEntry) e.getValue()).getCodeSigners()));
         }
@@ -287,53 +549,119 @@ public final class HotpatchPackage {
     /**
      * Reads every entry of {@code zip} within the size limits and puts each content entry (not
      * META-INF, not a folder) in {@code contents}; returns the content entries by name. Refuses
-     * duplicates, and a package without a manifest. With {@code checkCrc} every entry's CRC-32 is
-     * checked too (ZipFile does not; the JAR path leaves it to the signed digests): the JAR
-     * signature's entries included, though their signature is not checked, so that a file damaged
-     * anywhere is refused, as the JAR path and older agents refuse it.
+     * duplicates, and a package without a manifest. The CRCs are left to the signed digests the
+     * JDK's JAR verifier checks.
      */
-    private static Map<String, ZipEntry> readEntries(ZipFile zip, Path file, boolean checkCrc, Map<String, byte[]> contents)
-            throws IOException {
+    private static Map<String, ZipEntry> readEntries(ZipFile zip, String name, Map<String, byte[]> contents) throws IOException {
         Map<String, ZipEntry> content = new HashMap<>();
-        long total = 0;
-        int count = 0;
+        Totals totals = new Totals();
         Enumeration<? extends ZipEntry> entries = zip.entries();
         while (entries.hasMoreElements()) {
             ZipEntry e = entries.nextElement();
-            if (++count > MAX_ENTRIES) {
-                throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
-            }
-            String name = e.getName();
-            checkEntryName(name);
-            if (e.isDirectory()) {
+            if (totals.entry(e) == null) {
                 continue;
             }
-            byte[] data = readBounded(zip, e, MAX_ENTRY_BYTES);
-            if (checkCrc) {
-                CRC32 crc = new CRC32();
-                crc.update(data);
-                if (crc.getValue() != e.getCrc()) {
-                    throw new PackageException(PackageException.Reason.TAMPERED, "package " + file.getFileName() + " is damaged:"
-                            + " entry " + printable(name) + " does not match its CRC-32");
+            byte[] data;
+            try (InputStream in = zip.getInputStream(e)) {
+                data = totals.read(in, e.getName());
+            }
+            if (keep(contents, e.getName(), data)) {
+                content.put(e.getName(), e);
+            }
+        }
+        requireManifest(contents, name);
+        return content;
+    }
+
+    /**
+     * Reads every entry of an in-memory package in file order, within the size limits, into a map
+     * of its content entries (not META-INF, not folders) by name. The JDK checks each entry's
+     * CRC-32 and size as it reads, the META-INF entries' included (their signature is not checked
+     * here), so that a file damaged anywhere is refused, as the JAR path and older agents refuse
+     * it. Refuses duplicates, a package without a manifest, and a central directory that does not
+     * describe the entries the file holds ({@link EndRecord#requireSameAs}).
+     */
+    private static Map<String, byte[]> readEntries(byte[] data, String name, EndRecord end, SignatureCheck check) throws IOException {
+        Map<String, byte[]> contents = new HashMap<>();
+        List<ZipEntry> local = new ArrayList<>();
+        Totals totals = new Totals();
+        try (ZipInputStream in = new ZipInputStream(new ByteArrayInputStream(data))) {
+            for (ZipEntry e; (e = in.getNextEntry()) != null; ) {
+                local.add(e);
+                if (totals.entry(e) == null) {
+                    continue;
+                }
+                byte[] bytes;
+                try {
+                    bytes = totals.read(in, e.getName());
+                } catch (ZipException damaged) {
+                    throw new PackageException(PackageException.Reason.TAMPERED, "package " + name + " is damaged: entry "
+                            + printable(e.getName()) + " does not match its CRC-32 or size (" + damaged.getMessage() + ")", damaged);
+                }
+                keep(contents, e.getName(), bytes);
+                if (e.getName().equals(ManifestCodec.ENTRY)) {
+                    check.start(bytes);
                 }
             }
-            total += data.length;
-            if (total > MAX_TOTAL_BYTES) {
+        }
+        if (totals.entries != end.entries) {
+            throw new PackageException(PackageException.Reason.MALFORMED, "package " + name + " is not a valid JAR/zip file:"
+                    + " its central directory lists " + end.entries + " entries, but it holds " + totals.entries);
+        }
+        end.requireSameAs(data, local, name);
+        requireManifest(contents, name);
+        return contents;
+    }
+
+    /** Puts a content entry in {@code contents}; false for a META-INF entry, which is not content. Refuses duplicates. */
+    private static boolean keep(Map<String, byte[]> contents, String name, byte[] data) {
+        if (name.startsWith("META-INF/")) {
+            return false;
+        }
+        if (contents.put(name, data) != null) {
+            throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " appears twice");
+        }
+        return true;
+    }
+
+    private static void requireManifest(Map<String, byte[]> contents, String name) {
+        if (!contents.containsKey(ManifestCodec.ENTRY)) {
+            throw new PackageException(PackageException.Reason.MALFORMED, name + " is not a hotpatch package: it has no "
+                    + ManifestCodec.ENTRY);
+        }
+    }
+
+    /** The limits one read of a package's entries keeps: entry count, names, bytes per entry and in all. */
+    private static final class Totals {
+        int entries;
+        long bytes;
+        private final byte[] buf = new byte[16 * 1024];
+
+        /** Counts and checks entry {@code e}; null for a folder, which has no content to read. */
+        ZipEntry entry(ZipEntry e) {
+            if (++entries > MAX_ENTRIES) {
+                throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
+            }
+            checkEntryName(e.getName());
+            return e.isDirectory() ? null : e;
+        }
+
+        /** Reads an entry's content whole, refusing one that inflates past the limits. */
+        byte[] read(InputStream in, String name) throws IOException {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            for (int n; (n = in.read(buf)) > 0; ) {
+                if (out.size() + (long) n > MAX_ENTRY_BYTES) {
+                    throw new PackageException(PackageException.Reason.TOO_LARGE, "entry " + name
+                            + " inflates to more than " + MAX_ENTRY_BYTES + " bytes");
+                }
+                out.write(buf, 0, n);
+            }
+            bytes += out.size();
+            if (bytes > MAX_TOTAL_BYTES) {
                 throw new PackageException(PackageException.Reason.TOO_LARGE, "package content exceeds " + MAX_TOTAL_BYTES + " bytes");
             }
-            if (name.startsWith("META-INF/")) {
-                continue;
-            }
-            if (contents.put(name, data) != null) {
-                throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " appears twice");
-            }
-            content.put(name, e);
+            return out.toByteArray();
         }
-        if (!contents.containsKey(ManifestCodec.ENTRY)) {
-            throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName()
-                    + " is not a hotpatch package: it has no " + ManifestCodec.ENTRY);
-        }
-        return content;
     }
 
     private static void checkEntryName(String name) {
