@@ -21,10 +21,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The agent's operations: apply, uninstall, clear a quarantine, list, ping; and the start-up that
@@ -46,12 +42,6 @@ final class Engine {
     private final Patcher patcher;
     private final Fixups fixups;
     private final TrustPolicy trust;
-    /**
-     * Checks a package's signature beside the thread reading and hashing its entries (see
-     * {@link HotpatchPackage#readSignedManifest}). Its one daemon thread starts with the first
-     * apply and ends after a minute without one, so an idle JVM carries no extra thread.
-     */
-    private final ThreadPoolExecutor beside = besideExecutor();
     /** Null when nothing persists: an attached agent, or an enrolled one whose state folder is unusable ({@link #storeProblem}). */
     private final StateStore store;
     private final String storeProblem;
@@ -236,7 +226,7 @@ final class Engine {
         HotpatchPackage pkg;
         Path copy = null;
         try {
-            pkg = HotpatchPackage.readSignedManifest(data, file.getFileName().toString(), verifyWith, beside);
+            pkg = HotpatchPackage.readSignedManifest(data, file.getFileName().toString(), verifyWith);
             if (pkg == null) {
                 // Decided by its JAR signature (a package built before manifest signatures), which
                 // the JDK checks only on a file: a private copy of the bytes read.
@@ -718,20 +708,6 @@ final class Engine {
         }
         return copies + " loaded class cop" + (copies == 1 ? "y" : "ies") + " redefined"
                 + (added == 0 ? "" : ", " + added + " added class cop" + (added == 1 ? "y" : "ies") + " in place");
-    }
-
-    private static ThreadPoolExecutor besideExecutor() {
-        ThreadPoolExecutor e = new ThreadPoolExecutor(1, 1, 60, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<Runnable>(), new ThreadFactory() {
-                    @Override
-                    public Thread newThread(Runnable r) {
-                        Thread t = new Thread(r, "hotpatch-verify");
-                        t.setDaemon(true);
-                        return t;
-                    }
-                });
-        e.allowCoreThreadTimeOut(true);
-        return e;
     }
 
     /** The package file's bytes, read once: what is checked is what is applied, whatever happens to the file meanwhile. */

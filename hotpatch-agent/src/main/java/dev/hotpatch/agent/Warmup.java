@@ -41,7 +41,7 @@ final class Warmup {
             }
             byte[] data = pkg.readAllBytes();
             X509Certificate cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(crt);
-            HotpatchPackage read = HotpatchPackage.readSignedManifest(data, "warmup.hotpatch", TrustStore.of(List.of(cert)), null);
+            HotpatchPackage read = HotpatchPackage.readSignedManifest(data, "warmup.hotpatch", TrustStore.of(List.of(cert)));
             return read != null;
         } catch (IOException | GeneralSecurityException | RuntimeException e) {
             return false;

@@ -41,11 +41,6 @@ public final class ClassPatch {
     private final String sha256;
 
     private ClassPatch(String name, Kind kind, String baselineSha256, byte[] bytes) {
-        this(name, kind, baselineSha256, bytes, null);
-    }
-
-    /** {@code knownSha256}: the SHA-256 of {@code bytes} when the caller computed it already from these very bytes, else null. */
-    private ClassPatch(String name, Kind kind, String baselineSha256, byte[] bytes, String knownSha256) {
         this.name = ClassNames.requireInternalName(name);
         this.kind = Objects.requireNonNull(kind, "kind");
         if (kind == Kind.REPLACE && !Sha256.isHex(baselineSha256)) {
@@ -54,15 +49,7 @@ public final class ClassPatch {
         }
         this.baselineSha256 = kind == Kind.REPLACE ? baselineSha256 : null;
         this.bytes = bytes.clone();
-        this.sha256 = knownSha256 != null ? knownSha256 : Sha256.hex(this.bytes);
-    }
-
-    /**
-     * A class read from a package whose bytes the reader has hashed already ({@code sha256}, of
-     * exactly these bytes, computed by the reader itself, never taken from the package).
-     */
-    static ClassPatch read(String name, Kind kind, String baselineSha256, byte[] bytes, String sha256) {
-        return new ClassPatch(name, kind, kind == Kind.REPLACE ? baselineSha256 : null, bytes, sha256);
+        this.sha256 = Sha256.hex(this.bytes);
     }
 
     /** A replacement for class {@code name} (internal form, {@code acme/Fees}) whose baseline bytes hash to {@code baselineSha256}. */

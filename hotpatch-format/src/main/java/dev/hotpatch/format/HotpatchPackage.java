@@ -18,16 +18,11 @@ import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
-import java.util.concurrent.FutureTask;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
@@ -78,7 +73,7 @@ public final class HotpatchPackage {
      * {@code trust}. Throws {@link PackageException} with the reason otherwise.
      */
     public static HotpatchPackage read(Path file, TrustStore trust) {
-        HotpatchPackage signedManifest = readBySignedManifest(readFile(file), file.getFileName().toString(), trust, null);
+        HotpatchPackage signedManifest = readBySignedManifest(readFile(file), file.getFileName().toString(), trust);
         if (signedManifest != null) {
             return signedManifest;
         }
@@ -90,19 +85,14 @@ public final class HotpatchPackage {
      * when it carries a manifest signature by a publisher {@code trust} pins (the way packages are
      * built); null when it does not: such a package is decided by its JAR signature, which only a
      * file can be read for ({@link #read(Path, TrustStore)}). {@code name} names the package in
-     * refusals. The bytes are not kept: the caller owns them, and must not change them while this
-     * runs.
-     *
-     * <p>{@code beside}, when not null, runs the signature check while the calling thread goes on
-     * reading and hashing the entries (the check needs only the manifest's bytes, which come first);
-     * nothing the manifest says is looked at before the check has passed.
+     * refusals. The bytes are not kept: the caller owns them, and must not change them while this runs.
      */
-    public static HotpatchPackage readSignedManifest(byte[] data, String name, TrustStore trust, Executor beside) {
+    public static HotpatchPackage readSignedManifest(byte[] data, String name, TrustStore trust) {
         if (data.length > MAX_FILE_BYTES) {
             throw new PackageException(PackageException.Reason.TOO_LARGE, "package " + name + " is " + data.length
                     + " bytes; the limit is " + MAX_FILE_BYTES);
         }
-        return readBySignedManifest(data, name, trust, beside);
+        return readBySignedManifest(data, name, trust);
     }
 
     /** The JAR-signature path of {@link #read(Path, TrustStore)}: packages without a trusted manifest signature. */
@@ -132,7 +122,7 @@ public final class HotpatchPackage {
      * entries. Everything used (the manifest, the classes) is covered by the signature as read
      * here; the directory check makes a zip tool, and the JAR path, see the same package.
      */
-    private static HotpatchPackage readBySignedManifest(byte[] data, String name, TrustStore trust, Executor beside) {
+    private static HotpatchPackage readBySignedManifest(byte[] data, String name, TrustStore trust) {
         try {
             EndRecord end = EndRecord.of(data, name);
             ManifestSignature signature = ManifestSignature.parse(end.comment);
@@ -140,26 +130,17 @@ public final class HotpatchPackage {
             if (signer == null) {
                 return null;
             }
-            SignatureCheck check = new SignatureCheck(signature, signer, beside);
-            Map<String, byte[]> contents = readEntries(data, name, end, check);
+            Map<String, byte[]> contents = readEntries(data, name, end);
             byte[] props = contents.get(ManifestCodec.ENTRY);
-            // While the signature is checked: hashes of bytes, nothing the manifest says.
-            Map<byte[], String> hashes = new IdentityHashMap<>();
-            for (Map.Entry<String, byte[]> e : contents.entrySet()) {
-                if (e.getValue() != props) {
-                    hashes.put(e.getValue(), Sha256.hex(e.getValue()));
-                }
-            }
-            String sha256 = Sha256.hex(data);
             // Before the manifest is parsed: nothing an unverified manifest says is looked at.
-            if (!check.verifies(props)) {
+            if (!signature.verifies(props, signer)) {
                 throw new PackageException(PackageException.Reason.TAMPERED, "package " + name + " failed"
                         + " signature verification: its manifest does not match the manifest signature of "
                         + TrustStore.describe(signer) + ", so it was modified after signing");
             }
             PackageManifest manifest;
             try {
-                manifest = readManifest(contents, props, hashes::get);
+                manifest = readManifest(contents, props);
             } catch (PackageException e) {
                 if (e.reason() != PackageException.Reason.TAMPERED) {
                     throw e;
@@ -167,66 +148,10 @@ public final class HotpatchPackage {
                 throw new PackageException(PackageException.Reason.TAMPERED, "package " + name + " failed"
                         + " signature verification (" + e.getMessage() + "): it was modified after signing", e);
             }
-            return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), sha256,
+            return new HotpatchPackage(manifest, new ArrayList<>(List.of(signer)), Sha256.hex(data),
                     "manifest signature (" + signature.algorithm + ")");
         } catch (IOException | RuntimeException e) {
             throw refusal(name, e);
-        }
-    }
-
-    /**
-     * The manifest signature's check, started on {@code beside} as soon as the manifest's bytes are
-     * read ({@link #start}), or run on the caller when there is no {@code beside}, when it refuses
-     * the task, or when the bytes it started on are not the manifest finally read.
-     */
-    private static final class SignatureCheck {
-        private final ManifestSignature signature;
-        private final X509Certificate signer;
-        private final Executor beside;
-        private byte[] started;
-        private FutureTask<Boolean> task;
-
-        SignatureCheck(ManifestSignature signature, X509Certificate signer, Executor beside) {
-            this.signature = signature;
-            this.signer = signer;
-            this.beside = beside;
-        }
-
-        /** The manifest's bytes are read: checks them beside the caller, once. */
-        void start(byte[] props) {
-            if (beside == null || task != null) {
-                return;
-            }
-            started = props;
-            task = new FutureTask<>(new java.util.concurrent.Callable<Boolean>() {
-                @Override
-                public Boolean call() {
-                    return signature.verifies(props, signer);
-                }
-            });
-            try {
-                beside.execute(task);
-            } catch (RejectedExecutionException e) {
-                // Run by verifies() on the caller instead.
-            }
-        }
-
-        /** Whether the signature is that of {@code props}, the manifest as finally read. */
-        boolean verifies(byte[] props) {
-            if (task == null || started != props) {
-                return signature.verifies(props, signer);
-            }
-            task.run(); // does nothing when the task runs or ran beside
-            try {
-                return task.get();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new PackageException(PackageException.Reason.IO, "interrupted while checking the manifest signature", e);
-            } catch (ExecutionException e) {
-                Throwable cause = e.getCause();
-                throw cause instanceof RuntimeException ? (RuntimeException) cause
-                        : new IllegalStateException("the manifest signature check failed: " + cause, cause);
-            }
         }
     }
 
@@ -390,12 +315,6 @@ public final class HotpatchPackage {
 
     /** Parses the manifest, resolving its classes from {@code contents}; refuses content the manifest does not list. */
     private static PackageManifest readManifest(Map<String, byte[]> contents, byte[] props) {
-        return readManifest(contents, props, null);
-    }
-
-    /** As {@link #readManifest(Map, byte[])}, with the SHA-256 already computed of each entry's bytes by {@code hashes} (may be null). */
-    private static PackageManifest readManifest(Map<String, byte[]> contents, byte[] props,
-            java.util.function.Function<byte[], String> hashes) {
         Set<String> used = new LinkedHashSet<>();
         used.add(ManifestCodec.ENTRY);
         // An anonymous class, not a lambda: an agent attached to a JVM that ran no lambda yet would
@@ -406,7 +325,7 @@ public final class HotpatchPackage {
                 used.add(CLASSES + name + ".class");
                 return contents.get(CLASSES + name + ".class");
             }
-        }, hashes);
+        });
         for (String name : contents.keySet()) {
             if (!used.contains(name)) {
                 throw new PackageException(PackageException.Reason.MALFORMED, "entry " + name + " is not listed in the package manifest");
@@ -581,7 +500,7 @@ public final class HotpatchPackage {
      * it. Refuses duplicates, a package without a manifest, and a central directory that does not
      * describe the entries the file holds ({@link EndRecord#requireSameAs}).
      */
-    private static Map<String, byte[]> readEntries(byte[] data, String name, EndRecord end, SignatureCheck check) throws IOException {
+    private static Map<String, byte[]> readEntries(byte[] data, String name, EndRecord end) throws IOException {
         Map<String, byte[]> contents = new HashMap<>();
         List<ZipEntry> local = new ArrayList<>();
         Totals totals = new Totals();
@@ -599,9 +518,6 @@ public final class HotpatchPackage {
                             + printable(e.getName()) + " does not match its CRC-32 or size (" + damaged.getMessage() + ")", damaged);
                 }
                 keep(contents, e.getName(), bytes);
-                if (e.getName().equals(ManifestCodec.ENTRY)) {
-                    check.start(bytes);
-                }
             }
         }
         if (totals.entries != end.entries) {

@@ -66,16 +66,6 @@ final class ManifestCodec {
      * failure is a {@link PackageException} with reason MALFORMED naming the field.
      */
     static PackageManifest read(byte[] data, java.util.function.Function<String, byte[]> classBytes) {
-        return read(data, classBytes, null);
-    }
-
-    /**
-     * As {@link #read(byte[], java.util.function.Function)}; {@code hashes}, when not null, gives
-     * the SHA-256 the reader computed of a class entry's byte array (the very array {@code
-     * classBytes} returned; null when it has none), so that a class is not hashed twice.
-     */
-    static PackageManifest read(byte[] data, java.util.function.Function<String, byte[]> classBytes,
-            java.util.function.Function<byte[], String> hashes) {
         Properties p = new Properties();
         try {
             p.load(new StringReader(new String(data, StandardCharsets.UTF_8)));
@@ -112,10 +102,9 @@ final class ManifestCodec {
                     throw malformed("class " + name + " is listed but its entry HOTPATCH-INF/classes/" + name
                             + ".class is missing", null);
                 }
-                String known = hashes == null ? null : hashes.apply(bytes);
                 ClassPatch c = kind == ClassPatch.Kind.REPLACE
-                        ? ClassPatch.read(name, kind, required(p, "class." + i + ".baselineSha256"), bytes, known)
-                        : ClassPatch.read(name, kind, null, bytes, known);
+                        ? ClassPatch.replace(name, required(p, "class." + i + ".baselineSha256"), bytes)
+                        : ClassPatch.added(name, bytes);
                 if (!c.sha256().equals(sha)) {
                     throw new PackageException(PackageException.Reason.TAMPERED, "class " + name + ": content hashes to "
                             + c.sha256() + " but the manifest says " + sha);

@@ -10,21 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.zip.ZipFile;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Reading a package from memory ({@link HotpatchPackage#readSignedManifest}), the way agents
- * read one: the same result as reading the file, a central directory that must describe the
- * entries read, and the signature check run beside the reading thread without changing any
- * outcome.
+ * read one: the same result as reading the file, and a central directory that must describe the
+ * entries read.
  */
 class PackageBytesTest {
     @TempDir
@@ -32,82 +26,53 @@ class PackageBytesTest {
     Path signed;
     byte[] bytes;
     TrustStore trust;
-    ExecutorService beside;
 
     @BeforeEach
     void signedPackage() throws Exception {
         signed = SamplePackages.signed(tmp.resolve("KB2026-0001.hotpatch"));
         bytes = Files.readAllBytes(signed);
         trust = TestKeys.trustPublisher();
-        beside = Executors.newSingleThreadExecutor(r -> new Thread(r, "beside"));
-    }
-
-    @AfterEach
-    void stop() {
-        beside.shutdownNow();
     }
 
     @Test
-    void readsWhatTheFileReadReads_withAndWithoutAThreadBeside() {
+    void readsWhatTheFileReadReads() {
         HotpatchPackage fromFile = HotpatchPackage.read(signed, trust);
 
-        for (HotpatchPackage p : List.of(HotpatchPackage.readSignedManifest(bytes, "p", trust, null),
-                HotpatchPackage.readSignedManifest(bytes, "p", trust, beside))) {
-            SamplePackages.assertSameManifest(p.manifest(), fromFile.manifest());
-            assertThat(p.sha256()).isEqualTo(fromFile.sha256()).isEqualTo(Sha256.hex(bytes));
-            assertThat(p.signers()).isEqualTo(fromFile.signers());
-            assertThat(p.checkedSignature()).isEqualTo(fromFile.checkedSignature()).startsWith("manifest signature");
-            // The hashes the reader computed beside the check are those of the bytes it keeps.
-            for (ClassPatch c : p.manifest().classes()) {
-                assertThat(c.sha256()).isEqualTo(Sha256.hex(c.bytes()));
-            }
-        }
+        HotpatchPackage p = HotpatchPackage.readSignedManifest(bytes, "p", trust);
+
+        SamplePackages.assertSameManifest(p.manifest(), fromFile.manifest());
+        assertThat(p.sha256()).isEqualTo(fromFile.sha256()).isEqualTo(Sha256.hex(bytes));
+        assertThat(p.signers()).isEqualTo(fromFile.signers());
+        assertThat(p.checkedSignature()).isEqualTo(fromFile.checkedSignature()).startsWith("manifest signature");
     }
 
     @Test
     void isNull_withoutATrustedManifestSignature_soThatTheJarSignatureDecides() throws Exception {
         TrustStore stranger = TrustStore.of(List.of(TestKeys.stranger().certificate()));
-        assertThat(HotpatchPackage.readSignedManifest(bytes, "p", stranger, beside)).isNull();
+        assertThat(HotpatchPackage.readSignedManifest(bytes, "p", stranger)).isNull();
 
         Path noComment = Zips.rewrite(signed, tmp.resolve("jar-only.hotpatch"), e -> e);
         assertThat(Zips.comment(noComment)).isNull();
-        assertThat(HotpatchPackage.readSignedManifest(Files.readAllBytes(noComment), "p", trust, beside)).isNull();
+        assertThat(HotpatchPackage.readSignedManifest(Files.readAllBytes(noComment), "p", trust)).isNull();
     }
 
     @Test
-    void signatureCheckRunsBeside_andStillRefusesATamperedManifest() throws Exception {
-        AtomicInteger handedOver = new AtomicInteger();
-        HotpatchPackage p = HotpatchPackage.readSignedManifest(bytes, "p", trust, r -> {
-            handedOver.incrementAndGet();
-            beside.execute(r);
-        });
-        assertThat(p).isNotNull();
-        assertThat(handedOver).hasValue(1);
-
+    void refusesATamperedManifest_readAsTheAgentReadsIt() throws Exception {
         byte[] tampered = Files.readAllBytes(Zips.rewriteKeepingComment(signed, tmp.resolve("tampered.hotpatch"), e -> {
             byte[] props = e.get(SamplePackages.PROPERTIES_ENTRY);
             e.put(SamplePackages.PROPERTIES_ENTRY, new String(props, java.nio.charset.StandardCharsets.UTF_8)
                     .replace("severity=Critical", "severity=Low").getBytes(java.nio.charset.StandardCharsets.UTF_8));
             return e;
         }));
-        assertRefused(() -> HotpatchPackage.readSignedManifest(tampered, "tampered", trust, beside), Reason.TAMPERED)
+        assertRefused(() -> HotpatchPackage.readSignedManifest(tampered, "tampered", trust), Reason.TAMPERED)
                 .hasMessageContaining("does not match the manifest signature");
-    }
-
-    @Test
-    void anExecutorThatRefusesOrNeverRunsTheCheck_changesNothing() {
-        assertThat(HotpatchPackage.readSignedManifest(bytes, "p", trust, r -> {
-            throw new RejectedExecutionException("shut down");
-        })).isNotNull();
-        // A task handed over but never run: the reader runs it itself rather than wait forever.
-        assertThat(HotpatchPackage.readSignedManifest(bytes, "p", trust, r -> { })).isNotNull();
     }
 
     @Test
     void refusesMoreBytesThanAPackageMayHave() {
         byte[] huge = new byte[(int) HotpatchPackage.MAX_FILE_BYTES + 1];
 
-        assertRefused(() -> HotpatchPackage.readSignedManifest(huge, "huge", trust, null), Reason.TOO_LARGE)
+        assertRefused(() -> HotpatchPackage.readSignedManifest(huge, "huge", trust), Reason.TOO_LARGE)
                 .hasMessageContaining("the limit is " + HotpatchPackage.MAX_FILE_BYTES);
     }
 
@@ -157,7 +122,7 @@ class PackageBytesTest {
     void refusesDataWithoutAnEndRecord() {
         byte[] b = java.util.Arrays.copyOf(bytes, bytes.length - 30);
 
-        assertRefused(() -> HotpatchPackage.readSignedManifest(b, "cut", trust, beside), Reason.MALFORMED)
+        assertRefused(() -> HotpatchPackage.readSignedManifest(b, "cut", trust), Reason.MALFORMED)
                 .hasMessageContaining("no end-of-central-directory record");
     }
 
@@ -168,11 +133,11 @@ class PackageBytesTest {
         try (ZipFile zip = new ZipFile(signed.toFile())) {
             assertThat(zip.size()).isEqualTo(centralEntries(bytes).size());
         }
-        assertThat(HotpatchPackage.readSignedManifest(bytes, "p", trust, beside)).isNotNull();
+        assertThat(HotpatchPackage.readSignedManifest(bytes, "p", trust)).isNotNull();
     }
 
     private void assertRefusedBothWays(byte[] b, String message) throws Exception {
-        assertRefused(() -> HotpatchPackage.readSignedManifest(b, "changed.hotpatch", trust, beside), Reason.MALFORMED)
+        assertRefused(() -> HotpatchPackage.readSignedManifest(b, "changed.hotpatch", trust), Reason.MALFORMED)
                 .hasMessageContaining("changed.hotpatch is not a valid JAR/zip file")
                 .hasMessageContaining(message);
         Path file = Files.write(tmp.resolve("changed.hotpatch"), b);
