@@ -225,9 +225,6 @@ final class AttachListener {
 
     /** The JDK's own connection to a running attach listener, made without {@code VirtualMachine.attach}'s checks. */
     private static final class Direct {
-        private static volatile Constructor<?> constructor;
-        private static volatile boolean unavailable;
-
         /** Connects to the running listener of JVM {@code id}; empty when the JDK's internals are not open to us. */
         static Optional<VirtualMachine> connect(String id) throws IOException, AttachNotSupportedException {
             Optional<AttachProvider> provider = provider();
@@ -265,23 +262,38 @@ final class AttachListener {
         }
 
         private static Constructor<?> constructor() {
-            Constructor<?> c = constructor;
-            if (c != null || unavailable) {
-                return c;
-            }
+            return Internals.CONNECT;
+        }
+    }
+
+    /**
+     * The JDK attach's internals this class uses when {@code jdk.attach/sun.tools.attach} is open
+     * to it (the jar's {@code Add-Opens}): {@code VirtualMachineImpl}'s constructor and its
+     * {@code sendQuitTo}. Looked up once; null where the package is closed or the JDK differs.
+     */
+    private static final class Internals {
+        static final Constructor<?> CONNECT;
+        static final Method SEND_QUIT;
+
+        static {
+            Constructor<?> connect = null;
+            Method sendQuit = null;
             try {
                 if (VirtualMachine.class.getModule().isOpen("sun.tools.attach", AttachListener.class.getModule())) {
-                    c = Class.forName("sun.tools.attach.VirtualMachineImpl", true, VirtualMachine.class.getClassLoader())
-                            .getDeclaredConstructor(AttachProvider.class, String.class);
-                    c.setAccessible(true);
-                    constructor = c;
-                    return c;
+                    Class<?> impl = Class.forName("sun.tools.attach.VirtualMachineImpl", true, VirtualMachine.class.getClassLoader());
+                    connect = accessible(impl.getDeclaredConstructor(AttachProvider.class, String.class));
+                    sendQuit = accessible(impl.getDeclaredMethod("sendQuitTo", int.class));
                 }
             } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                // Another JDK's internals: VirtualMachine.attach instead.
+                // Another JDK's internals: VirtualMachine.attach and kill(1) instead.
             }
-            unavailable = true;
-            return null;
+            CONNECT = connect;
+            SEND_QUIT = sendQuit;
+        }
+
+        private static <T extends java.lang.reflect.AccessibleObject> T accessible(T member) {
+            member.setAccessible(true);
+            return member;
         }
     }
 
@@ -292,17 +304,9 @@ final class AttachListener {
 
         /** The cheapest way this process has to send SIGQUIT, or empty when it has none. */
         static Optional<Signaller> find() {
-            Module attach = VirtualMachine.class.getModule();
             // The launcher's jar manifest opens the package (Add-Opens), so the CLI needs no process.
-            if (attach.isOpen("sun.tools.attach", AttachListener.class.getModule())) {
-                try {
-                    Method m = Class.forName("sun.tools.attach.VirtualMachineImpl", true, VirtualMachine.class.getClassLoader())
-                            .getDeclaredMethod("sendQuitTo", int.class);
-                    m.setAccessible(true);
-                    return Optional.of(new Native(m));
-                } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
-                    // Another JDK's internals: kill(1) instead.
-                }
+            if (Internals.SEND_QUIT != null) {
+                return Optional.of(new Native(Internals.SEND_QUIT));
             }
             for (String kill : new String[] {"/bin/kill", "/usr/bin/kill"}) {
                 if (Files.isExecutable(Path.of(kill))) {
