@@ -9,7 +9,6 @@ import dev.hotpatch.format.RebootBehavior;
 import dev.hotpatch.format.TrustStore;
 import dev.hotpatch.format.channel.Message;
 import java.io.IOException;
-import java.io.InputStream;
 import java.lang.instrument.Instrumentation;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -712,24 +711,13 @@ final class Engine {
 
     /** The package file's bytes, read once: what is checked is what is applied, whatever happens to the file meanwhile. */
     private static byte[] readPackage(Path file) {
+        if (!Files.isRegularFile(file)) {
+            throw new Refusal("package file " + file + " does not exist or is not readable by the target JVM");
+        }
         try {
-            if (!Files.isRegularFile(file)) {
-                throw new Refusal("package file " + file + " does not exist or is not readable by the target JVM");
-            }
-            if (Files.size(file) > HotpatchPackage.MAX_FILE_BYTES) {
-                throw new Refusal("package file " + file + " is larger than " + HotpatchPackage.MAX_FILE_BYTES + " bytes");
-            }
-            byte[] data;
-            try (InputStream in = Files.newInputStream(file)) {
-                // One byte past the limit: a file that grew since its size was read is refused too.
-                data = in.readNBytes((int) HotpatchPackage.MAX_FILE_BYTES + 1);
-            }
-            if (data.length > HotpatchPackage.MAX_FILE_BYTES) {
-                throw new Refusal("package file " + file + " is larger than " + HotpatchPackage.MAX_FILE_BYTES + " bytes");
-            }
-            return data;
-        } catch (IOException e) {
-            throw new Refusal("cannot read package file " + file + " from the target JVM: " + e, e);
+            return HotpatchPackage.readFile(file);
+        } catch (PackageException e) {
+            throw new Refusal(e.getMessage() + " (read by the target JVM)", e);
         }
     }
 

@@ -156,10 +156,12 @@ public final class HotpatchPackage {
     }
 
     /**
-     * A file's bytes, refused when larger than {@link #MAX_FILE_BYTES}: before reading by its size,
-     * and by reading at most one byte past the limit, so that a file growing meanwhile is refused too.
+     * A package file's bytes, for {@link #readSignedManifest}: refused ({@link PackageException},
+     * {@code IO} or {@code TOO_LARGE}) when larger than {@link #MAX_FILE_BYTES}, before reading by
+     * its size, and by reading at most one byte past the limit, so that a file growing meanwhile is
+     * refused too.
      */
-    private static byte[] readFile(Path file) {
+    public static byte[] readFile(Path file) {
         requireSizeWithinLimit(file);
         byte[] data;
         try (InputStream in = Files.newInputStream(file)) {
