@@ -17,6 +17,8 @@ import dev.hotpatch.format.channel.Message;
 import dev.hotpatch.testkit.JarMaker;
 import dev.hotpatch.testkit.TargetJvm;
 import java.io.IOException;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -361,6 +363,34 @@ class LivePatchingTest {
             try (java.util.stream.Stream<Path> left = Files.walk(tmp)) {
                 assertThat(left.filter(p -> p.getFileName().toString().startsWith("pkg-"))).as("staged copies left").isEmpty();
             }
+        }
+    }
+
+    @ParameterizedTest
+    @MethodSource("dev.hotpatch.agent.AgentHarness#jdks")
+    @org.junit.jupiter.api.Timeout(value = 60, threadMode = org.junit.jupiter.api.Timeout.ThreadMode.SEPARATE_THREAD)
+    void channel_answersOthersWhileClientsHoldConnectionsWithoutSendingARequest(Path java) throws IOException {
+        // Each connection has a thread of its own: clients that connect and say nothing (a hung tool)
+        // hold only theirs, and the agent goes on accepting and answering.
+        try (TargetJvm app = h.start(java, state)) {
+            Path socket = h.socket(app);
+            List<SocketChannel> silent = new ArrayList<>();
+            try {
+                for (int i = 0; i < 3; i++) {
+                    silent.add(SocketChannel.open(UnixDomainSocketAddress.of(socket)));
+                    assertThat(AgentHarness.send(socket, Message.of("op", "list")).get("status")).isEqualTo("ok");
+                }
+                Message r = h.apply(app, fix);
+                assertThat(r.get("status")).as(r.toString()).isEqualTo("ok");
+                for (int i = 0; i < 20; i++) {
+                    assertThat(AgentHarness.send(socket, Message.of("op", "ping")).get("status")).isEqualTo("ok");
+                }
+            } finally {
+                for (SocketChannel c : silent) {
+                    c.close();
+                }
+            }
+            assertThat(AgentHarness.send(socket, Message.of("op", "list")).get("installed.count")).isEqualTo("1");
         }
     }
 
