@@ -63,6 +63,7 @@ final class WarmApply implements Benchmark {
         Sample hpUninstall = new Sample("ms");
         Sample bareInside = new Sample("ms");
         Sample bareRedefine = new Sample("ms");
+        Sample bareRedefineMicros = new Sample("µs");
         Sample bareRoundTrip = new Sample("ms");
         Sample bareBack = new Sample("ms");
         Sample paired = new Sample("×");
@@ -101,6 +102,7 @@ final class WarmApply implements Benchmark {
                     if (record) {
                         bareInside.addNanos(bare[0]);
                         bareRedefine.addNanos(bare[1]);
+                        bareRedefineMicros.addNanos(bare[1]);
                         bareRoundTrip.addNanos(bare[2]);
                         bareBack.addNanos(bare[3]);
                         hpInside.addNanos(hp[0]);
@@ -134,6 +136,11 @@ final class WarmApply implements Benchmark {
         report.detail("  %-34s %8.0f  (sum of medians) vs %.0f µs median apply", "sum", phaseSum, hpInside.median() * 1000);
         printBreakdown(probe, hpInside, bareRedefine, jdk, report);
         report.ratio("warm apply " + jdk, "time inside the agent", hpInside, bareInside, 1.5);
+        // The step that stops the application (a safepoint): the agent's redefine phase against the bare call.
+        Sample hpRedefine = phases.get("redefine");
+        if (hpRedefine != null) {
+            report.ratio("warm apply " + jdk, "redefinition alone (the application's pause)", hpRedefine, bareRedefineMicros, null);
+        }
         report.ratio("warm apply " + jdk, "tool round trip", hpRoundTrip, bareRoundTrip, 1.5);
         report.ratio("warm apply " + jdk, "uninstall round trip (no target)", hpUninstall, bareBack, null);
     }
