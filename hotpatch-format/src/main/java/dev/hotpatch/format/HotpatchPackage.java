@@ -226,12 +226,15 @@ public final class HotpatchPackage {
          * Requires the central directory to describe exactly the entries read from the local
          * headers ({@code local}, in file order, each read to its end so that its CRC and sizes
          * are known): the same names in the same order, each pointing at a local header of that
-         * name, in ascending order, with the same compression method, CRC-32 and sizes; and no
-         * ZIP64 or malformed extra field. A zip tool then sees the same package the agent read.
+         * name, with the same compression method, CRC-32 and sizes; and no ZIP64 or malformed
+         * extra field. The local entries must follow one another from the file's first byte to
+         * the central directory with nothing between them, as zip writers write them, so each
+         * directory entry points at the very bytes read: a zip tool then sees the package the
+         * agent read, not a second copy of an entry placed outside that sequence.
          */
         void requireSameAs(byte[] data, List<ZipEntry> local, String name) {
             int p = directory;
-            long previous = -1;
+            long expected = 0;
             for (ZipEntry e : local) {
                 if (p + 46 > at || le32(data, p) != 0x02014b50) {
                     throw mismatch(name, "its central directory is damaged before entry " + printable(e.getName()));
@@ -241,7 +244,11 @@ public final class HotpatchPackage {
                 int commentLength = le16(data, p + 32);
                 long loc = le32(data, p + 42) & 0xffffffffL;
                 int next = p + 46 + nameLength + extraLength + commentLength;
-                if (next > at || loc <= previous || loc + 30 > directory
+                if (loc != expected) {
+                    throw mismatch(name, "its central directory places entry " + printable(e.getName()) + " at offset " + loc
+                            + ", but the entries read end at " + expected);
+                }
+                if (next > at || loc + 30 > directory
                         || !sameBytes(data, p + 46, data, (int) loc + 30, nameLength) || le32(data, (int) loc) != 0x04034b50
                         || le16(data, (int) loc + 26) != nameLength
                         || !new String(data, p + 46, nameLength, StandardCharsets.UTF_8).equals(e.getName())
@@ -253,12 +260,31 @@ public final class HotpatchPackage {
                     throw mismatch(name, "its central directory does not describe entry " + printable(e.getName())
                             + " as the file holds it");
                 }
-                previous = loc;
+                expected = endOfEntry(data, (int) loc, e.getCompressedSize());
+                if (expected < 0) {
+                    throw mismatch(name, "entry " + printable(e.getName()) + " runs into the central directory");
+                }
                 p = next;
+            }
+            if (expected != directory) {
+                throw mismatch(name, "it holds " + (directory - expected) + " bytes between its last entry and its central directory");
             }
             if (p != at) {
                 throw mismatch(name, "its central directory holds more than its " + local.size() + " entries");
             }
+        }
+
+        /**
+         * Where the local entry at {@code loc} ends: its header, name, extra field, {@code compressed}
+         * bytes of data, and its data descriptor when its flags say it has one (12 bytes, or 16 with
+         * the descriptor's optional signature); -1 when that is past the central directory's start.
+         */
+        private long endOfEntry(byte[] data, int loc, long compressed) {
+            long end = loc + 30L + le16(data, loc + 26) + le16(data, loc + 28) + Math.max(0, compressed);
+            if ((le16(data, loc + 6) & 8) != 0) {
+                end += end + 16 <= directory && le32(data, (int) end) == 0x08074b50 ? 16 : 12;
+            }
+            return end > directory ? -1 : end;
         }
 
         private static PackageException mismatch(String name, String what) {

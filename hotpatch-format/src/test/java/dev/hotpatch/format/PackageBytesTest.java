@@ -105,7 +105,49 @@ class PackageBytesTest {
         int second = central.get(1);
         System.arraycopy(b, first + 42, b, second + 42, 4);
 
-        assertRefusedBothWays(b, "does not describe entry");
+        assertRefusedBothWays(b, "places entry");
+    }
+
+    @Test
+    void refusesBytesBetweenTheLastEntryAndTheCentralDirectory() throws Exception {
+        int end = endRecord(bytes);
+        int cen = le32(bytes, end + 16);
+        byte[] b = insert(bytes, cen, new byte[] {1, 2, 3, 4});
+        putLe32(b, end + 4 + 16, cen + 4);
+
+        assertRefusedBothWays(b, "holds 4 bytes between its last entry and its central directory");
+    }
+
+    @Test
+    void refusesACentralDirectoryPointingAtACopyOfAnEntryOutsideTheEntriesRead() throws Exception {
+        // A second copy of the last entry, hidden from a reader in file order behind four stray
+        // bytes, and the central directory pointing at it: a zip tool would read the copy, the
+        // agent the original. Same bytes here; a real attack would change them and keep the CRC.
+        int end = endRecord(bytes);
+        int cen = le32(bytes, end + 16);
+        List<Integer> central = centralEntries(bytes);
+        int last = central.get(central.size() - 1);
+        int lastLocal = le32(bytes, last + 42);
+        byte[] copy = java.util.Arrays.copyOfRange(bytes, lastLocal, cen);
+        byte[] hidden = new byte[4 + copy.length];
+        System.arraycopy(copy, 0, hidden, 4, copy.length);
+        byte[] b = insert(bytes, cen, hidden);
+        putLe32(b, last + hidden.length + 42, cen + 4);
+        putLe32(b, end + hidden.length + 16, cen + hidden.length);
+
+        assertRefusedBothWays(b, "places entry");
+    }
+
+    private static byte[] insert(byte[] b, int at, byte[] extra) {
+        byte[] out = new byte[b.length + extra.length];
+        System.arraycopy(b, 0, out, 0, at);
+        System.arraycopy(extra, 0, out, at, extra.length);
+        System.arraycopy(b, at, out, at + extra.length, b.length - at);
+        return out;
+    }
+
+    private static void putLe32(byte[] b, int at, int value) {
+        ByteBuffer.wrap(b).order(ByteOrder.LITTLE_ENDIAN).putInt(at, value);
     }
 
     @Test
