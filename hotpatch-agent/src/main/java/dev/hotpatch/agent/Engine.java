@@ -90,7 +90,7 @@ final class Engine {
      * does not depend on the package: reading the trust folder; verifying a tiny signed package kept
      * in the agent jar ({@code warmup/warmup.hotpatch}, one empty class, checked against its own
      * {@code warmup/signer.crt} only, whose private key was thrown away) exactly as an apply verifies,
-     * so that the JDK's signed-jar, certificate and ECDSA code has loaded and run once; and initialising
+     * so that the JDK's zip, certificate, SHA-256 and RSA code has loaded and run once; and initialising
      * signature checks with the trusted publishers' keys. Applies nothing, trusts nothing new, changes
      * nothing: a later apply still runs every check.
      */

@@ -86,7 +86,7 @@ final class Warmup {
                 try {
                     sig.verify(value);
                 } catch (SignatureException expected) {
-                    // A signature of zeros: the point was to run the verification code once.
+                    // A made-up signature: the point was to run the verification code once.
                 }
             }
         } catch (GeneralSecurityException | RuntimeException e) {

@@ -214,37 +214,6 @@ public final class OwnerOnly {
         }
     }
 
-    /**
-     * Replaces {@code file} with a copy of {@code source}'s content, owner-only ({@code rw-------}),
-     * atomically and durably, whatever the source's own mode. Unlike {@code Files.copy} with
-     * {@code REPLACE_EXISTING}, which deletes the temporary file and creates a new one with the
-     * source's permissions (a read-only handed-over package would give a copy its owner cannot
-     * even flush, a world-readable one a copy others can read), the content is written into the
-     * owner-only temporary file this method created.
-     */
-    public static void copy(Path source, Path file) throws IOException {
-        Path dir = file.toAbsolutePath().getParent();
-        Path tmp = createTempFile(dir, "." + file.getFileName() + "-");
-        try {
-            try (FileChannel in = FileChannel.open(source, StandardOpenOption.READ);
-                 FileChannel out = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                long size = in.size();
-                long done = 0;
-                while (done < size) {
-                    long n = out.transferFrom(in, done, size - done);
-                    if (n <= 0) {
-                        break; // The source shrank meanwhile: what was there is copied.
-                    }
-                    done += n;
-                }
-                out.force(true);
-            }
-            move(tmp, file);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
     /** A new empty owner-only file in {@code dir} whose name starts with {@code prefix}. */
     public static Path createTempFile(Path dir, String prefix) throws IOException {
         try {

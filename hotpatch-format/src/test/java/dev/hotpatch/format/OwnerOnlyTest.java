@@ -219,22 +219,6 @@ class OwnerOnlyTest {
         }
     }
 
-    @Test
-    void copy_ofAReadOnlyWorldReadableSource_isOwnerOnlyAndWritable() throws IOException {
-        // A root node hands packages over as root-owned r--r--r-- files; the agent's stored copy must be its own.
-        Path source = Files.write(tmp.resolve("handed-over.hotpatch"), "package bytes".getBytes());
-        chmod(source, "r--r--r--");
-        Path f = tmp.resolve("KB-1.hotpatch");
-        OwnerOnly.copy(source, f);
-        OwnerOnly.copy(source, f);
-        assertThat(Files.readString(f)).isEqualTo("package bytes");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rw-------");
-        try (var s = Files.list(tmp)) {
-            assertThat(s.map(p -> p.getFileName().toString())).as("no temporary file left")
-                    .containsOnly("trust", "handed-over.hotpatch", "KB-1.hotpatch");
-        }
-    }
-
     private org.assertj.core.api.AbstractThrowableAssert<?, ? extends Throwable> refused() {
         return assertRefused(() -> TrustStore.fromDirectory(trust), PackageException.Reason.UNSAFE_TRUST);
     }
