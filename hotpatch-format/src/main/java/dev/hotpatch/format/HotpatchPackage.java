@@ -420,16 +420,14 @@ public final class HotpatchPackage {
      * claims, so a small file could make it inflate gigabytes.
      */
     private static void checkBeforeVerifying(ZipFile zip) throws IOException {
-        int count = 0;
+        Totals totals = new Totals();
         Enumeration<? extends ZipEntry> entries = zip.entries();
         while (entries.hasMoreElements()) {
             ZipEntry e = entries.nextElement();
-            if (++count > MAX_ENTRIES) {
-                throw new PackageException(PackageException.Reason.TOO_LARGE, "package has more than " + MAX_ENTRIES + " entries");
-            }
-            checkEntryName(e.getName());
-            if (e.getName().startsWith("META-INF/") && !e.isDirectory()) {
-                readBounded(zip, e, MAX_ENTRY_BYTES);
+            if (totals.entry(e) != null && e.getName().startsWith("META-INF/")) {
+                try (InputStream in = zip.getInputStream(e)) {
+                    totals.read(in, e.getName());
+                }
             }
         }
     }
@@ -633,21 +631,6 @@ public final class HotpatchPackage {
             throw new PackageException(PackageException.Reason.MALFORMED, "unexpected entry '" + printable(name)
                     + "': a hotpatch package holds only META-INF signature files, " + ManifestCodec.ENTRY + " and " + CLASSES + "**.class");
         }
-    }
-
-    private static byte[] readBounded(ZipFile jar, ZipEntry e, long limit) throws IOException {
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        byte[] buf = new byte[16 * 1024];
-        try (InputStream in = jar.getInputStream(e)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                if (out.size() + (long) n > limit) {
-                    throw new PackageException(PackageException.Reason.TOO_LARGE, "entry " + e.getName()
-                            + " inflates to more than " + limit + " bytes");
-                }
-                out.write(buf, 0, n);
-            }
-        }
-        return out.toByteArray();
     }
 
     private static Set<X509Certificate> leafCertificates(CodeSigner[] signers) {
