@@ -27,7 +27,7 @@ public final class All {
     /** Every benchmark, in the order they run. */
     static Map<String, Benchmark> benchmarks() {
         Map<String, Benchmark> all = new LinkedHashMap<>();
-        for (Benchmark b : List.of(new WarmApply(), new ColdApply(), new Throughput(), new BuilderSpeed(), new AgentCost(),
+        for (Benchmark b : List.of(new WarmApply(), new WarmApply(WarmApply.LARGE), new ColdApply(), new Throughput(), new BuilderSpeed(), new AgentCost(),
                 new InstallNow(), new RewriteCost(), new VerifyCost())) {
             all.put(b.name(), b);
         }

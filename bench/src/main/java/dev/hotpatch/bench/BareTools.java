@@ -15,7 +15,7 @@ import java.util.jar.Manifest;
  * Writes, at run time, the small jars that run inside or beside target JVMs, from this module's
  * own class files so that they carry none of the benchmark's dependencies: the JDK-only jar the
  * baselines run from ({@link BareAgent} as its {@code Agent-Class}, {@link BareAttach},
- * {@link Trivial}), and the {@link ApplyProbe} agent jar.
+ * {@link Trivial}), the {@link ApplyProbe} agent jar, and the {@link Ballast} launcher's jar.
  */
 final class BareTools {
     private BareTools() {
@@ -31,13 +31,21 @@ final class BareTools {
         return write(out, ApplyProbe.class, List.of(ApplyProbe.class));
     }
 
+    /** The jar of the launcher that makes a target JVM the size of a real service. */
+    static Path writeBallastJar(Path out) {
+        return write(out, null, List.of(Ballast.class));
+    }
+
+    /** Writes {@code classes} into jar {@code out}, an agent jar when {@code agentClass} is not null. */
     private static Path write(Path out, Class<?> agentClass, List<Class<?>> classes) {
         Manifest mf = new Manifest();
         Attributes a = mf.getMainAttributes();
         a.put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        a.putValue("Agent-Class", agentClass.getName());
-        a.putValue("Premain-Class", agentClass.getName());
-        a.putValue("Can-Redefine-Classes", "true");
+        if (agentClass != null) {
+            a.putValue("Agent-Class", agentClass.getName());
+            a.putValue("Premain-Class", agentClass.getName());
+            a.putValue("Can-Redefine-Classes", "true");
+        }
         try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(out), mf)) {
             for (Class<?> k : classes) {
                 String entry = k.getName().replace('.', '/') + ".class";

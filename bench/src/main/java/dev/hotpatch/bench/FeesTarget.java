@@ -24,6 +24,14 @@ final class FeesTarget {
     }
 
     static TargetJvm start(Workspace ws, Path java, Mode mode, Path jar, String... extraJvmArgs) {
+        return start(ws, java, mode, jar, 0, extraJvmArgs);
+    }
+
+    /**
+     * As {@link #start(Workspace, Path, Mode, Path, String...)}, first loading {@code ballastClasses}
+     * of the JDK's classes ({@link Ballast}) when more than 0, so that the target is the size of a real service.
+     */
+    static TargetJvm start(Workspace ws, Path java, Mode mode, Path jar, int ballastClasses, String... extraJvmArgs) {
         Path state = ws.fresh("state-");
         List<String> args = new ArrayList<>();
         if (mode == Mode.ENROLLED) {
@@ -33,14 +41,25 @@ final class FeesTarget {
             args.add("-Dhotpatch.machine=bench");
         }
         args.addAll(List.of(extraJvmArgs));
-        TargetJvm t = TargetJvm.builder(java).classpath(jar).mainClass("acme.FeesApp").jvmArgs(args).start();
-        t.await(line -> line.startsWith("ready"), Duration.ofSeconds(30));
+        TargetJvm.Builder b = TargetJvm.builder(java).classpath(jar).jvmArgs(args);
+        if (ballastClasses > 0) {
+            b.classpath(ws.ballastJar).mainClass(Ballast.class.getName()).args(Integer.toString(ballastClasses), "acme.FeesApp");
+        } else {
+            b.mainClass("acme.FeesApp");
+        }
+        TargetJvm t = b.start();
+        t.await(line -> line.startsWith("ready"), Duration.ofSeconds(60));
         return t;
     }
 
     /** Starts fees-app 1.0 and runs each command once, so that every patched class is loaded. */
     static TargetJvm startPrimed(Workspace ws, Path java, Mode mode) {
-        TargetJvm t = start(ws, java, mode, ws.feesBaseline);
+        return startPrimed(ws, java, mode, 0);
+    }
+
+    /** As {@link #startPrimed(Workspace, Path, Mode)}, in a target grown by {@code ballastClasses} JDK classes first. */
+    static TargetJvm startPrimed(Workspace ws, Path java, Mode mode, int ballastClasses, String... extraJvmArgs) {
+        TargetJvm t = start(ws, java, mode, ws.feesBaseline, ballastClasses, extraJvmArgs);
         t.request("busy 200", "busy ops=");
         t.request("fee 100", "fee ");
         t.request("late 100", "late ");

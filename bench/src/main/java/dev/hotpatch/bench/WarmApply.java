@@ -6,9 +6,15 @@ import dev.hotpatch.attach.ApplyResult;
 import dev.hotpatch.attach.Outcome;
 import dev.hotpatch.attach.UninstallResult;
 import dev.hotpatch.testkit.TargetJvm;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Warm apply: the ten-class patch applied by an agent that is already resident, against bare
@@ -21,8 +27,17 @@ import java.util.Map;
  * sees (an apply request on an already connected {@link AgentClient}; a {@code loadAgent} on an
  * already attached VM). The first rounds start 5 s after the agent loaded and are warm-up, not
  * recorded; the measured rounds start 3 s after them, 20 ms apart (see {@link #SETTLE_MILLIS}).
+ *
+ * <p>The target logs its safepoints, so that the VM operation of each redefinition (the pause of
+ * the application) is reported apart from the rest of the {@code redefineClasses} call.
+ *
+ * <p>As {@code warm-apply-large}, the same in a target that first loads {@value #LARGE} of the JDK's
+ * classes ({@link Ballast}), the size of a real service: both sides' costs grow with the classes a
+ * JVM holds, and this shows how. Its rows carry no target; goal 1 is stated for the plain one.
  */
 final class WarmApply implements Benchmark {
+    /** The classes the large variant's target loads before the fees app starts. */
+    static final int LARGE = 12_000;
     /** How long the agent has been loaded before the first round. */
     private static final long RESIDENT_NANOS = 5_000_000_000L;
     /**
@@ -34,6 +49,18 @@ final class WarmApply implements Benchmark {
     private static final long SETTLE_MILLIS = 3_000;
     /** The pause before each measured round, so that the compiler work one round causes does not run into the next. */
     private static final long GAP_MILLIS = 20;
+    /** A RedefineClasses line of {@code -Xlog:safepoint}: its time at the safepoint, in ns (JDK 17 and 25). */
+    private static final Pattern REDEFINE_SAFEPOINT = Pattern.compile("Safepoint \"RedefineClasses\".*At safepoint: (\\d+) ns");
+    /** JDK classes the target loads first; 0 for the plain fees app. */
+    private final int ballastClasses;
+
+    WarmApply() {
+        this(0);
+    }
+
+    WarmApply(int ballastClasses) {
+        this.ballastClasses = ballastClasses;
+    }
 
     public static void main(String[] args) throws Exception {
         All.runOne(new WarmApply(), args);
@@ -41,12 +68,13 @@ final class WarmApply implements Benchmark {
 
     @Override
     public String name() {
-        return "warm-apply";
+        return ballastClasses == 0 ? "warm-apply" : "warm-apply-large";
     }
 
     @Override
     public String description() {
-        return "10-class patch, agent resident: hotpatch apply vs bare redefineClasses in the same JVM";
+        return "10-class patch, agent resident: hotpatch apply vs bare redefineClasses in the same JVM"
+                + (ballastClasses == 0 ? "" : ", in a target grown by " + ballastClasses + " JDK classes");
     }
 
     @Override
@@ -70,7 +98,11 @@ final class WarmApply implements Benchmark {
         Map<String, Sample> phases = new LinkedHashMap<>();
         String names = String.join(",", Workspace.PATCH_CLASSES);
         String probe;
-        try (TargetJvm target = FeesTarget.startPrimed(ws, java, FeesTarget.Mode.PLAIN)) {
+        Path safepoints = ws.fresh("safepoints-");
+        List<Double> pausesBefore = List.of();
+        List<Double> pausesAfter = List.of();
+        try (TargetJvm target = FeesTarget.startPrimed(ws, java, FeesTarget.Mode.PLAIN, ballastClasses,
+                "-Xlog:safepoint=info:file=" + safepoints + ":none")) {
             AgentClient client = AgentClient.connect(target.pid());
             long loaded = System.nanoTime();
             VirtualMachine vm = VirtualMachine.attach(Long.toString(target.pid()));
@@ -86,6 +118,7 @@ final class WarmApply implements Benchmark {
                     boolean record = i >= warmup;
                     if (i == warmup) {
                         Thread.sleep(SETTLE_MILLIS);
+                        pausesBefore = redefinitionPauses(safepoints);
                     }
                     if (record) {
                         Thread.sleep(GAP_MILLIS);
@@ -111,13 +144,14 @@ final class WarmApply implements Benchmark {
                         paired.add((double) hp[0] / bare[0]);
                     }
                 }
+                pausesAfter = redefinitionPauses(safepoints);
                 probe = breakdown(vm, ws, Math.max(10, rounds / 2));
             } finally {
                 vm.detach();
             }
         }
-        report.detail("%s, %d rounds after %d warm-up rounds, one target JVM (fees-app 1.0, agent attached %d s before the first):",
-                jdk, rounds, warmup, RESIDENT_NANOS / 1_000_000_000L);
+        report.detail("%s, %d rounds after %d warm-up rounds, one target JVM (fees-app 1.0%s, agent attached %d s before the first):",
+                jdk, rounds, warmup, ballastClasses == 0 ? "" : " after " + ballastClasses + " JDK classes", RESIDENT_NANOS / 1_000_000_000L);
         report.detail("hotpatch apply, inside the agent:        %s", hpInside.describe());
         report.detail("hotpatch apply, client round trip:       %s", hpRoundTrip.describe());
         report.detail("hotpatch uninstall, client round trip:   %s", hpUninstall.describe());
@@ -135,14 +169,58 @@ final class WarmApply implements Benchmark {
         }
         report.detail("  %-34s %8.0f  (sum of medians) vs %.0f µs median apply", "sum", phaseSum, hpInside.median() * 1000);
         printBreakdown(probe, hpInside, bareRedefine, jdk, report);
-        report.ratio("warm apply " + jdk, "time inside the agent", hpInside, bareInside, 1.5);
-        // The step that stops the application (a safepoint): the agent's redefine phase against the bare call.
+        String row = "warm apply " + jdk + (ballastClasses == 0 ? "" : " (+" + ballastClasses + " classes)");
+        Double goal = ballastClasses == 0 ? 1.5 : null;
+        report.ratio(row, "time inside the agent", hpInside, bareInside, goal);
+        // The agent's redefine phase against the bare agent's call of the same redefineClasses.
         Sample hpRedefine = phases.get("redefine");
         if (hpRedefine != null) {
-            report.ratio("warm apply " + jdk, "redefinition alone (the application's pause)", hpRedefine, bareRedefineMicros, null);
+            report.ratio(row, "redefineClasses call alone", hpRedefine, bareRedefineMicros, null);
         }
-        report.ratio("warm apply " + jdk, "tool round trip", hpRoundTrip, bareRoundTrip, 1.5);
-        report.ratio("warm apply " + jdk, "uninstall round trip (no target)", hpUninstall, bareBack, null);
+        // Within that call, the VM operation: the safepoint that stops the application.
+        Sample[] pauses = pauses(pausesBefore, pausesAfter, warmup, rounds);
+        if (pauses != null) {
+            report.ratio(row, "the application's pause (VM operation)", pauses[0], pauses[1], null);
+        } else {
+            report.detail("%s: the target's safepoint log did not grow by one RedefineClasses operation per redefinition"
+                    + " (%d before the measured rounds, %d after, %d rounds); the pause row is left out", jdk, pausesBefore.size(),
+                    pausesAfter.size(), rounds);
+        }
+        report.ratio(row, "tool round trip", hpRoundTrip, bareRoundTrip, goal);
+        report.ratio(row, "uninstall round trip (no target)", hpUninstall, bareBack, null);
+    }
+
+    /** The time at safepoint of each RedefineClasses VM operation in the target's safepoint log so far, in µs. */
+    private static List<Double> redefinitionPauses(Path log) throws IOException {
+        List<Double> out = new ArrayList<>();
+        for (String line : Files.readAllLines(log)) {
+            Matcher m = REDEFINE_SAFEPOINT.matcher(line);
+            if (m.find()) {
+                out.add(Long.parseLong(m.group(1)) / 1000.0);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The measured rounds' pauses, {hotpatch apply, bare redefinition to 1.0.1}, from the safepoint
+     * log read before and after them; null unless the log grew by exactly four redefinitions a round.
+     * A round is bare to 1.0.1, bare back, apply, uninstall when even, and apply, uninstall, bare to
+     * 1.0.1, bare back when odd (see {@link #measure}).
+     */
+    private static Sample[] pauses(List<Double> before, List<Double> after, int warmup, int rounds) {
+        if (after.size() - before.size() != rounds * 4) {
+            return null;
+        }
+        Sample hp = new Sample("µs");
+        Sample bare = new Sample("µs");
+        for (int i = warmup; i < warmup + rounds; i++) {
+            int first = before.size() + (i - warmup) * 4;
+            boolean bareFirst = i % 2 == 0;
+            bare.add(after.get(bareFirst ? first : first + 2));
+            hp.add(after.get(bareFirst ? first + 2 : first));
+        }
+        return new Sample[] {hp, bare};
     }
 
     /**

@@ -56,6 +56,7 @@ final class Workspace implements AutoCloseable {
     final Path patchedClasses;
     final Path bareJar;
     final Path probeJar;
+    final Path ballastJar;
     final Path agentJar;
 
     private Workspace(Path repo, Path scratch, SigningKey.Type keyType) {
@@ -72,6 +73,7 @@ final class Workspace implements AutoCloseable {
         writePatches(key);
         this.bareJar = BareTools.writeJar(scratch.resolve("bare-tools.jar"));
         this.probeJar = BareTools.writeProbeJar(scratch.resolve("apply-probe.jar"));
+        this.ballastJar = BareTools.writeBallastJar(scratch.resolve("ballast.jar"));
         this.agentJar = AgentJar.path();
     }
 
