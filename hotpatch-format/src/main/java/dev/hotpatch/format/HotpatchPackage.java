@@ -10,8 +10,6 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.CodeSigner;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,7 +18,6 @@ import java.util.Enumeration;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.jar.JarEntry;
@@ -237,7 +234,7 @@ public final class HotpatchPackage {
             long expected = 0;
             for (ZipEntry e : local) {
                 if (p + 46 > at || le32(data, p) != 0x02014b50) {
-                    throw mismatch(name, "its central directory is damaged before entry " + printable(e.getName()));
+                    throw mismatch(name, "its central directory is damaged before entry " + SignedJars.printable(e.getName()));
                 }
                 int nameLength = le16(data, p + 28);
                 int extraLength = le16(data, p + 30);
@@ -245,7 +242,7 @@ public final class HotpatchPackage {
                 long loc = le32(data, p + 42) & 0xffffffffL;
                 int next = p + 46 + nameLength + extraLength + commentLength;
                 if (loc != expected) {
-                    throw mismatch(name, "its central directory places entry " + printable(e.getName()) + " at offset " + loc
+                    throw mismatch(name, "its central directory places entry " + SignedJars.printable(e.getName()) + " at offset " + loc
                             + ", but the entries read end at " + expected);
                 }
                 if (next > at || loc + 30 > directory
@@ -257,12 +254,12 @@ public final class HotpatchPackage {
                         || (le32(data, p + 20) & 0xffffffffL) != Math.max(0, e.getCompressedSize())
                         || (le32(data, p + 24) & 0xffffffffL) != Math.max(0, e.getSize())
                         || !plainExtra(data, p + 46 + nameLength, extraLength)) {
-                    throw mismatch(name, "its central directory does not describe entry " + printable(e.getName())
+                    throw mismatch(name, "its central directory does not describe entry " + SignedJars.printable(e.getName())
                             + " as the file holds it");
                 }
                 expected = endOfEntry(data, (int) loc, e.getCompressedSize());
                 if (expected < 0) {
-                    throw mismatch(name, "entry " + printable(e.getName()) + " runs into the central directory");
+                    throw mismatch(name, "entry " + SignedJars.printable(e.getName()) + " runs into the central directory");
                 }
                 p = next;
             }
@@ -438,7 +435,7 @@ public final class HotpatchPackage {
         Map<String, Set<X509Certificate>> signersByEntry = new HashMap<>();
         for (Map.Entry<String, ZipEntry> e : readEntries(jar, file.getFileName().toString(), contents).entrySet()) {
             // Read whole by now, so the JDK has checked the entry's digest and knows its signers.
-            signersByEntry.put(e.getKey(), leafCertificates(((JarEntry) e.getValue()).getCodeSigners()));
+            signersByEntry.put(e.getKey(), SignedJars.leafCertificates(((JarEntry) e.getValue()).getCodeSigners()));
         }
         byte[] props = contents.get(ManifestCodec.ENTRY);
         PackageManifest manifest = readManifest(contents, props);
@@ -541,7 +538,7 @@ public final class HotpatchPackage {
                     bytes = totals.read(in, e.getName());
                 } catch (ZipException damaged) {
                     throw new PackageException(PackageException.Reason.TAMPERED, "package " + name + " is damaged: entry "
-                            + printable(e.getName()) + " does not match its CRC-32 or size (" + damaged.getMessage() + ")", damaged);
+                            + SignedJars.printable(e.getName()) + " does not match its CRC-32 or size (" + damaged.getMessage() + ")", damaged);
                 }
                 keep(contents, e.getName(), bytes);
             }
@@ -608,11 +605,8 @@ public final class HotpatchPackage {
 
     private static void checkEntryName(String name) {
         boolean ok;
-        if (name.startsWith("META-INF/")) {
-            String rest = name.substring("META-INF/".length());
-            String upper = rest.toUpperCase(Locale.ROOT);
-            ok = rest.isEmpty() || (!rest.contains("/") && (upper.equals("MANIFEST.MF") || upper.endsWith(".SF")
-                    || upper.endsWith(".RSA") || upper.endsWith(".EC") || upper.endsWith(".DSA")));
+        if (name.startsWith(SignedJars.META_INF)) {
+            ok = SignedJars.isSignatureEntry(name);
         } else if (name.equals("HOTPATCH-INF/") || name.equals(CLASSES) || name.equals(ManifestCodec.ENTRY)) {
             ok = true;
         } else if (name.startsWith(CLASSES)) {
@@ -628,33 +622,9 @@ public final class HotpatchPackage {
             ok = false;
         }
         if (!ok) {
-            throw new PackageException(PackageException.Reason.MALFORMED, "unexpected entry '" + printable(name)
+            throw new PackageException(PackageException.Reason.MALFORMED, "unexpected entry '" + SignedJars.printable(name)
                     + "': a hotpatch package holds only META-INF signature files, " + ManifestCodec.ENTRY + " and " + CLASSES + "**.class");
         }
-    }
-
-    private static Set<X509Certificate> leafCertificates(CodeSigner[] signers) {
-        Set<X509Certificate> out = new LinkedHashSet<>();
-        if (signers != null) {
-            for (CodeSigner s : signers) {
-                List<? extends Certificate> chain = s.getSignerCertPath().getCertificates();
-                if (!chain.isEmpty() && chain.get(0) instanceof X509Certificate) {
-                    out.add((X509Certificate) chain.get(0));
-                }
-            }
-        }
-        return out;
-    }
-
-    private static String printable(String s) {
-        StringBuilder b = new StringBuilder();
-        for (char c : s.toCharArray()) {
-            b.append(Character.isISOControl(c) ? '?' : c);
-            if (b.length() > 200) {
-                return b.append("…").toString();
-            }
-        }
-        return b.toString();
     }
 
     public PackageManifest manifest() {
@@ -668,14 +638,7 @@ public final class HotpatchPackage {
 
     /** Subject names of the signers, comma-separated; "unsigned" when there are none. */
     public String signerNames() {
-        if (signers.isEmpty()) {
-            return "unsigned";
-        }
-        List<String> n = new ArrayList<>();
-        for (X509Certificate c : signers) {
-            n.add(c.getSubjectX500Principal().getName());
-        }
-        return String.join(", ", n);
+        return SignedJars.subjectNames(signers);
     }
 
     /** The signers with their certificate fingerprints, as {@link TrustStore#describe(X509Certificate)} shows them; "unsigned" when none. */

@@ -7,8 +7,6 @@ import java.io.StringReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.CodeSigner;
-import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -18,7 +16,6 @@ import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -373,7 +370,7 @@ public final class ReleaseDescriptor {
                 throw new PackageException(PackageException.Reason.MALFORMED, "entry " + e.getName() + " appears twice");
             }
             props = readBounded(jar, e);
-            signers = leafCertificates(e.getCodeSigners());
+            signers = SignedJars.leafCertificates(e.getCodeSigners());
         }
         if (props == null) {
             throw new PackageException(PackageException.Reason.MALFORMED, file.getFileName() + " is not a release descriptor: it has no "
@@ -470,24 +467,10 @@ public final class ReleaseDescriptor {
     }
 
     private static void checkEntryName(String name) {
-        boolean ok;
-        if (name.startsWith("META-INF/")) {
-            String rest = name.substring("META-INF/".length());
-            String upper = rest.toUpperCase(Locale.ROOT);
-            ok = rest.isEmpty() || (!rest.contains("/") && (upper.equals("MANIFEST.MF") || upper.endsWith(".SF")
-                    || upper.endsWith(".RSA") || upper.endsWith(".EC") || upper.endsWith(".DSA")));
-        } else {
-            ok = name.equals("HOTPATCH-INF/") || name.equals(ENTRY);
-        }
+        boolean ok = name.startsWith(SignedJars.META_INF) ? SignedJars.isSignatureEntry(name)
+                : name.equals("HOTPATCH-INF/") || name.equals(ENTRY);
         if (!ok) {
-            StringBuilder printable = new StringBuilder();
-            for (char c : name.toCharArray()) {
-                printable.append(Character.isISOControl(c) ? '?' : c);
-                if (printable.length() > 200) {
-                    break;
-                }
-            }
-            throw new PackageException(PackageException.Reason.MALFORMED, "unexpected entry '" + printable
+            throw new PackageException(PackageException.Reason.MALFORMED, "unexpected entry '" + SignedJars.printable(name)
                     + "': a release descriptor holds only META-INF signature files and " + ENTRY);
         }
     }
@@ -505,19 +488,6 @@ public final class ReleaseDescriptor {
             }
         }
         return out.toByteArray();
-    }
-
-    private static Set<X509Certificate> leafCertificates(CodeSigner[] signers) {
-        Set<X509Certificate> out = new LinkedHashSet<>();
-        if (signers != null) {
-            for (CodeSigner s : signers) {
-                List<? extends Certificate> chain = s.getSignerCertPath().getCertificates();
-                if (!chain.isEmpty() && chain.get(0) instanceof X509Certificate) {
-                    out.add((X509Certificate) chain.get(0));
-                }
-            }
-        }
-        return out;
     }
 
     private static String required(Properties p, String key) {
@@ -588,14 +558,7 @@ public final class ReleaseDescriptor {
 
     /** Subject names of the signers, comma-separated; "unsigned" when there are none. */
     public String signerNames() {
-        if (signers.isEmpty()) {
-            return "unsigned";
-        }
-        List<String> n = new ArrayList<>();
-        for (X509Certificate c : signers) {
-            n.add(c.getSubjectX500Principal().getName());
-        }
-        return String.join(", ", n);
+        return SignedJars.subjectNames(signers);
     }
 
     /** SHA-256 fingerprint of the first signer's certificate ({@link CertificateFingerprint}); "unsigned" when none. */
