@@ -1,6 +1,7 @@
 package dev.hotpatch.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -32,9 +33,14 @@ class HelpTextTest {
         }
     }
 
+    /** {@link #commands()} and the top-level command, as "". */
+    static Stream<String> commandsAndTop() {
+        return Stream.concat(Stream.of(""), commands());
+    }
+
     private static CommandSpec spec(String command) {
         CommandLine cl = Main.commandLine(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()));
-        for (String part : command.split(" ")) {
+        for (String part : command.isEmpty() ? new String[0] : command.split(" ")) {
             cl = cl.getSubcommands().get(part);
         }
         return cl.getCommandSpec();
@@ -58,6 +64,29 @@ class HelpTextTest {
             for (String d : o.description()) {
                 assertThat(d.strip()).as(command + " " + o.longestName() + ": option description is whole sentences").matches("(?s).*[.:!?)]$");
             }
+        }
+    }
+
+    /**
+     * picocli formats every help text with {@link String#format}: a lone {@code %} (write {@code %%})
+     * makes it print a warning on the user's terminal and show the text unformatted.
+     */
+    @ParameterizedTest
+    @MethodSource("commandsAndTop")
+    void helpTexts_areValidFormatStrings(String command) {
+        CommandSpec spec = spec(command);
+        List<String> texts = new ArrayList<>(List.of(spec.usageMessage().description()));
+        texts.addAll(List.of(spec.usageMessage().header()));
+        texts.addAll(List.of(spec.usageMessage().footer()));
+        for (OptionSpec o : spec.options()) {
+            texts.addAll(List.of(o.description()));
+        }
+        for (var p : spec.positionalParameters()) {
+            texts.addAll(List.of(p.description()));
+        }
+        for (String t : texts) {
+            assertThatCode(() -> String.format(Locale.ROOT, t)).as(command + ": help text is a valid format string (write %% for %): " + t)
+                    .doesNotThrowAnyException();
         }
     }
 

@@ -20,7 +20,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "rollout", description = {
         "Rollouts: one update going to every machine that needs it, in healthy waves.",
         "Waves put availability first: regions one phase at a time, zones in turn, one update domain and at " +
-                "most 20% of an availability set at once. Each wave must be healthy before the next starts.",
+                "most 20%% of an availability set at once. Each wave must be healthy before the next starts.",
         "A wave that fails its health gate halts the rollout, and the failing machines are rolled back live."})
 public final class RolloutCommand extends CommandGroup {
 
