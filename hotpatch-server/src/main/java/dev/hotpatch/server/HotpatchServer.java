@@ -173,8 +173,15 @@ public final class HotpatchServer implements AutoCloseable {
 
     /** Stops serving and closes the database; safe to call twice. */
     public synchronized void stop() {
+        // Each background duty is interrupted and awaited before the database closes under it: a
+        // re-assessment stops between batches, so what it committed stays and the rest stays marked.
         if (scheduler != null) {
             scheduler.shutdownNow();
+            try {
+                scheduler.awaitTermination(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
             scheduler = null;
         }
         if (automationTimer != null) {
@@ -305,7 +312,11 @@ public final class HotpatchServer implements AutoCloseable {
             runMaintenance();
         } catch (RuntimeException e) {
             // The next run retries; the duties are idempotent.
-            LOG.warn("maintenance run failed: {}", e.toString());
+            if (Thread.currentThread().isInterrupted()) {
+                LOG.info("maintenance run stopped because the server is stopping; the next start runs it again");
+            } else {
+                LOG.warn("maintenance run failed: {}", e.toString());
+            }
         }
     }
 
@@ -314,7 +325,12 @@ public final class HotpatchServer implements AutoCloseable {
             assessor.drainStale(Duration.ofMinutes(30));
         } catch (RuntimeException e) {
             // Whatever is left stays marked stale; the next maintenance run picks it up.
-            LOG.warn("background re-assessment stopped: {}", e.toString());
+            if (Thread.currentThread().isInterrupted()) {
+                LOG.info("background re-assessment stopped because the server is stopping; the machines it did not reach"
+                        + " stay marked and are re-assessed by the next maintenance run");
+            } else {
+                LOG.warn("background re-assessment stopped: {}", e.toString());
+            }
         }
     }
 

@@ -68,6 +68,11 @@ public final class Assessor {
      * trips and claims skip each other's rows (SQLite has one writer: one connection).
      */
     private static final int POSTGRESQL_DRAINERS = 3;
+    /**
+     * How long an interrupted drain waits for its workers to finish the batch in hand: a batch takes
+     * milliseconds, and the server that interrupts it closes the database right after.
+     */
+    private static final long WORKER_STOP_SECONDS = 5;
 
     public Assessor(Database db, Catalog catalog, Machines machines, Clock clock) {
         this.db = db;
@@ -99,6 +104,10 @@ public final class Assessor {
      * how many it assessed. Each machine is claimed with a conditional update, so replicas draining
      * at the same time share the work; on PostgreSQL one drain also works on {@value
      * #POSTGRESQL_DRAINERS} connections at once.
+     *
+     * <p>An interrupt (the server stopping) ends it between batches: the batches in hand commit, the
+     * rest stay marked stale for the next drain, and it returns only once its workers have stopped,
+     * so that the caller can close the database.
      */
     public int drainStale(Duration budget) {
         draining.incrementAndGet();
@@ -124,9 +133,24 @@ public final class Assessor {
                 return n;
             } finally {
                 pool.shutdownNow();
+                awaitWorkers(pool);
             }
         } finally {
             draining.decrementAndGet();
+        }
+    }
+
+    /** Waits for the workers to finish the batch in hand, keeping the caller's interrupt for it to see. */
+    private static void awaitWorkers(java.util.concurrent.ExecutorService pool) {
+        boolean interrupted = Thread.interrupted();
+        try {
+            pool.awaitTermination(WORKER_STOP_SECONDS, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            interrupted = true;
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 
@@ -153,7 +177,7 @@ public final class Assessor {
     private int drain(Duration budget) {
         long end = System.nanoTime() + budget.toNanos();
         int n = 0;
-        while (System.nanoTime() < end) {
+        while (System.nanoTime() < end && !Thread.currentThread().isInterrupted()) {
             int claimed = db.tx(this::reassessNext);
             if (claimed == 0) {
                 break;
