@@ -209,14 +209,15 @@ public final class AgentClient implements AutoCloseable {
         Duration t = timeout == null ? QUERY_TIMEOUT : timeout;
         try {
             UserPrincipal owner = Files.getOwner(socket.getParent(), LinkOption.NOFOLLOW_LINKS);
-            Message reply = Channel.exchange(socket, Message.of("op", "ping"), t, owner);
+            Message reply = Channel.exchange(socket, Message.of("op", "ping"), t, owner, () -> OsProcess.isStopped(pid));
             if (!"ok".equals(reply.get("status"))) {
                 return Optional.empty();
             }
             return Optional.of(new AgentClient(process, socket, reply.get("mode", ""), false, reply.get("javaVersion", ""),
                     timeout, owner));
         } catch (java.net.SocketTimeoutException e) {
-            throw OsProcess.isStopped(pid) ? TimedOutException.stopped(pid)
+            throw e instanceof Channel.PeerStoppedException || OsProcess.isStopped(pid)
+                    ? TimedOutException.stoppedDuring(pid, "a ping to its agent")
                     : TimedOutException.after(pid, "a ping to its agent over " + socket, t);
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
@@ -384,11 +385,13 @@ public final class AgentClient implements AutoCloseable {
         if (OsProcess.isStopped(pid)) {
             throw TimedOutException.stopped(pid);
         }
+        String what = "the request '" + request.get("op", "") + "' to its agent";
         try {
-            return Channel.exchange(socket, request, t, peer);
+            return Channel.exchange(socket, request, t, peer, () -> OsProcess.isStopped(pid));
         } catch (java.net.SocketTimeoutException e) {
-            throw OsProcess.isStopped(pid) ? TimedOutException.stopped(pid)
-                    : TimedOutException.after(pid, "the request '" + request.get("op", "") + "' to its agent", t);
+            // Stopped after the check above: the request may have been sent, so not "nothing was sent".
+            throw e instanceof Channel.PeerStoppedException || OsProcess.isStopped(pid) ? TimedOutException.stoppedDuring(pid, what)
+                    : TimedOutException.after(pid, what, t);
         } catch (IOException e) {
             throw new AttachException("could not talk to the agent in JVM " + pid + " over " + socket + ": " + e.getMessage(), e);
         }

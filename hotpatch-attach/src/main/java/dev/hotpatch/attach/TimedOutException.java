@@ -33,6 +33,17 @@ public class TimedOutException extends AttachException {
                 + " and cannot answer; nothing was sent to it. Resume it with 'kill -CONT " + pid + "' and retry");
     }
 
+    /**
+     * A JVM that stopped (and stayed stopped) while a request to its agent was under way: the
+     * request may have reached it, and a change is done all or nothing when it runs again.
+     */
+    static TimedOutException stoppedDuring(long pid, String request) {
+        return new TimedOutException(pid, "timed out: JVM " + pid + " is stopped (process state T: kill -STOP or a debugger)"
+                + " and stopped answering " + request + ", which may have reached it: a change is done all or nothing when the"
+                + " JVM runs again. Resume it with 'kill -CONT " + pid + "', then see what it did with 'hotpatch list --pid "
+                + pid + "' before retrying");
+    }
+
     public long pid() {
         return pid;
     }

@@ -114,4 +114,76 @@ class AgentSocketTest {
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         }
     }
+
+    @Test
+    void exchange_givesUpSoonAfterItsTargetStops_ratherThanAtTheDeadline() throws Exception {
+        Path sock = tmp.resolve("stopped.sock");
+        Process target = sleeper();
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(sock));
+            // The request gets through (the kernel accepts for the listener), then its target stops for good.
+            signal("STOP", target.pid());
+            long start = System.nanoTime();
+
+            assertThatThrownBy(() -> Channel.exchange(sock, Message.of("op", "apply"), Duration.ofSeconds(60), null,
+                    () -> OsProcess.isStopped(target.pid())))
+                    .isInstanceOf(Channel.PeerStoppedException.class).hasMessageContaining("stopped for");
+            Duration waited = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(waited).isGreaterThanOrEqualTo(Duration.ofMillis(Channel.STOPPED_GRACE_MILLIS)).isLessThan(Duration.ofSeconds(20));
+        } finally {
+            end(target);
+        }
+    }
+
+    @Test
+    void exchange_waitsThroughABriefStopOfItsTarget() throws Exception {
+        Path sock = tmp.resolve("brief.sock");
+        Process target = sleeper();
+        try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
+            server.bind(UnixDomainSocketAddress.of(sock));
+            Thread peer = new Thread(() -> {
+                try (SocketChannel c = server.accept()) {
+                    Message.readFrom(Channels.newInputStream(c));
+                    // A debugger's moment: stopped for 800 ms (several looks, less than the grace); answers later.
+                    signal("STOP", target.pid());
+                    Thread.sleep(800);
+                    signal("CONT", target.pid());
+                    Thread.sleep(1_000);
+                    Message.of("status", "ok").writeTo(Channels.newOutputStream(c));
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            peer.start();
+
+            Message reply = Channel.exchange(sock, Message.of("op", "list"), Duration.ofSeconds(30), null,
+                    () -> OsProcess.isStopped(target.pid()));
+
+            assertThat(reply.get("status")).isEqualTo("ok");
+            peer.join();
+        } finally {
+            end(target);
+        }
+    }
+
+    /** A real process to stop and resume, standing for a target JVM. */
+    private static Process sleeper() throws Exception {
+        return new ProcessBuilder("sleep", "120").start();
+    }
+
+    private static void end(Process p) throws Exception {
+        signal("CONT", p.pid());
+        p.destroyForcibly().waitFor();
+    }
+
+    private static void signal(String name, long pid) throws Exception {
+        Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(pid)).inheritIO().start();
+        assertThat(kill.waitFor()).as("kill -" + name + " " + pid).isZero();
+        if (name.equals("STOP")) {
+            long until = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+            while (!OsProcess.isStopped(pid) && System.nanoTime() < until) {
+                Thread.sleep(5);
+            }
+        }
+    }
 }
