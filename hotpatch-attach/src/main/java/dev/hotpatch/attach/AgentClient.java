@@ -216,9 +216,7 @@ public final class AgentClient implements AutoCloseable {
             return Optional.of(new AgentClient(process, socket, reply.get("mode", ""), false, reply.get("javaVersion", ""),
                     timeout, owner));
         } catch (java.net.SocketTimeoutException e) {
-            throw e instanceof Channel.PeerStoppedException || OsProcess.isStopped(pid)
-                    ? TimedOutException.stoppedDuring(pid, "a ping to its agent")
-                    : TimedOutException.after(pid, "a ping to its agent over " + socket, t);
+            throw timedOut(e, pid, "a ping to its agent over " + socket, t);
         } catch (IOException | RuntimeException e) {
             return Optional.empty();
         }
@@ -389,12 +387,19 @@ public final class AgentClient implements AutoCloseable {
         try {
             return Channel.exchange(socket, request, t, peer, () -> OsProcess.isStopped(pid));
         } catch (java.net.SocketTimeoutException e) {
-            // Stopped after the check above: the request may have been sent, so not "nothing was sent".
-            throw e instanceof Channel.PeerStoppedException || OsProcess.isStopped(pid) ? TimedOutException.stoppedDuring(pid, what)
-                    : TimedOutException.after(pid, what, t);
+            throw timedOut(e, pid, what, t);
         } catch (IOException e) {
             throw new AttachException("could not talk to the agent in JVM " + pid + " over " + socket + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * What an exchange that timed out means: the JVM stopped after the check before sending (so the
+     * request may have reached it, not "nothing was sent"), or it did not answer in time.
+     */
+    private static TimedOutException timedOut(java.net.SocketTimeoutException e, long pid, String what, Duration t) {
+        return e instanceof Channel.PeerStoppedException || OsProcess.isStopped(pid) ? TimedOutException.stoppedDuring(pid, what)
+                : TimedOutException.after(pid, what, t);
     }
 
     private Message requireOk(Message reply, String op) {

@@ -127,7 +127,8 @@ final class Channel {
         private final long deadline;
         private final Duration timeout;
         private final BooleanSupplier stopped;
-        /** When the target was first seen stopped without a break since, or 0. */
+        /** Whether the last look saw the target stopped, and since when it has been seen so without a break. */
+        private boolean seenStopped;
         private long stoppedSince;
 
         Wait(long deadline, Duration timeout, BooleanSupplier stopped) {
@@ -157,11 +158,12 @@ final class Channel {
 
         private void checkStopped() throws PeerStoppedException {
             if (!stopped.getAsBoolean()) {
-                stoppedSince = 0;
+                seenStopped = false;
                 return;
             }
             long now = System.nanoTime();
-            if (stoppedSince == 0) {
+            if (!seenStopped) {
+                seenStopped = true;
                 stoppedSince = now;
             } else if (now - stoppedSince >= STOPPED_GRACE_MILLIS * 1_000_000) {
                 throw new PeerStoppedException("the agent's process has been stopped for " + (now - stoppedSince) / 1_000_000
